@@ -43,10 +43,17 @@ const (
 	AttemptFinished      Type = "attempt.finished"  // the attempt ended with Outcome
 	ContactScheduled     Type = "contact.scheduled" // a redial was scheduled (Attrs["at"])
 	ContactFinished      Type = "contact.finished"  // no more attempts for this contact
+	CampaignChanged      Type = "campaign.changed"  // a campaign was reconfigured
+	CampaignDelayed      Type = "campaign.delayed"  // dialling paused for a while (Reason: delayed_asr; Attrs["until"])
+	ContactRejected      Type = "contact.rejected"  // a contact was not accepted (Reason: duplicate, invalid_number, …)
 )
 
 // Event is one thing that happened. Fields that do not apply stay empty.
 type Event struct {
+	// ID identifies the event for idempotency: sinks derive their delivery
+	// ids from it, so an event carried twice is delivered once. Engines may
+	// leave it empty; the bus or the outbox assigns one.
+	ID       string    `json:"id,omitempty"`
 	Type     Type      `json:"type"`
 	At       time.Time `json:"at"`
 	Tenant   string    `json:"tenant,omitempty"`

@@ -1,0 +1,198 @@
+// Package store is Switchboard's SQL storage: opening SQLite (the embedded
+// default) or PostgreSQL through bun, the migrations, and the repositories the
+// service uses (accounts, webhook subscriptions and deliveries, the outbox).
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect/pgdialect"
+	"github.com/uptrace/bun/dialect/sqlitedialect"
+	"github.com/uptrace/bun/driver/pgdriver"
+	_ "modernc.org/sqlite" // pure-Go SQLite driver, registered as "sqlite"
+)
+
+// Dialect names the SQL engine behind a DB.
+type Dialect string
+
+// Supported dialects.
+const (
+	SQLite   Dialect = "sqlite"
+	Postgres Dialect = "postgres"
+)
+
+// DefaultFileName is the SQLite file created under Config.DataDir.
+const DefaultFileName = "switchboard.db"
+
+// Config says which database to open.
+type Config struct {
+	// DSN selects PostgreSQL when it starts with postgres:// or postgresql://.
+	// A "sqlite:" or "file:" prefix or a path ending in .db names a SQLite file.
+	// Empty means SQLite at DataDir/switchboard.db.
+	DSN string
+	// DataDir holds the SQLite file when DSN is empty. Default "./data".
+	DataDir string
+	// BusyTimeout is how long a SQLite writer waits for the lock. Default 5 s.
+	BusyTimeout time.Duration
+	// MaxOpenConns caps the pool. Defaults: 4 on SQLite, 16 on PostgreSQL.
+	MaxOpenConns int
+	// Logger receives start-up notes. Default slog.Default().
+	Logger *slog.Logger
+}
+
+func (c *Config) setDefaults() {
+	if c.DataDir == "" {
+		c.DataDir = "./data"
+	}
+	if c.BusyTimeout == 0 {
+		c.BusyTimeout = 5 * time.Second
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+}
+
+// Validate reports a configuration that cannot be opened.
+func (c Config) Validate() error {
+	if c.BusyTimeout < 0 {
+		return &FieldError{Field: "busy_timeout", Reason: "must not be negative"}
+	}
+	if c.MaxOpenConns < 0 {
+		return &FieldError{Field: "max_open_conns", Reason: "must not be negative"}
+	}
+	if strings.Contains(c.DSN, "://") && !isPostgresDSN(c.DSN) {
+		return &FieldError{Field: "db", Reason: fmt.Sprintf("unsupported database URL scheme in %q (want postgres:// or a SQLite path)", redact(c.DSN))}
+	}
+	return nil
+}
+
+// FieldError is a bad configuration or input value, naming its field.
+type FieldError struct {
+	Field  string
+	Reason string
+}
+
+func (e *FieldError) Error() string { return e.Field + ": " + e.Reason }
+
+// ErrNotFound is returned when a looked-up row does not exist.
+var ErrNotFound = errors.New("store: not found")
+
+// DB is an open database with its dialect.
+type DB struct {
+	*bun.DB
+	dialect Dialect
+
+	notifyMu sync.Mutex
+	outboxCh []chan struct{}
+}
+
+// Dialect reports which SQL engine the DB talks to.
+func (db *DB) Dialect() Dialect { return db.dialect }
+
+// Open connects to the configured database. It does not migrate.
+func Open(ctx context.Context, cfg Config) (*DB, error) {
+	cfg.setDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if isPostgresDSN(cfg.DSN) {
+		return openPostgres(ctx, cfg)
+	}
+	return openSQLite(ctx, cfg)
+}
+
+func isPostgresDSN(dsn string) bool {
+	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
+}
+
+func openPostgres(ctx context.Context, cfg Config) (*DB, error) {
+	dsn := cfg.DSN
+	if !strings.Contains(dsn, "sslmode=") {
+		sep := "?"
+		if strings.Contains(dsn, "?") {
+			sep = "&"
+		}
+		dsn += sep + "sslmode=disable"
+	}
+	sqldb := sql.OpenDB(pgdriver.NewConnector(pgdriver.WithDSN(dsn)))
+	n := cfg.MaxOpenConns
+	if n == 0 {
+		n = 16
+	}
+	sqldb.SetMaxOpenConns(n)
+	sqldb.SetMaxIdleConns(n)
+	db := &DB{DB: bun.NewDB(sqldb, pgdialect.New()), dialect: Postgres}
+	if err := db.PingContext(ctx); err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("store: connect to postgres %s: %w", redact(cfg.DSN), err)
+	}
+	return db, nil
+}
+
+func openSQLite(ctx context.Context, cfg Config) (*DB, error) {
+	path := strings.TrimPrefix(strings.TrimPrefix(cfg.DSN, "sqlite:"), "file:")
+	if i := strings.IndexByte(path, '?'); i >= 0 {
+		path = path[:i]
+	}
+	if path == "" {
+		path = filepath.Join(cfg.DataDir, DefaultFileName)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+		return nil, fmt.Errorf("store: create data dir: %w", err)
+	}
+	// WAL lets readers run beside the writer; synchronous=NORMAL is durable
+	// across process crashes in WAL mode; _txlock=immediate takes the write
+	// lock at BEGIN so concurrent writers wait (busy_timeout) instead of failing.
+	dsn := fmt.Sprintf("file:%s?_pragma=journal_mode(WAL)&_pragma=busy_timeout(%d)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate",
+		path, cfg.BusyTimeout.Milliseconds())
+	sqldb, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("store: open sqlite %s: %w", path, err)
+	}
+	n := cfg.MaxOpenConns
+	if n == 0 {
+		n = 4
+	}
+	sqldb.SetMaxOpenConns(n)
+	sqldb.SetMaxIdleConns(n)
+	sqldb.SetConnMaxIdleTime(0)
+	db := &DB{DB: bun.NewDB(sqldb, sqlitedialect.New()), dialect: SQLite}
+	if err := db.PingContext(ctx); err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("store: open sqlite %s: %w", path, err)
+	}
+	var mode string
+	if err := db.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("store: read sqlite journal mode: %w", err)
+	}
+	if !strings.EqualFold(mode, "wal") {
+		_ = db.Close()
+		return nil, fmt.Errorf("store: sqlite %s: journal_mode is %q, want wal", path, mode)
+	}
+	return db, nil
+}
+
+// redact hides a password in a database URL.
+func redact(dsn string) string {
+	at := strings.LastIndexByte(dsn, '@')
+	scheme := strings.Index(dsn, "://")
+	if at < 0 || scheme < 0 || at < scheme {
+		return dsn
+	}
+	cred := dsn[scheme+3 : at]
+	if i := strings.IndexByte(cred, ':'); i >= 0 {
+		return dsn[:scheme+3] + cred[:i] + ":***" + dsn[at:]
+	}
+	return dsn
+}

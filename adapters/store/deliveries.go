@@ -1,0 +1,252 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/uptrace/bun"
+)
+
+// Delivery states.
+const (
+	DeliveryPending   = "pending"   // waiting for its next attempt (or in flight under a lease)
+	DeliveryDelivered = "delivered" // the endpoint answered 2xx
+	DeliveryDead      = "dead"      // retries exhausted or a permanent failure: the dead-letter list
+)
+
+// Delivery is one webhook request to send, stored before its first attempt.
+// Its ID is the stable idempotency key sent as webhook-id on every attempt.
+type Delivery struct {
+	bun.BaseModel `bun:"table:deliveries"`
+
+	Seq            int64  `bun:"seq,pk,autoincrement"`
+	ID             string `bun:"id,notnull"`
+	SubscriptionID string `bun:"subscription_id,notnull"`
+	Tenant         string `bun:"tenant,notnull"`
+	EventID        string `bun:"event_id,notnull"`
+	EventType      string `bun:"event_type,notnull"`
+	Method         string `bun:"method,notnull"`
+	ContentType    string `bun:"content_type,notnull"`
+	Query          string `bun:"query,notnull"` // encoded query appended to the URL
+	Body           []byte `bun:"body"`
+	State          string `bun:"state,notnull"`
+	Attempts       int    `bun:"attempts,notnull"`
+	// NextAttemptNS and LeaseUntilNS are Unix nanoseconds so both dialects
+	// compare them as integers.
+	NextAttemptNS int64     `bun:"next_attempt_ns,notnull"`
+	LeaseUntilNS  int64     `bun:"lease_until_ns,notnull"`
+	LastStatus    int       `bun:"last_status,notnull"`
+	LastError     string    `bun:"last_error,notnull"`
+	CreatedAt     time.Time `bun:"created_at,notnull"`
+	UpdatedAt     time.Time `bun:"updated_at,notnull"`
+	FinishedAt    time.Time `bun:"finished_at,nullzero"`
+}
+
+// NextAttempt is when the delivery is due.
+func (d Delivery) NextAttempt() time.Time { return time.Unix(0, d.NextAttemptNS).UTC() }
+
+// InsertDeliveries stores new pending deliveries due at their NextAttemptNS.
+// A delivery whose ID already exists is skipped (a re-delivered event does not
+// enqueue twice); it returns how many were inserted.
+func (db *DB) InsertDeliveries(ctx context.Context, ds []Delivery, now time.Time) (int, error) {
+	if len(ds) == 0 {
+		return 0, nil
+	}
+	for i := range ds {
+		d := &ds[i]
+		if d.ID == "" {
+			return 0, &FieldError{Field: "id", Reason: "required"}
+		}
+		d.State = DeliveryPending
+		d.CreatedAt, d.UpdatedAt = now.UTC(), now.UTC()
+		if d.NextAttemptNS == 0 {
+			d.NextAttemptNS = now.UnixNano()
+		}
+	}
+	res, err := db.NewInsert().Model(&ds).ExcludeColumn("seq").On("CONFLICT (id) DO NOTHING").Returning("NULL").Exec(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("store: insert %d deliveries: %w", len(ds), err)
+	}
+	n, _ := res.RowsAffected()
+	return int(n), nil
+}
+
+// ClaimDeliveries leases up to limit pending deliveries due at now until
+// leaseUntil, oldest due first. A lease keeps other workers (and this one,
+// after a restart) off a delivery while it is attempted; an expired lease
+// makes it claimable again, which is how a crash resumes.
+func (db *DB) ClaimDeliveries(ctx context.Context, now, leaseUntil time.Time, limit int) ([]Delivery, error) {
+	if limit <= 0 {
+		return nil, nil
+	}
+	lock := ""
+	if db.dialect == Postgres {
+		lock = " FOR UPDATE SKIP LOCKED"
+	}
+	var ds []Delivery
+	n := now.UnixNano()
+	err := db.NewRaw(`UPDATE deliveries SET lease_until_ns = ?, updated_at = ?
+		WHERE seq IN (SELECT seq FROM deliveries
+			WHERE state = 'pending' AND next_attempt_ns <= ? AND lease_until_ns <= ?
+			ORDER BY next_attempt_ns, seq LIMIT ?`+lock+`)
+		RETURNING *`, leaseUntil.UnixNano(), now.UTC(), n, n, limit).Scan(ctx, &ds)
+	if err != nil {
+		return nil, fmt.Errorf("store: claim deliveries: %w", err)
+	}
+	slices.SortFunc(ds, func(a, b Delivery) int {
+		if a.NextAttemptNS != b.NextAttemptNS {
+			return cmpInt(a.NextAttemptNS, b.NextAttemptNS)
+		}
+		return cmpInt(a.Seq, b.Seq)
+	})
+	return ds, nil
+}
+
+func cmpInt(a, b int64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// NextDeliveryDue returns when the earliest pending delivery becomes
+// claimable (its due time, or its lease's end if later); ok is false when
+// nothing is pending.
+func (db *DB) NextDeliveryDue(ctx context.Context) (due time.Time, ok bool, err error) {
+	var ns *int64
+	err = db.NewRaw(`SELECT MIN(CASE WHEN lease_until_ns > next_attempt_ns THEN lease_until_ns ELSE next_attempt_ns END)
+		FROM deliveries WHERE state = 'pending'`).Scan(ctx, &ns)
+	if err != nil {
+		return time.Time{}, false, fmt.Errorf("store: next delivery due: %w", err)
+	}
+	if ns == nil {
+		return time.Time{}, false, nil
+	}
+	return time.Unix(0, *ns).UTC(), true, nil
+}
+
+// AttemptResult is what became of one attempt of a leased delivery.
+type AttemptResult struct {
+	Seq      int64
+	Attempts int    // the delivery's attempt count including this one
+	State    string // DeliveryDelivered, DeliveryPending (retry at NextAttempt) or DeliveryDead
+	Status   int    // HTTP status, 0 when none
+	Error    string
+	// NextAttempt is when a retry is due (State pending).
+	NextAttempt time.Time
+}
+
+// RecordAttempts stores attempt results in one transaction and releases their leases.
+func (db *DB) RecordAttempts(ctx context.Context, rs []AttemptResult, now time.Time) error {
+	if len(rs) == 0 {
+		return nil
+	}
+	now = now.UTC()
+	return db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		// Successes share their values but the status and attempt count; group them.
+		type key struct{ attempts, status int }
+		ok := map[key][]int64{}
+		for _, r := range rs {
+			if r.State == DeliveryDelivered {
+				k := key{r.Attempts, r.Status}
+				ok[k] = append(ok[k], r.Seq)
+				continue
+			}
+			q := tx.NewUpdate().Model((*Delivery)(nil)).
+				Set("state = ?", r.State).Set("attempts = ?", r.Attempts).
+				Set("last_status = ?", r.Status).Set("last_error = ?", r.Error).
+				Set("lease_until_ns = 0").Set("updated_at = ?", now).
+				Where("seq = ?", r.Seq)
+			switch r.State {
+			case DeliveryPending:
+				q = q.Set("next_attempt_ns = ?", r.NextAttempt.UnixNano())
+			case DeliveryDead:
+				q = q.Set("finished_at = ?", now)
+			default:
+				return &FieldError{Field: "state", Reason: fmt.Sprintf("unknown delivery state %q", r.State)}
+			}
+			if _, err := q.Exec(ctx); err != nil {
+				return fmt.Errorf("store: record attempt of delivery %d: %w", r.Seq, err)
+			}
+		}
+		for k, seqs := range ok {
+			_, err := tx.NewUpdate().Model((*Delivery)(nil)).
+				Set("state = ?", DeliveryDelivered).Set("attempts = ?", k.attempts).
+				Set("last_status = ?", k.status).Set("last_error = ''").
+				Set("lease_until_ns = 0").Set("updated_at = ?", now).Set("finished_at = ?", now).
+				Where("seq IN (?)", bun.In(seqs)).Exec(ctx)
+			if err != nil {
+				return fmt.Errorf("store: record %d deliveries: %w", len(seqs), err)
+			}
+		}
+		return nil
+	})
+}
+
+// Delivery returns one delivery by its id.
+func (db *DB) Delivery(ctx context.Context, id string) (Delivery, error) {
+	var d Delivery
+	err := db.NewSelect().Model(&d).Where("id = ?", id).Scan(ctx)
+	return d, notFound(err, "delivery", id)
+}
+
+// DeliveryFilter selects deliveries to list.
+type DeliveryFilter struct {
+	State          string // required
+	SubscriptionID string // optional
+	Tenant         string // optional
+	AfterSeq       int64  // page after this sequence number
+	Limit          int    // default 100, max 1000
+}
+
+// Deliveries lists deliveries in sequence order.
+func (db *DB) Deliveries(ctx context.Context, f DeliveryFilter) ([]Delivery, error) {
+	if f.State == "" {
+		return nil, &FieldError{Field: "state", Reason: "required"}
+	}
+	if f.Limit <= 0 {
+		f.Limit = 100
+	}
+	f.Limit = min(f.Limit, 1000)
+	var ds []Delivery
+	q := db.NewSelect().Model(&ds).Where("state = ?", f.State).Where("seq > ?", f.AfterSeq).OrderExpr("seq").Limit(int64(f.Limit))
+	if f.SubscriptionID != "" {
+		q = q.Where("subscription_id = ?", f.SubscriptionID)
+	}
+	if f.Tenant != "" {
+		q = q.Where("tenant = ?", f.Tenant)
+	}
+	if err := q.Scan(ctx); err != nil {
+		return nil, fmt.Errorf("store: list deliveries: %w", err)
+	}
+	return ds, nil
+}
+
+// DeadLetters lists dead deliveries (retries exhausted or permanently refused).
+func (db *DB) DeadLetters(ctx context.Context, f DeliveryFilter) ([]Delivery, error) {
+	f.State = DeliveryDead
+	return db.Deliveries(ctx, f)
+}
+
+// ReplayDeadLetters makes the named dead deliveries pending again, due now,
+// with a fresh attempt count. Unknown or non-dead ids are ignored; it returns
+// how many were requeued.
+func (db *DB) ReplayDeadLetters(ctx context.Context, ids []string, now time.Time) (int, error) {
+	if len(ids) == 0 {
+		return 0, nil
+	}
+	res, err := db.NewUpdate().Model((*Delivery)(nil)).
+		Set("state = ?", DeliveryPending).Set("attempts = 0").Set("next_attempt_ns = ?", now.UnixNano()).
+		Set("lease_until_ns = 0").Set("updated_at = ?", now.UTC()).Set("finished_at = NULL").
+		Where("state = ?", DeliveryDead).Where("id IN (?)", bun.In(ids)).Exec(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("store: replay dead letters: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	return int(n), nil
+}
