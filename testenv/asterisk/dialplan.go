@@ -1,0 +1,182 @@
+package asterisk
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// App is one dialplan priority: an application and its data. ${EXTEN} in
+// Data is replaced by the extension being run.
+type App struct {
+	Name string
+	Data string
+}
+
+// Context is a dialplan context: explicit extensions, and a pattern used for
+// any other extension (like `_X.` in the traces' extensions.conf).
+type Context struct {
+	Extensions map[string][]App
+	Any        []App
+}
+
+// Dialplan maps context names to contexts.
+type Dialplan map[string]*Context
+
+func (d Dialplan) lookup(ctx, exten string) ([]App, bool) {
+	c, ok := d[ctx]
+	if !ok {
+		return nil, false
+	}
+	if apps, ok := c.Extensions[exten]; ok {
+		return apps, true
+	}
+	if c.Any != nil && len(exten) >= 2 {
+		return c.Any, true
+	}
+	return nil, false
+}
+
+func apps(pairs ...string) []App {
+	out := make([]App, 0, len(pairs)/2)
+	for i := 0; i+1 < len(pairs); i += 2 {
+		out = append(out, App{Name: pairs[i], Data: pairs[i+1]})
+	}
+	return out
+}
+
+// DefaultDialplan is the extensions.conf of the traces, plus the AMD context
+// the ARI adapter uses (see testenv/compose/extensions.conf).
+func DefaultDialplan() Dialplan {
+	return Dialplan{
+		"agents":    {Any: apps("NoOp", "Agent ${EXTEN} answering", "Answer", "", "Wait", "5", "Hangup", "")},
+		"customers": {Any: apps("NoOp", "Customer ${EXTEN}", "Ringing", "", "Wait", "2", "Answer", "", "Wait", "10", "Hangup", "")},
+		"busy":      {Any: apps("NoOp", "Busy ${EXTEN}", "Busy", "")},
+		"noanswer":  {Any: apps("NoOp", "No answer ${EXTEN}", "Ringing", "", "Wait", "3600")},
+		"congestion": {Any: apps("NoOp", "Congestion ${EXTEN}", "Congestion", "")},
+		"stasis":    {Any: apps("NoOp", "Inbound ${EXTEN} to Stasis", "Stasis", "callcentre,inbound,${EXTEN}", "Hangup", "")},
+		"queue-in":  {Any: apps("NoOp", "Queue call ${EXTEN}", "Queue", "support,,,,60", "Hangup", "")},
+		"queue-overflow": {Any: apps("NoOp", "Overflow queue call ${EXTEN}", "Queue", "overflow,,,,60", "Hangup", "")},
+		"hold":      {Any: apps("NoOp", "Holding ${EXTEN}", "Wait", "60", "Hangup", "")},
+		// switchboard-amd runs AMD() on an answered outbound call and hands it
+		// back to the Stasis app with the result.
+		"switchboard-amd": {Any: apps("NoOp", "AMD ${EXTEN}", "AMD", "", "Stasis", "switchboard,amd,${AMDSTATUS},${AMDCAUSE}", "Hangup", "")},
+	}
+}
+
+// Behaviour programs an emulated endpoint (an extension in a context).
+type Behaviour struct {
+	// Result is what the far end does: answer, busy, noanswer, congestion, machine, reject.
+	Result Result
+	// RingFor is how long it rings before it answers (Answer, Machine).
+	RingFor time.Duration
+	// HangupAfter is how long it talks after answering before it hangs up
+	// (0: it stays until the other side hangs up).
+	HangupAfter time.Duration
+}
+
+// Result is what an emulated endpoint does when called.
+type Result string
+
+// Endpoint results.
+const (
+	ResultAnswer     Result = "answer"
+	ResultBusy       Result = "busy"
+	ResultNoAnswer   Result = "noanswer"
+	ResultCongestion Result = "congestion"
+	ResultMachine    Result = "machine"
+	ResultReject     Result = "reject"
+)
+
+func (b Behaviour) apps(exten string) ([]App, error) {
+	secs := func(d time.Duration) string { return fmt.Sprintf("%g", d.Seconds()) }
+	talk := apps("Wait", "3600")
+	if b.HangupAfter > 0 {
+		talk = apps("Wait", secs(b.HangupAfter), "Hangup", "")
+	}
+	out := apps("NoOp", "Endpoint "+exten)
+	switch b.Result {
+	case ResultAnswer, ResultMachine:
+		if b.Result == ResultMachine {
+			out = append(out, App{"Set", "AMD_EMULATED=MACHINE"})
+		}
+		if b.RingFor > 0 {
+			out = append(out, apps("Ringing", "", "Wait", secs(b.RingFor))...)
+		}
+		out = append(out, App{"Answer", ""})
+		out = append(out, talk...)
+	case ResultBusy:
+		out = append(out, App{"Busy", ""})
+	case ResultNoAnswer:
+		out = append(out, apps("Ringing", "", "Wait", "3600")...)
+	case ResultCongestion:
+		out = append(out, App{"Congestion", ""})
+	case ResultReject:
+		if b.RingFor > 0 {
+			out = append(out, apps("Ringing", "", "Wait", secs(b.RingFor))...)
+		}
+		out = append(out, App{"Hangup", "21"})
+	default:
+		return nil, fmt.Errorf("asterisk emulator: endpoint %s: unknown result %q", exten, b.Result)
+	}
+	return out, nil
+}
+
+// SetEndpoint programs extension exten in context ctx (e.g. "customers",
+// "5550100") to behave as b. It replaces any earlier program.
+func (s *Server) SetEndpoint(ctx, exten string, b Behaviour) error {
+	prog, err := b.apps(exten)
+	if err != nil {
+		return err
+	}
+	return s.do(func() {
+		c := s.st.dialplan[ctx]
+		if c == nil {
+			c = &Context{}
+			s.st.dialplan[ctx] = c
+		}
+		if c.Extensions == nil {
+			c.Extensions = map[string][]App{}
+		}
+		c.Extensions[exten] = prog
+	})
+}
+
+func substitute(data string, vars func(string) string) string {
+	for {
+		i := strings.Index(data, "${")
+		if i < 0 {
+			return data
+		}
+		j := strings.Index(data[i:], "}")
+		if j < 0 {
+			return data
+		}
+		data = data[:i] + vars(data[i+2:i+j]) + data[i+j+1:]
+	}
+}
+
+// QueueConfig is one app_queue queue.
+type QueueConfig struct {
+	Name     string
+	Strategy string // ringall, rrmemory, linear, leastrecent, fewestcalls
+	Timeout  time.Duration
+	Retry    time.Duration
+	Members  []MemberConfig
+}
+
+// MemberConfig is a static queue member.
+type MemberConfig struct {
+	Interface string // e.g. Local/1001@agents
+	Name      string
+}
+
+// DefaultQueues is the queues.conf of the traces.
+func DefaultQueues() []QueueConfig {
+	return []QueueConfig{
+		{Name: "overflow", Strategy: "ringall", Timeout: 3 * time.Second, Retry: time.Second,
+			Members: []MemberConfig{{"Local/2001@noanswer", "Agent 2001"}}},
+		{Name: "support", Strategy: "ringall", Timeout: 15 * time.Second, Retry: 2 * time.Second,
+			Members: []MemberConfig{{"Local/1001@agents", "Agent 1001"}, {"Local/1002@agents", "Agent 1002"}}},
+	}
+}
