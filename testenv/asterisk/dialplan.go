@@ -49,15 +49,15 @@ func apps(pairs ...string) []App {
 // the ARI adapter uses (see testenv/compose/extensions.conf).
 func DefaultDialplan() Dialplan {
 	return Dialplan{
-		"agents":    {Any: apps("NoOp", "Agent ${EXTEN} answering", "Answer", "", "Wait", "5", "Hangup", "")},
-		"customers": {Any: apps("NoOp", "Customer ${EXTEN}", "Ringing", "", "Wait", "2", "Answer", "", "Wait", "10", "Hangup", "")},
-		"busy":      {Any: apps("NoOp", "Busy ${EXTEN}", "Busy", "")},
-		"noanswer":  {Any: apps("NoOp", "No answer ${EXTEN}", "Ringing", "", "Wait", "3600")},
-		"congestion": {Any: apps("NoOp", "Congestion ${EXTEN}", "Congestion", "")},
-		"stasis":    {Any: apps("NoOp", "Inbound ${EXTEN} to Stasis", "Stasis", "callcentre,inbound,${EXTEN}", "Hangup", "")},
-		"queue-in":  {Any: apps("NoOp", "Queue call ${EXTEN}", "Queue", "support,,,,60", "Hangup", "")},
+		"agents":         {Any: apps("NoOp", "Agent ${EXTEN} answering", "Answer", "", "Wait", "5", "Hangup", "")},
+		"customers":      {Any: apps("NoOp", "Customer ${EXTEN}", "Ringing", "", "Wait", "2", "Answer", "", "Wait", "10", "Hangup", "")},
+		"busy":           {Any: apps("NoOp", "Busy ${EXTEN}", "Busy", "")},
+		"noanswer":       {Any: apps("NoOp", "No answer ${EXTEN}", "Ringing", "", "Wait", "3600")},
+		"congestion":     {Any: apps("NoOp", "Congestion ${EXTEN}", "Congestion", "")},
+		"stasis":         {Any: apps("NoOp", "Inbound ${EXTEN} to Stasis", "Stasis", "callcentre,inbound,${EXTEN}", "Hangup", "")},
+		"queue-in":       {Any: apps("NoOp", "Queue call ${EXTEN}", "Queue", "support,,,,60", "Hangup", "")},
 		"queue-overflow": {Any: apps("NoOp", "Overflow queue call ${EXTEN}", "Queue", "overflow,,,,60", "Hangup", "")},
-		"hold":      {Any: apps("NoOp", "Holding ${EXTEN}", "Wait", "60", "Hangup", "")},
+		"hold":           {Any: apps("NoOp", "Holding ${EXTEN}", "Wait", "60", "Hangup", "")},
 		// switchboard-amd runs AMD() on an answered outbound call and hands it
 		// back to the Stasis app with the result.
 		"switchboard-amd": {Any: apps("NoOp", "AMD ${EXTEN}", "AMD", "", "Stasis", "switchboard,amd,${AMDSTATUS},${AMDCAUSE}", "Hangup", "")},

@@ -1,6 +1,5 @@
 package asterisk
 
-
 type playback struct {
 	id, media, target string
 	state             string
