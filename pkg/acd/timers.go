@@ -9,15 +9,15 @@ import (
 type timerKind uint8
 
 const (
-	timerAgentReady      timerKind = iota + 1 // a delay or wrap-up ended
-	timerOfferTimeout                         // an offer rang for call_timeout
-	timerMaxWait                              // a caller reached max_wait_time
-	timerReach                                // a caller's next tier level opens
-	timerAnnounce                             // a caller's periodic announcement
-	timerProgressive                          // ring-progressively may add an agent
-	timerNoAgentPersonal                      // a late joiner's "time reached" grace ended
-	timerNoAgentQueue                         // a queue has had no agent for max_wait_time_with_no_agent
-	timerDiscardAbandoned                     // an abandoned caller is forgotten
+	timerAgentReady       timerKind = iota + 1 // a delay or wrap-up ended
+	timerOfferTimeout                          // an offer rang for call_timeout
+	timerMaxWait                               // a caller reached max_wait_time
+	timerReach                                 // a caller's next tier level opens
+	timerAnnounce                              // a caller's periodic announcement
+	timerProgressive                           // ring-progressively may add an agent
+	timerNoAgentPersonal                       // a late joiner's "time reached" grace ended
+	timerNoAgentQueue                          // a queue has had no agent for max_wait_time_with_no_agent
+	timerDiscardAbandoned                      // an abandoned caller is forgotten
 )
 
 // timer is one scheduled wake-up. Timers are never removed early: each
