@@ -326,7 +326,7 @@ func (st *state) amiAction(a *amiSession, f amiFrame) bool {
 			up := strconv.Itoa(int(st.now().Sub(st.started).Seconds()))
 			a.write(frame("Event", "FullyBooted", "Privilege", "system,all", "Uptime", up, "LastReload", up, "Status", "Fully Booted").bytes())
 			// SuccessfulAuth is a security event: it can come after later responses.
-			st.s.post(func() {
+			st.later(func() {
 				ts := st.ts()
 				a.write(frame("Event", "SuccessfulAuth", "Privilege", "security,all", "EventTV", ts, "Severity", "Informational",
 					"Service", "AMI", "EventVersion", "1", "AccountID", a.user, "SessionID", fmt.Sprintf("%p", a),
@@ -430,7 +430,7 @@ func (st *state) amiOriginateAction(a *amiSession, id string, f amiFrame) {
 			return
 		}
 		respond(a, id, "Message", "Originate successfully queued")
-		st.s.post(func() { st.amiOriginateDone(ao, nil, 0) })
+		st.later(func() { st.amiOriginateDone(ao, nil, 0) })
 		return
 	}
 	if ao.async {
@@ -471,7 +471,7 @@ func (st *state) amiOriginateAction(a *amiSession, id string, f amiFrame) {
 		one.vars[k] = vars[k]
 		st.amiChan("VarSet", "dialplan", one, "Variable", k, "Value", vars[k])
 	}
-	st.s.post(func() {
+	st.later(func() {
 		for _, k := range order {
 			two.vars[k] = vars[k]
 			st.amiChan("VarSet", "dialplan", two, "Variable", k, "Value", vars[k])
@@ -507,13 +507,16 @@ func (st *state) amiOriginateDone(ao *amiOriginate, one *channel, reason int) {
 		}
 		return
 	}
+	resp, name, uid := "Failure", ao.dialstring, "<unknown>"
 	if one != nil {
-		st.amiEvent("OriginateResponse", "call", "ActionID", ao.id, "Response", "Success", "Channel", one.name,
-			"Context", ao.ctx, "Exten", ao.exten, "Application", ao.app, "Data", ao.data, "Reason", strconv.Itoa(reason),
-			"Uniqueid", one.id, "CallerIDNum", orUnknown(ao.caller.Number), "CallerIDName", orUnknown(ao.caller.Name))
-		return
+		resp, name, uid = "Success", one.name, one.id
 	}
-	st.amiEvent("OriginateResponse", "call", "ActionID", ao.id, "Response", "Failure", "Channel", ao.dialstring,
-		"Context", ao.ctx, "Exten", ao.exten, "Application", ao.app, "Data", ao.data, "Reason", strconv.Itoa(reason),
-		"Uniqueid", "<unknown>", "CallerIDNum", orUnknown(ao.caller.Number), "CallerIDName", orUnknown(ao.caller.Name))
+	target := []string{"Context", ao.ctx, "Exten", ao.exten}
+	if ao.app != "" {
+		target = []string{"Application", ao.app, "Data", ao.data}
+	}
+	kvs := append([]string{"ActionID", ao.id, "Response", resp, "Channel", name}, target...)
+	kvs = append(kvs, "Reason", strconv.Itoa(reason), "Uniqueid", uid,
+		"CallerIDNum", orUnknown(ao.caller.Number), "CallerIDName", orUnknown(ao.caller.Name))
+	st.amiEvent("OriginateResponse", "call", kvs...)
 }

@@ -547,7 +547,7 @@ func (st *state) originate(p params, create bool) (int, any, *ariError) {
 		one.subs[app] = true
 		st.amiNewchannel(one)
 		st.amiNewchannel(two)
-		st.s.post(func() {
+		st.later(func() {
 			if one.gone {
 				return
 			}
@@ -571,7 +571,7 @@ func (st *state) originate(p params, create bool) (int, any, *ariError) {
 	resp := one.json()
 	st.amiNewchannel(one)
 	st.amiNewchannel(two)
-	st.s.post(func() { st.startOutgoing(one, vars, timeout, "") })
+	st.later(func() { st.startOutgoing(one, vars, timeout, "") })
 	return 200, resp, nil
 }
 

@@ -48,6 +48,7 @@ func apps(pairs ...string) []App {
 // DefaultDialplan is the extensions.conf of the traces, plus the AMD context
 // the ARI adapter uses (see testenv/compose/extensions.conf).
 func DefaultDialplan() Dialplan {
+	amd := apps("NoOp", "AMD ${EXTEN}", "AMD", "", "Stasis", "switchboard,amd,${AMDSTATUS},${AMDCAUSE}", "Hangup", "")
 	return Dialplan{
 		"agents":         {Any: apps("NoOp", "Agent ${EXTEN} answering", "Answer", "", "Wait", "5", "Hangup", "")},
 		"customers":      {Any: apps("NoOp", "Customer ${EXTEN}", "Ringing", "", "Wait", "2", "Answer", "", "Wait", "10", "Hangup", "")},
@@ -60,7 +61,7 @@ func DefaultDialplan() Dialplan {
 		"hold":           {Any: apps("NoOp", "Holding ${EXTEN}", "Wait", "60", "Hangup", "")},
 		// switchboard-amd runs AMD() on an answered outbound call and hands it
 		// back to the Stasis app with the result.
-		"switchboard-amd": {Any: apps("NoOp", "AMD ${EXTEN}", "AMD", "", "Stasis", "switchboard,amd,${AMDSTATUS},${AMDCAUSE}", "Hangup", "")},
+		"switchboard-amd": {Extensions: map[string][]App{"s": amd}, Any: amd},
 	}
 }
 

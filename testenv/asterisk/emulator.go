@@ -11,6 +11,7 @@
 package asterisk
 
 import (
+	"container/heap"
 	"context"
 	"errors"
 	"fmt"
@@ -82,9 +83,10 @@ func (c *Config) setDefaults() {
 type Server struct {
 	cfg Config
 
-	cmds chan func()
-	done chan struct{}
-	wg   sync.WaitGroup
+	cmds      chan func()
+	timerWake chan struct{}
+	done      chan struct{}
+	wg        sync.WaitGroup
 
 	httpSrv *http.Server
 	ariLn   net.Listener
@@ -100,7 +102,7 @@ type Server struct {
 // Start starts an emulator listening on loopback. Close stops it.
 func Start(cfg Config) (*Server, error) {
 	cfg.setDefaults()
-	s := &Server{cfg: cfg, cmds: make(chan func()), done: make(chan struct{})}
+	s := &Server{cfg: cfg, cmds: make(chan func()), done: make(chan struct{}), timerWake: make(chan struct{}, 1)}
 	s.st = newState(s)
 	var err error
 	if s.ariLn, err = net.Listen("tcp", cfg.ARIAddr); err != nil {
@@ -110,8 +112,9 @@ func Start(cfg Config) (*Server, error) {
 		s.ariLn.Close()
 		return nil, fmt.Errorf("asterisk emulator: ami listen: %w", err)
 	}
-	s.wg.Add(1)
+	s.wg.Add(2)
 	go s.loop()
+	go s.timerLoop()
 	s.httpSrv = &http.Server{Handler: s.ariHandler(), ReadHeaderTimeout: 10 * time.Second}
 	s.wg.Add(2)
 	go func() {
@@ -160,6 +163,7 @@ func (s *Server) loop() {
 		select {
 		case f := <-s.cmds:
 			f()
+			s.st.drain()
 		case <-s.done:
 			return
 		}
@@ -206,32 +210,107 @@ func (s *Server) post(f func()) {
 	})
 }
 
-// after runs f on the state goroutine after d of clock time. The returned
-// function cancels it.
+// after runs f on the state goroutine after d of clock time; only the state
+// goroutine calls it. Timers fire in order of due time (ties in order of
+// creation), so the emulator's timing does not depend on goroutine
+// scheduling. The returned function cancels the timer.
 func (s *Server) after(d time.Duration, f func()) (cancel func()) {
-	t := s.cfg.Clock.NewTimer(d)
-	stop := make(chan struct{})
-	var once sync.Once
-	s.spawn(func() {
+	st := s.st
+	st.timerSeq++
+	e := &timerEntry{due: st.now().Add(d), seq: st.timerSeq, f: f}
+	heap.Push(&st.timers, e)
+	if st.timers[0] == e {
 		select {
-		case <-t.C():
-			select {
-			case s.cmds <- func() {
-				select {
-				case <-stop:
-				default:
-					f()
-				}
-			}:
-			case <-s.done:
-			}
-		case <-stop:
-			t.Stop()
-		case <-s.done:
-			t.Stop()
+		case s.timerWake <- struct{}{}:
+		default:
 		}
-	})
-	return func() { once.Do(func() { close(stop) }) }
+	}
+	return func() { e.cancelled = true }
+}
+
+type timerEntry struct {
+	due       time.Time
+	seq       int
+	f         func()
+	cancelled bool
+}
+
+type timerHeap []*timerEntry
+
+func (h timerHeap) Len() int { return len(h) }
+func (h timerHeap) Less(i, j int) bool {
+	if h[i].due.Equal(h[j].due) {
+		return h[i].seq < h[j].seq
+	}
+	return h[i].due.Before(h[j].due)
+}
+func (h timerHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
+func (h *timerHeap) Push(x any)   { *h = append(*h, x.(*timerEntry)) }
+func (h *timerHeap) Pop() any {
+	old := *h
+	e := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return e
+}
+
+func (st *state) nextDue() (time.Time, bool) {
+	for len(st.timers) > 0 && st.timers[0].cancelled {
+		heap.Pop(&st.timers)
+	}
+	if len(st.timers) == 0 {
+		return time.Time{}, false
+	}
+	return st.timers[0].due, true
+}
+
+func (st *state) fireDue() {
+	now := st.now()
+	for {
+		due, ok := st.nextDue()
+		if !ok || due.After(now) {
+			return
+		}
+		e := heap.Pop(&st.timers).(*timerEntry)
+		// Callbacks see the time they were due, not the time the timer
+		// goroutine happened to wake.
+		st.fixedNow = e.due
+		e.f()
+		st.drain()
+		st.fixedNow = time.Time{}
+	}
+}
+
+// timerLoop sleeps until the earliest timer is due and fires it.
+func (s *Server) timerLoop() {
+	defer s.wg.Done()
+	for {
+		var next time.Time
+		var ok bool
+		if s.do(func() { next, ok = s.st.nextDue() }) != nil {
+			return
+		}
+		var fire <-chan time.Time
+		var t clock.Timer
+		if ok {
+			t = s.cfg.Clock.NewTimer(next.Sub(s.cfg.Clock.Now()))
+			fire = t.C()
+		}
+		select {
+		case <-fire:
+			if s.do(func() { s.st.fireDue() }) != nil {
+				return
+			}
+		case <-s.timerWake:
+			if t != nil {
+				t.Stop()
+			}
+		case <-s.done:
+			if t != nil {
+				t.Stop()
+			}
+			return
+		}
+	}
 }
 
 // Scaled is a clock that runs Factor times faster than the wall clock, so a

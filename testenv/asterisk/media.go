@@ -44,7 +44,7 @@ func (st *state) play(c *channel, b *bridge, id, media string) (int, any, *ariEr
 	}
 	st.playbacks()[id] = pb
 	resp := pb.json()
-	st.s.post(func() {
+	st.later(func() {
 		if pb.state != "queued" {
 			return
 		}
@@ -85,7 +85,7 @@ func (st *state) recordBridge(b *bridge, p params) (int, any, *ariError) {
 	}
 	st.recs[name] = rec
 	resp := rec.json()
-	st.s.post(func() {
+	st.later(func() {
 		if rec.state != "queued" {
 			return
 		}

@@ -224,7 +224,7 @@ func (st *state) amiQueueRemove(a *amiSession, id string, f amiFrame) {
 		}
 	}
 	respond(a, id, "Message", "Removed interface from queue")
-	st.s.post(func() { st.memberEvent("QueueMemberRemoved", q, m) })
+	st.later(func() { st.memberEvent("QueueMemberRemoved", q, m) })
 }
 
 func (st *state) amiQueuePause(a *amiSession, id string, f amiFrame) {
@@ -267,7 +267,7 @@ func (st *state) queueApp(c *channel, data string) {
 	q := st.queues[args[0]]
 	if q == nil {
 		st.setVar(c, "QUEUESTATUS", "UNKNOWN")
-		st.s.post(func() { st.step(c) })
+		st.later(func() { st.step(c) })
 		return
 	}
 	qc := &queueCall{q: q, ch: c, joined: st.now()}
@@ -438,10 +438,13 @@ func (st *state) queueAnswered(one *channel) {
 	if r.done || qc.connected != nil {
 		return
 	}
+	// Both rung devices show in use when the answer arrives.
+	for _, x := range qc.rings {
+		st.memberEvent("QueueMemberStatus", qc.q, x.m)
+	}
 	st.endRing(r)
 	r.answered = st.now()
 	r.m.inCall = true
-	st.memberEvent("QueueMemberStatus", qc.q, r.m)
 	st.dialEvent(one, "ANSWER")
 	one.dial = nil
 	losers := append([]*ringing(nil), qc.rings...)
@@ -582,7 +585,7 @@ func (st *state) completeQueueCall(qc *queueCall, reason string) {
 	st.memberEvent("QueueMemberStatus", q, r.m)
 	caller, agent, b := qc.ch, r.one, qc.bridge
 	qc.ch.qcall = nil
-	st.s.post(func() {
+	st.later(func() {
 		// A basic bridge dissolves when one party leaves.
 		if b != nil && st.bridges[b.id] != nil {
 			st.destroyBridge(b)

@@ -25,6 +25,22 @@ type state struct {
 	pbs      map[string]*playback
 	recs     map[string]*liveRecording
 	stored   []string
+	pending  []func()
+	timers   timerHeap
+	timerSeq int
+	fixedNow time.Time
+}
+
+// later runs f on the state goroutine after the current command, in FIFO
+// order. Only the state goroutine calls it.
+func (st *state) later(f func()) { st.pending = append(st.pending, f) }
+
+func (st *state) drain() {
+	for len(st.pending) > 0 {
+		f := st.pending[0]
+		st.pending = st.pending[1:]
+		f()
+	}
 }
 
 func newState(s *Server) *state {
@@ -51,7 +67,12 @@ func newState(s *Server) *state {
 	return st
 }
 
-func (st *state) now() time.Time { return st.s.cfg.Clock.Now() }
+func (st *state) now() time.Time {
+	if !st.fixedNow.IsZero() {
+		return st.fixedNow
+	}
+	return st.s.cfg.Clock.Now()
+}
 
 func (st *state) closeAll() {
 	for _, a := range st.apps {
@@ -279,7 +300,7 @@ func (st *state) startProgram(c *channel, ctx, exten string, prio int) bool {
 	}
 	c.ctx, c.exten, c.prio = ctx, exten, prio
 	c.prog, c.pc = prog, prio-1
-	st.s.post(func() { st.step(c) })
+	st.later(func() { st.step(c) })
 	return true
 }
 
@@ -313,7 +334,7 @@ func (st *state) step(c *channel) {
 	c.appName, c.appData = a.Name, data
 	st.ariChan(c, append(o("type", "ChannelDialplan", "timestamp", st.ts(), "dialplan_app", a.Name, "dialplan_app_data", data), kv{"channel", c.json()}))
 	st.amiChan("Newexten", "dialplan", c, "Extension", c.exten, "Application", a.Name, "AppData", data)
-	next := func() { st.s.post(func() { st.step(c) }) }
+	next := func() { st.later(func() { st.step(c) }) }
 	switch strings.ToLower(a.Name) {
 	case "noop", "progress", "mixmonitor", "playback":
 		next()
@@ -335,7 +356,6 @@ func (st *state) step(c *channel) {
 			st.step(c)
 		})
 	case "busy":
-		st.setState(c, "Busy")
 		st.farFailed(c, "BUSY", 0, 17)
 	case "congestion":
 		st.farFailed(c, "CONGESTION", 0, 34)
@@ -392,9 +412,15 @@ func (st *state) answer(c *channel) {
 	}
 	one := c.peer
 	if c.half == 2 && one != nil && !one.gone && one.state != "Up" {
-		st.setState(one, "Up")
-		one.answeredAt = st.now()
-		st.onAnswer(one)
+		// The answer reaches the ;1 half through its frame queue.
+		st.later(func() {
+			if one.gone || one.state == "Up" {
+				return
+			}
+			st.setState(one, "Up")
+			one.answeredAt = st.now()
+			st.onAnswer(one)
+		})
 	}
 }
 
@@ -429,7 +455,7 @@ func (st *state) onAnswer(one *channel) {
 		if d.amiApp != "" {
 			one.prog = []App{{d.amiApp, d.amiData}, {"Hangup", ""}}
 			one.pc = 0
-			st.s.post(func() { st.step(one) })
+			st.later(func() { st.step(one) })
 		} else if !st.startProgram(one, d.ctx, d.exten, d.prio) {
 			st.dialplanHangup(one, 16)
 		}
@@ -442,8 +468,14 @@ func (st *state) onAnswer(one *channel) {
 func (st *state) farFailed(two *channel, status string, cause1, cause2 int) {
 	one := two.peer
 	if two.half != 2 || one == nil || one.gone || one.state == "Up" {
+		if status == "BUSY" {
+			st.setState(two, "Busy")
+		}
 		st.dialplanHangup(two, cause2)
 		return
+	}
+	if status == "BUSY" && !(one.dial != nil && one.dial.kind == dialAMI && one.dial.amiOrig.async) {
+		st.setState(two, "Busy")
 	}
 	st.dialFailed(one, status, cause1, cause2)
 }
@@ -470,6 +502,17 @@ func (st *state) dialFailed(one *channel, status string, cause1, cause2 int) {
 	case dialAMI:
 		st.dialEvent(one, status)
 		reason := map[string]int{"BUSY": 5, "CONGESTION": 8, "NOANSWER": 3}[status]
+		if d.amiOrig.async && status == "BUSY" {
+			// Async AMI Originate: the far half goes first, then OriginateResponse, then ;1.
+			one.dial = nil
+			st.hangupRequest(two, cause1, false)
+			st.setState(two, "Busy")
+			st.hangupRequest(two, 16, true)
+			st.destroy(two, cause2)
+			st.amiOriginateDone(d.amiOrig, nil, reason)
+			st.destroy(one, cause1)
+			return
+		}
 		st.failPair(one, cause1, cause2, func() { st.amiOriginateDone(d.amiOrig, nil, reason) })
 	default:
 		st.dialEvent(one, status)
