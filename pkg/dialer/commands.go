@@ -1,0 +1,161 @@
+package dialer
+
+import (
+	"time"
+
+	"github.com/switchboard-cc/switchboard/pkg/telephony"
+)
+
+// Command is an input to a Dialer.
+type Command interface{ isCommand() }
+
+// PutTrunk creates or replaces a trunk (caller line).
+type PutTrunk struct{ Trunk Trunk }
+
+// AddCampaign adds a campaign; its Start decides when it runs.
+type AddCampaign struct{ Campaign Campaign }
+
+// UpdateCampaign replaces a campaign's configuration. Mode, queue and trunk
+// may change only while it is not running.
+type UpdateCampaign struct{ Campaign Campaign }
+
+// RemoveCampaign forgets a campaign that is not running.
+type RemoveCampaign struct{ Campaign string }
+
+// StartCampaign starts (or resumes) a campaign by hand (udesk open true,
+// zxycall start).
+type StartCampaign struct{ Campaign string }
+
+// StopCampaign stops a campaign: no new calls; in-flight calls finish
+// (udesk open false, zxycall stop).
+type StopCampaign struct{ Campaign string }
+
+// AddContacts gives a campaign contacts, normally in answer to FetchContacts.
+// Exhausted says the source has no more for now; a later AddContacts with
+// Exhausted false (e.g. after an import) wakes the campaign again. Total, when
+// known (>0), is the list's size for progress reports.
+type AddContacts struct {
+	Campaign  string
+	Contacts  []Contact
+	Exhausted bool
+	Total     int
+}
+
+// CallEvent is a call event heard from the PBX.
+type CallEvent struct{ Event telephony.Event }
+
+// AgentSupply reports the agents of a queue, from whichever ACD serves it.
+// Send it whenever it changes, and right after a QueueResult.
+type AgentSupply struct {
+	Queue   string
+	Staffed int // logged in and available to this queue
+	Idle    int // free now
+	Busy    []BusyAgent
+}
+
+// BusyAgent is an agent on a call or in wrap-up.
+type BusyAgent struct {
+	Since time.Time // on the call since
+	// FreeAt is when the agent frees up, when known (in wrap-up); zero while talking.
+	FreeAt time.Time
+	// WrapUp follows the call of a talking agent.
+	WrapUp time.Duration
+}
+
+// QueueResult says whether a call handed to a queue reached an agent.
+type QueueResult struct {
+	Call      telephony.CallID
+	Connected bool
+	Agent     string
+}
+
+// Recall redials a number at a given time (udesk recall). Contact is needed
+// when the number's contact is no longer in memory (finished).
+type Recall struct {
+	Campaign string
+	Number   string // E.164
+	At       time.Time
+	Contact  *Contact
+}
+
+// FollowOn dials a number again now (udesk follow_on).
+type FollowOn struct {
+	Campaign string
+	Number   string // E.164
+	Contact  *Contact
+}
+
+func (PutTrunk) isCommand()       {}
+func (AddCampaign) isCommand()    {}
+func (UpdateCampaign) isCommand() {}
+func (RemoveCampaign) isCommand() {}
+func (StartCampaign) isCommand()  {}
+func (StopCampaign) isCommand()   {}
+func (AddContacts) isCommand()    {}
+func (CallEvent) isCommand()      {}
+func (AgentSupply) isCommand()    {}
+func (QueueResult) isCommand()    {}
+func (Recall) isCommand()         {}
+func (FollowOn) isCommand()       {}
+
+// Decision is an output of a Dialer for the PBX port or the engine.
+type Decision interface{ isDecision() }
+
+// Originate places a call.
+type Originate struct {
+	Campaign string
+	Contact  string
+	Attempt  string
+	Request  telephony.OriginateRequest
+}
+
+// Hangup hangs a call up.
+type Hangup struct {
+	Call  telephony.CallID
+	Cause telephony.Cause
+}
+
+// ContinueDialplan sends an answered call to the dialplan (IVR/robot).
+type ContinueDialplan struct {
+	Call telephony.CallID
+	To   telephony.DialplanTarget
+}
+
+// Bridge connects calls (callback A and B).
+type Bridge struct {
+	Bridge telephony.BridgeID
+	Calls  []telephony.CallID
+	// Record names the recording when the campaign records calls.
+	Record string
+}
+
+// HandToQueue gives an answered call to the ACD queue; the ACD answers with a
+// QueueResult within MaxWait.
+type HandToQueue struct {
+	Call    telephony.CallID
+	Queue   string
+	MaxWait time.Duration
+	// Contact and Campaign let the agent's screen show who it is (preview).
+	Campaign string
+	Contact  string
+}
+
+// PlayAndHangup plays a message to a call (an abandoned call's apology) and hangs up.
+type PlayAndHangup struct {
+	Call  telephony.CallID
+	Media string
+}
+
+// FetchContacts asks the engine for up to Max more contacts of Campaign.
+type FetchContacts struct {
+	Campaign string
+	Max      int
+}
+
+func (Originate) isDecision()        {}
+func (Hangup) isDecision()           {}
+func (ContinueDialplan) isDecision() {}
+func (Bridge) isDecision()           {}
+func (HandToQueue) isDecision()      {}
+func (PlayAndHangup) isDecision()    {}
+func (FetchContacts) isDecision()    {}
