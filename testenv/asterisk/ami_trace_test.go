@@ -1,7 +1,7 @@
 package asterisk
 
 import (
-	"io"
+	"net"
 	"regexp"
 	"sort"
 	"strconv"
@@ -161,8 +161,10 @@ func TestAMILoginFailureClosesConnection(t *testing.T) {
 	}
 	c.send(acts[1]) // Ping: Asterisk has closed the connection and never answers
 	_ = c.conn.SetReadDeadline(time.Now().Add(2 * time.Second))
-	if _, err := readFrame(c.r); err != io.EOF {
-		t.Fatalf("after a failed login: %v, want EOF", err)
+	if f, err := readFrame(c.r); err == nil {
+		t.Fatalf("after a failed login got %v, want the connection closed", f)
+	} else if ne, ok := err.(net.Error); ok && ne.Timeout() {
+		t.Fatalf("connection still open after a failed login")
 	}
 	compareReplies(t, amiReplies(loadAMI(t, "ami-login-failure.txt")), amiReplies(c.got))
 }
