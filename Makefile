@@ -35,7 +35,7 @@ fmt:
 # Short fuzzing pass over every fuzz target (make fuzz FUZZTIME=5m for longer).
 FUZZTIME ?= 20s
 fuzz:
-	$(GO) test ./pkg/acd -run '^$$' -fuzz FuzzEngineCommands -fuzztime $(FUZZTIME)
+	$(GO) test ./pkg/acd -run '^$$' -fuzz FuzzEngineCommands -fuzztime $(FUZZTIME) -fuzzminimizetime 5s
 
 clean:
 	rm -rf $(BIN)
