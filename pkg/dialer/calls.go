@@ -129,6 +129,8 @@ func (d *Dialer) queueResult(now time.Time, r QueueResult) {
 	c.handedOff = false
 	cp.handoffs--
 	if r.Connected {
+		// The agent is taken; the ACD's next AgentSupply confirms it.
+		cp.supply.Idle = max(cp.supply.Idle-1, 0)
 		c.connected = now
 		e := d.ev(event.AttemptConnected, now, c)
 		e.Agent = r.Agent
@@ -296,6 +298,11 @@ func (d *Dialer) attemptDone(now time.Time, c *call, o telephony.Outcome, reason
 		at := cs.recallAt
 		cs.recallAt = time.Time{}
 		d.delay(now, cp, cs, at, ContactDelayed, "recall")
+		return
+	}
+	if cs.recalled {
+		// A contact brought back by Recall or FollowOn gets that one try only.
+		d.finishContact(now, cp, cs, o)
 		return
 	}
 	dec := cp.cfg.Redial.decide(o, contactTries{tries: cs.tries, byOutcome: cs.byOutcome, followOns: cs.followOns,

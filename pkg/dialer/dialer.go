@@ -585,6 +585,8 @@ func (d *Dialer) pump(now time.Time) {
 		}
 	}
 	for _, cp := range d.order {
+		// Record when the limits that stopped this round relax.
+		cp.allowance(now, d.zones)
 		d.maybeFetch(cp)
 		d.maybeFinish(now, cp)
 	}
