@@ -91,10 +91,15 @@ var ErrNotFound = errors.New("store: not found")
 type DB struct {
 	*bun.DB
 	dialect Dialect
+	dsn     string
 
 	notifyMu sync.Mutex
 	outboxCh []chan struct{}
 }
+
+// DSN is the PostgreSQL URL the DB was opened with (empty on SQLite), for
+// components that need their own connections to the same database.
+func (db *DB) DSN() string { return db.dsn }
 
 // Dialect reports which SQL engine the DB talks to.
 func (db *DB) Dialect() Dialect { return db.dialect }
@@ -131,7 +136,7 @@ func openPostgres(ctx context.Context, cfg Config) (*DB, error) {
 	}
 	sqldb.SetMaxOpenConns(n)
 	sqldb.SetMaxIdleConns(n)
-	db := &DB{DB: bun.NewDB(sqldb, pgdialect.New()), dialect: Postgres}
+	db := &DB{DB: bun.NewDB(sqldb, pgdialect.New()), dialect: Postgres, dsn: dsn}
 	if err := db.PingContext(ctx); err != nil {
 		_ = db.Close()
 		return nil, fmt.Errorf("store: connect to postgres %s: %w", redact(cfg.DSN), err)
