@@ -250,3 +250,16 @@ func (db *DB) ReplayDeadLetters(ctx context.Context, ids []string, now time.Time
 	n, _ := res.RowsAffected()
 	return int(n), nil
 }
+
+// ReleaseLeases makes claimed deliveries claimable again at once.
+func (db *DB) ReleaseLeases(ctx context.Context, seqs []int64) error {
+	if len(seqs) == 0 {
+		return nil
+	}
+	_, err := db.NewUpdate().Model((*Delivery)(nil)).Set("lease_until_ns = 0").
+		Where("state = ?", DeliveryPending).Where("seq IN (?)", bun.In(seqs)).Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("store: release %d leases: %w", len(seqs), err)
+	}
+	return nil
+}
