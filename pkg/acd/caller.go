@@ -55,9 +55,9 @@ func (c *Core) join(cmd Join) error {
 	q.callers[cl.id] = cl
 	q.waiting++
 	q.stats.Joined++
-	e := event.Event{Type: event.CallerJoined, Queue: q.cfg.ID, Call: cl.id, Attrs: map[string]string{"number": cl.number}}
+	e := event.Event{Type: event.CallerJoined, Queue: q.cfg.ID, Call: cl.id, Number: cl.number}
 	if resumed {
-		e.Attrs["resumed"] = "true"
+		e.Reason = "resumed"
 	}
 	c.emit(e)
 
@@ -188,12 +188,9 @@ func (c *Core) regroup(cl *caller) {
 		if cl.grp.reach == want {
 			return
 		}
+		// Empty groups stay: there are at most as many as levels (plus one),
+		// and keeping them saves rebuilding a tree for every caller.
 		cl.grp.callers.Delete(cl)
-		if cl.grp.callers.Len() == 0 {
-			q := cl.q
-			i := slices.Index(q.groups, cl.grp)
-			q.groups = slices.Delete(q.groups, i, i+1)
-		}
 		cl.grp = nil
 	}
 	if want < 0 {
@@ -221,14 +218,16 @@ func (c *Core) regroup(cl *caller) {
 // ---- dispatch ----
 
 func (c *Core) dispatchDirty() {
-	for len(c.dirty) > 0 {
-		q := c.dirty[0]
-		c.dirty = c.dirty[1:]
+	// Dispatching one queue can dirty others (an agent answering here frees
+	// nothing, but cancelled offers free agents of other queues).
+	for i := 0; i < len(c.dirty); i++ {
+		q := c.dirty[i]
 		q.dirty = false
-		if _, live := c.queues[q.cfg.ID]; live && c.queues[q.cfg.ID] == q {
+		if c.queues[q.cfg.ID] == q {
 			c.dispatch(q)
 		}
 	}
+	clear(c.dirty)
 	c.dirty = c.dirty[:0]
 }
 
@@ -236,7 +235,8 @@ func (c *Core) dispatchDirty() {
 // may take an agent reaches a free one. Only the head of each group needs
 // looking at: if the head cannot be served, nobody behind it can.
 func (c *Core) dispatch(q *queue) {
-	var heads []*caller
+	heads := c.heads
+	defer func() { clear(heads); c.heads = heads[:0] }()
 	for q.freeCount > 0 && len(q.groups) > 0 {
 		heads = heads[:0]
 		for _, g := range q.groups {
@@ -378,8 +378,7 @@ func (c *Core) makeOffer(cl *caller, t *tier) {
 		ID: o.id, Caller: cl.id, Queue: cl.q.cfg.ID, Agent: a.cfg.ID, Target: targetOf(a),
 		CallerNumber: cl.number, CallerName: cl.name, Timeout: a.cfg.CallTimeout,
 	})
-	c.emit(event.Event{Type: event.CallerOffered, Queue: cl.q.cfg.ID, Call: cl.id, Agent: a.cfg.ID,
-		Attrs: map[string]string{"offer": o.id.String(), "level": fmt.Sprint(t.level)}})
+	c.emit(event.Event{Type: event.CallerOffered, Queue: cl.q.cfg.ID, Call: cl.id, Agent: a.cfg.ID, Number: cl.number})
 }
 
 func (c *Core) setCallerState(cl *caller, s callerState) {
@@ -432,8 +431,7 @@ func (c *Core) cancelOffer(o *offer, withDecision bool) {
 	if withDecision {
 		c.decide(CancelOffer{ID: o.id, Caller: o.caller.id, Agent: o.agent.cfg.ID})
 	}
-	c.emit(event.Event{Type: event.OfferCancelled, Queue: o.caller.q.cfg.ID, Call: o.caller.id, Agent: o.agent.cfg.ID,
-		Attrs: map[string]string{"offer": o.id.String()}})
+	c.emit(event.Event{Type: event.OfferCancelled, Queue: o.caller.q.cfg.ID, Call: o.caller.id, Agent: o.agent.cfg.ID})
 	a := o.agent
 	if a.caller == nil && a.state == Receiving {
 		c.afterOfferWithoutCall(a)
@@ -480,8 +478,7 @@ func (c *Core) offerResult(cmd OfferResult) error {
 func (c *Core) failOffer(o *offer, result OfferOutcome) {
 	a, cl := o.agent, o.caller
 	c.endOffer(o)
-	c.emit(event.Event{Type: event.OfferFailed, Queue: cl.q.cfg.ID, Call: cl.id, Agent: a.cfg.ID, Reason: string(result),
-		Attrs: map[string]string{"offer": o.id.String()}})
+	c.emit(event.Event{Type: event.OfferFailed, Queue: cl.q.cfg.ID, Call: cl.id, Agent: a.cfg.ID, Reason: string(result)})
 	switch result {
 	case OfferBusy:
 		c.delayAgent(a, a.cfg.BusyDelayTime)
@@ -502,7 +499,10 @@ func (c *Core) failOffer(o *offer, result OfferOutcome) {
 // caller's other offers.
 func (c *Core) connect(o *offer) {
 	a, cl := o.agent, o.caller
-	others := slices.Clone(cl.offers)
+	var others []*offer
+	if len(cl.offers) > 1 {
+		others = slices.Clone(cl.offers)
+	}
 	c.endOffer(o)
 	for _, other := range others {
 		if other != o {
@@ -527,8 +527,8 @@ func (c *Core) connect(o *offer) {
 		d.Waited = c.now.Sub(cl.joinedAt)
 	}
 	c.decide(d)
-	c.emit(event.Event{Type: event.CallerBridged, Queue: q.cfg.ID, Call: cl.id, Agent: a.cfg.ID,
-		Attrs: map[string]string{"offer": o.id.String(), "waited_ms": fmt.Sprint(c.now.Sub(cl.joinedAt).Milliseconds())}})
+	c.emit(event.Event{Type: event.CallerBridged, Queue: q.cfg.ID, Call: cl.id, Agent: a.cfg.ID, Number: cl.number,
+		DurationMS: c.now.Sub(cl.joinedAt).Milliseconds()})
 }
 
 // ---- leaving ----
@@ -561,8 +561,8 @@ func (c *Core) leave(cl *caller, reason LeaveReason, dst string) {
 			c.decide(HangupCaller{Caller: cl.id, Reason: reason})
 		}
 	}
-	c.emit(event.Event{Type: event.CallerLeft, Queue: q.cfg.ID, Call: cl.id, Reason: string(reason),
-		Attrs: map[string]string{"waited_ms": fmt.Sprint(c.now.Sub(cl.joinedAt).Milliseconds())}})
+	c.emit(event.Event{Type: event.CallerLeft, Queue: q.cfg.ID, Call: cl.id, Reason: string(reason), Number: cl.number,
+		DurationMS: c.now.Sub(cl.joinedAt).Milliseconds()})
 }
 
 func (c *Core) removeCaller(cl *caller) {
@@ -625,9 +625,10 @@ func (c *Core) callEnded(id string) error {
 		a.lastBridgeEnd = c.now
 	})
 	a.caller = nil
-	c.emit(event.Event{Type: event.CallEnded, Queue: cl.q.cfg.ID, Call: cl.id, Agent: a.cfg.ID,
-		Attrs: map[string]string{"talk_ms": fmt.Sprint(talk.Milliseconds())}})
-	c.emit(event.Event{Type: event.CallerLeft, Queue: cl.q.cfg.ID, Call: cl.id, Reason: string(ReasonCompleted)})
+	c.emit(event.Event{Type: event.CallEnded, Queue: cl.q.cfg.ID, Call: cl.id, Agent: a.cfg.ID, Number: cl.number,
+		DurationMS: talk.Milliseconds()})
+	c.emit(event.Event{Type: event.CallerLeft, Queue: cl.q.cfg.ID, Call: cl.id, Agent: a.cfg.ID, Reason: string(ReasonCompleted),
+		Number: cl.number, DurationMS: cl.connectedAt.Sub(cl.joinedAt).Milliseconds()})
 	if a.cfg.WrapUpTime > 0 {
 		c.setState(a, WrapUp)
 		a.gen++

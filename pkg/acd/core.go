@@ -53,7 +53,8 @@ type Core struct {
 	callSeq uint64
 
 	out   Output
-	dirty []*queue // queues whose free agents or waiting callers changed in this step
+	dirty []*queue  // queues whose free agents or waiting callers changed in this step
+	heads []*caller // dispatch's scratch space
 }
 
 // NewCore returns an empty core.
@@ -209,7 +210,11 @@ func (c *Core) markDirty(q *queue) {
 
 // Handle applies one command at time now and returns what it produced. Time
 // never goes backwards: an earlier now is taken as the latest time seen.
-// Timers due by now fire first. On error nothing changed.
+// Timers due by now fire first (their output is returned even when the
+// command fails); a command that fails changes nothing.
+//
+// The Output's slices belong to the core and are valid only until the next
+// call to Handle or Advance: copy what must be kept.
 func (c *Core) Handle(now time.Time, cmd Command) (Output, error) {
 	c.begin(now)
 	c.fireDue()
@@ -235,14 +240,15 @@ func (c *Core) begin(now time.Time) {
 	if now.After(c.now) {
 		c.now = now
 	}
-	c.out = Output{}
+	clear(c.out.Decisions)
+	clear(c.out.Events)
+	c.out.Decisions = c.out.Decisions[:0]
+	c.out.Events = c.out.Events[:0]
 }
 
 func (c *Core) finish() Output {
 	c.dispatchDirty()
-	out := c.out
-	c.out = Output{}
-	return out
+	return c.out
 }
 
 func (c *Core) apply(cmd Command) error {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/switchboard-cc/switchboard/pkg/clock"
@@ -13,7 +14,8 @@ import (
 
 // DecisionSink carries the ACD's decisions to the PBX side. Decide is called
 // from the engine's goroutine while it owns the state, so it must hand the
-// decisions on (to a channel, a worker) and not do I/O itself.
+// decisions on (to a channel, a worker) and not do I/O itself. The slice is
+// reused after Decide returns: copy what is kept.
 type DecisionSink interface {
 	Decide(decisions []Decision)
 }
@@ -149,7 +151,7 @@ func (e *Engine) deliver(out Output) {
 		e.cfg.Decisions.Decide(out.Decisions)
 	}
 	if len(out.Events) > 0 {
-		e.cfg.Events.Publish(out.Events...)
+		e.cfg.Events.Publish(slices.Clone(out.Events)...)
 	}
 }
 

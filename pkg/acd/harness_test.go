@@ -33,6 +33,7 @@ func newHarness(t testing.TB, cfg CoreConfig) *harness {
 }
 
 func (h *harness) record(out Output) Output {
+	out = Output{Decisions: slices.Clone(out.Decisions), Events: slices.Clone(out.Events)}
 	h.last = out
 	h.decisions = append(h.decisions, out.Decisions...)
 	h.events = append(h.events, out.Events...)

@@ -1,9 +1,6 @@
 package acd
 
-import (
-	"container/heap"
-	"time"
-)
+import "time"
 
 // timerKind says what a due timer does.
 type timerKind uint8
@@ -31,23 +28,54 @@ type timer struct {
 	ref  any // *agent, *offer, *caller, *queue or *abandoned
 }
 
+// timerHeap is a binary min-heap by (at, seq). It is written out rather
+// than built on container/heap so that pushing and popping a timer does not
+// box it into an interface on every call.
 type timerHeap []timer
 
-func (h timerHeap) Len() int { return len(h) }
-func (h timerHeap) Less(i, j int) bool {
+func (h timerHeap) less(i, j int) bool {
 	if !h[i].at.Equal(h[j].at) {
 		return h[i].at.Before(h[j].at)
 	}
 	return h[i].seq < h[j].seq
 }
-func (h timerHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
-func (h *timerHeap) Push(x any)   { *h = append(*h, x.(timer)) }
-func (h *timerHeap) Pop() any {
-	old := *h
-	t := old[len(old)-1]
-	old[len(old)-1] = timer{}
-	*h = old[:len(old)-1]
-	return t
+
+func (h *timerHeap) push(t timer) {
+	*h = append(*h, t)
+	s := *h
+	for i := len(s) - 1; i > 0; {
+		parent := (i - 1) / 2
+		if !s.less(i, parent) {
+			break
+		}
+		s[i], s[parent] = s[parent], s[i]
+		i = parent
+	}
+}
+
+func (h *timerHeap) pop() timer {
+	s := *h
+	top := s[0]
+	last := len(s) - 1
+	s[0] = s[last]
+	s[last] = timer{}
+	s = s[:last]
+	for i := 0; ; {
+		l, r, min := 2*i+1, 2*i+2, i
+		if l < len(s) && s.less(l, min) {
+			min = l
+		}
+		if r < len(s) && s.less(r, min) {
+			min = r
+		}
+		if min == i {
+			break
+		}
+		s[i], s[min] = s[min], s[i]
+		i = min
+	}
+	*h = s
+	return top
 }
 
 // timers is the core's one timer queue.
@@ -58,7 +86,7 @@ type timers struct {
 
 func (ts *timers) add(at time.Time, kind timerKind, gen uint64, ref any) {
 	ts.seq++
-	heap.Push(&ts.h, timer{at: at, seq: ts.seq, kind: kind, gen: gen, ref: ref})
+	ts.h.push(timer{at: at, seq: ts.seq, kind: kind, gen: gen, ref: ref})
 }
 
 // popDue returns the earliest timer due at or before now.
@@ -66,7 +94,7 @@ func (ts *timers) popDue(now time.Time) (timer, bool) {
 	if len(ts.h) == 0 || ts.h[0].at.After(now) {
 		return timer{}, false
 	}
-	return heap.Pop(&ts.h).(timer), true
+	return ts.h.pop(), true
 }
 
 func (ts *timers) next() (time.Time, bool) {

@@ -67,6 +67,11 @@ type Event struct {
 	To       string    `json:"to,omitempty"`   // new status/state
 	Reason   string    `json:"reason,omitempty"`
 	Outcome  string    `json:"outcome,omitempty"`
+	// Number is the caller's or callee's phone number.
+	Number string `json:"number,omitempty"`
+	// DurationMS is how long, in milliseconds: the wait for caller.bridged
+	// and caller.left, the talk time for call.ended.
+	DurationMS int64 `json:"duration_ms,omitempty"`
 	// Source says who caused a change (api, phone, supervisor, system).
 	Source string            `json:"source,omitempty"`
 	Attrs  map[string]string `json:"attrs,omitempty"`
