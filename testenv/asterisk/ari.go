@@ -771,8 +771,9 @@ func (s *Server) SendDTMF(channelID, digits string) error {
 	return err
 }
 
-// HangupChannel hangs up a channel (by id) from the far side with a Q.850
-// cause, as a phone putting down the receiver would.
+// HangupChannel makes the party behind a channel (by id) hang up with a
+// Q.850 cause, as a phone putting down the receiver would: for a Local half
+// that is the other half's side.
 func (s *Server) HangupChannel(channelID string, cause int) error {
 	var err error
 	if derr := s.do(func() {
@@ -797,6 +798,28 @@ func (s *Server) HangupChannel(channelID string, cause int) error {
 		return derr
 	}
 	return err
+}
+
+// Call places a simulated inbound call: a Local channel to endpoint (e.g.
+// "Local/support@switchboard-in") whose caller side holds the line for up to
+// 60 s. It returns the id of the channel that runs the dialplan (the ;2 half,
+// the one that enters Stasis); HangupChannel(id) makes the caller hang up.
+func (s *Server) Call(endpoint, callerNumber string) (string, error) {
+	var id string
+	var aerr *ariError
+	if err := s.do(func() {
+		var body any
+		_, body, aerr = s.st.originate(params{"endpoint": endpoint, "context": "hold", "extension": "hold", "callerId": callerNumber}, false)
+		if aerr == nil {
+			id = s.st.channels[body.(channelJSON).ID].peer.id
+		}
+	}); err != nil {
+		return "", err
+	}
+	if aerr != nil {
+		return "", fmt.Errorf("asterisk emulator: call %s: %v", endpoint, aerr.body)
+	}
+	return id, nil
 }
 
 // Channels lists the ids of live channels.

@@ -657,8 +657,10 @@ func (st *state) enterStasis(c *channel, app string, args []string, fromPlan boo
 		args = []string{}
 	}
 	st.setVar(c, "STASISSTATUS", "")
+	// A channel the app originated stays subscribed after it leaves Stasis.
+	c.fromPlan = fromPlan && !c.subs[app]
 	c.subs[app] = true
-	c.inStasis, c.fromPlan, c.stasisApp = true, fromPlan, app
+	c.inStasis, c.stasisApp = true, app
 	st.ariChan(c, o("type", "StasisStart", "timestamp", st.ts(), "args", args, "channel", c.json()))
 }
 
