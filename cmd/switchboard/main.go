@@ -33,6 +33,7 @@ func newRootCommand() *cobra.Command {
 				fmt.Fprintln(cmd.OutOrStdout(), version)
 			},
 		},
+		newSimulateCommand(),
 		newDemoCommand(),
 	)
 	return root

@@ -32,7 +32,7 @@ func (d *Dialer) callEvent(now time.Time, e telephony.Event) {
 		if !c.bLeg {
 			cp.dropRinging(c)
 			cp.pred.answered(now.Sub(c.started))
-			cp.pred.rang(now.Sub(c.started), true)
+			cp.pred.rang(now, now.Sub(c.started), true)
 		}
 		d.emit(d.ev(event.AttemptAnswered, now, c))
 		if cp.cfg.AMD.Enabled && !c.bLeg {
@@ -132,6 +132,7 @@ func (d *Dialer) queueResult(now time.Time, r QueueResult) {
 		// The agent is taken; the ACD's next AgentSupply confirms it.
 		cp.supply.Idle = max(cp.supply.Idle-1, 0)
 		c.connected = now
+		c.talk = cp.pred.talk.connected(now)
 		e := d.ev(event.AttemptConnected, now, c)
 		e.Agent = r.Agent
 		e.Queue = cp.cfg.Queue
@@ -205,7 +206,7 @@ func (d *Dialer) release(now time.Time, c *call) {
 	}
 	if c.answered.IsZero() && !c.bLeg {
 		cp.dropRinging(c)
-		cp.pred.rang(now.Sub(c.started), false)
+		cp.pred.rang(now, now.Sub(c.started), false)
 	}
 }
 
@@ -231,8 +232,8 @@ func (d *Dialer) endCall(now time.Time, c *call, e telephony.Event) {
 		d.decide(Hangup{Call: c.partner.id, Cause: telephony.CauseNormalClearing})
 	}
 	o, reason := outcomeOf(c, e, now)
-	if !c.connected.IsZero() && c.cp.cfg.Mode.usesAgents() {
-		cp.pred.talked(now.Sub(c.connected))
+	if c.talk != nil {
+		cp.pred.talk.ended(c.talk, now)
 	}
 	d.release(now, c)
 	d.attemptDone(now, c, o, reason)

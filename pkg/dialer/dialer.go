@@ -586,7 +586,7 @@ func (d *Dialer) pump(now time.Time) {
 	}
 	for _, cp := range d.order {
 		// Record when the limits that stopped this round relax.
-		cp.allowance(now, d.zones)
+		cp.limits(now, d.zones, true)
 		d.maybeFetch(cp)
 		d.maybeFinish(now, cp)
 	}

@@ -1,6 +1,7 @@
 package dialer
 
 import (
+	"container/heap"
 	"math"
 	"time"
 )
@@ -21,6 +22,7 @@ type predictor struct {
 	pN        float64
 	tta       float64 // mean seconds from dial to answer
 	aht       float64 // mean talk seconds of connected calls
+	talk      talk
 	theta     float64 // target expected abandon share of a dialling decision
 	abandEWMA float64
 	answeredN int
@@ -31,6 +33,26 @@ type predictor struct {
 	ansSurv, failSurv []float64
 	histDirty         int
 	ansN, failN       int
+	fates             fateHeap
+}
+
+type fate struct {
+	dialled  time.Time
+	ring     time.Duration
+	answered bool
+}
+
+type fateHeap []fate
+
+func (h fateHeap) Len() int           { return len(h) }
+func (h fateHeap) Less(i, j int) bool { return h[i].dialled.Before(h[j].dialled) }
+func (h fateHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *fateHeap) Push(x any)        { *h = append(*h, x.(fate)) }
+func (h *fateHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
 }
 
 const histBuckets = 601
@@ -45,8 +67,34 @@ func newPredictor(p Predictive) predictor {
 
 func bucket(d time.Duration) int { return min(max(int(d/time.Second), 0), histBuckets-1) }
 
-// rang records how long a call rang before it was answered or failed.
-func (pr *predictor) rang(d time.Duration, answered bool) {
+// rang records how long a call rang before it was answered or failed. It is
+// learnt from only once every call dialled at the same time has had its fate
+// decided (after the ring timeout): learning at once would favour quick
+// fates (fast answers, fast failures) over slow ones (ring timeouts).
+func (pr *predictor) rang(now time.Time, d time.Duration, answered bool) {
+	heap.Push(&pr.fates, fate{dialled: now.Add(-d), ring: d, answered: answered})
+}
+
+// mature learns from the fates of calls dialled before now-timeout.
+func (pr *predictor) mature(now time.Time, timeout time.Duration) {
+	cut := now.Add(-timeout - watchdogGrace)
+	for len(pr.fates) > 0 && pr.fates[0].dialled.Before(cut) {
+		f := heap.Pop(&pr.fates).(fate)
+		pr.learn(f.ring, f.answered)
+	}
+}
+
+func (pr *predictor) learn(d time.Duration, answered bool) {
+	// The answer rate is learnt when a call's fate is known (answered, or
+	// ended unanswered), not when the attempt ends: talk would delay answers.
+	const horizon = 400
+	pr.pN = min(pr.pN+1, horizon)
+	x := 0.0
+	if answered {
+		x = 1
+	}
+	// The prior counts as 30 calls.
+	pr.p += (x - pr.p) / (pr.pN + 30)
 	h := pr.failHist
 	pr.failN++
 	if answered {
@@ -124,21 +172,78 @@ func (pr *predictor) answered(ring time.Duration) {
 	pr.tta += (ring.Seconds() - pr.tta) / 50
 }
 
-// talked records a connected call's talk time.
-func (pr *predictor) talked(d time.Duration) {
-	pr.aht += (d.Seconds() - pr.aht) / 50
+// talk estimates the mean talk time without the bias of learning only from
+// calls that have ended (short ones end first): over the calls connected in
+// the last hour, it is (talk of the ended + time so far of the ongoing) /
+// ended, the exponential model's maximum-likelihood estimate. Two prior calls
+// of 120 s keep it defined at the start.
+type talk struct {
+	recs            []*talkRec
+	head            int
+	endedN          int
+	endedSum        float64 // seconds
+	ongoingN        int
+	ongoingStartSum float64 // seconds since epoch
+	epoch           time.Time
+}
+
+type talkRec struct {
+	start   time.Time
+	end     time.Time
+	evicted bool
+}
+
+const talkWindow = time.Hour
+
+func (t *talk) secs(at time.Time) float64 { return at.Sub(t.epoch).Seconds() }
+
+func (t *talk) connected(now time.Time) *talkRec {
+	if t.epoch.IsZero() {
+		t.epoch = now
+	}
+	r := &talkRec{start: now}
+	t.recs = append(t.recs, r)
+	t.ongoingN++
+	t.ongoingStartSum += t.secs(now)
+	return r
+}
+
+func (t *talk) ended(r *talkRec, now time.Time) {
+	if r == nil || r.evicted || !r.end.IsZero() {
+		return
+	}
+	r.end = now
+	t.ongoingN--
+	t.ongoingStartSum -= t.secs(r.start)
+	t.endedN++
+	t.endedSum += now.Sub(r.start).Seconds()
+}
+
+func (t *talk) mean(now time.Time) float64 {
+	for t.head < len(t.recs) && now.Sub(t.recs[t.head].start) > talkWindow {
+		r := t.recs[t.head]
+		r.evicted = true
+		if r.end.IsZero() {
+			t.ongoingN--
+			t.ongoingStartSum -= t.secs(r.start)
+		} else {
+			t.endedN--
+			t.endedSum -= r.end.Sub(r.start).Seconds()
+		}
+		t.recs[t.head] = nil
+		t.head++
+	}
+	if t.head > 1024 && t.head*2 > len(t.recs) {
+		t.recs = append(t.recs[:0], t.recs[t.head:]...)
+		t.head = 0
+	}
+	const priorN, priorMean = 2, 120.0
+	exposure := t.endedSum + float64(t.ongoingN)*t.secs(now) - t.ongoingStartSum
+	return (exposure + priorN*priorMean) / float64(t.endedN+priorN)
 }
 
 // attempt records a finished attempt and steers the target.
 func (pr *predictor) attempt(now time.Time, human, abandoned bool, cp *campaign) {
-	const horizon = 400
-	pr.pN = min(pr.pN+1, horizon)
-	x := 0.0
-	if human {
-		x = 1
-	}
-	// The prior counts as 30 attempts.
-	pr.p += (x - pr.p) / (pr.pN + 30)
 	if !human {
 		return
 	}
@@ -163,6 +268,8 @@ func (pr *predictor) attempt(now time.Time, human, abandoned bool, cp *campaign)
 
 // want is how many more calls to dial now.
 func (pr *predictor) want(now time.Time, cp *campaign) int {
+	pr.mature(now, cp.cfg.RingTimeout)
+	pr.aht = pr.talk.mean(now)
 	s := cp.supply
 	if s.Staffed == 0 {
 		return 0
@@ -170,14 +277,20 @@ func (pr *predictor) want(now time.Time, cp *campaign) int {
 	idle := float64(s.Idle - cp.handoffs)
 	h := pr.tta + pr.connect.Seconds()
 	var fMean, fVar float64
+	lastWrap, lastQ := time.Duration(-1), 0.0
 	for _, b := range s.Busy {
 		var q float64
 		if !b.FreeAt.IsZero() {
 			if b.FreeAt.Sub(now).Seconds() <= h {
 				q = 1
 			}
-		} else if rem := h - b.WrapUp.Seconds(); rem > 0 && pr.aht > 0 {
-			q = 1 - math.Exp(-rem/pr.aht)
+		} else if b.WrapUp == lastWrap {
+			q = lastQ
+		} else {
+			if rem := h - b.WrapUp.Seconds(); rem > 0 && pr.aht > 0 {
+				q = 1 - math.Exp(-rem/pr.aht)
+			}
+			lastWrap, lastQ = b.WrapUp, q
 		}
 		fMean += q
 		fVar += q * (1 - q)

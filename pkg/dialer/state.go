@@ -100,6 +100,7 @@ type call struct {
 	bLeg      bool
 	partner   *call // A↔B in callback mode
 	ringIdx   int   // index in campaign.ringingCalls, -1 when not there
+	talk      *talkRec
 	bridged   bool
 	ended     bool
 	watchdog  bool
@@ -142,6 +143,12 @@ func (cp *campaign) channelsFree(now time.Time) int {
 // allowance is how many calls the campaign-wide limits allow now. It records
 // when a time-based limit will relax.
 func (cp *campaign) allowance(now time.Time, zs zoneSet) int {
+	return cp.limits(now, zs, false)
+}
+
+// limits is allowance; with wakesOnly it skips the mode's demand (costly in
+// predictive mode) and only records when time-based limits relax.
+func (cp *campaign) limits(now time.Time, zs zoneSet, wakesOnly bool) int {
 	if cp.state != StateRunning {
 		return 0
 	}
@@ -162,7 +169,10 @@ func (cp *campaign) allowance(now time.Time, zs zoneSet) int {
 	if cp.fresh.len()+cp.retry.len()+cp.cont.len() == 0 {
 		return 0
 	}
-	n := cp.demand(now)
+	n := 1
+	if !wakesOnly {
+		n = cp.demand(now)
+	}
 	if n <= 0 {
 		return 0
 	}

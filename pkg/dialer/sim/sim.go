@@ -69,8 +69,8 @@ type Result struct {
 	// Occupancy is agents' busy time (talk and wrap-up) over their staffed time.
 	Occupancy float64 `json:"occupancy"`
 	// AbandonRate is abandoned / answered by a person over the whole run;
-	// AbandonRateMaxWindow the highest over any rolling window (the campaign's
-	// abandon window, default 1 h) once it held at least 50 answers.
+	// AbandonRateMaxWindow the highest over the rolling windows of the
+	// campaign's abandon window (default 1 h) that fit in the run.
 	AbandonRate          float64        `json:"abandon_rate"`
 	AbandonRateMaxWindow float64        `json:"abandon_rate_max_window"`
 	ContactsPerHour      float64        `json:"contacts_per_hour"`
@@ -508,31 +508,36 @@ func (r *runner) result() Result {
 	if res.Answered > 0 {
 		res.AbandonRate = float64(res.Abandoned) / float64(res.Answered)
 	}
-	res.AbandonRateMaxWindow = maxWindowRate(r.answers, r.campaign.Predictive.AbandonWindow, 50)
+	res.AbandonRateMaxWindow = maxWindowRate(r.answers, r.cfg.Start, r.campaign.Predictive.AbandonWindow)
 	res.ContactsPerHour = float64(res.ContactsDone) / (secs / 3600)
 	_, res.MaxLiveCalls = r.pbx.Live()
 	res.CPSAchieved = math.Round(res.CPSAchieved*1e6) / 1e6
 	return res
 }
 
-// maxWindowRate is the highest abandoned/answered ratio over any window of
-// length w ending at an answer, among windows with at least minN answers.
-func maxWindowRate(recs []answerRec, w time.Duration, minN int) float64 {
+// maxWindowRate is the highest abandoned/answered ratio over the rolling
+// windows (t-w, t] that fit in the run (t ≥ start+w), evaluated at every
+// answer; when the run is shorter than w it is the whole run's rate.
+func maxWindowRate(recs []answerRec, start time.Time, w time.Duration) float64 {
 	best := 0.0
-	lo, ab := 0, 0
+	lo, ab, abAll := 0, 0, 0
 	for hi, x := range recs {
 		if x.abandoned {
 			ab++
+			abAll++
 		}
-		for x.at.Sub(recs[lo].at) >= w {
+		for !recs[lo].at.After(x.at.Add(-w)) {
 			if recs[lo].abandoned {
 				ab--
 			}
 			lo++
 		}
-		if n := hi - lo + 1; n >= minN {
-			best = math.Max(best, float64(ab)/float64(n))
+		if x.at.Sub(start) >= w {
+			best = math.Max(best, float64(ab)/float64(hi-lo+1))
 		}
+	}
+	if len(recs) > 0 && recs[len(recs)-1].at.Sub(start) < w {
+		return float64(abAll) / float64(len(recs))
 	}
 	return best
 }
