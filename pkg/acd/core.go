@@ -492,10 +492,9 @@ func (c *Core) setTier(t Tier) error {
 			c.unlinkTierLevel(old)
 			old.level, old.position = t.Level, t.Position
 			c.linkTierLevel(old)
-			if q.dropLevelIfEmpty(oldLevel) || old.lvl.tiers == 1 {
-				c.levelsChanged(q)
-			}
+			q.dropLevelIfEmpty(oldLevel)
 		})
+		c.levelsChanged(q) // levels may have appeared, vanished or emptied
 		c.emit(event.Event{Type: event.TierChanged, Queue: q.cfg.ID, Agent: a.cfg.ID,
 			Attrs: map[string]string{"level": fmt.Sprint(t.Level), "position": fmt.Sprint(t.Position)}})
 		return nil

@@ -20,15 +20,16 @@ type QueueStatus struct {
 	Stats    QueueStats `json:"stats"`
 }
 
-// Member is one caller in a queue (ringme's queue member).
+// Member is one caller in a queue (ringme's queue member; the dialect
+// renders it in the vendor's format).
 type Member struct {
-	Caller       string        `json:"call_api_id"`
-	Joined       time.Time     `json:"joined_datetime"`
-	Number       string        `json:"number"`
-	Name         string        `json:"name,omitempty"`
-	ServingAgent string        `json:"serving_agent"`
-	State        string        `json:"state"` // waiting, trying, answered
-	WaitTime     time.Duration `json:"wait_time"`
+	Caller       string // the call's id (ringme call_api_id)
+	Joined       time.Time
+	Number       string
+	Name         string
+	ServingAgent string // the connected or rung agent; the strategy's name when several ring
+	State        string // waiting, trying or answered
+	WaitTime     time.Duration
 }
 
 // AgentInfo is a snapshot of one agent.
