@@ -59,6 +59,9 @@ func DefaultDialplan() Dialplan {
 		"queue-in":       {Any: apps("NoOp", "Queue call ${EXTEN}", "Queue", "support,,,,60", "Hangup", "")},
 		"queue-overflow": {Any: apps("NoOp", "Overflow queue call ${EXTEN}", "Queue", "overflow,,,,60", "Hangup", "")},
 		"hold":           {Any: apps("NoOp", "Holding ${EXTEN}", "Wait", "60", "Hangup", "")},
+		// switchboard-out holds an answered AMI-originated call (a real
+		// deployment routes it to Stasis, a queue or an IVR).
+		"switchboard-out": {Extensions: map[string][]App{"s": apps("NoOp", "Outbound answered", "Wait", "3600", "Hangup", "")}},
 		// switchboard-in hands an inbound call to the switchboard app's queue
 		// <exten> (see testenv/compose/extensions.conf).
 		"switchboard-in": {Any: apps("NoOp", "Inbound ${EXTEN}", "Stasis", "switchboard,queue,${EXTEN}", "Hangup", "")},
