@@ -151,7 +151,7 @@ type Adapter struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
-	mu        sync.Mutex // guards the maps below; held briefly, never across I/O
+	mu        sync.Mutex                  // guards the maps below; held briefly, never across I/O
 	origs     map[string]telephony.CallID // ActionID -> call
 	calls     map[telephony.CallID]*ocall // originated calls by channel Uniqueid
 	tsubs     map[*sub[telephony.Event]]bool

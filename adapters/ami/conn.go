@@ -130,16 +130,16 @@ type conn struct {
 	log       *slog.Logger
 	minB      time.Duration
 	maxB      time.Duration
-	onFrame   func(Frame)     // events, in order, on the reader goroutine
-	onConnect func(up bool)   // after login, and after each disconnect
+	onFrame   func(Frame)   // events, in order, on the reader goroutine
+	onConnect func(up bool) // after login, and after each disconnect
 	dialHook  func() (*goami.Socket, error)
 
 	state      atomic.Int32
 	reconnects atomic.Int64
 	seq        atomic.Int64
 
-	mu      sync.Mutex
-	sock    *goami.Socket
+	mu       sync.Mutex
+	sock     *goami.Socket
 	pending  map[string]chan Frame
 	lastErr  error
 	leftover string
