@@ -39,3 +39,20 @@ fuzz:
 
 clean:
 	rm -rf $(BIN)
+
+# Integration tests of the Asterisk adapters against a real Asterisk started
+# with testenv/compose (without ARI_URL the normal suite runs the same tests
+# against the emulator in testenv/asterisk):
+#   make test-asterisk ARI_URL=http://127.0.0.1:8088/ari AMI_ADDR=127.0.0.1:5038
+.PHONY: test-asterisk
+ARI_USER ?= ari
+ARI_PASSWORD ?= ari
+AMI_USER ?= ami
+AMI_SECRET ?= ami
+test-asterisk:
+	@if [ -z "$(ARI_URL)" ] || [ -z "$(AMI_ADDR)" ]; then \
+		echo "test-asterisk needs a real Asterisk: docker compose -f testenv/compose/docker-compose.yml up -d, then"; \
+		echo "  make test-asterisk ARI_URL=http://127.0.0.1:8088/ari AMI_ADDR=127.0.0.1:5038"; exit 2; fi
+	ARI_URL=$(ARI_URL) ARI_USER=$(ARI_USER) ARI_PASSWORD=$(ARI_PASSWORD) \
+	AMI_ADDR=$(AMI_ADDR) AMI_USER=$(AMI_USER) AMI_SECRET=$(AMI_SECRET) \
+		$(GO) test -race -count=1 -timeout 10m -v ./adapters/ari/... ./adapters/ami/...

@@ -3,6 +3,7 @@ package ari
 import (
 	"context"
 	"errors"
+	"net/http"
 	"os"
 	"strings"
 	"testing"
@@ -65,6 +66,25 @@ func envOr(k, def string) string {
 		return v
 	}
 	return def
+}
+
+// rest makes a plain ARI request (to set up simulated phones).
+func (e *env) rest(method, path string) {
+	e.t.Helper()
+	srv := e.a.servers[0].cfg
+	req, err := http.NewRequest(method, srv.URL+path, nil)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	req.SetBasicAuth(srv.User, srv.Password)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		e.t.Fatalf("%s %s: %s", method, path, resp.Status)
+	}
 }
 
 func (e *env) needEmulator() {
@@ -208,33 +228,28 @@ func TestOriginateAnswerHangup(t *testing.T) {
 // Every unanswered outcome, through the Q.850 table (behaviour 4: the ;1
 // busy leg has cause 0, the adapter takes the cause from the Dial status).
 func TestOriginateOutcomes(t *testing.T) {
-	e := newEnv(t, nil)
-	e.needEmulator()
-	set := func(exten string, b asterisk.Behaviour) {
-		if err := e.emu.SetEndpoint("customers", exten, b); err != nil {
-			t.Fatal(err)
+	e := newEnv(t, func(c *Config) {
+		c.TrunkTemplates = map[string]string{}
+		for _, ctx := range []string{"busy", "noanswer", "congestion", "reject"} {
+			c.TrunkTemplates[ctx] = "Local/{number}@" + ctx
 		}
-	}
-	set("201", asterisk.Behaviour{Result: asterisk.ResultBusy})
-	set("202", asterisk.Behaviour{Result: asterisk.ResultNoAnswer})
-	set("203", asterisk.Behaviour{Result: asterisk.ResultCongestion})
-	set("204", asterisk.Behaviour{Result: asterisk.ResultReject, RingFor: time.Second})
+	})
 	tests := []struct {
-		exten   string
+		trunk   string
 		cause   telephony.Cause
 		outcome telephony.Outcome
 	}{
-		{"201", 17, telephony.OutcomeBusy},
-		{"202", 19, telephony.OutcomeNoAnswer},
-		{"203", 34, telephony.OutcomeCongestion},
-		{"204", 21, telephony.OutcomeRejected},
+		{"busy", 17, telephony.OutcomeBusy},
+		{"noanswer", 19, telephony.OutcomeNoAnswer},
+		{"congestion", 34, telephony.OutcomeCongestion},
+		{"reject", 21, telephony.OutcomeRejected},
 	}
 	for _, tt := range tests {
-		id := telephony.CallID("out-" + tt.exten)
-		e.originate(telephony.OriginateRequest{Call: id, Target: telephony.Target{Number: tt.exten}, Timeout: 5 * time.Second})
+		id := telephony.CallID("out-" + tt.trunk)
+		e.originate(telephony.OriginateRequest{Call: id, Target: telephony.Target{Number: "200", Trunk: tt.trunk}, Timeout: 5 * time.Second})
 		f := e.next(telephony.EventOriginateFailed, id)
 		if f.Cause != tt.cause || f.Outcome != tt.outcome {
-			t.Errorf("%s: cause %d outcome %s, want %d %s", tt.exten, f.Cause, f.Outcome, tt.cause, tt.outcome)
+			t.Errorf("%s: cause %d outcome %s, want %d %s", tt.trunk, f.Cause, f.Outcome, tt.cause, tt.outcome)
 		}
 	}
 	for _, ev := range e.extra {
@@ -248,11 +263,11 @@ func TestOriginateOutcomes(t *testing.T) {
 // a recorded bridge, DTMF, playback, hang-ups from both sides.
 func TestInboundBridgeRecord(t *testing.T) {
 	e := newEnv(t, nil)
-	e.needEmulator()
-	inID, err := e.emu.Call("Local/support@switchboard-in", "5552000")
-	if err != nil {
-		t.Fatal(err)
-	}
+	// A simulated inbound call: Local/support@switchboard-in runs
+	// Stasis(switchboard,queue,support) on its ;2 half ("in-1"); the ;1 half
+	// ("caller-1") is the caller's phone, holding in [hold].
+	const inID = "in-1"
+	e.rest("POST", "/channels?endpoint=Local/support@switchboard-in&context=hold&extension=hold&callerId=5552000&channelId=caller-1&otherChannelId="+inID)
 	in := e.next(telephony.EventIncoming, "")
 	if in.Call != telephony.CallID(inID) || len(in.Args) != 2 || in.Args[0] != "queue" || in.Args[1] != "support" || in.CallerNumber != "5552000" {
 		t.Fatalf("incoming %+v", in)
@@ -268,12 +283,14 @@ func TestInboundBridgeRecord(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	e.next(telephony.EventPlaybackFinished, in.Call)
-	if err := e.emu.SendDTMF(inID, "5"); err != nil {
-		t.Fatal(err)
-	}
-	if d := e.next(telephony.EventDTMF, in.Call); d.Digit != "5" {
-		t.Errorf("digit %q", d.Digit)
+	if e.emu != nil { // a real Asterisk has no sound files or phone here
+		e.next(telephony.EventPlaybackFinished, in.Call)
+		if err := e.emu.SendDTMF(inID, "5"); err != nil {
+			t.Fatal(err)
+		}
+		if d := e.next(telephony.EventDTMF, in.Call); d.Digit != "5" {
+			t.Errorf("digit %q", d.Digit)
+		}
 	}
 	e.originate(telephony.OriginateRequest{Call: "agent-1001", Target: telephony.Target{Extension: "1001"}, Timeout: 20 * time.Second})
 	e.next(telephony.EventAnswered, "agent-1001")
@@ -293,14 +310,14 @@ func TestInboundBridgeRecord(t *testing.T) {
 	if err := e.a.DestroyBridge(e.ctx, "b-1"); err != nil {
 		t.Fatal(err)
 	}
-	if got := e.emu.Recordings(); len(got) != 1 || got[0] != "call-1" {
-		t.Errorf("recordings %v", got)
+	if e.emu != nil {
+		if got := e.emu.Recordings(); len(got) != 1 || got[0] != "call-1" {
+			t.Errorf("recordings %v", got)
+		}
 	}
 	// The caller hangs up: a dialplan channel gets no ChannelDestroyed
 	// (behaviour 3), the adapter settles it on StasisEnd.
-	if err := e.emu.HangupChannel(inID, 16); err != nil {
-		t.Fatal(err)
-	}
+	e.rest("DELETE", "/channels/caller-1")
 	e.next(telephony.EventHangup, in.Call)
 	if err := e.a.DestroyBridge(e.ctx, "b-1"); !errors.Is(err, ErrUnknownBridge) {
 		t.Errorf("destroying a destroyed bridge: %v", err)

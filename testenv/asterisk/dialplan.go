@@ -54,6 +54,7 @@ func DefaultDialplan() Dialplan {
 		"customers":      {Any: apps("NoOp", "Customer ${EXTEN}", "Ringing", "", "Wait", "2", "Answer", "", "Wait", "10", "Hangup", "")},
 		"busy":           {Any: apps("NoOp", "Busy ${EXTEN}", "Busy", "")},
 		"noanswer":       {Any: apps("NoOp", "No answer ${EXTEN}", "Ringing", "", "Wait", "3600")},
+		"reject":         {Any: apps("NoOp", "Reject ${EXTEN}", "Ringing", "", "Wait", "1", "Hangup", "21")},
 		"congestion":     {Any: apps("NoOp", "Congestion ${EXTEN}", "Congestion", "")},
 		"stasis":         {Any: apps("NoOp", "Inbound ${EXTEN} to Stasis", "Stasis", "callcentre,inbound,${EXTEN}", "Hangup", "")},
 		"queue-in":       {Any: apps("NoOp", "Queue call ${EXTEN}", "Queue", "support,,,,60", "Hangup", "")},
