@@ -1,0 +1,304 @@
+package inbound_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/switchboard-cc/switchboard/adapters/ari"
+	"github.com/switchboard-cc/switchboard/adapters/inbound"
+	"github.com/switchboard-cc/switchboard/pkg/acd"
+	"github.com/switchboard-cc/switchboard/pkg/event"
+	"github.com/switchboard-cc/switchboard/testenv/asterisk"
+)
+
+// events collects the ACD's domain events.
+type events struct {
+	mu  sync.Mutex
+	all []event.Event
+	ch  chan event.Event
+}
+
+func (e *events) Publish(es ...event.Event) {
+	e.mu.Lock()
+	e.all = append(e.all, es...)
+	e.mu.Unlock()
+	for _, ev := range es {
+		select {
+		case e.ch <- ev:
+		default:
+		}
+	}
+}
+
+// wait returns the first event of type typ that matches, or fails after a
+// (real) timeout.
+func (e *events) wait(t *testing.T, typ event.Type, match func(event.Event) bool) event.Event {
+	t.Helper()
+	deadline := time.After(10 * time.Second)
+	seen := 0
+	for {
+		e.mu.Lock()
+		for ; seen < len(e.all); seen++ {
+			if ev := e.all[seen]; ev.Type == typ && (match == nil || match(ev)) {
+				e.mu.Unlock()
+				return ev
+			}
+		}
+		e.mu.Unlock()
+		select {
+		case <-e.ch:
+		case <-time.After(20 * time.Millisecond):
+		case <-deadline:
+			t.Fatalf("no %s event", typ)
+		}
+	}
+}
+
+type rig struct {
+	emu    *asterisk.Server
+	engine *acd.Engine
+	events *events
+	ctx    context.Context
+}
+
+// newRig runs the ACD engine, the ARI adapter and the binding against the
+// emulator, all on one clock running 20 times faster than the wall.
+func newRig(t *testing.T) *rig {
+	t.Helper()
+	clk := &asterisk.Scaled{Factor: 20}
+	emu, err := asterisk.Start(asterisk.Config{Clock: clk})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { emu.Close() })
+	port, err := ari.New(ari.Config{
+		Servers:       []ari.ServerConfig{{Name: "emu", URL: emu.ARIURL(), User: "ari", Password: "ari"}},
+		LocalTemplate: "Local/{extension}@agents", NumberTemplate: "Local/{number}@customers",
+		Clock: clk, MinBackoff: 20 * time.Millisecond,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	port.Start()
+	t.Cleanup(func() { port.Close() })
+	binding, err := inbound.New(inbound.Config{Port: port, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	evs := &events{ch: make(chan event.Event, 64)}
+	engine, err := acd.NewEngine(acd.EngineConfig{Clock: clk, Decisions: binding, Events: evs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Go(func() { _ = engine.Run(ctx) })
+	wg.Go(func() {
+		if err := binding.Run(ctx, engine); err != nil {
+			t.Errorf("binding: %v", err)
+		}
+	})
+	t.Cleanup(func() { cancel(); wg.Wait() })
+	deadline := time.Now().Add(5 * time.Second)
+	for port.Healthy() != nil {
+		if time.Now().After(deadline) {
+			t.Fatalf("adapter never connected: %v", port.Healthy())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return &rig{emu: emu, engine: engine, events: evs, ctx: ctx}
+}
+
+// eventually waits (in real time) until cond holds.
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func (r *rig) do(t *testing.T, cmds ...acd.Command) {
+	t.Helper()
+	for _, c := range cmds {
+		if err := r.engine.Do(r.ctx, c); err != nil {
+			t.Fatalf("%T: %v", c, err)
+		}
+	}
+}
+
+func (r *rig) agent(t *testing.T, id, ext string, level int, mod func(*acd.AgentConfig)) {
+	t.Helper()
+	cfg := acd.NewAgentConfig(id, acd.LocalAgent)
+	cfg.Extension = ext
+	if mod != nil {
+		mod(&cfg)
+	}
+	r.do(t, acd.AddAgent{Config: cfg}, acd.SetTier{Tier: acd.Tier{Queue: "support", Agent: id, Level: level}},
+		acd.SetAgentStatus{Agent: id, Status: acd.Available})
+}
+
+func (r *rig) agentState(t *testing.T, id string) acd.State {
+	t.Helper()
+	var st acd.State
+	if err := r.engine.Read(r.ctx, func(v acd.View, _ time.Time) {
+		info, err := v.Agent(id)
+		if err != nil {
+			t.Error(err)
+		}
+		st = info.State
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+// A caller joins a ring-all queue: both agents ring, the one that answers is
+// bridged and recorded, the other offer is cancelled; the caller hangs up and
+// the agent wraps up.
+func TestQueueCallThroughARI(t *testing.T) {
+	r := newRig(t)
+	q := acd.NewQueueConfig("support")
+	q.Strategy = acd.RingAll
+	q.RecordEnabled = true
+	r.do(t, acd.AddQueue{Config: q})
+	if err := r.emu.SetEndpoint("agents", "1001", asterisk.Behaviour{Result: asterisk.ResultAnswer, RingFor: 2 * time.Second}); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.emu.SetEndpoint("agents", "1002", asterisk.Behaviour{Result: asterisk.ResultNoAnswer}); err != nil {
+		t.Fatal(err)
+	}
+	r.agent(t, "a1", "1001", 0, func(c *acd.AgentConfig) { c.WrapUpTime = 30 * time.Second })
+	r.agent(t, "a2", "1002", 0, nil)
+
+	callID, err := r.emu.Call("Local/support@switchboard-in", "89215650644")
+	if err != nil {
+		t.Fatal(err)
+	}
+	joined := r.events.wait(t, event.CallerJoined, nil)
+	if joined.Call != callID || joined.Number != "89215650644" || joined.Queue != "support" {
+		t.Fatalf("joined %+v", joined)
+	}
+	r.events.wait(t, event.CallerOffered, func(e event.Event) bool { return e.Agent == "a1" })
+	r.events.wait(t, event.CallerOffered, func(e event.Event) bool { return e.Agent == "a2" })
+	bridged := r.events.wait(t, event.CallerBridged, nil)
+	if bridged.Agent != "a1" {
+		t.Fatalf("bridged to %s, want a1 (a2 never answers)", bridged.Agent)
+	}
+	r.events.wait(t, event.OfferCancelled, func(e event.Event) bool { return e.Agent == "a2" })
+	eventually(t, "the queue call's bridge", func() bool { return len(r.emu.Bridges()) == 1 })
+	if st := r.agentState(t, "a2"); st != acd.Waiting {
+		t.Fatalf("a2 %s after its offer was cancelled", st)
+	}
+
+	if err := r.emu.HangupChannel(callID, 16); err != nil {
+		t.Fatal(err)
+	}
+	ended := r.events.wait(t, event.CallEnded, nil)
+	if ended.Agent != "a1" || ended.Call != callID {
+		t.Fatalf("ended %+v", ended)
+	}
+	r.events.wait(t, event.AgentStateChanged, func(e event.Event) bool { return e.Agent == "a1" && e.To == string(acd.WrapUp) })
+	r.events.wait(t, event.AgentStateChanged, func(e event.Event) bool { return e.Agent == "a1" && e.To == string(acd.Waiting) })
+	eventually(t, "no channels and a recording", func() bool { return len(r.emu.Channels()) == 0 && len(r.emu.Recordings()) > 0 })
+	if recs := r.emu.Recordings(); !slices.Equal(recs, []string{"queue-support-" + callID}) {
+		t.Fatalf("recordings %v", recs)
+	}
+}
+
+// Agent legs that end busy or unanswered go back to the ACD as offer
+// results, with their delays; the caller is offered to the next agent.
+func TestBusyAgentThenNextByStrategy(t *testing.T) {
+	r := newRig(t)
+	q := acd.NewQueueConfig("support")
+	q.Strategy = acd.TopDown
+	r.do(t, acd.AddQueue{Config: q})
+	if err := r.emu.SetEndpoint("agents", "2001", asterisk.Behaviour{Result: asterisk.ResultBusy}); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.emu.SetEndpoint("agents", "2002", asterisk.Behaviour{Result: asterisk.ResultAnswer, RingFor: time.Second, HangupAfter: 20 * time.Second}); err != nil {
+		t.Fatal(err)
+	}
+	r.agent(t, "first", "2001", 0, nil)
+	r.agent(t, "second", "2002", 1, nil)
+	callID, err := r.emu.Call("Local/support@switchboard-in", "89876543210")
+	if err != nil {
+		t.Fatal(err)
+	}
+	failed := r.events.wait(t, event.OfferFailed, nil)
+	if failed.Agent != "first" || failed.Reason != string(acd.OfferBusy) {
+		t.Fatalf("first offer ended %+v, want busy", failed)
+	}
+	bridged := r.events.wait(t, event.CallerBridged, nil)
+	if bridged.Agent != "second" || bridged.Call != callID {
+		t.Fatalf("bridged %+v", bridged)
+	}
+	// The agent hangs up after 20 s: the caller is hung up too.
+	ended := r.events.wait(t, event.CallEnded, nil)
+	if ended.Agent != "second" {
+		t.Fatalf("ended %+v", ended)
+	}
+	eventually(t, "no channels after the call", func() bool { return len(r.emu.Channels()) == 0 })
+}
+
+// A caller of a queue that does not exist is hung up, not left in Stasis.
+func TestUnknownQueueHangsUp(t *testing.T) {
+	r := newRig(t)
+	if _, err := r.emu.Call("Local/nosuchqueue@switchboard-in", "1"); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the caller hung up", func() bool { return len(r.emu.Channels()) == 0 })
+}
+
+// The max-wait timeout transfers the caller into the dialplan.
+func TestTimeoutTransfer(t *testing.T) {
+	r := newRig(t)
+	q := acd.NewQueueConfig("support")
+	q.MaxWaitTime = 10 * time.Second
+	q.TimeoutTransferDst = "hold,timeout,1"
+	r.do(t, acd.AddQueue{Config: q})
+	callID, err := r.emu.Call("Local/support@switchboard-in", "5")
+	if err != nil {
+		t.Fatal(err)
+	}
+	left := r.events.wait(t, event.CallerLeft, nil)
+	if left.Call != callID || left.Reason != string(acd.ReasonTimeout) {
+		t.Fatalf("left %+v", left)
+	}
+}
+
+// The ARI WebSocket drops in the middle of a connected call and the caller
+// hangs up while it is down: after the reconnect the adapter settles the
+// call, so the ACD ends it and the agent is not left in a call.
+func TestWebSocketDropMidCall(t *testing.T) {
+	r := newRig(t)
+	r.do(t, acd.AddQueue{Config: acd.NewQueueConfig("support")})
+	if err := r.emu.SetEndpoint("agents", "3001", asterisk.Behaviour{Result: asterisk.ResultAnswer, RingFor: time.Second}); err != nil {
+		t.Fatal(err)
+	}
+	r.agent(t, "a1", "3001", 0, nil)
+	callID, err := r.emu.Call("Local/support@switchboard-in", "7")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.events.wait(t, event.CallerBridged, nil)
+	eventually(t, "the bridge", func() bool { return len(r.emu.Bridges()) == 1 })
+	r.emu.DropWebSockets()
+	if err := r.emu.HangupChannel(callID, 16); err != nil {
+		t.Fatal(err)
+	}
+	ended := r.events.wait(t, event.CallEnded, nil)
+	if ended.Call != callID || ended.Agent != "a1" {
+		t.Fatalf("ended %+v", ended)
+	}
+	eventually(t, "a1 free again", func() bool { return r.agentState(t, "a1") == acd.Waiting })
+	eventually(t, "no channels left", func() bool { return len(r.emu.Channels()) == 0 })
+}
