@@ -43,6 +43,8 @@ type endpoint struct {
 	more  chan struct{}
 	cur   int
 	peak  int
+	// mergedFrom makes a view counting several endpoints' requests.
+	mergedFrom []*endpoint
 }
 
 func newEndpoint(t *testing.T, clk *virtualClock) *endpoint {
@@ -79,6 +81,13 @@ func (e *endpoint) setReply(f func(n int) int) {
 }
 
 func (e *endpoint) requests() []received {
+	if e.mergedFrom != nil {
+		var all []received
+		for _, m := range e.mergedFrom {
+			all = append(all, m.requests()...)
+		}
+		return all
+	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	return append([]received(nil), e.reqs...)
