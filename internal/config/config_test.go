@@ -1,0 +1,91 @@
+package config
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/spf13/pflag"
+)
+
+func resolve(t *testing.T, args []string, env map[string]string, yaml string) (Config, error) {
+	t.Helper()
+	fs := pflag.NewFlagSet("serve", pflag.ContinueOnError)
+	c := Bind(fs, Defaults())
+	if err := fs.Parse(args); err != nil {
+		return Config{}, err
+	}
+	path := ""
+	if yaml != "" {
+		path = filepath.Join(t.TempDir(), "switchboard.yaml")
+		if err := os.WriteFile(path, []byte(yaml), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	err := Resolve(fs, c, path, func(k string) string { return env[k] })
+	return *c, err
+}
+
+func TestPrecedenceFlagEnvFileDefault(t *testing.T) {
+	yaml := "addr: 127.0.0.1:9000\nari-url: http://file:8088/ari\nbus: nats\nlog-level: debug\n"
+	env := map[string]string{"SWITCHBOARD_ARI_URL": "http://env:8088/ari", "SWITCHBOARD_BUS": "gochannel"}
+	c, err := resolve(t, []string{"--bus", "nats", "--ari-user", "flag"}, env, yaml)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checks := []struct{ name, got, want string }{
+		{"addr (file)", c.Addr, "127.0.0.1:9000"},
+		{"ari-url (env over file)", c.ARIURL, "http://env:8088/ari"},
+		{"bus (flag over env and file)", c.Bus, "nats"},
+		{"ari-user (flag)", c.ARIUser, "flag"},
+		{"log-level (file)", c.LogLevel, "debug"},
+		{"data-dir (default)", c.DataDir, "./data"},
+		{"ari-app (default)", c.ARIApp, "switchboard"},
+	}
+	for _, ch := range checks {
+		if ch.got != ch.want {
+			t.Errorf("%s = %q, want %q", ch.name, ch.got, ch.want)
+		}
+	}
+	if c.UsesEmulator() {
+		t.Error("an ARI URL is set: no emulator")
+	}
+}
+
+func TestDefaultsUseEmulatorAndSQLite(t *testing.T) {
+	c, err := resolve(t, nil, nil, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.UsesEmulator() || c.DB != "" || c.Bus != "gochannel" || c.Addr != "127.0.0.1:8080" {
+		t.Fatalf("defaults %+v", c)
+	}
+}
+
+func TestBadSettingsNameTheSetting(t *testing.T) {
+	tests := []struct {
+		name    string
+		args    []string
+		env     map[string]string
+		yaml    string
+		setting string
+	}{
+		{"addr", []string{"--addr", "nowhere"}, nil, "", "addr"},
+		{"ari url", []string{"--ari-url", "ftp://x"}, nil, "", "ari-url"},
+		{"bus", nil, map[string]string{"SWITCHBOARD_BUS": "kafka"}, "", "bus"},
+		{"sql bus without postgres", []string{"--bus", "sql"}, nil, "", "bus"},
+		{"ami addr", nil, nil, "ami-addr: localhost\n", "ami-addr"},
+		{"unknown yaml key", nil, nil, "colour: blue\n", "colour"},
+		{"log level", []string{"--log-level", "loud"}, nil, "", "log-level"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := resolve(t, tt.args, tt.env, tt.yaml)
+			var fe *FieldError
+			if !errors.As(err, &fe) || fe.Setting != tt.setting {
+				t.Fatalf("error %v, want one naming --%s", err, tt.setting)
+			}
+		})
+	}
+}
