@@ -35,6 +35,8 @@ func newRootCommand() *cobra.Command {
 		},
 		newSimulateCommand(),
 		newDemoCommand(),
+		newMigrateCommand(),
+		newAccountsCommand(),
 	)
 	return root
 }
