@@ -17,7 +17,7 @@ test: lint
 	$(GO) test $(TEST_FLAGS) $(PKGS)
 
 run: build
-	$(BIN)/switchboard demo
+	$(BIN)/switchboard serve
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
@@ -56,3 +56,22 @@ test-asterisk:
 	ARI_URL=$(ARI_URL) ARI_USER=$(ARI_USER) ARI_PASSWORD=$(ARI_PASSWORD) \
 	AMI_ADDR=$(AMI_ADDR) AMI_USER=$(AMI_USER) AMI_SECRET=$(AMI_SECRET) \
 		$(GO) test -race -count=1 -timeout 10m -v ./adapters/ari/... ./adapters/ami/...
+
+# Regenerates pkg/dialect/dialectpb from pkg/dialect/proto (the generated code
+# is committed, so building and testing never need protoc). Needs protoc
+# (Debian: apt-get install protobuf-compiler); the Go generators are installed
+# at pinned versions into bin/tools.
+PROTOC_GEN_GO_VERSION      ?= v1.36.11
+PROTOC_GEN_GO_GRPC_VERSION ?= v1.6.2
+PROTO_TOOLS := $(abspath $(BIN)/tools)
+.PHONY: proto
+proto:
+	@command -v protoc >/dev/null || { echo "make proto needs protoc: apt-get install protobuf-compiler"; exit 2; }
+	GOBIN=$(PROTO_TOOLS) $(GO) install google.golang.org/protobuf/cmd/protoc-gen-go@$(PROTOC_GEN_GO_VERSION)
+	GOBIN=$(PROTO_TOOLS) $(GO) install google.golang.org/grpc/cmd/protoc-gen-go-grpc@$(PROTOC_GEN_GO_GRPC_VERSION)
+	protoc -I pkg/dialect/proto \
+		--plugin=protoc-gen-go=$(PROTO_TOOLS)/protoc-gen-go \
+		--plugin=protoc-gen-go-grpc=$(PROTO_TOOLS)/protoc-gen-go-grpc \
+		--go_out=. --go_opt=module=github.com/switchboard-cc/switchboard \
+		--go-grpc_out=. --go-grpc_opt=module=github.com/switchboard-cc/switchboard \
+		pkg/dialect/proto/switchboard/dialect/v1/*.proto

@@ -35,6 +35,7 @@ func newRootCommand() *cobra.Command {
 		},
 		newSimulateCommand(),
 		newDemoCommand(),
+		newServeCommand(),
 		newMigrateCommand(),
 		newAccountsCommand(),
 	)

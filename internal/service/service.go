@@ -1,0 +1,226 @@
+// Package service wires Switchboard's parts into the running contact
+// centre: storage, the event bus and its sinks (webhooks, metrics), the PBX
+// (Asterisk over ARI, or the built-in emulator), the ACD and the HTTP front.
+// cmd/switchboard's serve command is a thin shell around it.
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/switchboard-cc/switchboard/adapters/ari"
+	"github.com/switchboard-cc/switchboard/adapters/bus"
+	"github.com/switchboard-cc/switchboard/adapters/bus/webhook"
+	"github.com/switchboard-cc/switchboard/adapters/inbound"
+	"github.com/switchboard-cc/switchboard/adapters/metrics"
+	"github.com/switchboard-cc/switchboard/adapters/store"
+	"github.com/switchboard-cc/switchboard/internal/config"
+	"github.com/switchboard-cc/switchboard/internal/server"
+	"github.com/switchboard-cc/switchboard/pkg/acd"
+	"github.com/switchboard-cc/switchboard/testenv/asterisk"
+)
+
+// Options are what tests and the demo change beyond the configuration.
+type Options struct {
+	// Logger defaults to slog.Default().
+	Logger *slog.Logger
+	// Demo seeds the ACD with a demo queue and agents and, with
+	// DemoCallEvery > 0, places an inbound call through the emulator that
+	// often. Only with the emulator.
+	Demo          bool
+	DemoCallEvery time.Duration
+	// EmulatorSpeed runs the emulator's clock (and the ACD's) this many
+	// times faster than the wall (tests); default 1.
+	EmulatorSpeed float64
+}
+
+// Service is a running contact centre.
+type Service struct {
+	cfg  config.Config
+	opts Options
+	log  *slog.Logger
+
+	db       *store.DB
+	bus      *bus.Bus
+	emitter  *bus.Emitter
+	sender   *webhook.Sender
+	metrics  *metrics.Metrics
+	emulator *asterisk.Server
+	pbx      *ari.Adapter
+	engine   *acd.Engine
+	binding  *inbound.Binding
+	http     *server.Server
+}
+
+// New opens and connects everything; Run starts it. On error everything
+// already opened is closed.
+func New(ctx context.Context, cfg config.Config, opts Options) (s *Service, err error) {
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.EmulatorSpeed == 0 {
+		opts.EmulatorSpeed = 1
+	}
+	s = &Service{cfg: cfg, opts: opts, log: opts.Logger}
+	defer func() {
+		if err != nil {
+			s.close()
+		}
+	}()
+
+	if s.db, err = store.Open(ctx, store.Config{DSN: cfg.DB, DataDir: cfg.DataDir, Logger: s.log}); err != nil {
+		return nil, err
+	}
+	if applied, err := s.db.MigrateUp(ctx); err != nil {
+		return nil, fmt.Errorf("migrate: %w", err)
+	} else if len(applied) > 0 {
+		s.log.Info("database migrated", "applied", applied)
+	}
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	if s.metrics, err = metrics.New(reg); err != nil {
+		return nil, err
+	}
+
+	if s.bus, err = bus.New(bus.Config{Backend: bus.Backend(cfg.Bus), DB: s.db, NATSURL: cfg.NATSURL, Logger: s.log}); err != nil {
+		return nil, err
+	}
+	if s.sender, err = webhook.New(webhook.Config{DB: s.db, Logger: s.log}); err != nil {
+		return nil, err
+	}
+	reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "switchboard_webhook_deliveries_total", Help: "Webhook deliveries that succeeded.",
+	}, func() float64 { return float64(s.sender.Delivered()) }))
+	if err := s.bus.AddSink("metrics", s.metrics.Sink); err != nil {
+		return nil, err
+	}
+	if err := s.bus.AddSink("webhooks", s.sender.Sink); err != nil {
+		return nil, err
+	}
+	s.emitter = bus.NewEmitter(s.bus, 0, 0, s.log)
+
+	ariCfg := ari.Config{App: cfg.ARIApp, Logger: s.log}
+	if cfg.UsesEmulator() {
+		var clk *asterisk.Scaled
+		emuCfg := asterisk.Config{Logger: s.log.With("component", "emulator")}
+		if opts.EmulatorSpeed != 1 {
+			clk = &asterisk.Scaled{Factor: opts.EmulatorSpeed}
+			emuCfg.Clock, ariCfg.Clock = clk, clk
+		}
+		if s.emulator, err = asterisk.Start(emuCfg); err != nil {
+			return nil, fmt.Errorf("start the Asterisk emulator: %w", err)
+		}
+		s.log.Info("no Asterisk configured (--ari-url): running the built-in Asterisk emulator",
+			"ari", s.emulator.ARIURL(), "ami", s.emulator.AMIAddr())
+		ariCfg.Servers = []ari.ServerConfig{{Name: "emulator", URL: s.emulator.ARIURL(), User: "ari", Password: "ari"}}
+		ariCfg.LocalTemplate = "Local/{extension}@agents"
+		ariCfg.NumberTemplate = "Local/{number}@customers"
+	} else {
+		ariCfg.Servers = []ari.ServerConfig{{Name: "asterisk", URL: cfg.ARIURL, User: cfg.ARIUser, Password: cfg.ARIPassword}}
+	}
+	if s.pbx, err = ari.New(ariCfg); err != nil {
+		return nil, err
+	}
+	if s.binding, err = inbound.New(inbound.Config{Port: s.pbx, Logger: s.log.With("component", "inbound")}); err != nil {
+		return nil, err
+	}
+	engineCfg := acd.EngineConfig{Decisions: s.binding, Events: s.emitter, Logger: s.log.With("component", "acd")}
+	if ariCfg.Clock != nil {
+		engineCfg.Clock = ariCfg.Clock
+	}
+	if s.engine, err = acd.NewEngine(engineCfg); err != nil {
+		return nil, err
+	}
+
+	s.http, err = server.New(server.Config{
+		Addr:    cfg.Addr,
+		Metrics: promhttp.HandlerFor(reg, promhttp.HandlerOpts{}),
+		Checks: []server.Check{
+			{Name: "database", Check: func(ctx context.Context) error { return s.db.PingContext(ctx) }},
+			{Name: "bus", Check: s.busReady},
+			{Name: "asterisk", Check: func(context.Context) error { return s.pbx.Healthy() }},
+		},
+		Logger: s.log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Service) busReady(context.Context) error {
+	select {
+	case <-s.bus.Running():
+		return nil
+	default:
+		return errors.New("event router not running")
+	}
+}
+
+// URL is the HTTP front's base URL.
+func (s *Service) URL() string { return s.http.URL() }
+
+// Engine is the ACD engine (for the API handlers and tests).
+func (s *Service) Engine() *acd.Engine { return s.engine }
+
+// Emulator is the built-in Asterisk emulator, nil against a real Asterisk.
+func (s *Service) Emulator() *asterisk.Server { return s.emulator }
+
+// DB is the service's database.
+func (s *Service) DB() *store.DB { return s.db }
+
+// Run runs the service until ctx ends or a part fails, then stops every part.
+func (s *Service) Run(ctx context.Context) error {
+	defer s.close()
+	g, ctx := errgroup.WithContext(ctx)
+	s.pbx.Start()
+	g.Go(func() error { return s.bus.Run(ctx) })
+	g.Go(func() error { return s.emitter.Run(ctx) })
+	g.Go(func() error { return s.sender.Run(ctx) })
+	g.Go(func() error { return s.engine.Run(ctx) })
+	g.Go(func() error { return s.binding.Run(ctx, s.engine) })
+	g.Go(func() error { return s.http.Run(ctx) })
+	if s.opts.Demo && s.emulator != nil {
+		g.Go(func() error { return s.runDemo(ctx) })
+	}
+	s.log.Info("switchboard serving", "url", s.URL(), "metrics", s.URL()+"/metrics", "ready", s.URL()+"/readyz")
+	err := g.Wait()
+	if errors.Is(err, context.Canceled) {
+		return nil
+	}
+	return err
+}
+
+func (s *Service) close() {
+	if s.pbx != nil {
+		_ = s.pbx.Close()
+	}
+	if s.emulator != nil {
+		_ = s.emulator.Close()
+	}
+	if s.bus != nil {
+		_ = s.bus.Close()
+	}
+	if s.db != nil {
+		_ = s.db.Close()
+	}
+}
+
+// Get is a convenience for tests: GET path on the HTTP front.
+func (s *Service) Get(ctx context.Context, path string) (*http.Response, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.URL()+path, nil)
+	if err != nil {
+		return nil, err
+	}
+	return http.DefaultClient.Do(req)
+}

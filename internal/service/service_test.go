@@ -1,0 +1,107 @@
+package service_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/switchboard-cc/switchboard/internal/config"
+	"github.com/switchboard-cc/switchboard/internal/service"
+	"github.com/switchboard-cc/switchboard/pkg/acd"
+)
+
+// start runs a service; stop cancels it and returns Run's error.
+func start(t *testing.T, opts service.Options) (svc *service.Service, stop func() error) {
+	t.Helper()
+	cfg := config.Defaults()
+	cfg.Addr = "127.0.0.1:0"
+	cfg.DataDir = t.TempDir()
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	svc, err := service.New(ctx, cfg, opts)
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- svc.Run(ctx) }()
+	var once sync.Once
+	var runErr error
+	stop = func() error {
+		once.Do(func() {
+			cancel()
+			select {
+			case runErr = <-done:
+			case <-time.After(10 * time.Second):
+				t.Error("service did not stop within 10 s")
+			}
+		})
+		return runErr
+	}
+	t.Cleanup(func() { _ = stop() })
+	return svc, stop
+}
+
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func body(t *testing.T, svc *service.Service, path string) (int, string) {
+	t.Helper()
+	resp, err := svc.Get(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// The service on embedded defaults (SQLite, in-process bus, emulator) takes
+// demo calls into its queue, answers them with agents, and reports it.
+func TestServeOnEmbeddedDefaults(t *testing.T) {
+	svc, stop := start(t, service.Options{Demo: true, DemoCallEvery: 100 * time.Millisecond, EmulatorSpeed: 20})
+	eventually(t, "ready", func() bool {
+		code, b := body(t, svc, "/readyz")
+		var r struct{ Status string }
+		_ = json.Unmarshal([]byte(b), &r)
+		return code == http.StatusOK && r.Status == "ready"
+	})
+	eventually(t, "answered demo calls in the metrics", func() bool {
+		_, b := body(t, svc, "/metrics")
+		for _, line := range strings.Split(b, "\n") {
+			if strings.HasPrefix(line, `switchboard_queue_calls_total{queue="support",result="answered"}`) {
+				return !strings.HasSuffix(line, " 0")
+			}
+		}
+		return false
+	})
+	var st acd.QueueStatus
+	if err := svc.Engine().Read(context.Background(), func(v acd.View, _ time.Time) { st, _ = v.QueueStatus(service.DemoQueue) }); err != nil {
+		t.Fatal(err)
+	}
+	if st.Stats.Answered == 0 || st.Stats.Joined == 0 {
+		t.Fatalf("demo queue %+v", st)
+	}
+	if code, _ := body(t, svc, "/healthz"); code != 200 {
+		t.Fatalf("healthz %d", code)
+	}
+	if err := stop(); err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+}
