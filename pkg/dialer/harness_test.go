@@ -36,6 +36,7 @@ type harness struct {
 	agents    map[string]int // queue → idle agents
 	staffed   map[string]int
 	onCall    map[telephony.CallID]string
+	ends      map[telephony.CallID]time.Time
 	// connect decides a HandToQueue: true connects to an idle agent if any.
 	noAgents bool
 }
@@ -47,7 +48,7 @@ func newHarness(t *testing.T, rules ...telephonytest.Rule) *harness {
 		t.Fatal(err)
 	}
 	return &harness{t: t, d: d, pbx: telephonytest.New(telephonytest.Config{Seed: 3, Rules: rules}), now: t0,
-		agents: map[string]int{}, staffed: map[string]int{}, onCall: map[telephony.CallID]string{}}
+		agents: map[string]int{}, staffed: map[string]int{}, onCall: map[telephony.CallID]string{}, ends: map[telephony.CallID]time.Time{}}
 }
 
 func (h *harness) must(cmd dialer.Command) {
@@ -140,6 +141,9 @@ func (h *harness) run(until time.Time) {
 		h.now = next
 		h.pbx.Clock().Set(next)
 		for _, e := range h.pbx.PopDue(next) {
+			if e.Kind == telephony.EventHangup {
+				h.ends[e.Call] = e.At
+			}
 			if q, ok := h.onCall[e.Call]; ok && e.Kind == telephony.EventHangup {
 				delete(h.onCall, e.Call)
 				h.agents[q]++

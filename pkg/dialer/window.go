@@ -272,3 +272,7 @@ func (w Windows) nextOpen(zs zoneSet, t time.Time, zones []string) (time.Time, b
 	}
 	return time.Time{}, false
 }
+
+// Open reports whether the windows allow dialling a number in zones at t
+// (zones matter only when CalleeLocal).
+func (w Windows) Open(t time.Time, zones []string) bool { return w.open(zoneSet{}, t, zones) }

@@ -50,7 +50,7 @@ func TestCPSAchievedIsExact(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		res, err := Run(Config{Mode: dialer.ModeIVR, AnswerRate: 0.3, TalkTime: 60 * time.Second, Duration: 10 * time.Minute, Rate: r, Seed: 2})
+		res, err := Run(Config{Mode: dialer.ModeIVR, AnswerRate: 0.3, TalkTime: 10 * time.Second, Duration: 10 * time.Minute, Rate: r, Seed: 2})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -61,7 +61,7 @@ func TestCPSAchievedIsExact(t *testing.T) {
 }
 
 func TestSameSeedSameResult(t *testing.T) {
-	cfg := Config{Mode: dialer.ModePredictive, Agents: 10, AnswerRate: 0.35, TalkTime: 90 * time.Second, WrapUp: 10 * time.Second, Duration: time.Hour, Seed: 42}
+	cfg := Config{Mode: dialer.ModePredictive, Agents: 10, AnswerRate: 0.35, TalkTime: 90 * time.Second, WrapUp: 10 * time.Second, Duration: 30 * time.Minute, Seed: 42}
 	a, err := Run(cfg)
 	if err != nil {
 		t.Fatal(err)
