@@ -833,6 +833,19 @@ func (s *Server) Channels() []string {
 	return out
 }
 
+// BridgeChannels lists the channel ids in a bridge (nil if there is no such bridge).
+func (s *Server) BridgeChannels(id string) []string {
+	var out []string
+	_ = s.do(func() {
+		if b := s.st.bridges[id]; b != nil {
+			for _, c := range b.chans {
+				out = append(out, c.id)
+			}
+		}
+	})
+	return out
+}
+
 // Bridges lists the ids of live bridges.
 func (s *Server) Bridges() []string {
 	var out []string
