@@ -434,3 +434,63 @@ func TestRedirect(t *testing.T) {
 	// Redirected to Local/1002@agents, which talks 5 s and hangs up.
 	e.next(telephony.EventHangup, "r1")
 }
+
+// Two Asterisk servers: originates go to the connected server with the
+// fewest live calls; events say which server owns the call.
+func TestTwoServersSpreadOriginates(t *testing.T) {
+	if os.Getenv("ARI_URL") != "" {
+		t.Skip("needs two emulators (ARI_URL is set)")
+	}
+	var servers []ServerConfig
+	for _, name := range []string{"pbx-a", "pbx-b"} {
+		emu, err := asterisk.Start(asterisk.Config{Clock: &asterisk.Scaled{Factor: 20}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer emu.Close()
+		servers = append(servers, ServerConfig{Name: name, URL: emu.ARIURL(), User: "ari", Password: "ari"})
+	}
+	a, err := New(Config{Servers: servers, NumberTemplate: "Local/{number}@noanswer"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.Start()
+	defer a.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	evs, err := a.Events(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(5 * time.Second); a.Healthy() != nil; {
+		if time.Now().After(deadline) {
+			t.Fatal(a.Healthy())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	time.Sleep(20 * time.Millisecond)
+	for _, id := range []telephony.CallID{"m1", "m2"} {
+		if err := a.Originate(ctx, telephony.OriginateRequest{Call: id, Target: telephony.Target{Number: "700"}, Timeout: 60 * time.Second}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	servedBy := map[telephony.CallID]string{}
+	for len(servedBy) < 2 {
+		select {
+		case ev := <-evs:
+			if ev.Kind == telephony.EventRinging {
+				servedBy[ev.Call] = ev.Server
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("ringing events: %v", servedBy)
+		}
+	}
+	if servedBy["m1"] == servedBy["m2"] {
+		t.Errorf("both calls on %s", servedBy["m1"])
+	}
+	for _, id := range []telephony.CallID{"m1", "m2"} {
+		if err := a.Hangup(ctx, id, 16); err != nil {
+			t.Error(err)
+		}
+	}
+}

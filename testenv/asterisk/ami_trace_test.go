@@ -343,3 +343,38 @@ func TestAMIQueueAbandon(t *testing.T) {
 		}
 	})
 }
+
+// Behaviour 14: FullyBooted right after the Login response; SuccessfulAuth
+// is a security event that may come later.
+func TestAMIFullyBootedAfterLogin(t *testing.T) {
+	s := startEmu(t)
+	c := connectAMI(t, s)
+	c.send("Action: Login\r\nUsername: ami\r\nSecret: ami\r\nActionID: l1\r\n\r\nAction: Ping\r\nActionID: p1\r\n\r\n")
+	c.until(respTo("p1"))
+	seen := false
+	for _, f := range c.got {
+		seen = seen || f.get("Event") == "SuccessfulAuth"
+	}
+	if !seen {
+		c.until(event("SuccessfulAuth"))
+	}
+	if len(c.got) < 2 || c.got[0].get("ActionID") != "l1" || c.got[1].get("Event") != "FullyBooted" {
+		t.Errorf("frames after login: %v", c.got)
+	}
+}
+
+func TestEmulatorAppName(t *testing.T) {
+	s, err := Start(Config{Clock: &Scaled{Factor: factor}, App: "cc"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	l := connectWS(t, s, "cc")
+	if _, err := s.Call("Local/support@switchboard-in", "5550001"); err != nil {
+		t.Fatal(err)
+	}
+	ss := l.until(is("StasisStart", ""))
+	if ss["application"] != "cc" {
+		t.Errorf("StasisStart for %v", ss["application"])
+	}
+}

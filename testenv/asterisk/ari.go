@@ -118,11 +118,33 @@ func (s *Server) writeJSON(w http.ResponseWriter, status int, reason string, bod
 		return
 	}
 	b, _ := json.Marshal(body)
+	if reason != "" && s.writeRaw(w, status, reason, b) {
+		return
+	}
 	h["Content-type"] = []string{"application/json"}
 	h["Content-Length"] = []string{strconv.Itoa(len(b))}
-	_ = reason // net/http writes the standard reason phrase
 	w.WriteHeader(status)
 	_, _ = w.Write(b)
+}
+
+// writeRaw writes a response with Asterisk's own reason phrase (for example
+// "404 Not found" for bridges), which net/http cannot; it closes the
+// connection afterwards.
+func (s *Server) writeRaw(w http.ResponseWriter, status int, reason string, body []byte) bool {
+	hj, ok := w.(http.Hijacker)
+	if !ok {
+		return false
+	}
+	conn, buf, err := hj.Hijack()
+	if err != nil {
+		return false
+	}
+	defer conn.Close()
+	fmt.Fprintf(buf, "HTTP/1.1 %d %s\r\nServer: Asterisk/22.10.1\r\nDate: %s\r\nConnection: close\r\nCache-Control: no-cache, no-store\r\nContent-type: application/json\r\nContent-Length: %d\r\n\r\n",
+		status, reason, time.Now().UTC().Format(http.TimeFormat), len(body))
+	_, _ = buf.Write(body)
+	_ = buf.Flush()
+	return true
 }
 
 func (s *Server) authorized(r *http.Request) bool {

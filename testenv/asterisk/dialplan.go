@@ -45,10 +45,14 @@ func apps(pairs ...string) []App {
 	return out
 }
 
-// DefaultDialplan is the extensions.conf of the traces, plus the AMD context
-// the ARI adapter uses (see testenv/compose/extensions.conf).
-func DefaultDialplan() Dialplan {
-	amd := apps("NoOp", "AMD ${EXTEN}", "AMD", "", "Stasis", "switchboard,amd,${AMDSTATUS},${AMDCAUSE}", "Hangup", "")
+// DefaultDialplan is DefaultDialplanFor the Stasis app "switchboard".
+func DefaultDialplan() Dialplan { return DefaultDialplanFor("switchboard") }
+
+// DefaultDialplanFor is the extensions.conf of the traces plus the
+// switchboard-in, switchboard-amd and switchboard-out contexts for the Stasis
+// application app (see testenv/compose/asterisk/extensions.conf).
+func DefaultDialplanFor(app string) Dialplan {
+	amd := apps("NoOp", "AMD ${EXTEN}", "AMD", "", "Stasis", app+",amd,${AMDSTATUS},${AMDCAUSE}", "Hangup", "")
 	return Dialplan{
 		"agents":         {Any: apps("NoOp", "Agent ${EXTEN} answering", "Answer", "", "Wait", "5", "Hangup", "")},
 		"customers":      {Any: apps("NoOp", "Customer ${EXTEN}", "Ringing", "", "Wait", "2", "Answer", "", "Wait", "10", "Hangup", "")},
@@ -65,7 +69,7 @@ func DefaultDialplan() Dialplan {
 		"switchboard-out": {Extensions: map[string][]App{"s": apps("NoOp", "Outbound answered", "Wait", "3600", "Hangup", "")}},
 		// switchboard-in hands an inbound call to the switchboard app's queue
 		// <exten> (see testenv/compose/extensions.conf).
-		"switchboard-in": {Any: apps("NoOp", "Inbound ${EXTEN}", "Stasis", "switchboard,queue,${EXTEN}", "Hangup", "")},
+		"switchboard-in": {Any: apps("NoOp", "Inbound ${EXTEN}", "Stasis", app+",queue,${EXTEN}", "Hangup", "")},
 		// switchboard-amd runs AMD() on an answered outbound call and hands it
 		// back to the Stasis app with the result.
 		"switchboard-amd": {Extensions: map[string][]App{"s": amd}, Any: amd},

@@ -34,7 +34,10 @@ type Config struct {
 	AMIUser, AMISecret string
 	// EntityID is the asterisk_id in every event (default 02:fc:00:00:00:01).
 	EntityID string
-	// Dialplan replaces the default dialplan (DefaultDialplan) when set.
+	// App is the Stasis application of the switchboard-* contexts in the
+	// default dialplan (default "switchboard").
+	App string
+	// Dialplan replaces the default dialplan (DefaultDialplanFor(App)) when set.
 	Dialplan Dialplan
 	// Queues replaces the default app_queue queues (DefaultQueues) when set.
 	Queues []QueueConfig
@@ -59,8 +62,11 @@ func (c *Config) setDefaults() {
 	if c.EntityID == "" {
 		c.EntityID = "02:fc:00:00:00:01"
 	}
+	if c.App == "" {
+		c.App = "switchboard"
+	}
 	if c.Dialplan == nil {
-		c.Dialplan = DefaultDialplan()
+		c.Dialplan = DefaultDialplanFor(c.App)
 	}
 	if c.Queues == nil {
 		c.Queues = DefaultQueues()

@@ -78,6 +78,16 @@ func TestRESTBasics(t *testing.T) {
 	if !strings.Contains(string(raw), "\r\nContent-type: application/json\r\n") {
 		t.Errorf("Content-type not spelled as Asterisk does:\n%s", raw)
 	}
+	conn, err = net.Dial("tcp", strings.TrimPrefix(strings.TrimSuffix(s.ARIURL(), "/ari"), "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprintf(conn, "DELETE /ari/bridges/does-not-exist HTTP/1.1\r\nHost: x\r\nAuthorization: Basic %s\r\n\r\n", basicAuth("ari", "ari"))
+	raw, _ = io.ReadAll(conn)
+	conn.Close()
+	if !strings.HasPrefix(string(raw), "HTTP/1.1 404 Not found\r\n") || !strings.HasSuffix(string(raw), `{"message":"Bridge not found"}`) {
+		t.Errorf("unknown bridge: %q, want Asterisk's 404 Not found", raw)
+	}
 	code, _ := rest(t, s, "DELETE", "/channels/"+ch["id"].(string), "")
 	if code != 204 {
 		t.Errorf("DELETE = %d, want 204", code)
