@@ -75,7 +75,7 @@ type Result struct {
 	AbandonRateMaxWindow float64        `json:"abandon_rate_max_window"`
 	ContactsPerHour      float64        `json:"contacts_per_hour"`
 	Answered             int            `json:"answered"`
-	Connected            int            `json:"connected"`
+	Connected            int            `json:"agent_connected"`
 	Abandoned            int            `json:"abandoned"`
 	ContactsDone         int            `json:"contacts_done"`
 	MaxLiveCalls         int            `json:"max_live_calls"`
@@ -182,7 +182,6 @@ type runner struct {
 	occAt      time.Time
 	busyAgents int
 	answers    []answerRec
-	humans     map[telephony.CallID]bool
 }
 
 type answerRec struct {
@@ -210,9 +209,13 @@ func newRun(cfg Config) (*runner, error) {
 	pbx := telephonytest.New(telephonytest.Config{Start: cfg.Start, Seed: cfg.Seed, Rules: rules})
 	pbx.RecordActions(false)
 	r := &runner{cfg: cfg, d: d, pbx: pbx, now: cfg.Start, end: cfg.Start.Add(cfg.Duration), byCall: map[telephony.CallID]*agent{},
-		occAt: cfg.Start, humans: map[telephony.CallID]bool{}}
+		occAt: cfg.Start}
 	r.res.Outcomes = map[string]int{}
-	for i := range cfg.Agents {
+	agents := cfg.Agents
+	if cfg.Mode == dialer.ModeIVR || cfg.Mode == dialer.ModeCallback {
+		agents = 0 // answered calls go to the dialplan or a B number, not agents
+	}
+	for i := range agents {
 		r.agents = append(r.agents, &agent{id: "agent-" + strconv.Itoa(i+1)})
 	}
 	c := dialer.Campaign{
@@ -294,7 +297,6 @@ func (r *runner) apply(out dialer.Output) error {
 		case dialer.Bridge:
 			_ = r.pbx.Bridge(ctx, x.Bridge, x.Calls...)
 		case dialer.HandToQueue:
-			r.humans[x.Call] = true
 			if a := r.idleAgent(); a != nil {
 				if err := r.connect(a, x.Call); err != nil {
 					return err
@@ -315,10 +317,10 @@ func (r *runner) apply(out dialer.Output) error {
 		switch e.Type {
 		case "attempt.finished":
 			r.res.Outcomes[e.Outcome]++
-			if r.humans[telephony.CallID(e.Call)] {
-				delete(r.humans, telephony.CallID(e.Call))
-				ab := e.Outcome == string(telephony.OutcomeAbandoned)
-				r.answers = append(r.answers, answerRec{at: e.At, abandoned: ab})
+			switch telephony.Outcome(e.Outcome) {
+			case telephony.OutcomeAnswered, telephony.OutcomeNotEffective, telephony.OutcomeAbandoned:
+				// A person answered (machines are not counted).
+				r.answers = append(r.answers, answerRec{at: e.At, abandoned: e.Outcome == string(telephony.OutcomeAbandoned)})
 			}
 		case "contact.finished":
 			r.res.ContactsDone++
