@@ -354,3 +354,50 @@ func TestQueueMembershipAndCall(t *testing.T) {
 		}
 	}
 }
+
+func FuzzParseFrames(f *testing.F) {
+	for _, name := range []string{"ami-actions.txt", "ami-queue-call.txt"} {
+		b, err := os.ReadFile(traces + name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(string(b[:min(len(b), 4000)]))
+	}
+	f.Add("Response: Success\n\nEvent: X\r\nA: b: c\r\n\r\n")
+	f.Fuzz(func(t *testing.T, in string) {
+		frames, rest, _ := parseFrames(in)
+		if len(rest) > len(in) {
+			t.Fatalf("rest longer than input")
+		}
+		tr := NewTranslator()
+		for _, fr := range frames {
+			for _, kv := range fr {
+				if strings.ContainsAny(kv[0], "\r\n") {
+					t.Fatalf("key with a line break: %q", kv[0])
+				}
+			}
+			_ = tr.Translate(fr, time.Unix(0, 0))
+		}
+	})
+}
+
+// Random event sequences must never panic the translator nor leave it
+// emitting events for agents it never saw.
+func FuzzTranslatorSequences(f *testing.F) {
+	f.Add([]byte{0, 1, 2, 3, 4, 5, 6, 7, 8, 9})
+	names := []string{"QueueCallerJoin", "AgentCalled", "AgentRingNoAnswer", "DialEnd", "AgentConnect", "AgentComplete",
+		"QueueCallerAbandon", "QueueCallerLeave", "Hangup", "QueueMemberAdded", "QueueMemberPause", "QueueMemberRemoved", "VarSet", "Newexten"}
+	f.Fuzz(func(t *testing.T, seq []byte) {
+		tr := NewTranslator()
+		for i, b := range seq {
+			fr := Frame{{"Event", names[int(b)%len(names)]}, {"Uniqueid", fmt.Sprint("c", b%3)}, {"Queue", "q"},
+				{"MemberName", fmt.Sprint("a", b%2)}, {"DestChannel", fmt.Sprint("leg", b%4)}, {"DialStatus", []string{"CANCEL", "BUSY", "ANSWER"}[i%3]},
+				{"Paused", fmt.Sprint(b % 2)}, {"Variable", "QUEUESTATUS"}, {"Value", "TIMEOUT"}}
+			for _, e := range tr.Translate(fr, time.Unix(int64(i), 0)) {
+				if e.Type == "" {
+					t.Fatalf("event without a type from %v", fr)
+				}
+			}
+		}
+	})
+}

@@ -194,3 +194,28 @@ func TestProgrammableEndpoints(t *testing.T) {
 		t.Error("unknown result accepted")
 	}
 }
+
+// Bad requests get an ARI error, never a panic of the emulator.
+func FuzzARIRoute(f *testing.F) {
+	s, err := Start(Config{Clock: &Scaled{Factor: 1000}})
+	if err != nil {
+		f.Fatal(err)
+	}
+	defer s.Close()
+	for _, seed := range []struct{ m, p, k, v string }{
+		{"POST", "/channels", "endpoint", "Local/100@customers"}, {"POST", "/channels/create", "endpoint", "Local/x@busy"},
+		{"POST", "/bridges/b/addChannel", "channel", "x"}, {"GET", "/channels/x/variable", "variable", ""},
+		{"POST", "/channels/x/dial", "timeout", "-1"}, {"DELETE", "/bridges/b", "", ""}, {"POST", "/channels/x/continue", "priority", "0"},
+	} {
+		f.Add(seed.m, seed.p, seed.k, seed.v)
+	}
+	f.Fuzz(func(t *testing.T, method, path, key, value string) {
+		p := params{key: value, "app": "fuzz"}
+		_ = s.do(func() {
+			status, _, aerr := s.st.route(method, path, p)
+			if aerr == nil && (status < 200 || status > 299) {
+				t.Errorf("%s %s: status %d without an error", method, path, status)
+			}
+		})
+	})
+}
