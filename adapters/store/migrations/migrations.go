@@ -19,6 +19,7 @@ import (
 func All() *migrate.Migrations {
 	m := migrate.NewMigrations()
 	registerCore(m)
+	registerACD(m)
 	return m
 }
 
