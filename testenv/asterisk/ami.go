@@ -238,7 +238,11 @@ func (st *state) amiChan(name, priv string, c *channel, extra ...string) {
 	st.amiEvent(name, priv, append(chanFields("", c), extra...)...)
 }
 
+// amiNewchannel announces a new channel: AMI Newchannel, and ARI
+// ChannelCreated for subscribeAll apps only (an app that originates a
+// channel hears no ChannelCreated for it, behaviour 1).
 func (st *state) amiNewchannel(c *channel) {
+	st.ariToSubs(st.allApps(), o("type", "ChannelCreated", "timestamp", st.ts(), "channel", c.json()))
 	st.amiChan("Newchannel", "call", c)
 }
 

@@ -1,6 +1,7 @@
 package asterisk
 
 import (
+	"fmt"
 	"net"
 	"regexp"
 	"sort"
@@ -377,4 +378,70 @@ func TestEmulatorAppName(t *testing.T) {
 	if ss["application"] != "cc" {
 		t.Errorf("StasisStart for %v", ss["application"])
 	}
+}
+
+// What a "see everything" ARI app gets for an app_queue call (ARI has no
+// queue events): ChannelCreated for every channel, Dial with a caller for
+// the member legs, BridgeCreated for app_queue's basic bridge. Compared per
+// channel over the event types the emulator models (not DeviceStateChanged,
+// ChannelVarset, ChannelDialplan, ChannelCallerId, ChannelConnectedLine).
+func TestTraceSubscribeAllQueueCall(t *testing.T) {
+	s := startEmu(t)
+	l := connectWSQuery(t, s, "observer", "&subscribeAll=true")
+	c := connectAMI(t, s)
+	for _, a := range splitActions(t, "ami-queue-call.sent.txt") {
+		id := regexp.MustCompile(`ActionID: (\S+)`).FindStringSubmatch(a)[1]
+		c.send(a)
+		c.until(respTo(id))
+		if id == "orig-queue-1" {
+			l.until(func(e map[string]any) bool {
+				return e["type"] == "ChannelDestroyed" && strings.HasPrefix(chanName(e), "Local/500@queue-in") && strings.HasSuffix(chanName(e), ";1")
+			})
+		}
+	}
+	l.settle(50 * time.Millisecond)
+	keep := regexp.MustCompile(`^(ChannelCreated|ChannelStateChange|Dial|ChannelHangupRequest|ChannelDestroyed|ChannelEnteredBridge|ChannelLeftBridge|BridgeCreated|BridgeDestroyed)$`)
+	filter := func(evs []map[string]any) []map[string]any {
+		var out []map[string]any
+		for _, e := range evs {
+			if keep.MatchString(fmt.Sprint(e["type"])) {
+				out = append(out, e)
+			}
+		}
+		return out
+	}
+	rename := func(evs []map[string]any) func(string) string {
+		winner := ""
+		for _, e := range evs {
+			if e["type"] == "Dial" && e["dialstatus"] == "ANSWER" && strings.Contains(chanName(e), "@agents") {
+				winner = strings.SplitN(normName(chanName(e)), ";", 2)[0]
+			}
+		}
+		return func(g string) string {
+			for _, a := range []string{"Local/1001@agents", "Local/1002@agents"} {
+				if strings.HasPrefix(g, a) {
+					if a == winner {
+						return "WINNER" + strings.TrimPrefix(g, a)
+					}
+					return "LOSER" + strings.TrimPrefix(g, a)
+				}
+			}
+			return g
+		}
+	}
+	want := filter(loadJSONL(t, "ari-events-subscribeall-queue-call.jsonl"))
+	got := filter(l.all)
+	wantGroups := perChannel(want, rename(want))
+	gotGroups := perChannel(got, rename(got))
+	// The caller's name inside Dial events names the winner or loser too.
+	for _, groups := range []map[string][]string{wantGroups, gotGroups} {
+		for k, sigs := range groups {
+			for i := range sigs {
+				sigs[i] = strings.NewReplacer("Local/1001@agents", "AGENT", "Local/1002@agents", "AGENT").Replace(sigs[i])
+			}
+			groups[k] = sigs
+		}
+	}
+	compareChannels(t, wantGroups, gotGroups)
+	compareFields(t, loadRawJSONL(t, "ari-events-subscribeall-queue-call.jsonl"), l.raw)
 }

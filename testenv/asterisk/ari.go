@@ -20,6 +20,7 @@ import (
 type ariApp struct {
 	name    string
 	clients map[*wsClient]bool
+	all     bool // connected with subscribeAll=true: hears every channel and bridge
 }
 
 func (a *ariApp) send(ev obj) {
@@ -203,6 +204,7 @@ func (s *Server) ariHandler() http.Handler {
 
 func (s *Server) serveWS(ws *websocket.Conn) {
 	app := ws.Request().URL.Query().Get("app")
+	all := ws.Request().URL.Query().Get("subscribeAll") == "true"
 	c := newWSClient()
 	_ = s.do(func() {
 		for _, name := range strings.Split(app, ",") {
@@ -211,6 +213,7 @@ func (s *Server) serveWS(ws *websocket.Conn) {
 				a = &ariApp{name: name, clients: map[*wsClient]bool{}}
 				s.st.apps[name] = a
 			}
+			a.all = a.all || all
 			a.clients[c] = true
 		}
 	})

@@ -53,7 +53,12 @@ type wsLog struct {
 
 func connectWS(t *testing.T, s *Server, app string) *wsLog {
 	t.Helper()
-	cfg, err := websocket.NewConfig(s.ARIWebsocketURL()+"?app="+app, "http://localhost/")
+	return connectWSQuery(t, s, app, "")
+}
+
+func connectWSQuery(t *testing.T, s *Server, app, extra string) *wsLog {
+	t.Helper()
+	cfg, err := websocket.NewConfig(s.ARIWebsocketURL()+"?app="+app+extra, "http://localhost/")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -212,6 +217,9 @@ func signature(e map[string]any) string {
 		if c, ok := e[k].(map[string]any); ok {
 			fmt.Fprintf(&b, " %s=%v", k, c["state"])
 		}
+	}
+	if c, ok := e["caller"].(map[string]any); ok && c["id"] != nil {
+		fmt.Fprintf(&b, " caller=%s", normName(fmt.Sprint(c["name"])))
 	}
 	for _, k := range []string{"dialstatus", "dialstring", "variable", "value", "cause", "soft", "cause_txt", "dialplan_app", "args", "digit"} {
 		if v, ok := e[k]; ok {

@@ -212,7 +212,20 @@ func (st *state) ariToSubs(subs map[string]bool, ev obj) {
 	}
 }
 
-func (st *state) ariChan(c *channel, ev obj) { st.ariToSubs(c.subs, ev) }
+// ariChan sends a channel event to the apps subscribed to the channel and to
+// every app connected with subscribeAll=true.
+func (st *state) ariChan(c *channel, ev obj) { st.ariToSubs(union(c.subs, st.allApps()), ev) }
+
+// allApps are the apps connected with subscribeAll=true.
+func (st *state) allApps() map[string]bool {
+	out := map[string]bool{}
+	for name, a := range st.apps {
+		if a.all {
+			out[name] = true
+		}
+	}
+	return out
+}
 
 func (st *state) ts() string { return ariTime(st.now()) }
 
@@ -274,13 +287,21 @@ func (st *state) dialEvent(one *channel, status string) {
 	if d.kind == dialCreate && d.sentDial {
 		dialstring = ""
 	}
+	// app_queue cancels a losing leg twice: first without a dial string.
+	if d.kind == dialQueue && status == "CANCEL" && d.status != "CANCEL" {
+		dialstring = ""
+	}
 	d.sentDial = true
 	d.status = status
-	st.ariChan(one, o("type", "Dial", "timestamp", st.ts(), "dialstatus", status, "forward", "", "dialstring", dialstring, "peer", one.json()))
 	var caller *channel
 	if d.ring != nil {
 		caller = d.ring.call.ch
 	}
+	ev := o("type", "Dial", "timestamp", st.ts(), "dialstatus", status, "forward", "", "dialstring", dialstring)
+	if caller != nil {
+		ev = append(ev, kv{"caller", caller.json()})
+	}
+	st.ariChan(one, append(ev, kv{"peer", one.json()}))
 	switch status {
 	case "":
 		st.amiDial("DialBegin", caller, one, "DialString", d.dialstring)
@@ -713,6 +734,8 @@ func (st *state) createBridge(id, name, typ, class, creator string, app string) 
 		b.apps[app] = true
 	}
 	st.bridges[id] = b
+	// The creating app hears no BridgeCreated (behaviour 7); subscribeAll apps do.
+	st.ariToSubs(st.allApps(), o("type", "BridgeCreated", "timestamp", st.ts(), "bridge", b.json()))
 	st.amiBridge("BridgeCreate", b)
 	return b
 }
@@ -737,7 +760,7 @@ func (st *state) addToBridge(b *bridge, c *channel) {
 	}
 	b.chans = append(b.chans, c)
 	c.bridge = b
-	st.ariToSubs(union(c.subs, b.apps), o("type", "ChannelEnteredBridge", "timestamp", st.ts(), "bridge", b.json(), "channel", c.json()))
+	st.ariToSubs(union(union(c.subs, b.apps), st.allApps()), o("type", "ChannelEnteredBridge", "timestamp", st.ts(), "bridge", b.json(), "channel", c.json()))
 	st.amiBridgeChan("BridgeEnter", b, c)
 	if len(b.chans) == 2 {
 		other := b.chans[0]
@@ -759,7 +782,7 @@ func (st *state) leaveBridge(c *channel) {
 		}
 	}
 	c.bridge = nil
-	st.ariToSubs(union(c.subs, b.apps), o("type", "ChannelLeftBridge", "timestamp", st.ts(), "bridge", b.json(), "channel", c.json()))
+	st.ariToSubs(union(union(c.subs, b.apps), st.allApps()), o("type", "ChannelLeftBridge", "timestamp", st.ts(), "bridge", b.json(), "channel", c.json()))
 	st.amiBridgeChan("BridgeLeave", b, c)
 }
 
@@ -771,6 +794,6 @@ func (st *state) destroyBridge(b *bridge) {
 		st.finishRecording(b.recording)
 	}
 	delete(st.bridges, b.id)
-	st.ariToSubs(b.apps, o("type", "BridgeDestroyed", "timestamp", st.ts(), "bridge", b.json()))
+	st.ariToSubs(union(b.apps, st.allApps()), o("type", "BridgeDestroyed", "timestamp", st.ts(), "bridge", b.json()))
 	st.amiBridge("BridgeDestroy", b)
 }
