@@ -44,7 +44,8 @@ type Config struct {
 	DataDir string
 	// BusyTimeout is how long a SQLite writer waits for the lock. Default 5 s.
 	BusyTimeout time.Duration
-	// MaxOpenConns caps the pool. Defaults: 4 on SQLite, 16 on PostgreSQL.
+	// MaxOpenConns caps the pool. Defaults: 1 on SQLite (one writer at a time
+	// anyway; queueing in Go avoids SQLite's sleeping busy handler), 16 on PostgreSQL.
 	MaxOpenConns int
 	// Logger receives start-up notes. Default slog.Default().
 	Logger *slog.Logger
@@ -166,7 +167,7 @@ func openSQLite(ctx context.Context, cfg Config) (*DB, error) {
 	}
 	n := cfg.MaxOpenConns
 	if n == 0 {
-		n = 4
+		n = 1
 	}
 	sqldb.SetMaxOpenConns(n)
 	sqldb.SetMaxIdleConns(n)

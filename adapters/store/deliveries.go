@@ -47,9 +47,10 @@ type Delivery struct {
 // NextAttempt is when the delivery is due.
 func (d Delivery) NextAttempt() time.Time { return time.Unix(0, d.NextAttemptNS).UTC() }
 
-// InsertDeliveries stores new pending deliveries due at their NextAttemptNS.
-// A delivery whose ID already exists is skipped (a re-delivered event does not
-// enqueue twice); it returns how many were inserted.
+// InsertDeliveries stores new pending deliveries due at their NextAttemptNS
+// (and already leased until LeaseUntilNS when the caller attempts them at
+// once). A delivery whose ID already exists is skipped (a re-delivered event
+// does not enqueue twice); it returns how many were inserted.
 func (db *DB) InsertDeliveries(ctx context.Context, ds []Delivery, now time.Time) (int, error) {
 	if len(ds) == 0 {
 		return 0, nil
@@ -65,12 +66,45 @@ func (db *DB) InsertDeliveries(ctx context.Context, ds []Delivery, now time.Time
 			d.NextAttemptNS = now.UnixNano()
 		}
 	}
+	if db.dialect == SQLite {
+		return db.insertDeliveriesPrepared(ctx, ds)
+	}
 	res, err := db.NewInsert().Model(&ds).ExcludeColumn("seq").On("CONFLICT (id) DO NOTHING").Returning("NULL").Exec(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("store: insert %d deliveries: %w", len(ds), err)
 	}
 	n, _ := res.RowsAffected()
 	return int(n), nil
+}
+
+// insertDeliveriesPrepared inserts row by row through one prepared
+// statement in one transaction: on SQLite that is cheaper than parsing a
+// large multi-row VALUES statement (there is no network round trip to save).
+func (db *DB) insertDeliveriesPrepared(ctx context.Context, ds []Delivery) (int, error) {
+	var total int64
+	err := db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		st, err := tx.PrepareContext(ctx, `INSERT INTO deliveries (id, subscription_id, tenant, event_id, event_type, method,
+			content_type, query, body, state, attempts, next_attempt_ns, lease_until_ns, last_status, last_error, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, 0, '', ?, ?) ON CONFLICT (id) DO NOTHING`)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		for _, d := range ds {
+			res, err := st.ExecContext(ctx, d.ID, d.SubscriptionID, d.Tenant, d.EventID, d.EventType, d.Method,
+				d.ContentType, d.Query, d.Body, d.State, d.NextAttemptNS, d.LeaseUntilNS, d.CreatedAt, d.UpdatedAt)
+			if err != nil {
+				return err
+			}
+			n, _ := res.RowsAffected()
+			total += n
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("store: insert %d deliveries: %w", len(ds), err)
+	}
+	return int(total), nil
 }
 
 // ClaimDeliveries leases up to limit pending deliveries due at now until
@@ -132,7 +166,7 @@ func (db *DB) NextDeliveryDue(ctx context.Context) (due time.Time, ok bool, err 
 
 // AttemptResult is what became of one attempt of a leased delivery.
 type AttemptResult struct {
-	Seq      int64
+	ID       string // the delivery's id
 	Attempts int    // the delivery's attempt count including this one
 	State    string // DeliveryDelivered, DeliveryPending (retry at NextAttempt) or DeliveryDead
 	Status   int    // HTTP status, 0 when none
@@ -148,20 +182,23 @@ func (db *DB) RecordAttempts(ctx context.Context, rs []AttemptResult, now time.T
 	}
 	now = now.UTC()
 	return db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		if err := db.relaxDurability(ctx, tx); err != nil {
+			return err
+		}
 		// Successes share their values but the status and attempt count; group them.
 		type key struct{ attempts, status int }
-		ok := map[key][]int64{}
+		ok := map[key][]string{}
 		for _, r := range rs {
 			if r.State == DeliveryDelivered {
 				k := key{r.Attempts, r.Status}
-				ok[k] = append(ok[k], r.Seq)
+				ok[k] = append(ok[k], r.ID)
 				continue
 			}
 			q := tx.NewUpdate().Model((*Delivery)(nil)).
 				Set("state = ?", r.State).Set("attempts = ?", r.Attempts).
 				Set("last_status = ?", r.Status).Set("last_error = ?", r.Error).
 				Set("lease_until_ns = 0").Set("updated_at = ?", now).
-				Where("seq = ?", r.Seq)
+				Where("id = ?", r.ID)
 			switch r.State {
 			case DeliveryPending:
 				q = q.Set("next_attempt_ns = ?", r.NextAttempt.UnixNano())
@@ -171,21 +208,35 @@ func (db *DB) RecordAttempts(ctx context.Context, rs []AttemptResult, now time.T
 				return &FieldError{Field: "state", Reason: fmt.Sprintf("unknown delivery state %q", r.State)}
 			}
 			if _, err := q.Exec(ctx); err != nil {
-				return fmt.Errorf("store: record attempt of delivery %d: %w", r.Seq, err)
+				return fmt.Errorf("store: record attempt of delivery %s: %w", r.ID, err)
 			}
 		}
-		for k, seqs := range ok {
+		for k, ids := range ok {
 			_, err := tx.NewUpdate().Model((*Delivery)(nil)).
 				Set("state = ?", DeliveryDelivered).Set("attempts = ?", k.attempts).
 				Set("last_status = ?", k.status).Set("last_error = ''").
 				Set("lease_until_ns = 0").Set("updated_at = ?", now).Set("finished_at = ?", now).
-				Where("seq IN (?)", bun.In(seqs)).Exec(ctx)
+				Where("id IN (?)", bun.In(ids)).Exec(ctx)
 			if err != nil {
-				return fmt.Errorf("store: record %d deliveries: %w", len(seqs), err)
+				return fmt.Errorf("store: record %d deliveries: %w", len(ids), err)
 			}
 		}
 		return nil
 	})
+}
+
+// relaxDurability lets a PostgreSQL transaction commit without waiting for
+// its WAL flush. Used only where losing the last commits to a database crash
+// is harmless: an attempt result lost that way means one more attempt
+// (at-least-once), never a lost delivery.
+func (db *DB) relaxDurability(ctx context.Context, tx bun.Tx) error {
+	if db.dialect != Postgres {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, "SET LOCAL synchronous_commit = off"); err != nil {
+		return fmt.Errorf("store: relax durability: %w", err)
+	}
+	return nil
 }
 
 // Delivery returns one delivery by its id.
@@ -251,15 +302,19 @@ func (db *DB) ReplayDeadLetters(ctx context.Context, ids []string, now time.Time
 	return int(n), nil
 }
 
-// ReleaseLeases makes claimed deliveries claimable again at once.
-func (db *DB) ReleaseLeases(ctx context.Context, seqs []int64) error {
-	if len(seqs) == 0 {
+// ReleaseLeases makes leased pending deliveries claimable again at once.
+// With lease non-zero, only rows holding exactly that lease are released.
+func (db *DB) ReleaseLeases(ctx context.Context, ids []string, lease int64) error {
+	if len(ids) == 0 {
 		return nil
 	}
-	_, err := db.NewUpdate().Model((*Delivery)(nil)).Set("lease_until_ns = 0").
-		Where("state = ?", DeliveryPending).Where("seq IN (?)", bun.In(seqs)).Exec(ctx)
-	if err != nil {
-		return fmt.Errorf("store: release %d leases: %w", len(seqs), err)
+	q := db.NewUpdate().Model((*Delivery)(nil)).Set("lease_until_ns = 0").
+		Where("state = ?", DeliveryPending).Where("id IN (?)", bun.In(ids))
+	if lease != 0 {
+		q = q.Where("lease_until_ns = ?", lease)
+	}
+	if _, err := q.Exec(ctx); err != nil {
+		return fmt.Errorf("store: release %d leases: %w", len(ids), err)
 	}
 	return nil
 }

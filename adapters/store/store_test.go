@@ -232,8 +232,8 @@ func TestDeliveryLifecycle(t *testing.T) {
 		}
 		retryAt := now.Add(5 * time.Second)
 		err = db.RecordAttempts(ctx, []store.AttemptResult{
-			{Seq: got[0].Seq, Attempts: 1, State: store.DeliveryDelivered, Status: 204},
-			{Seq: got[1].Seq, Attempts: 1, State: store.DeliveryPending, Status: 503, Error: "503 Service Unavailable", NextAttempt: retryAt},
+			{ID: got[0].ID, Attempts: 1, State: store.DeliveryDelivered, Status: 204},
+			{ID: got[1].ID, Attempts: 1, State: store.DeliveryPending, Status: 503, Error: "503 Service Unavailable", NextAttempt: retryAt},
 		}, now)
 		if err != nil {
 			t.Fatal(err)
@@ -253,7 +253,7 @@ func TestDeliveryLifecycle(t *testing.T) {
 		if !slices.Equal(deliveryIDs(c), []string{"m2"}) {
 			t.Fatalf("at retry time claimed %v", deliveryIDs(c))
 		}
-		if err := db.RecordAttempts(ctx, []store.AttemptResult{{Seq: c[0].Seq, Attempts: 2, State: store.DeliveryDead, Status: 500, Error: "500"}}, retryAt); err != nil {
+		if err := db.RecordAttempts(ctx, []store.AttemptResult{{ID: c[0].ID, Attempts: 2, State: store.DeliveryDead, Status: 500, Error: "500"}}, retryAt); err != nil {
 			t.Fatal(err)
 		}
 		dead, err := db.DeadLetters(ctx, store.DeliveryFilter{Tenant: "acme"})
@@ -272,7 +272,7 @@ func TestDeliveryLifecycle(t *testing.T) {
 			t.Fatalf("dead letters after replay = %v", deliveryIDs(dead))
 		}
 		var fe *store.FieldError
-		if err := db.RecordAttempts(ctx, []store.AttemptResult{{Seq: 1, State: "bogus"}}, now); !errors.As(err, &fe) {
+		if err := db.RecordAttempts(ctx, []store.AttemptResult{{ID: "m1", State: "bogus"}}, now); !errors.As(err, &fe) {
 			t.Fatalf("bogus state = %v", err)
 		}
 	})

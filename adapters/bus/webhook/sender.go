@@ -150,6 +150,14 @@ type Sender struct {
 	writes    chan store.AttemptResult
 	started   atomic.Bool
 	delivered atomic.Int64
+	// fresh carries deliveries the Sink stored already leased, straight to
+	// the loop (no claim query on the happy path).
+	fresh   chan freshBatch
+	stopped chan struct{} // closed when Run returns
+	// held mirrors the loop's count of deliveries it holds; the Sink reads it
+	// to decide between the direct path and leaving work to be claimed.
+	held atomic.Int64
+	live atomic.Bool // the loop is running
 }
 
 type subSnapshot struct {
@@ -172,6 +180,8 @@ func New(cfg Config) (*Sender, error) {
 		claimed:   make(chan claimResult, 1),
 		outcomes:  make(chan outcome, cfg.MaxInFlight),
 		writes:    make(chan store.AttemptResult, 4*cfg.MaxInFlight),
+		fresh:     make(chan freshBatch, 64),
+		stopped:   make(chan struct{}),
 	}
 	for k, r := range cfg.Renderers {
 		s.renderers[k] = r
@@ -378,11 +388,50 @@ func (s *Sender) Sink(ctx context.Context, events []event.Event) error {
 	if len(ds) == 0 {
 		return nil
 	}
-	if _, err := s.cfg.DB.InsertDeliveries(ctx, ds, now); err != nil {
+	direct := s.live.Load() && s.held.Load()+int64(len(ds)) <= int64(s.cfg.MaxInFlight)
+	if direct {
+		lease := now.Add(s.cfg.Lease).UnixNano()
+		for i := range ds {
+			ds[i].LeaseUntilNS = lease
+		}
+	}
+	n, err := s.cfg.DB.InsertDeliveries(ctx, ds, now)
+	if err != nil {
 		return err
 	}
-	s.poke()
+	if !direct || n != len(ds) {
+		// Some already existed (a redelivered event) and may be in flight
+		// elsewhere: release only the leases this call set and let claims
+		// pick the rows up.
+		if direct {
+			if err := s.cfg.DB.ReleaseLeases(ctx, deliveryIDs(ds), ds[0].LeaseUntilNS); err != nil {
+				return err
+			}
+		}
+		s.poke()
+		return nil
+	}
+	select {
+	case s.fresh <- freshBatch{ds: ds, subs: subs}:
+	case <-s.stopped:
+		// The loop is gone; the leases expire and a later run claims the rows.
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 	return nil
+}
+
+type freshBatch struct {
+	ds   []store.Delivery
+	subs map[string]store.Subscription
+}
+
+func deliveryIDs(ds []store.Delivery) []string {
+	ids := make([]string, 0, len(ds))
+	for _, d := range ds {
+		ids = append(ids, d.ID)
+	}
+	return ids
 }
 
 type claimResult struct {
@@ -418,9 +467,12 @@ func (s *Sender) Run(ctx context.Context) error {
 	writerDone := make(chan struct{})
 	go func() { defer bg.Done(); defer close(writerDone); s.writer(context.WithoutCancel(ctx)) }()
 
+	s.live.Store(true)
+	defer close(s.stopped)
 	var attempts sync.WaitGroup
 	l := &loop{s: s, inflight: map[string]int{}, waiting: map[string][]store.Delivery{}, subs: map[string]store.Subscription{}, wantClaim: true}
 	l.run(ctx, &attempts)
+	s.live.Store(false)
 	attempts.Wait()
 	// Results that arrived after the loop stopped still get written.
 	close(s.outcomes)
@@ -434,13 +486,19 @@ func (s *Sender) Run(ctx context.Context) error {
 	<-writerDone
 	bg.Wait()
 	// Claimed deliveries never started go back at once rather than after their lease.
-	var unstarted []int64
+	var unstarted []string
 	for _, ds := range l.waiting {
-		for _, d := range ds {
-			unstarted = append(unstarted, d.Seq)
+		unstarted = append(unstarted, deliveryIDs(ds)...)
+	}
+	for more := true; more; {
+		select {
+		case fb := <-s.fresh:
+			unstarted = append(unstarted, deliveryIDs(fb.ds)...)
+		default:
+			more = false
 		}
 	}
-	if err := s.cfg.DB.ReleaseLeases(context.WithoutCancel(ctx), unstarted); err != nil {
+	if err := s.cfg.DB.ReleaseLeases(context.WithoutCancel(ctx), unstarted, 0); err != nil {
 		s.cfg.Logger.Warn("webhook: release leases (they expire on their own)", "err", err)
 	}
 	return nil
@@ -482,8 +540,11 @@ func (l *loop) run(ctx context.Context, attempts *sync.WaitGroup) {
 		case r := <-s.claimed:
 			l.claiming = false
 			l.onClaimed(ctx, r, attempts)
+		case fb := <-s.fresh:
+			l.take(ctx, fb.ds, fb.subs, attempts)
 		case o := <-s.outcomes:
 			l.held--
+			s.held.Store(int64(l.held))
 			l.inflight[o.d.SubscriptionID]--
 			if !o.canceled {
 				s.writes <- l.result(o)
@@ -518,23 +579,9 @@ func (l *loop) onClaimed(ctx context.Context, r claimResult, attempts *sync.Wait
 		l.setTimer(s.cfg.PollInterval)
 		return
 	}
-	for id, sub := range r.subs {
-		l.subs[id] = sub
-	}
-	touched := map[string]bool{}
-	for _, d := range r.ds {
-		l.held++
-		l.waiting[d.SubscriptionID] = append(l.waiting[d.SubscriptionID], d)
-		touched[d.SubscriptionID] = true
-	}
-	// Dispatch in claim order of first appearance so earlier-due work starts first.
-	for _, d := range r.ds {
-		if touched[d.SubscriptionID] {
-			delete(touched, d.SubscriptionID)
-			l.dispatch(ctx, d.SubscriptionID, attempts)
-		}
-	}
-	if len(r.ds) == r.limit {
+	l.take(ctx, r.ds, r.subs, attempts)
+	if len(r.ds) > 0 {
+		// Claim again at once: more may be due. An empty claim sets the timer.
 		l.wantClaim = true
 		return
 	}
@@ -547,6 +594,29 @@ func (l *loop) onClaimed(ctx context.Context, r claimResult, attempts *sync.Wait
 		return
 	}
 	l.setTimer(wait)
+}
+
+// take queues leased deliveries and starts what the limits allow.
+func (l *loop) take(ctx context.Context, ds []store.Delivery, subs map[string]store.Subscription, attempts *sync.WaitGroup) {
+	for _, d := range ds {
+		if sub, ok := subs[d.SubscriptionID]; ok {
+			l.subs[d.SubscriptionID] = sub
+		}
+	}
+	touched := map[string]bool{}
+	for _, d := range ds {
+		l.held++
+		l.waiting[d.SubscriptionID] = append(l.waiting[d.SubscriptionID], d)
+		touched[d.SubscriptionID] = true
+	}
+	l.s.held.Store(int64(l.held))
+	// Dispatch in order of first appearance so earlier-due work starts first.
+	for _, d := range ds {
+		if touched[d.SubscriptionID] {
+			delete(touched, d.SubscriptionID)
+			l.dispatch(ctx, d.SubscriptionID, attempts)
+		}
+	}
 }
 
 func (l *loop) dispatch(ctx context.Context, subID string, attempts *sync.WaitGroup) {
@@ -578,7 +648,7 @@ func (l *loop) dispatch(ctx context.Context, subID string, attempts *sync.WaitGr
 // next attempt's time from the schedule.
 func (l *loop) result(o outcome) store.AttemptResult {
 	s := l.s
-	r := store.AttemptResult{Seq: o.d.Seq, Attempts: o.d.Attempts + 1, Status: o.status}
+	r := store.AttemptResult{ID: o.d.ID, Attempts: o.d.Attempts + 1, Status: o.status}
 	if o.err != nil {
 		r.Error = truncate(o.err.Error(), 500)
 	}
@@ -632,13 +702,9 @@ func (s *Sender) claim(ctx context.Context, limit int) claimResult {
 	if r.err != nil {
 		return r
 	}
-	if len(r.ds) < limit {
-		r.next, r.more, r.err = s.cfg.DB.NextDeliveryDue(ctx)
-		if r.err != nil {
-			return r
-		}
-	}
 	if len(r.ds) == 0 {
+		// Nothing due: learn when something will be, to sleep until then.
+		r.next, r.more, r.err = s.cfg.DB.NextDeliveryDue(ctx)
 		return r
 	}
 	subs, err := s.subscriptions(ctx, false)
