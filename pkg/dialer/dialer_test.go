@@ -529,3 +529,30 @@ func TestBadCommands(t *testing.T) {
 		t.Errorf("mode change while running: %v", err)
 	}
 }
+
+func TestStatsRates(t *testing.T) {
+	h := newHarness(t,
+		telephonytest.Rule{Pattern: "+79210000000", Answer: 1, RingTime: telephonytest.Fix(2 * time.Second), TalkTime: telephonytest.Fix(20 * time.Minute)},
+		telephonytest.Rule{Pattern: "+79210000001", Answer: 1, RingTime: telephonytest.Fix(2 * time.Second), TalkTime: telephonytest.Fix(20 * time.Minute)},
+		quickBusy)
+	h.must(dialer.AddCampaign{Campaign: agentCampaign("c", dialer.ModeProgressive)})
+	h.staff("q", 4)
+	h.contacts("c", 0, 4, nil)
+	h.run(t0.Add(15 * time.Minute))
+	st, err := h.d.Stats("c", h.now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Two agents talk from 2 s on, two stay idle: half the staffed time is busy.
+	if math.Abs(st.AgentUseRate-0.5) > 0.01 || math.Abs(st.MinuteAgentUseRate-0.5) > 1e-9 {
+		t.Errorf("agent use %.4f, last 10 min %.4f; want 0.5", st.AgentUseRate, st.MinuteAgentUseRate)
+	}
+	if st.Dialled != 4 || st.CustomerAnswered != 0 || st.Done != 2 || st.Executed != 4 || st.Total != 4 || st.Percent != 50 {
+		t.Errorf("stats = %+v", st)
+	}
+	h.run(t0.Add(30 * time.Minute))
+	st, _ = h.d.Stats("c", h.now)
+	if st.CallSuccessRate != 0.5 || st.AgentAnswerRate != 1 || st.DisturbRate != 0 || st.CustomerAnswered != 2 {
+		t.Errorf("rates = %+v", st)
+	}
+}

@@ -50,6 +50,7 @@ type campaign struct {
 	occAt      time.Time
 	staffedSec float64
 	busySec    float64
+	occ        [11]occBucket
 
 	pred            predictor
 	stats           Stats
@@ -294,8 +295,52 @@ func (cp *campaign) integrate(now time.Time) {
 		dt := now.Sub(cp.occAt).Seconds()
 		cp.staffedSec += dt * float64(cp.supply.Staffed)
 		cp.busySec += dt * float64(cp.supply.Staffed-cp.supply.Idle)
+		cp.addOcc(cp.occAt, now, float64(cp.supply.Staffed), float64(cp.supply.Staffed-cp.supply.Idle))
 	}
 	cp.occAt = now
+}
+
+// occBucket is one minute of agent time, for the 10-minute use rate.
+type occBucket struct {
+	minute        int64
+	busy, staffed float64
+}
+
+func (cp *campaign) addOcc(from, to time.Time, staffed, busy float64) {
+	if to.Sub(from) > 10*time.Minute {
+		from = to.Add(-10 * time.Minute)
+	}
+	for from.Before(to) {
+		m := from.Unix() / 60
+		end := time.Unix((m+1)*60, 0)
+		if end.After(to) {
+			end = to
+		}
+		b := &cp.occ[m%int64(len(cp.occ))]
+		if b.minute != m {
+			*b = occBucket{minute: m}
+		}
+		dt := end.Sub(from).Seconds()
+		b.staffed += dt * staffed
+		b.busy += dt * busy
+		from = end
+	}
+}
+
+// minuteUse is agents' busy share of staffed time over the last 10 minutes.
+func (cp *campaign) minuteUse(now time.Time) float64 {
+	cur := now.Unix() / 60
+	var busy, staffed float64
+	for _, b := range cp.occ {
+		if b.minute > cur-10 && b.minute <= cur {
+			busy += b.busy
+			staffed += b.staffed
+		}
+	}
+	if staffed == 0 {
+		return 0
+	}
+	return busy / staffed
 }
 
 // asrRecord adds a finished attempt to the ASR guard and trips it if needed.

@@ -71,7 +71,7 @@ func (cp *campaign) snapshot(now time.Time) Stats {
 	s.DisturbRate = ratio(s.Abandoned, s.CustomerAnswered)
 	t := cp.ten.sum
 	s.MinuteCallRate = ratio(t.answered, t.dialled)
-	s.MinuteAgentUseRate = ratio(t.connected, t.answered)
+	s.MinuteAgentUseRate = cp.minuteUse(now)
 	s.MinuteDisturbRate = ratio(t.aband, t.answered)
 	s.AbandonRate = ratio(cp.win.sum.aband, cp.win.sum.answered)
 	s.LiveCalls = cp.inflight
