@@ -157,10 +157,12 @@ type Adapter struct {
 	tsubs     map[*sub[telephony.Event]]bool
 	dsubs     map[*sub[event.Event]]bool
 	translate *Translator
+	downSince time.Time // when the event session was lost
 }
 
 type ocall struct {
 	ringing, answered bool
+	started           time.Time
 }
 
 var (
@@ -184,6 +186,7 @@ func New(cfg Config) (*Adapter, error) {
 	a.actions = mk("act", false)
 	a.events = mk("evt", true)
 	a.events.onFrame = a.onEvent
+	a.events.onConnect = a.onEventsConnect
 	return a, nil
 }
 
@@ -294,7 +297,7 @@ func (a *Adapter) Originate(ctx context.Context, req telephony.OriginateRequest)
 		a.mu.Unlock()
 		return &InvalidRequestError{"Call", fmt.Sprintf("%s is already live", req.Call)}
 	}
-	a.calls[req.Call] = &ocall{}
+	a.calls[req.Call] = &ocall{started: a.cfg.Clock.Now()}
 	a.mu.Unlock()
 	// The ActionID must be known before the reply: OriginateResponse can
 	// race it on the other session.
@@ -364,6 +367,81 @@ func need(kv ...string) error {
 		}
 	}
 	return nil
+}
+
+// onEventsConnect runs on the event session's goroutine after each login and
+// each disconnect. After a reconnect it reconciles the originated calls:
+// Asterisk keeps no events for a session that was away.
+func (a *Adapter) onEventsConnect(up bool) {
+	now := a.cfg.Clock.Now()
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if !up {
+		a.downSince = now
+		return
+	}
+	if a.downSince.IsZero() {
+		return
+	}
+	since := a.downSince
+	a.downSince = time.Time{}
+	a.wg.Add(1)
+	go func() {
+		defer a.wg.Done()
+		a.reconcile(since)
+	}()
+}
+
+// reconcile lists the live channels and settles every originated call that
+// started before the events were lost and whose channel is gone.
+func (a *Adapter) reconcile(lostAt time.Time) {
+	var items []Frame
+	var err error
+	for try := 0; try < 20; try++ {
+		ctx, cancel := context.WithTimeout(a.ctx, a.cfg.ActionTimeout)
+		items, err = a.actions.list(ctx, "CoreShowChannels")
+		cancel()
+		if err == nil || a.ctx.Err() != nil {
+			break
+		}
+		t := a.cfg.Clock.NewTimer(a.cfg.MinBackoff)
+		select {
+		case <-t.C():
+		case <-a.ctx.Done():
+			t.Stop()
+			return
+		}
+	}
+	if err != nil {
+		a.cfg.Logger.Error("ami reconcile: CoreShowChannels", "err", err)
+		return
+	}
+	live := map[telephony.CallID]bool{}
+	for _, f := range items {
+		live[telephony.CallID(f.Get("Uniqueid"))] = true
+	}
+	now := a.cfg.Clock.Now()
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for id, c := range a.calls {
+		if live[id] || !c.started.Before(lostAt) {
+			continue
+		}
+		delete(a.calls, id)
+		for aid, call := range a.origs {
+			if call == id {
+				delete(a.origs, aid)
+			}
+		}
+		// The cause was lost with the events.
+		e := telephony.Event{Kind: telephony.EventHangup, Call: id, At: now}
+		if !c.answered {
+			e = telephony.Event{Kind: telephony.EventOriginateFailed, Call: id, At: now, Outcome: telephony.OutcomeFailed}
+		}
+		for s := range a.tsubs {
+			s.push(e)
+		}
+	}
 }
 
 // originateCause maps OriginateResponse Reason to a Q.850 cause.

@@ -401,3 +401,51 @@ func FuzzTranslatorSequences(f *testing.F) {
 		}
 	})
 }
+
+// The event session drops in the middle of a call and the call ends while it
+// is away: after the reconnect, CoreShowChannels settles it.
+func TestReconnectReconcilesLostHangup(t *testing.T) {
+	e := newEnv(t, func(c *Config) { c.MinBackoff, c.MaxBackoff = 300*time.Millisecond, time.Second })
+	e.needEmulator()
+	e.waitHealthy()
+	if err := e.emu.SetEndpoint("customers", "701", asterisk.Behaviour{Result: asterisk.ResultAnswer}); err != nil {
+		t.Fatal(err)
+	}
+	evs, err := e.a.Events(e.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []telephony.CallID{"keep", "lose"} {
+		if err := e.a.Originate(e.ctx, telephony.OriginateRequest{Call: id, Target: telephony.Target{Number: "701"}, Timeout: 10 * time.Second}); err != nil {
+			t.Fatal(err)
+		}
+		recv(t, evs, func(ev telephony.Event) bool { return ev.Call == id && ev.Kind == telephony.EventAnswered })
+	}
+	e.emu.DropAMI()
+	for deadline := time.Now().Add(2 * time.Second); e.a.Healthy() == nil; {
+		if time.Now().After(deadline) {
+			t.Fatal("adapter never noticed the drop")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if err := e.emu.HangupChannel("lose", 16); err != nil { // its events are lost
+		t.Fatal(err)
+	}
+	if e.a.Healthy() == nil {
+		t.Fatal("reconnected before the hang-up: nothing was lost")
+	}
+	h := recv(t, evs, func(ev telephony.Event) bool { return ev.Call == "lose" })
+	if h.Kind != telephony.EventHangup {
+		t.Errorf("lost call settled as %+v", h)
+	}
+	if _, ev := e.a.Reconnects(); ev != 1 {
+		t.Errorf("event session reconnects %d", ev)
+	}
+	// The surviving call's events flow again.
+	if err := e.emu.HangupChannel("keep", 16); err != nil {
+		t.Fatal(err)
+	}
+	if h := recv(t, evs, func(ev telephony.Event) bool { return ev.Call == "keep" }); h.Kind != telephony.EventHangup || h.Cause != 16 {
+		t.Errorf("surviving call: %+v", h)
+	}
+}

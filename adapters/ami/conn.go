@@ -141,8 +141,17 @@ type conn struct {
 	mu       sync.Mutex
 	sock     *goami.Socket
 	pending  map[string]chan Frame
+	lists    map[string]*listCollector
 	lastErr  error
 	leftover string
+}
+
+// listCollector gathers the items of a list action (EventList: start …
+// …Complete), which arrive as events carrying the action's ActionID.
+type listCollector struct {
+	items []Frame
+	err   error
+	done  chan struct{}
 }
 
 func (c *conn) setState(s ConnState) { c.state.Store(int32(s)) }
@@ -255,6 +264,7 @@ func (c *conn) connect(ctx context.Context) (*goami.Socket, error) {
 			c.mu.Lock()
 			c.sock = sock
 			c.pending = map[string]chan Frame{}
+			c.lists = map[string]*listCollector{}
 			c.mu.Unlock()
 			if buf != "" {
 				c.pushLeftover(buf)
@@ -297,6 +307,28 @@ func (c *conn) read(ctx context.Context, sock *goami.Socket) {
 }
 
 func (c *conn) dispatch(f Frame) {
+	if id := f.Get("ActionID"); id != "" {
+		c.mu.Lock()
+		l := c.lists[id]
+		if l != nil {
+			isResp := f.Get("Response") != "" && f.Get("Event") == ""
+			switch {
+			case isResp && f.Get("Response") != "Success":
+				l.err = &ActionError{Action: "list", Message: f.Get("Message")}
+				delete(c.lists, id)
+				close(l.done)
+			case isResp:
+			case f.Get("EventList") == "Complete":
+				delete(c.lists, id)
+				close(l.done)
+			default:
+				l.items = append(l.items, f)
+			}
+			c.mu.Unlock()
+			return
+		}
+		c.mu.Unlock()
+	}
 	if f.Get("Response") != "" && f.Get("Event") == "" {
 		id := f.Get("ActionID")
 		c.mu.Lock()
@@ -319,7 +351,45 @@ func (c *conn) failPending() {
 		close(ch)
 		delete(c.pending, id)
 	}
+	for id, l := range c.lists {
+		l.err = fmt.Errorf("ami list: %w (connection lost)", ErrNotConnected)
+		close(l.done)
+		delete(c.lists, id)
+	}
 	c.mu.Unlock()
+}
+
+// list sends a list action (CoreShowChannels, QueueStatus …) and returns its items.
+func (c *conn) list(ctx context.Context, name string, kvs ...string) ([]Frame, error) {
+	id := c.nextID()
+	var b strings.Builder
+	fmt.Fprintf(&b, "Action: %s\r\nActionID: %s\r\n", name, id)
+	for i := 0; i+1 < len(kvs); i += 2 {
+		fmt.Fprintf(&b, "%s: %s\r\n", kvs[i], kvs[i+1])
+	}
+	b.WriteString("\r\n")
+	l := &listCollector{done: make(chan struct{})}
+	c.mu.Lock()
+	sock := c.sock
+	if sock == nil {
+		c.mu.Unlock()
+		return nil, ErrNotConnected
+	}
+	c.lists[id] = l
+	err := sock.Send("%s", b.String())
+	c.mu.Unlock()
+	if err != nil {
+		return nil, fmt.Errorf("ami %s: %w", name, err)
+	}
+	select {
+	case <-l.done:
+		return l.items, l.err
+	case <-ctx.Done():
+		c.mu.Lock()
+		delete(c.lists, id)
+		c.mu.Unlock()
+		return nil, ctx.Err()
+	}
 }
 
 // action sends an action and waits for the reply with its ActionID.
