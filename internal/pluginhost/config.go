@@ -1,0 +1,123 @@
+package pluginhost
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/switchboard-cc/switchboard/pkg/clock"
+	"github.com/switchboard-cc/switchboard/pkg/dialect"
+)
+
+// Config configures a Manager.
+type Config struct {
+	// Dir holds the plugin binaries: every executable regular file whose name
+	// is a valid route prefix is a dialect mounted at /{name}/. Required.
+	Dir string
+	// Host is the host API served to every plugin. Required.
+	Host dialect.Host
+	// Env is the whole environment a plugin process gets (besides go-plugin's
+	// own variables): plugins do not inherit the service's environment, so
+	// its secrets stay out of vendor code.
+	Env []string
+
+	Logger  *slog.Logger
+	Metrics Metrics
+	Clock   clock.Clock
+
+	// HealthInterval is how often a running plugin is pinged; default 1 s.
+	HealthInterval time.Duration
+	// PingTimeout bounds one ping; a plugin that does not answer is
+	// restarted. Default 2 s.
+	PingTimeout time.Duration
+	// MinBackoff and MaxBackoff bound the wait before a restart; it doubles
+	// after each failed start and resets once a plugin ran StableAfter.
+	// Defaults 100 ms, 30 s, 1 min.
+	MinBackoff, MaxBackoff, StableAfter time.Duration
+	// StartTimeout bounds a plugin's start and handshake; default 10 s.
+	StartTimeout time.Duration
+	// RequestTimeout bounds one request through a plugin; default 30 s.
+	RequestTimeout time.Duration
+	// MaxBodyBytes bounds a request body; default 8 MiB, at most
+	// dialect.MaxMessageBytes/2.
+	MaxBodyBytes int64
+}
+
+func (c *Config) setDefaults() {
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	if c.Metrics == nil {
+		c.Metrics = NopMetrics{}
+	}
+	if c.Clock == nil {
+		c.Clock = clock.Real{}
+	}
+	def := func(d *time.Duration, v time.Duration) {
+		if *d == 0 {
+			*d = v
+		}
+	}
+	def(&c.HealthInterval, time.Second)
+	def(&c.PingTimeout, 2*time.Second)
+	def(&c.MinBackoff, 100*time.Millisecond)
+	def(&c.MaxBackoff, 30*time.Second)
+	def(&c.StableAfter, time.Minute)
+	def(&c.StartTimeout, 10*time.Second)
+	def(&c.RequestTimeout, 30*time.Second)
+	if c.MaxBodyBytes == 0 {
+		c.MaxBodyBytes = 8 << 20
+	}
+}
+
+// Validate reports the first field that is wrong.
+func (c Config) Validate() error {
+	if c.Dir == "" {
+		return errors.New("dir: is required")
+	}
+	if c.Host == nil {
+		return errors.New("host: is required")
+	}
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{{"health_interval", c.HealthInterval}, {"ping_timeout", c.PingTimeout}, {"min_backoff", c.MinBackoff},
+		{"max_backoff", c.MaxBackoff}, {"stable_after", c.StableAfter}, {"start_timeout", c.StartTimeout},
+		{"request_timeout", c.RequestTimeout}} {
+		if d.v < 0 {
+			return fmt.Errorf("%s: must not be negative (got %s)", d.name, d.v)
+		}
+	}
+	if c.MaxBackoff < c.MinBackoff {
+		return fmt.Errorf("max_backoff: must be at least min_backoff (got %s < %s)", c.MaxBackoff, c.MinBackoff)
+	}
+	if c.MaxBodyBytes < 0 || c.MaxBodyBytes > dialect.MaxMessageBytes/2 {
+		return fmt.Errorf("max_body_bytes: must be between 0 and %d (got %d)", dialect.MaxMessageBytes/2, c.MaxBodyBytes)
+	}
+	return nil
+}
+
+// Metrics receives the host's counters. Implementations must be safe for
+// concurrent use and must not block (a Prometheus counter vector fits).
+type Metrics interface {
+	// PluginStarted counts successful starts, the first and every restart.
+	PluginStarted(dialect string)
+	// PluginRestarted counts restarts after a crash, a failed health check
+	// or a failed start.
+	PluginRestarted(dialect string)
+	// RequestUnavailable counts requests answered 503 because the plugin was down.
+	RequestUnavailable(dialect string)
+}
+
+// NopMetrics drops every count.
+type NopMetrics struct{}
+
+// PluginStarted does nothing.
+func (NopMetrics) PluginStarted(string) {}
+
+// PluginRestarted does nothing.
+func (NopMetrics) PluginRestarted(string) {}
+
+// RequestUnavailable does nothing.
+func (NopMetrics) RequestUnavailable(string) {}

@@ -1,0 +1,553 @@
+// Package pluginhosttest is a dialect.Host for tests of the plugin host and
+// of dialect plugins, until the service's storage implements the host API.
+//
+// Queues, agents, tiers, agent status, queue status and members are served by
+// a real *acd.Engine per account. Everything else is a small in-memory store
+// with no engine behind it: outbound objects (campaigns, trunks, time groups,
+// redial policies) are stored as JSON and CampaignAction only flips a state;
+// contacts are normalised with phonenumbers and stored; subscriptions are
+// stored and never delivered; call history holds what the test adds with
+// AddCall; Authenticate looks tokens up in a fixed table.
+package pluginhosttest
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"iter"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/nyaruka/phonenumbers"
+
+	"github.com/switchboard-cc/switchboard/pkg/acd"
+	"github.com/switchboard-cc/switchboard/pkg/dialect"
+)
+
+// Credential lets Token authenticate as Account.
+type Credential struct {
+	Token   string
+	Account dialect.Account
+}
+
+// Config configures a Host.
+type Config struct {
+	Credentials []Credential
+	// BeforeCall, when set, runs at the start of every host API call with the
+	// method's name; an error it returns is the call's result. Tests use it
+	// to hold a request inside the host.
+	BeforeCall func(ctx context.Context, method string) error
+}
+
+// Host is an in-process host API: one acd.Engine per account plus maps.
+type Host struct {
+	cfg    Config
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	mu      sync.Mutex // guards everything below
+	engines map[string]*acd.Engine
+	objects map[objKey]dialect.Object
+	// contacts per account and campaign, in import order
+	contacts map[[2]string][]dialect.Contact
+	subs     map[string][]dialect.Subscription
+	calls    map[string][]dialect.CallRecord
+	nextID   int
+}
+
+type objKey struct {
+	account string
+	kind    dialect.Kind
+	id      string
+}
+
+var _ dialect.Host = (*Host)(nil)
+
+// New returns a Host; Close stops its engines.
+func New(cfg Config) *Host {
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Host{cfg: cfg, ctx: ctx, cancel: cancel, engines: map[string]*acd.Engine{}, objects: map[objKey]dialect.Object{},
+		contacts: map[[2]string][]dialect.Contact{}, subs: map[string][]dialect.Subscription{}, calls: map[string][]dialect.CallRecord{}}
+}
+
+// Close stops every engine and waits for them.
+func (h *Host) Close() {
+	h.cancel()
+	h.wg.Wait()
+}
+
+func (h *Host) before(ctx context.Context, method, account string) error {
+	if h.cfg.BeforeCall != nil {
+		if err := h.cfg.BeforeCall(ctx, method); err != nil {
+			return err
+		}
+	}
+	if method != "Authenticate" && account == "" {
+		return &dialect.FieldError{Field: "account", Reason: "is required"}
+	}
+	return nil
+}
+
+// Engine returns the account's ACD engine, starting it on first use. Tests
+// use it to put callers in queues.
+func (h *Host) Engine(account string) (*acd.Engine, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if e, ok := h.engines[account]; ok {
+		return e, nil
+	}
+	e, err := acd.NewEngine(acd.EngineConfig{Core: acd.CoreConfig{Tenant: account},
+		Decisions: acd.DecisionSinkFunc(func([]acd.Decision) {})})
+	if err != nil {
+		return nil, fmt.Errorf("acd engine for %q: %w", account, err)
+	}
+	h.engines[account] = e
+	h.wg.Add(1)
+	go func() {
+		defer h.wg.Done()
+		_ = e.Run(h.ctx)
+	}()
+	return e, nil
+}
+
+func (h *Host) do(ctx context.Context, method, account string, cmd acd.Command) error {
+	if err := h.before(ctx, method, account); err != nil {
+		return err
+	}
+	e, err := h.Engine(account)
+	if err != nil {
+		return err
+	}
+	return dialect.FromCore(e.Do(ctx, cmd))
+}
+
+func (h *Host) read(ctx context.Context, method, account string, f func(acd.View, time.Time) error) error {
+	if err := h.before(ctx, method, account); err != nil {
+		return err
+	}
+	e, err := h.Engine(account)
+	if err != nil {
+		return err
+	}
+	var ferr error
+	if err := e.Read(ctx, func(v acd.View, now time.Time) { ferr = f(v, now) }); err != nil {
+		return dialect.FromCore(err)
+	}
+	return dialect.FromCore(ferr)
+}
+
+// Authenticate looks the secret up among the configured tokens.
+func (h *Host) Authenticate(ctx context.Context, cred dialect.Credentials) (dialect.Account, error) {
+	if err := h.before(ctx, "Authenticate", ""); err != nil {
+		return dialect.Account{}, err
+	}
+	for _, c := range h.cfg.Credentials {
+		if c.Token != "" && c.Token == cred.Secret {
+			return c.Account, nil
+		}
+	}
+	return dialect.Account{}, fmt.Errorf("scheme %q: unknown token: %w", cred.Scheme, dialect.ErrUnauthenticated)
+}
+
+// PutQueue adds or reconfigures a queue.
+func (h *Host) PutQueue(ctx context.Context, account string, q acd.QueueConfig) error {
+	if err := q.Validate(); err != nil {
+		return dialect.FromCore(err)
+	}
+	return h.do(ctx, "PutQueue", account, acd.AddQueue{Config: q})
+}
+
+// GetQueue returns a queue's configuration.
+func (h *Host) GetQueue(ctx context.Context, account, id string) (q acd.QueueConfig, err error) {
+	err = h.read(ctx, "GetQueue", account, func(v acd.View, _ time.Time) (err error) { q, err = v.Queue(id); return })
+	return q, err
+}
+
+// ListQueues lists the account's queues.
+func (h *Host) ListQueues(ctx context.Context, account string) (qs []acd.QueueConfig, err error) {
+	err = h.read(ctx, "ListQueues", account, func(v acd.View, _ time.Time) error {
+		for _, id := range v.QueueIDs() {
+			q, err := v.Queue(id)
+			if err != nil {
+				return err
+			}
+			qs = append(qs, q)
+		}
+		return nil
+	})
+	return qs, err
+}
+
+// DeleteQueue removes a queue.
+func (h *Host) DeleteQueue(ctx context.Context, account, id string) error {
+	return h.do(ctx, "DeleteQueue", account, acd.RemoveQueue{Queue: id})
+}
+
+// QueueStatus returns a queue's counters.
+func (h *Host) QueueStatus(ctx context.Context, account, id string) (st acd.QueueStatus, err error) {
+	err = h.read(ctx, "QueueStatus", account, func(v acd.View, _ time.Time) (err error) { st, err = v.QueueStatus(id); return })
+	return st, err
+}
+
+// QueueMembers lists a queue's callers.
+func (h *Host) QueueMembers(ctx context.Context, account, id string) (ms []acd.Member, err error) {
+	err = h.read(ctx, "QueueMembers", account, func(v acd.View, now time.Time) (err error) { ms, err = v.Members(id, now); return })
+	return ms, err
+}
+
+// PutAgent adds or reconfigures an agent.
+func (h *Host) PutAgent(ctx context.Context, account string, a acd.AgentConfig) error {
+	if err := a.Validate(); err != nil {
+		return dialect.FromCore(err)
+	}
+	return h.do(ctx, "PutAgent", account, acd.AddAgent{Config: a})
+}
+
+// GetAgent reports an agent.
+func (h *Host) GetAgent(ctx context.Context, account, id string) (a acd.AgentInfo, err error) {
+	err = h.read(ctx, "GetAgent", account, func(v acd.View, _ time.Time) (err error) { a, err = v.Agent(id); return })
+	return a, err
+}
+
+// ListAgents reports every agent of the account.
+func (h *Host) ListAgents(ctx context.Context, account string) (as []acd.AgentInfo, err error) {
+	err = h.read(ctx, "ListAgents", account, func(v acd.View, _ time.Time) error {
+		for _, id := range v.AgentIDs() {
+			a, err := v.Agent(id)
+			if err != nil {
+				return err
+			}
+			as = append(as, a)
+		}
+		return nil
+	})
+	return as, err
+}
+
+// DeleteAgent removes an agent.
+func (h *Host) DeleteAgent(ctx context.Context, account, id string, removeFromQueues bool) error {
+	return h.do(ctx, "DeleteAgent", account, acd.RemoveAgent{Agent: id, RemoveFromQueues: removeFromQueues})
+}
+
+// SetAgentStatus changes an agent's status.
+func (h *Host) SetAgentStatus(ctx context.Context, account, agent string, st acd.Status, source string) error {
+	if _, err := acd.ParseStatus(string(st)); err != nil {
+		return dialect.FromCore(err)
+	}
+	return h.do(ctx, "SetAgentStatus", account, acd.SetAgentStatus{Agent: agent, Status: st, Source: source})
+}
+
+// PutTier puts an agent in a queue.
+func (h *Host) PutTier(ctx context.Context, account string, t acd.Tier) error {
+	if err := t.Validate(); err != nil {
+		return dialect.FromCore(err)
+	}
+	return h.do(ctx, "PutTier", account, acd.SetTier{Tier: t})
+}
+
+// DeleteTier takes an agent out of a queue.
+func (h *Host) DeleteTier(ctx context.Context, account, queue, agent string) error {
+	return h.do(ctx, "DeleteTier", account, acd.RemoveTier{Queue: queue, Agent: agent})
+}
+
+// ListTiers lists a queue's tiers.
+func (h *Host) ListTiers(ctx context.Context, account, queue string) (ts []acd.Tier, err error) {
+	err = h.read(ctx, "ListTiers", account, func(v acd.View, _ time.Time) (err error) { ts, err = v.Tiers(queue); return })
+	return ts, err
+}
+
+func validKind(k dialect.Kind) error {
+	if slices.Contains(dialect.Kinds, k) {
+		return nil
+	}
+	return &dialect.FieldError{Field: "kind", Value: string(k), Reason: "unknown object kind"}
+}
+
+// PutObject stores an object's spec as it is (it must be a JSON object).
+func (h *Host) PutObject(ctx context.Context, account string, obj dialect.Object) (dialect.Object, error) {
+	if err := h.before(ctx, "PutObject", account); err != nil {
+		return dialect.Object{}, err
+	}
+	if err := validKind(obj.Kind); err != nil {
+		return dialect.Object{}, err
+	}
+	if obj.ID == "" {
+		return dialect.Object{}, &dialect.FieldError{Field: "id", Reason: "is required"}
+	}
+	var spec map[string]any
+	if err := json.Unmarshal(obj.Spec, &spec); err != nil {
+		return dialect.Object{}, &dialect.FieldError{Field: "spec", Reason: "must be a JSON object: " + err.Error()}
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	k := objKey{account, obj.Kind, obj.ID}
+	obj.Status = h.objects[k].Status
+	if obj.Kind == dialect.KindCampaign && obj.Status == nil {
+		obj.Status = json.RawMessage(`{"state":"created"}`)
+	}
+	h.objects[k] = obj
+	return obj, nil
+}
+
+// GetObject returns a stored object.
+func (h *Host) GetObject(ctx context.Context, account string, kind dialect.Kind, id string) (dialect.Object, error) {
+	if err := h.before(ctx, "GetObject", account); err != nil {
+		return dialect.Object{}, err
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	o, ok := h.objects[objKey{account, kind, id}]
+	if !ok {
+		return dialect.Object{}, fmt.Errorf("%s %q: %w", kind, id, dialect.ErrNotFound)
+	}
+	return o, nil
+}
+
+// page cuts a sorted list into the page asked for; tokens are offsets.
+func page[T any](all []T, p dialect.Page) ([]T, string, error) {
+	off := 0
+	if p.Token != "" {
+		n, err := strconv.Atoi(p.Token)
+		if err != nil || n < 0 || n > len(all) {
+			return nil, "", &dialect.FieldError{Field: "page_token", Value: p.Token, Reason: "is not a token this list gave"}
+		}
+		off = n
+	}
+	size := p.Size
+	if size <= 0 || size > 1000 {
+		size = 1000
+	}
+	end := min(off+size, len(all))
+	next := ""
+	if end < len(all) {
+		next = strconv.Itoa(end)
+	}
+	return all[off:end], next, nil
+}
+
+// ListObjects lists the account's objects of a kind, by id.
+func (h *Host) ListObjects(ctx context.Context, account string, kind dialect.Kind, p dialect.Page) (dialect.ObjectPage, error) {
+	if err := h.before(ctx, "ListObjects", account); err != nil {
+		return dialect.ObjectPage{}, err
+	}
+	if err := validKind(kind); err != nil {
+		return dialect.ObjectPage{}, err
+	}
+	h.mu.Lock()
+	var all []dialect.Object
+	for k, o := range h.objects {
+		if k.account == account && k.kind == kind {
+			all = append(all, o)
+		}
+	}
+	h.mu.Unlock()
+	slices.SortFunc(all, func(a, b dialect.Object) int { return cmp.Compare(a.ID, b.ID) })
+	objs, next, err := page(all, p)
+	return dialect.ObjectPage{Objects: objs, NextToken: next}, err
+}
+
+// DeleteObject removes a stored object.
+func (h *Host) DeleteObject(ctx context.Context, account string, kind dialect.Kind, id string) error {
+	if err := h.before(ctx, "DeleteObject", account); err != nil {
+		return err
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	k := objKey{account, kind, id}
+	if _, ok := h.objects[k]; !ok {
+		return fmt.Errorf("%s %q: %w", kind, id, dialect.ErrNotFound)
+	}
+	delete(h.objects, k)
+	return nil
+}
+
+// CampaignAction sets a stored campaign's state to running or stopped.
+func (h *Host) CampaignAction(ctx context.Context, account, campaign string, action dialect.CampaignAction) (dialect.Object, error) {
+	if err := h.before(ctx, "CampaignAction", account); err != nil {
+		return dialect.Object{}, err
+	}
+	state := map[dialect.CampaignAction]string{dialect.CampaignStart: "running", dialect.CampaignStop: "stopped"}[action]
+	if state == "" {
+		return dialect.Object{}, &dialect.FieldError{Field: "action", Value: string(action), Reason: "must be start or stop"}
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	k := objKey{account, dialect.KindCampaign, campaign}
+	o, ok := h.objects[k]
+	if !ok {
+		return dialect.Object{}, fmt.Errorf("campaign %q: %w", campaign, dialect.ErrNotFound)
+	}
+	o.Status = json.RawMessage(`{"state":"` + state + `"}`)
+	h.objects[k] = o
+	return o, nil
+}
+
+func (h *Host) region(account string) string {
+	for _, c := range h.cfg.Credentials {
+		if c.Account.ID == account && c.Account.DefaultRegion != "" {
+			return c.Account.DefaultRegion
+		}
+	}
+	return "RU"
+}
+
+// ImportContacts appends contacts to a stored campaign, rejecting numbers
+// phonenumbers cannot parse in the account's region and duplicate ids.
+func (h *Host) ImportContacts(ctx context.Context, account, campaign string, contacts iter.Seq2[dialect.Contact, error]) (dialect.ImportResult, error) {
+	if err := h.before(ctx, "ImportContacts", account); err != nil {
+		return dialect.ImportResult{}, err
+	}
+	if _, err := h.GetObject(ctx, account, dialect.KindCampaign, campaign); err != nil {
+		return dialect.ImportResult{}, err
+	}
+	region := h.region(account)
+	var (
+		res      dialect.ImportResult
+		accepted []dialect.Contact
+		i        = -1
+	)
+	seen := map[string]bool{}
+	h.mu.Lock()
+	for _, c := range h.contacts[[2]string{account, campaign}] {
+		seen[c.ID] = true
+	}
+	h.mu.Unlock()
+	for c, err := range contacts {
+		if err != nil {
+			return dialect.ImportResult{}, err
+		}
+		i++
+		if c.ID == "" || seen[c.ID] {
+			res.Rejected = append(res.Rejected, dialect.Rejection{Index: i, ID: c.ID, Field: "id", Reason: "missing_or_duplicate"})
+			continue
+		}
+		ok := len(c.Numbers) > 0
+		for _, n := range c.Numbers {
+			pn, err := phonenumbers.Parse(n, region)
+			if err != nil || !phonenumbers.IsValidNumber(pn) {
+				res.Rejected = append(res.Rejected, dialect.Rejection{Index: i, ID: c.ID, Raw: n, Field: "numbers", Reason: "invalid_number"})
+				ok = false
+				break
+			}
+		}
+		if !ok {
+			continue
+		}
+		seen[c.ID] = true
+		c.Status = "scheduled"
+		accepted = append(accepted, c)
+	}
+	h.mu.Lock()
+	key := [2]string{account, campaign}
+	h.contacts[key] = append(h.contacts[key], accepted...)
+	h.mu.Unlock()
+	res.Accepted = len(accepted)
+	return res, nil
+}
+
+// ListContacts pages through a campaign's contacts in import order.
+func (h *Host) ListContacts(ctx context.Context, account, campaign string, p dialect.Page) (dialect.ContactPage, error) {
+	if err := h.before(ctx, "ListContacts", account); err != nil {
+		return dialect.ContactPage{}, err
+	}
+	h.mu.Lock()
+	all := slices.Clone(h.contacts[[2]string{account, campaign}])
+	h.mu.Unlock()
+	cs, next, err := page(all, p)
+	return dialect.ContactPage{Contacts: cs, NextToken: next}, err
+}
+
+// PutSubscription stores a subscription, giving it an id when it has none.
+func (h *Host) PutSubscription(ctx context.Context, account string, sub dialect.Subscription) (dialect.Subscription, error) {
+	if err := h.before(ctx, "PutSubscription", account); err != nil {
+		return dialect.Subscription{}, err
+	}
+	if !strings.HasPrefix(sub.URL, "http://") && !strings.HasPrefix(sub.URL, "https://") {
+		return dialect.Subscription{}, &dialect.FieldError{Field: "url", Value: sub.URL, Reason: "must be an http(s) URL"}
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	sub.Account = account
+	if sub.ID == "" {
+		h.nextID++
+		sub.ID = "sub-" + strconv.Itoa(h.nextID)
+	}
+	subs := h.subs[account]
+	if i := slices.IndexFunc(subs, func(s dialect.Subscription) bool { return s.ID == sub.ID }); i >= 0 {
+		subs[i] = sub
+	} else {
+		h.subs[account] = append(subs, sub)
+	}
+	return sub, nil
+}
+
+// ListSubscriptions lists the account's subscriptions (filter "campaign" narrows them).
+func (h *Host) ListSubscriptions(ctx context.Context, account string, p dialect.Page) ([]dialect.Subscription, error) {
+	if err := h.before(ctx, "ListSubscriptions", account); err != nil {
+		return nil, err
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	var out []dialect.Subscription
+	for _, s := range h.subs[account] {
+		if c, ok := p.Filter["campaign"]; !ok || s.Campaign == c {
+			out = append(out, s)
+		}
+	}
+	return out, nil
+}
+
+// DeleteSubscription removes a subscription.
+func (h *Host) DeleteSubscription(ctx context.Context, account, id string) error {
+	if err := h.before(ctx, "DeleteSubscription", account); err != nil {
+		return err
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	subs := h.subs[account]
+	i := slices.IndexFunc(subs, func(s dialect.Subscription) bool { return s.ID == id })
+	if i < 0 {
+		return fmt.Errorf("subscription %q: %w", id, dialect.ErrNotFound)
+	}
+	h.subs[account] = slices.Delete(subs, i, i+1)
+	return nil
+}
+
+// AddCall records a call for CallHistory.
+func (h *Host) AddCall(account string, c dialect.CallRecord) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.calls[account] = append(h.calls[account], c)
+}
+
+// CallHistory returns the recorded calls that match q, by start time.
+func (h *Host) CallHistory(ctx context.Context, account string, q dialect.CallQuery) (dialect.CallPage, error) {
+	if err := h.before(ctx, "CallHistory", account); err != nil {
+		return dialect.CallPage{}, err
+	}
+	if !q.From.IsZero() && !q.To.IsZero() && q.To.Before(q.From) {
+		return dialect.CallPage{}, &dialect.FieldError{Field: "to", Value: q.To.String(), Reason: "must not be before from"}
+	}
+	h.mu.Lock()
+	var all []dialect.CallRecord
+	for _, c := range h.calls[account] {
+		if (q.Campaign == "" || c.Campaign == q.Campaign) && (q.Contact == "" || c.Contact == q.Contact) &&
+			(q.Queue == "" || c.Queue == q.Queue) && (q.Agent == "" || c.Agent == q.Agent) &&
+			(q.From.IsZero() || !c.Started.Before(q.From)) && (q.To.IsZero() || c.Started.Before(q.To)) {
+			all = append(all, c)
+		}
+	}
+	h.mu.Unlock()
+	slices.SortStableFunc(all, func(a, b dialect.CallRecord) int { return a.Started.Compare(b.Started) })
+	cs, next, err := page(all, q.Page)
+	return dialect.CallPage{Calls: cs, NextToken: next}, err
+}
+
+// ErrHeld is what a BeforeCall hook may return for a call it refused.
+var ErrHeld = errors.New("held by the test")

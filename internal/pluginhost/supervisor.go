@@ -1,0 +1,239 @@
+package pluginhost
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os/exec"
+	"sync"
+	"sync/atomic"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/go-plugin"
+	"google.golang.org/grpc/health/grpc_health_v1"
+
+	"github.com/switchboard-cc/switchboard/pkg/dialect"
+)
+
+// supervisor is the goroutine that owns one plugin's process: it starts it,
+// watches it and restarts it. Requests read the running plugin through cur
+// (nil while down) and report a lost connection through suspect.
+type supervisor struct {
+	name, path string
+	cfg        *Config
+	log        *slog.Logger
+
+	cur     atomic.Pointer[running]
+	info    atomic.Pointer[dialect.Info] // the last one a start reported
+	suspect chan struct{}
+	ready   chan struct{}
+	once    sync.Once
+
+	mu sync.Mutex // guards st, written only by run
+	st Status
+}
+
+// running is one started plugin process.
+type running struct {
+	client  *plugin.Client
+	rpc     *plugin.GRPCClient
+	handler dialect.Handler
+	pid     int
+}
+
+func newSupervisor(name, path string, cfg *Config) *supervisor {
+	return &supervisor{name: name, path: path, cfg: cfg, log: cfg.Logger.With("dialect", name),
+		suspect: make(chan struct{}, 1), ready: make(chan struct{}), st: Status{Dialect: name, Path: path}}
+}
+
+func (s *supervisor) current() *running { return s.cur.Load() }
+
+func (s *supervisor) status() Status {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := s.st
+	if i := s.info.Load(); i != nil {
+		st.Info = *i
+	}
+	return st
+}
+
+func (s *supervisor) update(f func(*Status)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f(&s.st)
+}
+
+// lost reports whether err from a call to r means the plugin process is
+// gone or unreachable; if so it asks run to check the plugin at once.
+func (s *supervisor) lost(r *running, err error) bool {
+	if !errors.Is(err, dialect.ErrUnavailable) && !r.client.Exited() {
+		return false
+	}
+	select {
+	case s.suspect <- struct{}{}:
+	default:
+	}
+	return true
+}
+
+func (s *supervisor) run(ctx context.Context) {
+	backoff := s.cfg.MinBackoff
+	for {
+		select { // a stale suspicion is about a process that is gone
+		case <-s.suspect:
+		default:
+		}
+		r, err := s.start(ctx)
+		if err == nil {
+			started := s.cfg.Clock.Now()
+			s.cur.Store(r)
+			s.update(func(st *Status) { st.Up, st.PID, st.LastError = true, r.pid, ""; st.Starts++ })
+			s.cfg.Metrics.PluginStarted(s.name)
+			s.once.Do(func() { close(s.ready) })
+			s.log.Info("dialect plugin started", "pid", r.pid)
+			reason := s.watch(ctx, r)
+			s.cur.Store(nil)
+			r.client.Kill()
+			s.update(func(st *Status) { st.Up, st.PID, st.LastError = false, 0, reason })
+			if ctx.Err() != nil {
+				return
+			}
+			s.log.Warn("dialect plugin stopped; restarting", "reason", reason, "backoff", backoff)
+			if s.cfg.Clock.Now().Sub(started) >= s.cfg.StableAfter {
+				backoff = s.cfg.MinBackoff
+			}
+		} else {
+			if ctx.Err() != nil {
+				return
+			}
+			s.update(func(st *Status) { st.LastError = err.Error() })
+			s.log.Error("dialect plugin failed to start", "err", err, "backoff", backoff)
+		}
+		if !s.cfg.sleep(ctx, backoff) {
+			return
+		}
+		backoff = min(backoff*2, s.cfg.MaxBackoff)
+		s.update(func(st *Status) { st.Restarts++ })
+		s.cfg.Metrics.PluginRestarted(s.name)
+	}
+}
+
+func (s *supervisor) start(ctx context.Context) (*running, error) {
+	cmd := exec.Command(s.path)
+	cmd.Env = s.cfg.Env
+	logw := &logWriter{log: s.log}
+	client := plugin.NewClient(&plugin.ClientConfig{
+		HandshakeConfig:  dialect.Handshake,
+		Plugins:          plugin.PluginSet{dialect.PluginName: &dialect.Plugin{Host: s.cfg.Host}},
+		Cmd:              cmd,
+		SkipHostEnv:      true,
+		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
+		AutoMTLS:         true,
+		StartTimeout:     s.cfg.StartTimeout,
+		GRPCDialOptions:  dialect.GRPCDialOptions(),
+		Stderr:           logw,
+		Logger: hclog.New(&hclog.LoggerOptions{Name: "plugin", Output: logw, Level: hclog.Warn,
+			DisableTime: true}),
+	})
+	fail := func(step string, err error) (*running, error) {
+		client.Kill()
+		return nil, fmt.Errorf("%s %s: %w", step, s.path, err)
+	}
+	proto, err := client.Client()
+	if err != nil {
+		return fail("start", err)
+	}
+	rpc, ok := proto.(*plugin.GRPCClient)
+	if !ok {
+		return fail("start", fmt.Errorf("plugin speaks %T, not gRPC", proto))
+	}
+	raw, err := rpc.Dispense(dialect.PluginName)
+	if err != nil {
+		return fail("dispense", err)
+	}
+	h, ok := raw.(*dialect.GRPCClient)
+	if !ok {
+		return fail("dispense", fmt.Errorf("unexpected plugin type %T", raw))
+	}
+	ictx, cancel := context.WithTimeout(ctx, s.cfg.StartTimeout)
+	defer cancel()
+	info, err := h.Info(ictx)
+	if err != nil {
+		return fail("describe", err)
+	}
+	if err := info.Validate(); err != nil {
+		return fail("describe", err)
+	}
+	if info.RoutePrefix != s.name {
+		return fail("describe", fmt.Errorf("route_prefix %q must equal the binary's name %q", info.RoutePrefix, s.name))
+	}
+	s.info.Store(&info)
+	pid := 0
+	if rc := client.ReattachConfig(); rc != nil {
+		pid = rc.Pid
+	}
+	return &running{client: client, rpc: rpc, handler: h, pid: pid}, nil
+}
+
+// watch returns why r must be restarted, or "stopped" when ctx ends.
+func (s *supervisor) watch(ctx context.Context, r *running) string {
+	health := grpc_health_v1.NewHealthClient(r.rpc.Conn)
+	for {
+		t := s.cfg.Clock.NewTimer(s.cfg.HealthInterval)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return "stopped"
+		case <-s.suspect:
+			t.Stop()
+		case <-t.C():
+		}
+		if r.client.Exited() {
+			return "the plugin process exited"
+		}
+		pctx, cancel := context.WithTimeout(ctx, s.cfg.PingTimeout)
+		_, err := health.Check(pctx, &grpc_health_v1.HealthCheckRequest{Service: plugin.GRPCServiceName})
+		cancel()
+		if ctx.Err() != nil {
+			return "stopped"
+		}
+		if err != nil {
+			return "health check failed: " + err.Error()
+		}
+	}
+}
+
+// logWriter turns a plugin's stderr and go-plugin's log lines into slog
+// records, one per line.
+type logWriter struct {
+	log *slog.Logger
+	mu  sync.Mutex
+	buf []byte
+}
+
+var _ io.Writer = (*logWriter)(nil)
+
+func (w *logWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.buf = append(w.buf, p...)
+	for {
+		i := bytes.IndexByte(w.buf, '\n')
+		if i < 0 {
+			break
+		}
+		if line := bytes.TrimSpace(w.buf[:i]); len(line) > 0 {
+			w.log.Warn("dialect plugin: " + string(line))
+		}
+		w.buf = w.buf[i+1:]
+	}
+	if len(w.buf) > 64<<10 { // a line that never ends
+		w.log.Warn("dialect plugin: " + string(w.buf))
+		w.buf = w.buf[:0]
+	}
+	return len(p), nil
+}

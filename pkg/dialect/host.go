@@ -1,0 +1,209 @@
+package dialect
+
+import (
+	"context"
+	"encoding/json"
+	"iter"
+	"time"
+
+	"github.com/switchboard-cc/switchboard/pkg/acd"
+)
+
+// Host is the host API: what a dialect calls to act on the contact centre.
+// The service implements it; a plugin reaches it over the go-plugin broker.
+// Every call names the account (tenant) it acts for and sees only that
+// account's objects. Errors are *FieldError for bad input and the Err*
+// sentinels (ErrNotFound, ErrConflict, …), also across the wire.
+//
+// Inbound queues, agents and tiers use pkg/acd's types. Outbound objects
+// (campaigns, trunks, time groups, redial policies) are generic [Object]s
+// carrying the JSON of pkg/dialer's types, whose shape is still settling.
+type Host interface {
+	// Authenticate checks a request's credentials and returns its account,
+	// or ErrUnauthenticated.
+	Authenticate(ctx context.Context, cred Credentials) (Account, error)
+
+	PutQueue(ctx context.Context, account string, q acd.QueueConfig) error
+	GetQueue(ctx context.Context, account, id string) (acd.QueueConfig, error)
+	ListQueues(ctx context.Context, account string) ([]acd.QueueConfig, error)
+	DeleteQueue(ctx context.Context, account, id string) error
+	QueueStatus(ctx context.Context, account, id string) (acd.QueueStatus, error)
+	// QueueMembers lists a queue's callers in service order.
+	QueueMembers(ctx context.Context, account, id string) ([]acd.Member, error)
+
+	PutAgent(ctx context.Context, account string, a acd.AgentConfig) error
+	GetAgent(ctx context.Context, account, id string) (acd.AgentInfo, error)
+	ListAgents(ctx context.Context, account string) ([]acd.AgentInfo, error)
+	DeleteAgent(ctx context.Context, account, id string, removeFromQueues bool) error
+	// SetAgentStatus changes an agent's status; source says who did it (api, phone, supervisor).
+	SetAgentStatus(ctx context.Context, account, agent string, status acd.Status, source string) error
+
+	PutTier(ctx context.Context, account string, t acd.Tier) error
+	DeleteTier(ctx context.Context, account, queue, agent string) error
+	ListTiers(ctx context.Context, account, queue string) ([]acd.Tier, error)
+
+	// PutObject creates or replaces an outbound object and returns it as stored.
+	PutObject(ctx context.Context, account string, obj Object) (Object, error)
+	GetObject(ctx context.Context, account string, kind Kind, id string) (Object, error)
+	ListObjects(ctx context.Context, account string, kind Kind, page Page) (ObjectPage, error)
+	DeleteObject(ctx context.Context, account string, kind Kind, id string) error
+	// CampaignAction starts or stops a campaign and returns it.
+	CampaignAction(ctx context.Context, account, campaign string, action CampaignAction) (Object, error)
+
+	// ImportContacts adds contacts to a campaign, streamed: contacts is read
+	// to its end (or its first error). Contacts that cannot be dialled are
+	// listed in the result, not failed.
+	ImportContacts(ctx context.Context, account, campaign string, contacts iter.Seq2[Contact, error]) (ImportResult, error)
+	ListContacts(ctx context.Context, account, campaign string, page Page) (ContactPage, error)
+
+	// PutSubscription creates or replaces a webhook subscription (the host
+	// assigns an id when sub.ID is empty).
+	PutSubscription(ctx context.Context, account string, sub Subscription) (Subscription, error)
+	ListSubscriptions(ctx context.Context, account string, page Page) ([]Subscription, error)
+	DeleteSubscription(ctx context.Context, account, id string) error
+
+	CallHistory(ctx context.Context, account string, q CallQuery) (CallPage, error)
+}
+
+// Credentials are what a request presented, as the dialect read them.
+type Credentials struct {
+	// Scheme is the dialect's auth scheme (AuthBearer, AuthSignature, …).
+	Scheme    string
+	Principal string // a user, an app id, an email
+	Secret    string // a token, a password, a signature
+	// Params carries what a signature scheme needs (timestamp, nonce, the
+	// signed string).
+	Params map[string]string
+}
+
+// Account is a tenant.
+type Account struct {
+	ID   string
+	Name string
+	// DefaultRegion parses phone numbers without a country code ("RU", "CN").
+	DefaultRegion string
+	Attrs         map[string]string
+}
+
+// Kind names an outbound object type.
+type Kind string
+
+// Object kinds; the spec is the JSON of the named pkg/dialer type.
+const (
+	KindCampaign     Kind = "campaign"      // dialer.Campaign
+	KindTrunk        Kind = "trunk"         // dialer.Trunk
+	KindTimeGroup    Kind = "time_group"    // dialer.TimeGroup
+	KindRedialPolicy Kind = "redial_policy" // dialer.RedialPolicy, with an "id" field
+)
+
+// Kinds lists every object kind.
+var Kinds = []Kind{KindCampaign, KindTrunk, KindTimeGroup, KindRedialPolicy}
+
+// Object is an outbound object: its kind and id, its spec (JSON of the
+// pkg/dialer type) and its status (read-only JSON the host adds, such as a
+// campaign's state and statistics).
+type Object struct {
+	Kind   Kind
+	ID     string
+	Spec   json.RawMessage
+	Status json.RawMessage
+}
+
+// Page asks for one page of a list. Filter holds exact-match filters the
+// list supports.
+type Page struct {
+	Size   int
+	Token  string
+	Filter map[string]string
+}
+
+// ObjectPage is one page of objects; NextToken is empty on the last page.
+type ObjectPage struct {
+	Objects   []Object
+	NextToken string
+}
+
+// CampaignAction is what CampaignAction does.
+type CampaignAction string
+
+// Campaign actions.
+const (
+	CampaignStart CampaignAction = "start"
+	CampaignStop  CampaignAction = "stop"
+)
+
+// Contact is one entry of a campaign's list as a client sends it (the host
+// normalises numbers in the account's or campaign's region).
+type Contact struct {
+	ID          string
+	Name        string
+	Description string
+	// Numbers are tried in order within one try; the first is the main one.
+	Numbers []string
+	// Callback is a callback campaign's B number.
+	Callback   string
+	Custom     map[string]string
+	Variables  map[string]string
+	NotBefore  time.Time
+	MaxTries   int
+	RetryPause time.Duration
+	// Attrs keeps vendor fields the core does not act on.
+	Attrs map[string]string
+	// Status and Tries are filled by the host when listing.
+	Status string
+	Tries  int
+}
+
+// Rejection says why one imported contact or number was not accepted.
+type Rejection struct {
+	Index  int // position in the import stream
+	ID     string
+	Raw    string
+	Field  string
+	Reason string
+}
+
+// ImportResult counts an import.
+type ImportResult struct {
+	Accepted int
+	Rejected []Rejection
+}
+
+// ContactPage is one page of a campaign's contacts.
+type ContactPage struct {
+	Contacts  []Contact
+	NextToken string
+}
+
+// CallQuery selects call records; empty fields match everything.
+type CallQuery struct {
+	Campaign, Contact, Queue, Agent string
+	From, To                        time.Time
+	Page                            Page
+}
+
+// CallRecord is one call: a dialled attempt or a queue call.
+type CallRecord struct {
+	ID        string
+	Call      string
+	Direction string // inbound or outbound
+	Campaign  string
+	Contact   string
+	Queue     string
+	Agent     string
+	Number    string
+	CallerID  string
+	Started   time.Time
+	Answered  time.Time
+	Ended     time.Time
+	Outcome   string
+	Cause     string
+	Recording string
+	Attrs     map[string]string
+}
+
+// CallPage is one page of call records.
+type CallPage struct {
+	Calls     []CallRecord
+	NextToken string
+}

@@ -1,0 +1,368 @@
+package dialect_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"iter"
+	"reflect"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/go-plugin"
+	"google.golang.org/grpc"
+
+	"github.com/switchboard-cc/switchboard/pkg/acd"
+	"github.com/switchboard-cc/switchboard/pkg/dialect"
+	pb "github.com/switchboard-cc/switchboard/pkg/dialect/dialectpb"
+)
+
+// fixtures with every field set, so a field the shims drop shows up.
+var (
+	t0 = time.Date(2026, 3, 1, 10, 0, 0, 123456789, time.UTC)
+
+	fxQueue = acd.QueueConfig{ID: "q1", Strategy: acd.RingProgressively, RingProgressivelyDelay: 7 * time.Second,
+		TierRulesApply: true, TierRuleWaitSecond: 11 * time.Second, TierRuleWaitMultiplyLevel: true, TierRuleNoAgentNoWait: true,
+		TimeBaseScore: acd.ScoreFromSystem, MaxWaitTime: time.Minute, MaxWaitTimeWithNoAgent: 2 * time.Minute,
+		MaxWaitTimeWithNoAgentTimeReached: 3 * time.Second, ExitWithNoAvailableAgents: true, ExitKey: "#",
+		TimeoutTransferDst: "ctx,1,1", NoAgentTimeoutTransferDst: "ctx,2,1", ExitTransferDst: "ctx,3,1",
+		DiscardAbandonedAfter: 90 * time.Second, AbandonedResumeAllowed: true, AnnounceSound: "ann", AnnounceFrequency: 30 * time.Second,
+		Sound: "moh", SoundType: "ringback", RecordEnabled: true, AgentAnnounceSound: "whisper", AgentReportWaitTime: true}
+	fxStatus = acd.QueueStatus{Queue: "q1", Answered: 1, Trying: 2, Waiting: 3, LoggedIn: 4, Free: 5,
+		Stats: acd.QueueStats{Joined: 6, Answered: 7, Abandoned: 8, TimedOut: 9, Exited: 10}}
+	fxMember = acd.Member{Caller: "c1", Joined: t0, Number: "+79215650644", Name: "Ann", ServingAgent: "a1", State: "trying", WaitTime: 1500 * time.Millisecond}
+	fxAgent  = acd.AgentConfig{ID: "a1", Type: acd.RemoteAgent, Extension: "PJSIP/1001", Number: "89215650644", Trunk: "t1", Name: "Bob",
+		CallTimeout: 20 * time.Second, BusyDelayTime: 1 * time.Second, NoAnswerDelayTime: 2 * time.Second, RejectDelayTime: 3 * time.Second,
+		WrapUpTime: 4 * time.Second, MaxNoAnswer: 3}
+	fxTier      = acd.Tier{Queue: "q1", Agent: "a1", Level: 2, Position: 3}
+	fxAgentInfo = acd.AgentInfo{Config: fxAgent, Status: acd.Available, State: acd.InCall, StatusSince: t0, StateSince: t0.Add(time.Second),
+		ReadyAt: t0.Add(2 * time.Second), Calls: 5, TalkTime: 9 * time.Minute, LastBridgeEnd: t0.Add(-time.Hour), NoAnswerCount: 1,
+		Queues: []acd.Tier{fxTier}, Caller: "c1"}
+	fxAccount = dialect.Account{ID: "acc1", Name: "Acme", DefaultRegion: "RU", Attrs: map[string]string{"plan": "gold"}}
+	fxObject  = dialect.Object{Kind: dialect.KindCampaign, ID: "cmp1", Spec: json.RawMessage(`{"id":"cmp1","mode":"ivr"}`), Status: json.RawMessage(`{"state":"running"}`)}
+	fxContact = dialect.Contact{ID: "k1", Name: "Kim", Description: "vip", Numbers: []string{"89215650644", "89215650645"}, Callback: "84951234567",
+		Custom: map[string]string{"a": "b"}, Variables: map[string]string{"v": "w"}, NotBefore: t0, MaxTries: 3, RetryPause: time.Minute,
+		Attrs: map[string]string{"x": "y"}, Status: "scheduled", Tries: 1}
+	fxSub = dialect.Subscription{ID: "s1", Account: "acc1", Campaign: "cmp1", URL: "https://example.net/hook", Method: "POST", Format: "json",
+		Events: []string{"attempt.finished"}, Attrs: map[string]string{"url_after": "https://example.net/after"}}
+	fxCall = dialect.CallRecord{ID: "att1", Call: "call1", Direction: "outbound", Campaign: "cmp1", Contact: "k1", Queue: "q1", Agent: "a1",
+		Number: "+79215650644", CallerID: "+74951234567", Started: t0, Answered: t0.Add(5 * time.Second), Ended: t0.Add(time.Minute),
+		Outcome: "answered", Cause: "16", Recording: "rec.wav", Attrs: map[string]string{"k": "v"}}
+	fxPage = dialect.Page{Size: 50, Token: "tok", Filter: map[string]string{"state": "running"}}
+)
+
+// recHost records the arguments of each call and returns the fixtures.
+type recHost struct {
+	calls   map[string][]any
+	err     error
+	imports []dialect.Contact
+}
+
+func (h *recHost) rec(method string, args ...any) error {
+	if h.calls == nil {
+		h.calls = map[string][]any{}
+	}
+	h.calls[method] = args
+	return h.err
+}
+
+func (h *recHost) Authenticate(_ context.Context, c dialect.Credentials) (dialect.Account, error) {
+	return fxAccount, h.rec("Authenticate", c)
+}
+func (h *recHost) PutQueue(_ context.Context, a string, q acd.QueueConfig) error {
+	return h.rec("PutQueue", a, q)
+}
+func (h *recHost) GetQueue(_ context.Context, a, id string) (acd.QueueConfig, error) {
+	return fxQueue, h.rec("GetQueue", a, id)
+}
+func (h *recHost) ListQueues(_ context.Context, a string) ([]acd.QueueConfig, error) {
+	return []acd.QueueConfig{fxQueue, fxQueue}, h.rec("ListQueues", a)
+}
+func (h *recHost) DeleteQueue(_ context.Context, a, id string) error {
+	return h.rec("DeleteQueue", a, id)
+}
+func (h *recHost) QueueStatus(_ context.Context, a, id string) (acd.QueueStatus, error) {
+	return fxStatus, h.rec("QueueStatus", a, id)
+}
+func (h *recHost) QueueMembers(_ context.Context, a, id string) ([]acd.Member, error) {
+	return []acd.Member{fxMember}, h.rec("QueueMembers", a, id)
+}
+func (h *recHost) PutAgent(_ context.Context, a string, ag acd.AgentConfig) error {
+	return h.rec("PutAgent", a, ag)
+}
+func (h *recHost) GetAgent(_ context.Context, a, id string) (acd.AgentInfo, error) {
+	return fxAgentInfo, h.rec("GetAgent", a, id)
+}
+func (h *recHost) ListAgents(_ context.Context, a string) ([]acd.AgentInfo, error) {
+	return []acd.AgentInfo{fxAgentInfo}, h.rec("ListAgents", a)
+}
+func (h *recHost) DeleteAgent(_ context.Context, a, id string, rm bool) error {
+	return h.rec("DeleteAgent", a, id, rm)
+}
+func (h *recHost) SetAgentStatus(_ context.Context, a, ag string, st acd.Status, src string) error {
+	return h.rec("SetAgentStatus", a, ag, st, src)
+}
+func (h *recHost) PutTier(_ context.Context, a string, t acd.Tier) error {
+	return h.rec("PutTier", a, t)
+}
+func (h *recHost) DeleteTier(_ context.Context, a, q, ag string) error {
+	return h.rec("DeleteTier", a, q, ag)
+}
+func (h *recHost) ListTiers(_ context.Context, a, q string) ([]acd.Tier, error) {
+	return []acd.Tier{fxTier}, h.rec("ListTiers", a, q)
+}
+func (h *recHost) PutObject(_ context.Context, a string, o dialect.Object) (dialect.Object, error) {
+	return fxObject, h.rec("PutObject", a, o)
+}
+func (h *recHost) GetObject(_ context.Context, a string, k dialect.Kind, id string) (dialect.Object, error) {
+	return fxObject, h.rec("GetObject", a, k, id)
+}
+func (h *recHost) ListObjects(_ context.Context, a string, k dialect.Kind, p dialect.Page) (dialect.ObjectPage, error) {
+	return dialect.ObjectPage{Objects: []dialect.Object{fxObject}, NextToken: "n"}, h.rec("ListObjects", a, k, p)
+}
+func (h *recHost) DeleteObject(_ context.Context, a string, k dialect.Kind, id string) error {
+	return h.rec("DeleteObject", a, k, id)
+}
+func (h *recHost) CampaignAction(_ context.Context, a, c string, act dialect.CampaignAction) (dialect.Object, error) {
+	return fxObject, h.rec("CampaignAction", a, c, act)
+}
+func (h *recHost) ImportContacts(_ context.Context, a, c string, cs iter.Seq2[dialect.Contact, error]) (dialect.ImportResult, error) {
+	for ct, err := range cs {
+		if err != nil {
+			return dialect.ImportResult{}, err
+		}
+		h.imports = append(h.imports, ct)
+	}
+	return dialect.ImportResult{Accepted: len(h.imports), Rejected: []dialect.Rejection{{Index: 1, ID: "k2", Raw: "x", Field: "numbers", Reason: "invalid_number"}}},
+		h.rec("ImportContacts", a, c)
+}
+func (h *recHost) ListContacts(_ context.Context, a, c string, p dialect.Page) (dialect.ContactPage, error) {
+	return dialect.ContactPage{Contacts: []dialect.Contact{fxContact}, NextToken: "n"}, h.rec("ListContacts", a, c, p)
+}
+func (h *recHost) PutSubscription(_ context.Context, a string, s dialect.Subscription) (dialect.Subscription, error) {
+	return fxSub, h.rec("PutSubscription", a, s)
+}
+func (h *recHost) ListSubscriptions(_ context.Context, a string, p dialect.Page) ([]dialect.Subscription, error) {
+	return []dialect.Subscription{fxSub}, h.rec("ListSubscriptions", a, p)
+}
+func (h *recHost) DeleteSubscription(_ context.Context, a, id string) error {
+	return h.rec("DeleteSubscription", a, id)
+}
+func (h *recHost) CallHistory(_ context.Context, a string, q dialect.CallQuery) (dialect.CallPage, error) {
+	return dialect.CallPage{Calls: []dialect.CallRecord{fxCall}, NextToken: "n"}, h.rec("CallHistory", a, q)
+}
+
+// hostPair serves impl over a real gRPC connection and returns the client.
+func hostPair(t *testing.T, impl dialect.Host) dialect.Host {
+	t.Helper()
+	conn, srv := plugin.TestGRPCConn(t, func(s *grpc.Server) { pb.RegisterHostServer(s, &dialect.HostGRPCServer{Impl: impl}) })
+	t.Cleanup(func() { _ = conn.Close(); srv.Stop() })
+	return dialect.NewHostGRPCClient(conn)
+}
+
+func eq(t *testing.T, what string, got, want any) {
+	t.Helper()
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("%s:\n got %#v\nwant %#v", what, got, want)
+	}
+}
+
+func TestHostAPIRoundTrip(t *testing.T) {
+	rec := &recHost{}
+	h := hostPair(t, rec)
+	ctx := context.Background()
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	cred := dialect.Credentials{Scheme: "bearer", Principal: "p", Secret: "s", Params: map[string]string{"ts": "1"}}
+	acct, err := h.Authenticate(ctx, cred)
+	must(err)
+	eq(t, "Authenticate result", acct, fxAccount)
+	eq(t, "Authenticate args", rec.calls["Authenticate"], []any{cred})
+
+	must(h.PutQueue(ctx, "acc1", fxQueue))
+	eq(t, "PutQueue args", rec.calls["PutQueue"], []any{"acc1", fxQueue})
+	q, err := h.GetQueue(ctx, "acc1", "q1")
+	must(err)
+	eq(t, "GetQueue", q, fxQueue)
+	eq(t, "GetQueue args", rec.calls["GetQueue"], []any{"acc1", "q1"})
+	qs, err := h.ListQueues(ctx, "acc1")
+	must(err)
+	eq(t, "ListQueues", qs, []acd.QueueConfig{fxQueue, fxQueue})
+	must(h.DeleteQueue(ctx, "acc1", "q1"))
+	eq(t, "DeleteQueue args", rec.calls["DeleteQueue"], []any{"acc1", "q1"})
+	st, err := h.QueueStatus(ctx, "acc1", "q1")
+	must(err)
+	eq(t, "QueueStatus", st, fxStatus)
+	ms, err := h.QueueMembers(ctx, "acc1", "q1")
+	must(err)
+	eq(t, "QueueMembers", ms, []acd.Member{fxMember})
+
+	must(h.PutAgent(ctx, "acc1", fxAgent))
+	eq(t, "PutAgent args", rec.calls["PutAgent"], []any{"acc1", fxAgent})
+	ai, err := h.GetAgent(ctx, "acc1", "a1")
+	must(err)
+	eq(t, "GetAgent", ai, fxAgentInfo)
+	as, err := h.ListAgents(ctx, "acc1")
+	must(err)
+	eq(t, "ListAgents", as, []acd.AgentInfo{fxAgentInfo})
+	must(h.DeleteAgent(ctx, "acc1", "a1", true))
+	eq(t, "DeleteAgent args", rec.calls["DeleteAgent"], []any{"acc1", "a1", true})
+	must(h.SetAgentStatus(ctx, "acc1", "a1", acd.OnBreak, "api"))
+	eq(t, "SetAgentStatus args", rec.calls["SetAgentStatus"], []any{"acc1", "a1", acd.OnBreak, "api"})
+
+	must(h.PutTier(ctx, "acc1", fxTier))
+	eq(t, "PutTier args", rec.calls["PutTier"], []any{"acc1", fxTier})
+	must(h.DeleteTier(ctx, "acc1", "q1", "a1"))
+	eq(t, "DeleteTier args", rec.calls["DeleteTier"], []any{"acc1", "q1", "a1"})
+	ts, err := h.ListTiers(ctx, "acc1", "q1")
+	must(err)
+	eq(t, "ListTiers", ts, []acd.Tier{fxTier})
+
+	o, err := h.PutObject(ctx, "acc1", fxObject)
+	must(err)
+	eq(t, "PutObject", o, fxObject)
+	eq(t, "PutObject args", rec.calls["PutObject"], []any{"acc1", fxObject})
+	o, err = h.GetObject(ctx, "acc1", dialect.KindTrunk, "t1")
+	must(err)
+	eq(t, "GetObject", o, fxObject)
+	eq(t, "GetObject args", rec.calls["GetObject"], []any{"acc1", dialect.KindTrunk, "t1"})
+	op, err := h.ListObjects(ctx, "acc1", dialect.KindTimeGroup, fxPage)
+	must(err)
+	eq(t, "ListObjects", op, dialect.ObjectPage{Objects: []dialect.Object{fxObject}, NextToken: "n"})
+	eq(t, "ListObjects args", rec.calls["ListObjects"], []any{"acc1", dialect.KindTimeGroup, fxPage})
+	must(h.DeleteObject(ctx, "acc1", dialect.KindRedialPolicy, "r1"))
+	eq(t, "DeleteObject args", rec.calls["DeleteObject"], []any{"acc1", dialect.KindRedialPolicy, "r1"})
+	o, err = h.CampaignAction(ctx, "acc1", "cmp1", dialect.CampaignStop)
+	must(err)
+	eq(t, "CampaignAction", o, fxObject)
+	eq(t, "CampaignAction args", rec.calls["CampaignAction"], []any{"acc1", "cmp1", dialect.CampaignStop})
+
+	cp, err := h.ListContacts(ctx, "acc1", "cmp1", fxPage)
+	must(err)
+	eq(t, "ListContacts", cp, dialect.ContactPage{Contacts: []dialect.Contact{fxContact}, NextToken: "n"})
+	eq(t, "ListContacts args", rec.calls["ListContacts"], []any{"acc1", "cmp1", fxPage})
+
+	s, err := h.PutSubscription(ctx, "acc1", fxSub)
+	must(err)
+	eq(t, "PutSubscription", s, fxSub)
+	eq(t, "PutSubscription args", rec.calls["PutSubscription"], []any{"acc1", fxSub})
+	ss, err := h.ListSubscriptions(ctx, "acc1", fxPage)
+	must(err)
+	eq(t, "ListSubscriptions", ss, []dialect.Subscription{fxSub})
+	must(h.DeleteSubscription(ctx, "acc1", "s1"))
+	eq(t, "DeleteSubscription args", rec.calls["DeleteSubscription"], []any{"acc1", "s1"})
+
+	cq := dialect.CallQuery{Campaign: "cmp1", Contact: "k1", Queue: "q1", Agent: "a1", From: t0, To: t0.Add(time.Hour), Page: dialect.Page{Size: 10, Token: "t"}}
+	calls, err := h.CallHistory(ctx, "acc1", cq)
+	must(err)
+	eq(t, "CallHistory", calls, dialect.CallPage{Calls: []dialect.CallRecord{fxCall}, NextToken: "n"})
+	eq(t, "CallHistory args", rec.calls["CallHistory"], []any{"acc1", cq})
+}
+
+func TestImportContactsStreamsInChunks(t *testing.T) {
+	for _, n := range []int{0, 1, 500, 1234} {
+		rec := &recHost{}
+		h := hostPair(t, rec)
+		want := make([]dialect.Contact, n)
+		for i := range want {
+			want[i] = fxContact
+			want[i].ID = "k" + string(rune('a'+i%26)) + time.Duration(i).String()
+		}
+		res, err := h.ImportContacts(context.Background(), "acc1", "cmp1", func(yield func(dialect.Contact, error) bool) {
+			for _, c := range want {
+				if !yield(c, nil) {
+					return
+				}
+			}
+		})
+		if err != nil {
+			t.Fatalf("n=%d: %v", n, err)
+		}
+		if res.Accepted != n || len(res.Rejected) != 1 || res.Rejected[0].Reason != "invalid_number" {
+			t.Errorf("n=%d: result %+v", n, res)
+		}
+		if n > 0 && !reflect.DeepEqual(rec.imports, want) {
+			t.Errorf("n=%d: host received %d contacts, want %d (or they differ)", n, len(rec.imports), n)
+		}
+		eq(t, "ImportContacts args", rec.calls["ImportContacts"], []any{"acc1", "cmp1"})
+	}
+}
+
+func TestImportContactsSourceError(t *testing.T) {
+	h := hostPair(t, &recHost{})
+	boom := errors.New("csv line 3: bad quote")
+	_, err := h.ImportContacts(context.Background(), "acc1", "cmp1", func(yield func(dialect.Contact, error) bool) {
+		if yield(fxContact, nil) {
+			yield(dialect.Contact{}, boom)
+		}
+	})
+	if !errors.Is(err, boom) {
+		t.Fatalf("err = %v, want the source's error", err)
+	}
+}
+
+func TestHostErrorsCrossTheWire(t *testing.T) {
+	cases := []struct {
+		name  string
+		err   error
+		is    error
+		field *dialect.FieldError
+	}{
+		{"field", &dialect.FieldError{Field: "strategy", Value: "bogus", Reason: "unknown strategy"}, nil,
+			&dialect.FieldError{Field: "strategy", Value: "bogus", Reason: "unknown strategy"}},
+		{"acd field", &acd.FieldError{Field: "exit_key", Value: "xx", Reason: "must be one DTMF digit"}, nil,
+			&dialect.FieldError{Field: "exit_key", Value: "xx", Reason: "must be one DTMF digit"}},
+		{"non-utf8 value", &dialect.FieldError{Field: "name", Value: "a\xffb", Reason: "bad"}, nil,
+			&dialect.FieldError{Field: "name", Value: "a\uFFFDb", Reason: "bad"}},
+		{"acd unknown queue", acd.ErrUnknownQueue, dialect.ErrNotFound, nil},
+		{"acd duplicate", acd.ErrDuplicate, dialect.ErrConflict, nil},
+		{"acd agent in queues", acd.ErrAgentInQueues, dialect.ErrFailedPrecondition, nil},
+		{"acd stopped", acd.ErrStopped, dialect.ErrUnavailable, nil},
+		{"not found", dialect.ErrNotFound, dialect.ErrNotFound, nil},
+		{"unauthenticated", dialect.ErrUnauthenticated, dialect.ErrUnauthenticated, nil},
+		{"permission", dialect.ErrPermissionDenied, dialect.ErrPermissionDenied, nil},
+		{"not implemented", dialect.ErrNotImplemented, dialect.ErrNotImplemented, nil},
+		{"deadline", context.DeadlineExceeded, context.DeadlineExceeded, nil},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			h := hostPair(t, &recHost{err: c.err})
+			_, err := h.QueueStatus(context.Background(), "acc1", "q1")
+			if err == nil {
+				t.Fatal("no error")
+			}
+			if c.is != nil && !errors.Is(err, c.is) {
+				t.Errorf("err %v is not %v", err, c.is)
+			}
+			if c.field != nil {
+				var fe *dialect.FieldError
+				if !errors.As(err, &fe) {
+					t.Fatalf("err %v (%T) is not a *FieldError", err, err)
+				}
+				eq(t, "field error", fe, c.field)
+			}
+		})
+	}
+	t.Run("unknown error is internal, message kept", func(t *testing.T) {
+		h := hostPair(t, &recHost{err: errors.New("disk on fire")})
+		err := h.DeleteQueue(context.Background(), "acc1", "q1")
+		if err == nil || !slices.Contains([]string{"Internal: disk on fire"}, err.Error()) {
+			t.Errorf("err = %v", err)
+		}
+	})
+}
+
+func TestFromCoreKeepsBothSentinels(t *testing.T) {
+	err := dialect.FromCore(acd.ErrUnknownAgent)
+	if !errors.Is(err, dialect.ErrNotFound) || !errors.Is(err, acd.ErrUnknownAgent) {
+		t.Errorf("FromCore(ErrUnknownAgent) = %v; want both ErrNotFound and acd.ErrUnknownAgent", err)
+	}
+	if dialect.FromCore(nil) != nil {
+		t.Error("FromCore(nil) != nil")
+	}
+}
