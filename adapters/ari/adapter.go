@@ -48,6 +48,7 @@ type Adapter struct {
 	servers []*server
 
 	cmds   chan func()
+	pbSeq  atomic.Int64
 	ctx    context.Context
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -474,7 +475,7 @@ func (a *Adapter) Play(ctx context.Context, id telephony.CallID, media string) e
 	if err != nil {
 		return err
 	}
-	pbID := fmt.Sprintf("%s-pb-%d", id, a.cfg.Clock.Now().UnixNano())
+	pbID := fmt.Sprintf("%s-pb-%d", id, a.pbSeq.Add(1))
 	_ = a.do(ctx, func() { a.playbacks[pbID] = id })
 	_, err = srv.cli.Channel().Play(key(ariv5.ChannelKey, string(id)), pbID, media)
 	if err != nil {
