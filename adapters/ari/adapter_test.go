@@ -494,3 +494,24 @@ func TestTwoServersSpreadOriginates(t *testing.T) {
 		}
 	}
 }
+
+// A half-open WebSocket (no error, no events, app unknown to Asterisk) is
+// found by the REST liveness check and replaced; the call that ended in the
+// meantime is settled by the reconcile.
+func TestHalfOpenWebSocketDetected(t *testing.T) {
+	e := newEnv(t, func(c *Config) { c.PingInterval = 30 * time.Millisecond })
+	e.needEmulator()
+	if err := e.emu.SetEndpoint("customers", "801", asterisk.Behaviour{Result: asterisk.ResultAnswer}); err != nil {
+		t.Fatal(err)
+	}
+	e.originate(telephony.OriginateRequest{Call: "h1", Target: telephony.Target{Number: "801"}, Timeout: 10 * time.Second})
+	e.next(telephony.EventAnswered, "h1")
+	e.emu.StallWebSockets()
+	if err := e.emu.HangupChannel("h1", 16); err != nil {
+		t.Fatal(err)
+	}
+	e.next(telephony.EventHangup, "h1")
+	if n := e.a.Reconnects()["emu"]; n != 1 {
+		t.Errorf("reconnects %d, want 1", n)
+	}
+}

@@ -55,6 +55,10 @@ type Config struct {
 	RecordingFormat string
 	// MinBackoff and MaxBackoff bound the WebSocket reconnect delay (defaults 250 ms and 30 s).
 	MinBackoff, MaxBackoff time.Duration
+	// PingInterval is how often the adapter checks over REST that Asterisk
+	// still has its app registered; two failures in a row force a reconnect
+	// (a half-open WebSocket never errors). Default 15 s; negative disables.
+	PingInterval time.Duration
 	Clock                  clock.Clock
 	Logger                 *slog.Logger
 }
@@ -80,6 +84,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.MaxBackoff == 0 {
 		c.MaxBackoff = 30 * time.Second
+	}
+	if c.PingInterval == 0 {
+		c.PingInterval = 15 * time.Second
 	}
 	if c.Clock == nil {
 		c.Clock = clock.Real{}

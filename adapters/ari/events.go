@@ -3,7 +3,10 @@ package ari
 import (
 	"context"
 	"encoding/base64"
+	"fmt"
+	"net/http"
 	"net/url"
+	"strings"
 	"sync"
 	"time"
 
@@ -152,13 +155,7 @@ func (a *Adapter) dialWS(srv *server) (*websocket.Conn, error) {
 func (a *Adapter) readWS(srv *server, ws *websocket.Conn) {
 	stop := make(chan struct{})
 	defer close(stop)
-	go func() {
-		select {
-		case <-a.ctx.Done():
-		case <-stop:
-		}
-		ws.Close()
-	}()
+	go a.watchdog(srv, ws, stop)
 	for {
 		var data []byte
 		if err := websocket.Message.Receive(ws, &data); err != nil {
@@ -178,6 +175,61 @@ func (a *Adapter) readWS(srv *server, ws *websocket.Conn) {
 			return
 		}
 	}
+}
+
+// watchdog closes the WebSocket when the adapter stops, and when Asterisk no
+// longer knows the app twice in a row (a half-open connection, or the app
+// taken over by another client), so runWS reconnects.
+func (a *Adapter) watchdog(srv *server, ws *websocket.Conn, stop <-chan struct{}) {
+	defer ws.Close()
+	fails := 0
+	for {
+		var tick <-chan time.Time
+		var t interface{ Stop() bool }
+		if a.cfg.PingInterval > 0 {
+			tm := a.cfg.Clock.NewTimer(a.cfg.PingInterval)
+			t, tick = tm, tm.C()
+		}
+		select {
+		case <-a.ctx.Done():
+			return
+		case <-stop:
+			if t != nil {
+				t.Stop()
+			}
+			return
+		case <-tick:
+			if err := a.appAlive(srv); err != nil {
+				fails++
+				a.cfg.Logger.Warn("ari liveness check failed", "server", srv.cfg.Name, "err", err, "failures", fails)
+			} else {
+				fails = 0
+			}
+			if fails >= 2 {
+				return
+			}
+		}
+	}
+}
+
+// appAlive asks the server whether our Stasis app is registered (it is only
+// while our WebSocket is connected).
+func (a *Adapter) appAlive(srv *server) error {
+	u := strings.TrimSuffix(srv.cfg.URL, "/") + "/applications/" + url.PathEscape(a.cfg.App)
+	req, err := http.NewRequestWithContext(a.ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return err
+	}
+	req.SetBasicAuth(srv.cfg.User, srv.cfg.Password)
+	resp, err := srv.httpc.Do(req)
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("GET applications/%s: %s", a.cfg.App, resp.Status)
+	}
+	return nil
 }
 
 func causeOf(n int) telephony.Cause { return telephony.Cause(n) }

@@ -91,6 +91,17 @@ func (s *Server) DropWebSockets() {
 	})
 }
 
+// StallWebSockets makes every ARI app unknown to the emulator while leaving
+// its WebSocket connections open and silent: a half-open connection, as
+// after a network failure that sent no FIN.
+func (s *Server) StallWebSockets() {
+	_ = s.do(func() {
+		for name := range s.st.apps {
+			delete(s.st.apps, name)
+		}
+	})
+}
+
 // ---- HTTP ----
 
 type ariError struct {
