@@ -59,8 +59,8 @@ type Config struct {
 	// still has its app registered; two failures in a row force a reconnect
 	// (a half-open WebSocket never errors). Default 15 s; negative disables.
 	PingInterval time.Duration
-	Clock                  clock.Clock
-	Logger                 *slog.Logger
+	Clock        clock.Clock
+	Logger       *slog.Logger
 }
 
 func (c *Config) setDefaults() {
