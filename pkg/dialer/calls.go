@@ -53,6 +53,13 @@ func (d *Dialer) callEvent(now time.Time, e telephony.Event) {
 			}
 		}
 		d.proceed(now, c)
+	case telephony.EventPlaybackFinished:
+		if c.abandoned && !c.hungUp {
+			c.hungUp = true
+			c.deadline = now.Add(watchdogGrace)
+			d.deadlines.add(c)
+			d.decide(Hangup{Call: c.id, Cause: telephony.CauseNormalClearing})
+		}
 	case telephony.EventHangup, telephony.EventOriginateFailed:
 		d.endCall(now, c, e)
 	}
@@ -140,7 +147,10 @@ func (d *Dialer) queueResult(now time.Time, r QueueResult) {
 		return
 	}
 	c.abandoned = true
-	d.decide(PlayAndHangup{Call: c.id, Media: cp.cfg.Predictive.AbandonMedia})
+	d.decide(Play{Call: c.id, Media: cp.cfg.Predictive.AbandonMedia})
+	c.watchdog = true // the first expiry hangs up
+	c.deadline = now.Add(MaxAbandonMessage)
+	d.deadlines.add(c)
 }
 
 // outcomeOf decides how an ended call went.
@@ -363,6 +373,15 @@ func (d *Dialer) expireCalls(now time.Time) {
 			c.deadline = now.Add(watchdogGrace)
 			d.deadlines.add(c)
 			d.decide(Hangup{Call: c.id, Cause: telephony.CauseNoAnswer})
+			continue
+		}
+		if c.abandoned && !c.hungUp {
+			// The apology did not report its end: hang up, and give the PBX
+			// the usual grace to confirm.
+			c.hungUp = true
+			c.deadline = now.Add(watchdogGrace)
+			d.deadlines.add(c)
+			d.decide(Hangup{Call: c.id, Cause: telephony.CauseNormalClearing})
 			continue
 		}
 		c.deadline = time.Time{}

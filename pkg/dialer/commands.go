@@ -140,8 +140,10 @@ type HandToQueue struct {
 	Contact  string
 }
 
-// PlayAndHangup plays a message to a call (an abandoned call's apology) and hangs up.
-type PlayAndHangup struct {
+// Play plays a message to a call (an abandoned call's apology). The Dialer
+// hangs the call up when the PBX reports the playback finished, or after
+// MaxAbandonMessage.
+type Play struct {
 	Call  telephony.CallID
 	Media string
 }
@@ -157,5 +159,5 @@ func (Hangup) isDecision()           {}
 func (ContinueDialplan) isDecision() {}
 func (Bridge) isDecision()           {}
 func (HandToQueue) isDecision()      {}
-func (PlayAndHangup) isDecision()    {}
+func (Play) isDecision()             {}
 func (FetchContacts) isDecision()    {}

@@ -371,7 +371,7 @@ func (d *Dialer) addContacts(now time.Time, c AddContacts) error {
 	if cp.stats.Total < cp.stats.Loaded {
 		cp.stats.Total = cp.stats.Loaded
 	}
-	if cp.state == StateFinished && (cp.fresh.len() > 0 || len(cp.delayed) > 0) {
+	if cp.state == StateFinished && (cp.fresh.len() > 0 || len(cp.delayed) > 0 || !c.Exhausted) {
 		d.setState(now, cp, StateRunning, "system")
 	}
 	return nil
@@ -466,6 +466,9 @@ func (d *Dialer) ContactStatus(campaignID, contactID string) (string, error) {
 	cs, ok := cp.active[contactID]
 	if !ok {
 		return "", fmt.Errorf("contact %q: %w", contactID, ErrUnknownContact)
+	}
+	if cs.queued && !cs.inTry && d.now.Before(cp.asrUntil) {
+		return ContactDelayedASR, nil
 	}
 	return cs.status, nil
 }
@@ -697,6 +700,9 @@ func (d *Dialer) dialNext(now time.Time, cp *campaign, legs int) bool {
 		Attrs: map[string]string{"number": num.E164, "raw": num.Raw, "try": strconv.Itoa(cs.tries), "caller_id": number}})
 	return true
 }
+
+// MaxAbandonMessage bounds how long an abandoned call's apology may play.
+const MaxAbandonMessage = 30 * time.Second
 
 // watchdogGrace is how long past its ring timeout a call may stay silent
 // before the dialer hangs it up itself.

@@ -296,7 +296,7 @@ func TestModes(t *testing.T) {
 			switch x := x.(type) {
 			case dialer.HandToQueue:
 				sawHand = x.MaxWait == 2*time.Second && x.Queue == "q"
-			case dialer.PlayAndHangup:
+			case dialer.Play:
 				sawPlay = x.Media != ""
 			}
 		}
@@ -554,5 +554,64 @@ func TestStatsRates(t *testing.T) {
 	st, _ = h.d.Stats("c", h.now)
 	if st.CallSuccessRate != 0.5 || st.AgentAnswerRate != 1 || st.DisturbRate != 0 || st.CustomerAnswered != 2 {
 		t.Errorf("rates = %+v", st)
+	}
+}
+
+func TestAbandonedCallHearsTheMessageThenHangsUp(t *testing.T) {
+	h := newHarness(t, longCalls)
+	h.noAgents = true
+	c := agentCampaign("c", dialer.ModePredictive)
+	c.Predictive.AbandonMedia = "sound:all-agents-busy"
+	h.must(dialer.AddCampaign{Campaign: c})
+	h.staff("q", 1)
+	h.contacts("c", 0, 1, nil)
+	h.run(t0.Add(time.Minute))
+	var played, hungUp time.Time
+	for _, a := range h.pbx.Actions() {
+		switch {
+		case a.Verb == "play" && a.Target == "sound:all-agents-busy":
+			played = a.At
+		case a.Verb == "hangup" && !played.IsZero() && hungUp.IsZero():
+			hungUp = a.At
+		}
+	}
+	// Answered at 2 s, no agent: the message starts at once (well inside 2 s)
+	// and the call is hung up when the 3 s playback ends.
+	if !played.Equal(t0.Add(2*time.Second)) || !hungUp.Equal(t0.Add(5*time.Second)) {
+		t.Errorf("played at %v, hung up at %v", played.Sub(t0), hungUp.Sub(t0))
+	}
+}
+
+func TestFinishedCampaignWakesForNewContacts(t *testing.T) {
+	h := newHarness(t, quickBusy)
+	h.must(dialer.AddCampaign{Campaign: ivrCampaign("c")})
+	h.contacts("c", 0, 1, nil)
+	h.run(t0.Add(time.Minute))
+	if st, _ := h.d.State("c"); st != dialer.StateFinished {
+		t.Fatalf("state %s", st)
+	}
+	// An import tells the campaign the source has more: it asks for them.
+	h.must(dialer.AddContacts{Campaign: "c"})
+	fetched := false
+	for _, x := range h.decisions {
+		if f, ok := x.(dialer.FetchContacts); ok && f.Campaign == "c" {
+			fetched = true
+		}
+	}
+	if st, _ := h.d.State("c"); st != dialer.StateRunning || !fetched {
+		t.Errorf("state %s, fetched %v", st, fetched)
+	}
+}
+
+func TestContactStatusWhileASRPaused(t *testing.T) {
+	h := newHarness(t, allFail)
+	c := ivrCampaign("c")
+	c.Pacing.MaxConcurrent = 1
+	c.Pacing.ASR = dialer.ASRGuard{Window: 3, Threshold: 0.5, Cooldown: 10 * time.Minute}
+	h.must(dialer.AddCampaign{Campaign: c})
+	h.contacts("c", 0, 10, nil)
+	h.run(t0.Add(time.Minute))
+	if st, err := h.d.ContactStatus("c", "k5"); err != nil || st != dialer.ContactDelayedASR {
+		t.Errorf("status %q, %v; want delayed_asr", st, err)
 	}
 }

@@ -276,11 +276,11 @@ func (e *Engine) worker(ctx context.Context, work <-chan Decision) {
 				log.Warn("dialer: hand to queue", "call", x.Call, "err", err)
 				back(QueueResult{Call: x.Call})
 			}
-		case PlayAndHangup:
+		case Play:
 			if err := e.cfg.Port.Play(ctx, x.Call, x.Media); err != nil {
 				log.Debug("dialer: play", "call", x.Call, "err", err)
+				_ = e.cfg.Port.Hangup(ctx, x.Call, telephony.CauseNormalClearing)
 			}
-			_ = e.cfg.Port.Hangup(ctx, x.Call, telephony.CauseNormalClearing)
 		case FetchContacts:
 			batch, next, err := e.cfg.Contacts.NextContacts(ctx, x.Campaign, cursors[x.Campaign], x.Max)
 			if err != nil {

@@ -81,8 +81,8 @@ func (h *harness) apply(out dialer.Output) {
 			}
 		case dialer.Hangup:
 			_ = h.pbx.Hangup(ctx, x.Call, x.Cause)
-		case dialer.PlayAndHangup:
-			_ = h.pbx.Hangup(ctx, x.Call, telephony.CauseNormalClearing)
+		case dialer.Play:
+			_ = h.pbx.Play(ctx, x.Call, x.Media)
 		case dialer.HandToQueue:
 			if !h.noAgents && h.agents[x.Queue] > 0 {
 				h.agents[x.Queue]--

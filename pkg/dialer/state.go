@@ -105,6 +105,7 @@ type call struct {
 	bridged   bool
 	ended     bool
 	watchdog  bool
+	hungUp    bool
 	outcome   telephony.Outcome
 	reason    string
 }

@@ -289,9 +289,8 @@ func (r *runner) apply(out dialer.Output) error {
 			}
 		case dialer.Hangup:
 			_ = r.pbx.Hangup(ctx, x.Call, x.Cause) // the call may be gone already
-		case dialer.PlayAndHangup:
+		case dialer.Play:
 			_ = r.pbx.Play(ctx, x.Call, x.Media)
-			_ = r.pbx.Hangup(ctx, x.Call, telephony.CauseNormalClearing)
 		case dialer.ContinueDialplan:
 			_ = r.pbx.Continue(ctx, x.Call, x.To)
 		case dialer.Bridge:

@@ -52,6 +52,8 @@ type Config struct {
 	Seed  uint64
 	// Rules are tried in order; the first match decides. With none, every call is answered.
 	Rules []Rule
+	// PlaybackTime is how long Play takes before EventPlaybackFinished (default 3 s).
+	PlaybackTime time.Duration
 	// Clock, when set, is shared (e.g. with an Engine); otherwise the PBX makes one.
 	Clock *Clock
 }
@@ -83,6 +85,7 @@ type PBX struct {
 	trunks  map[string]int
 	maxTrk  map[string]int
 	ended   int
+	play    time.Duration
 }
 
 type fakeCall struct {
@@ -104,7 +107,11 @@ func New(cfg Config) *PBX {
 	if c == nil {
 		c = NewClock(cfg.Start)
 	}
+	if cfg.PlaybackTime == 0 {
+		cfg.PlaybackTime = 3 * time.Second
+	}
 	return &PBX{
+		play:  cfg.PlaybackTime,
 		clock: c, rng: rand.New(rand.NewPCG(cfg.Seed, cfg.Seed^0x5eed)), rules: cfg.Rules,
 		calls: map[telephony.CallID]*fakeCall{}, trunks: map[string]int{}, maxTrk: map[string]int{}, record: true,
 	}
@@ -441,9 +448,15 @@ func (p *PBX) RecordBridge(_ context.Context, bridge telephony.BridgeID, name st
 	return nil
 }
 
-// Play records a playback.
+// Play plays media; EventPlaybackFinished follows after Config.PlaybackTime.
 func (p *PBX) Play(_ context.Context, call telephony.CallID, media string) error {
-	return p.up("play", call, media)
+	if err := p.up("play", call, media); err != nil {
+		return err
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.schedule(p.clock.Now().Add(p.play), telephony.Event{Kind: telephony.EventPlaybackFinished, Call: call})
+	return nil
 }
 
 // StartMOH records music on hold.
