@@ -17,6 +17,10 @@ type Config struct {
 	Dir string
 	// Host is the host API served to every plugin. Required.
 	Host dialect.Host
+	// Builtin dialects run in-process next to the plugins, mounted at
+	// /{name}/ the same way (no process, no restarts). A plugin of the same
+	// name in Dir is an error.
+	Builtin map[string]dialect.Dialect
 	// Env is the whole environment a plugin process gets (besides go-plugin's
 	// own variables): plugins do not inherit the service's environment, so
 	// its secrets stay out of vendor code.

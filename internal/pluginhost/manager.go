@@ -39,7 +39,8 @@ type Status struct {
 	PID     int
 	// Starts counts successful starts; Restarts counts restarts.
 	Starts, Restarts int
-	// LastError is why the plugin last stopped or failed to start.
+	// LastError is why the plugin last stopped or failed to start (kept
+	// after a successful restart, for operators).
 	LastError string
 	Info      dialect.Info
 }
@@ -72,6 +73,21 @@ func New(cfg Config) (*Manager, error) {
 			defer m.wg.Done()
 			s.run(ctx)
 		}()
+	}
+	for name, d := range cfg.Builtin {
+		if _, dup := m.plugins[name]; dup {
+			cancel()
+			m.wg.Wait()
+			return nil, fmt.Errorf("plugin host: dialect %q is both built in and a plugin in %s", name, cfg.Dir)
+		}
+		s, err := newBuiltin(ctx, name, d, &m.cfg)
+		if err != nil {
+			cancel()
+			m.wg.Wait()
+			return nil, fmt.Errorf("plugin host: %w", err)
+		}
+		m.plugins[name] = s
+		m.names = append(m.names, name)
 	}
 	slices.Sort(m.names)
 	return m, nil

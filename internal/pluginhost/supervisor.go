@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"os/exec"
 	"sync"
 	"sync/atomic"
@@ -49,6 +50,26 @@ func newSupervisor(name, path string, cfg *Config) *supervisor {
 		suspect: make(chan struct{}, 1), ready: make(chan struct{}), st: Status{Dialect: name, Path: path}}
 }
 
+// newBuiltin mounts an in-process dialect: always up, nothing to supervise.
+func newBuiltin(ctx context.Context, name string, d dialect.Dialect, cfg *Config) (*supervisor, error) {
+	s := newSupervisor(name, "builtin", cfg)
+	info, err := d.Info(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("builtin dialect %s: %w", name, err)
+	}
+	if err := info.Validate(); err != nil {
+		return nil, fmt.Errorf("builtin dialect %s: %w", name, err)
+	}
+	if info.RoutePrefix != name {
+		return nil, fmt.Errorf("builtin dialect %s: route_prefix %q must equal its name", name, info.RoutePrefix)
+	}
+	s.info.Store(&info)
+	s.cur.Store(&running{handler: dialect.Bind(d, cfg.Host)})
+	s.st.Up, s.st.Starts = true, 1
+	close(s.ready)
+	return s, nil
+}
+
 func (s *supervisor) current() *running { return s.cur.Load() }
 
 func (s *supervisor) status() Status {
@@ -70,6 +91,9 @@ func (s *supervisor) update(f func(*Status)) {
 // lost reports whether err from a call to r means the plugin process is
 // gone or unreachable; if so it asks run to check the plugin at once.
 func (s *supervisor) lost(r *running, err error) bool {
+	if r.client == nil { // built in: never lost
+		return false
+	}
 	if !errors.Is(err, dialect.ErrUnavailable) && !r.client.Exited() {
 		return false
 	}
@@ -91,12 +115,19 @@ func (s *supervisor) run(ctx context.Context) {
 		if err == nil {
 			started := s.cfg.Clock.Now()
 			s.cur.Store(r)
-			s.update(func(st *Status) { st.Up, st.PID, st.LastError = true, r.pid, ""; st.Starts++ })
+			s.update(func(st *Status) { st.Up, st.PID = true, r.pid; st.Starts++ })
 			s.cfg.Metrics.PluginStarted(s.name)
 			s.once.Do(func() { close(s.ready) })
 			s.log.Info("dialect plugin started", "pid", r.pid)
 			reason := s.watch(ctx, r)
 			s.cur.Store(nil)
+			if ctx.Err() == nil && r.pid > 0 {
+				// A hung plugin would never answer go-plugin's graceful
+				// shutdown; a crashed one is gone already.
+				if p, err := os.FindProcess(r.pid); err == nil {
+					_ = p.Kill()
+				}
+			}
 			r.client.Kill()
 			s.update(func(st *Status) { st.Up, st.PID, st.LastError = false, 0, reason })
 			if ctx.Err() != nil {
