@@ -44,6 +44,10 @@ type Config struct {
 	CallPrefix string
 	// MOHClass is the music class when a queue names none; default "default".
 	MOHClass string
+	// ResolveQueue turns the queue argument of Stasis(<app>,queue,<queue>)
+	// (a queue's id or its name) into the ACD's queue id; default: the
+	// argument is the id.
+	ResolveQueue func(ctx context.Context, arg string) (string, error)
 	Logger   *slog.Logger
 }
 
@@ -62,6 +66,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
+	}
+	if c.ResolveQueue == nil {
+		c.ResolveQueue = func(_ context.Context, arg string) (string, error) { return arg, nil }
 	}
 }
 
@@ -199,7 +206,10 @@ func (b *Binding) onEvent(ctx context.Context, engine ACD, ev telephony.Event) {
 		}
 		c := &callerLeg{id: ev.Call}
 		b.callers[ev.Call] = c
-		err := engine.Do(ctx, acd.Join{Queue: ev.Args[1], Caller: string(ev.Call), Number: ev.CallerNumber})
+		queue, err := b.cfg.ResolveQueue(ctx, ev.Args[1])
+		if err == nil {
+			err = engine.Do(ctx, acd.Join{Queue: queue, Caller: string(ev.Call), Number: ev.CallerNumber})
+		}
 		if err != nil {
 			b.cfg.Logger.Warn("call for an unknown queue hung up", "call", ev.Call, "queue", ev.Args[1], "err", err)
 			delete(b.callers, ev.Call)

@@ -2,6 +2,7 @@ package inbound_test
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"slices"
@@ -301,4 +302,49 @@ func TestWebSocketDropMidCall(t *testing.T) {
 	}
 	eventually(t, "a1 free again", func() bool { return r.agentState(t, "a1") == acd.Waiting })
 	eventually(t, "no channels left", func() bool { return len(r.emu.Channels()) == 0 })
+}
+
+// A call may name its queue by name when the binding resolves names.
+func TestQueueByName(t *testing.T) {
+	clk := &asterisk.Scaled{Factor: 20}
+	emu, err := asterisk.Start(asterisk.Config{Clock: clk})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { emu.Close() })
+	port, err := ari.New(ari.Config{Servers: []ari.ServerConfig{{Name: "emu", URL: emu.ARIURL(), User: "ari", Password: "ari"}},
+		LocalTemplate: "Local/{extension}@agents", Clock: clk, MinBackoff: 20 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	port.Start()
+	t.Cleanup(func() { port.Close() })
+	binding, err := inbound.New(inbound.Config{Port: port, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		ResolveQueue: func(_ context.Context, arg string) (string, error) {
+			if arg == "sales" {
+				return "7", nil
+			}
+			return "", errors.New("no such queue")
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	evs := &events{ch: make(chan event.Event, 64)}
+	engine, _ := acd.NewEngine(acd.EngineConfig{Clock: clk, Decisions: binding, Events: evs})
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Go(func() { _ = engine.Run(ctx) })
+	wg.Go(func() { _ = binding.Run(ctx, engine) })
+	t.Cleanup(func() { cancel(); wg.Wait() })
+	if err := engine.Do(ctx, acd.AddQueue{Config: acd.NewQueueConfig("7")}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the adapter connected", func() bool { return port.Healthy() == nil })
+	callID, err := emu.Call("Local/sales@switchboard-in", "5")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if j := evs.wait(t, event.CallerJoined, nil); j.Queue != "7" || j.Call != callID {
+		t.Fatalf("joined %+v", j)
+	}
 }

@@ -112,6 +112,15 @@ func (db *DB) Queues(ctx context.Context, tenant string) ([]Queue, error) {
 	return qs, nil
 }
 
+// QueuesNamed lists the queues, of any tenant, with a name.
+func (db *DB) QueuesNamed(ctx context.Context, name string) ([]Queue, error) {
+	var qs []Queue
+	if err := db.NewSelect().Model(&qs).Where("name = ?", name).OrderExpr("id").Scan(ctx); err != nil {
+		return nil, fmt.Errorf("store: queues named %q: %w", name, err)
+	}
+	return qs, nil
+}
+
 // DeleteQueue deletes a tenant's queue and its tiers.
 func (db *DB) DeleteQueue(ctx context.Context, tenant string, id int64) error {
 	return db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {

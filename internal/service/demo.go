@@ -6,42 +6,64 @@ import (
 	"math/rand/v2"
 	"time"
 
+	"github.com/switchboard-cc/switchboard/adapters/store"
 	"github.com/switchboard-cc/switchboard/pkg/acd"
 	"github.com/switchboard-cc/switchboard/testenv/asterisk"
 )
 
-// DemoQueue is the queue the demo seeds and calls.
-const DemoQueue = "support"
+// DemoTenant owns the demo queue; DemoQueueName is the queue's name.
+const (
+	DemoTenant    = "demo"
+	DemoQueueName = "support"
+)
 
-// seedDemo creates the demo queue and four agents, and programs their
-// phones in the emulator: they answer after a few seconds and talk for a
-// while.
-func (s *Service) seedDemo(ctx context.Context) error {
-	q := acd.NewQueueConfig(DemoQueue)
-	q.Strategy = acd.LongestIdleAgent
-	q.MaxWaitTime = 3 * time.Minute
-	q.AnnounceSound, q.AnnounceFrequency = "sound:queue-periodic-announce", 30*time.Second
-	q.RecordEnabled = true
-	if err := s.engine.Do(ctx, acd.AddQueue{Config: q}); err != nil {
-		return err
+// seedDemo makes sure the demo tenant has its queue and four agents (kept in
+// the database, so a restart finds them), programs the agents' phones in the
+// emulator (they answer after a few seconds and talk a while), and returns
+// the queue's id.
+func (s *Service) seedDemo(ctx context.Context) (int64, error) {
+	qs, err := s.queues.Queues(ctx, DemoTenant)
+	if err != nil {
+		return 0, err
+	}
+	for _, q := range qs {
+		if q.Name == DemoQueueName {
+			return q.ID, s.programDemoPhones(ctx)
+		}
+	}
+	cfg := acd.NewQueueConfig("")
+	cfg.Strategy = acd.LongestIdleAgent
+	cfg.MaxWaitTime = 3 * time.Minute
+	cfg.AnnounceSound, cfg.AnnounceFrequency = "sound:queue-periodic-announce", 30*time.Second
+	cfg.RecordEnabled = true
+	q, err := s.queues.CreateQueue(ctx, DemoTenant, DemoQueueName, "demo queue", cfg)
+	if err != nil {
+		return 0, err
 	}
 	for i := range 4 {
-		ext := fmt.Sprintf("10%02d", i+1)
-		if err := s.emulator.SetEndpoint("agents", ext, asterisk.Behaviour{
-			Result: asterisk.ResultAnswer, RingFor: time.Duration(2+i) * time.Second, HangupAfter: time.Duration(25+15*i) * time.Second,
+		a := acd.NewAgentConfig("", acd.LocalAgent)
+		a.Extension, a.Name, a.WrapUpTime = fmt.Sprintf("10%02d", i+1), fmt.Sprintf("Demo agent %d", i+1), 5*time.Second
+		agent, err := s.queues.CreateAgent(ctx, DemoTenant, a, acd.Available, nil)
+		if err != nil {
+			return 0, err
+		}
+		if err := s.queues.SetTier(ctx, DemoTenant, store.Tier{QueueID: q.ID, AgentID: agent.ID, Level: 1, Position: i + 1}); err != nil {
+			return 0, err
+		}
+	}
+	return q.ID, s.programDemoPhones(ctx)
+}
+
+func (s *Service) programDemoPhones(ctx context.Context) error {
+	agents, err := s.queues.Agents(ctx, DemoTenant, acd.LocalAgent)
+	if err != nil {
+		return err
+	}
+	for i, a := range agents {
+		if err := s.emulator.SetEndpoint("agents", a.Config.Extension, asterisk.Behaviour{
+			Result: asterisk.ResultAnswer, RingFor: time.Duration(2+i%4) * time.Second, HangupAfter: time.Duration(25+15*(i%4)) * time.Second,
 		}); err != nil {
 			return err
-		}
-		a := acd.NewAgentConfig("agent"+ext, acd.LocalAgent)
-		a.Extension, a.Name, a.WrapUpTime = ext, fmt.Sprintf("Demo agent %d", i+1), 5*time.Second
-		for _, cmd := range []acd.Command{
-			acd.AddAgent{Config: a},
-			acd.SetTier{Tier: acd.Tier{Queue: DemoQueue, Agent: a.ID, Level: 1, Position: i + 1}},
-			acd.SetAgentStatus{Agent: a.ID, Status: acd.Available, Source: "api"},
-		} {
-			if err := s.engine.Do(ctx, cmd); err != nil {
-				return err
-			}
 		}
 	}
 	return nil
@@ -50,10 +72,12 @@ func (s *Service) seedDemo(ctx context.Context) error {
 // runDemo seeds the demo and, when asked, places an inbound call into the
 // demo queue every DemoCallEvery.
 func (s *Service) runDemo(ctx context.Context) error {
-	if err := s.seedDemo(ctx); err != nil {
+	queueID, err := s.seedDemo(ctx)
+	if err != nil {
 		return fmt.Errorf("demo: %w", err)
 	}
-	s.log.Info("demo queue ready: calls to Local/"+DemoQueue+"@switchboard-in enter it", "queue", DemoQueue, "agents", 4)
+	endpoint := "Local/" + DemoQueueName + "@switchboard-in"
+	s.log.Info("demo queue ready", "tenant", DemoTenant, "queue", DemoQueueName, "id", queueID, "inbound", endpoint)
 	if s.opts.DemoCallEvery <= 0 {
 		<-ctx.Done()
 		return nil
@@ -67,7 +91,7 @@ func (s *Service) runDemo(ctx context.Context) error {
 			return nil
 		case <-tick.C:
 			number := fmt.Sprintf("8921%07d", rng.IntN(10_000_000))
-			if _, err := s.emulator.Call("Local/"+DemoQueue+"@switchboard-in", number); err != nil {
+			if _, err := s.emulator.Call(endpoint, number); err != nil {
 				s.log.Warn("demo call failed", "err", err)
 			}
 		}

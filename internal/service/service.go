@@ -24,6 +24,7 @@ import (
 	"github.com/switchboard-cc/switchboard/adapters/metrics"
 	"github.com/switchboard-cc/switchboard/adapters/store"
 	"github.com/switchboard-cc/switchboard/internal/config"
+	"github.com/switchboard-cc/switchboard/internal/queues"
 	"github.com/switchboard-cc/switchboard/internal/server"
 	"github.com/switchboard-cc/switchboard/pkg/acd"
 	"github.com/switchboard-cc/switchboard/testenv/asterisk"
@@ -57,6 +58,7 @@ type Service struct {
 	emulator *asterisk.Server
 	pbx      *ari.Adapter
 	engine   *acd.Engine
+	queues   *queues.Service
 	binding  *inbound.Binding
 	http     *server.Server
 }
@@ -131,14 +133,20 @@ func New(ctx context.Context, cfg config.Config, opts Options) (s *Service, err 
 	if s.pbx, err = ari.New(ariCfg); err != nil {
 		return nil, err
 	}
-	if s.binding, err = inbound.New(inbound.Config{Port: s.pbx, Logger: s.log.With("component", "inbound")}); err != nil {
-		return nil, err
-	}
-	engineCfg := acd.EngineConfig{Decisions: s.binding, Events: s.emitter, Logger: s.log.With("component", "acd")}
+	binding := &lateBinding{}
+	engineCfg := acd.EngineConfig{Decisions: binding, Events: s.emitter, Logger: s.log.With("component", "acd")}
 	if ariCfg.Clock != nil {
 		engineCfg.Clock = ariCfg.Clock
 	}
 	if s.engine, err = acd.NewEngine(engineCfg); err != nil {
+		return nil, err
+	}
+	s.queues = queues.New(s.db, s.engine, nil)
+	if s.binding, err = inbound.New(inbound.Config{Port: s.pbx, ResolveQueue: s.queues.ResolveInbound, Logger: s.log.With("component", "inbound")}); err != nil {
+		return nil, err
+	}
+	binding.Binding = s.binding
+	if err := s.bus.AddSink("acd-status", s.queues.Sink); err != nil {
 		return nil, err
 	}
 
@@ -158,6 +166,9 @@ func New(ctx context.Context, cfg config.Config, opts Options) (s *Service, err 
 	return s, nil
 }
 
+// lateBinding lets the engine be built before the binding that needs it.
+type lateBinding struct{ *inbound.Binding }
+
 func (s *Service) busReady(context.Context) error {
 	select {
 	case <-s.bus.Running():
@@ -173,6 +184,9 @@ func (s *Service) URL() string { return s.http.URL() }
 // Engine is the ACD engine (for the API handlers and tests).
 func (s *Service) Engine() *acd.Engine { return s.engine }
 
+// Queues manages the tenants' queues, agents and tiers.
+func (s *Service) Queues() *queues.Service { return s.queues }
+
 // Emulator is the built-in Asterisk emulator, nil against a real Asterisk.
 func (s *Service) Emulator() *asterisk.Server { return s.emulator }
 
@@ -182,23 +196,31 @@ func (s *Service) DB() *store.DB { return s.db }
 // Run runs the service until ctx ends or a part fails, then stops every part.
 func (s *Service) Run(ctx context.Context) error {
 	defer s.close()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	g, ctx := errgroup.WithContext(ctx)
 	s.pbx.Start()
 	g.Go(func() error { return s.bus.Run(ctx) })
 	g.Go(func() error { return s.emitter.Run(ctx) })
 	g.Go(func() error { return s.sender.Run(ctx) })
 	g.Go(func() error { return s.engine.Run(ctx) })
+	n, err := s.queues.Restore(ctx)
+	if err != nil {
+		cancel()
+		_ = g.Wait()
+		return fmt.Errorf("restore the ACD: %w", err)
+	}
+	s.log.Info("ACD restored from the database", "commands", n)
 	g.Go(func() error { return s.binding.Run(ctx, s.engine) })
 	g.Go(func() error { return s.http.Run(ctx) })
 	if s.opts.Demo && s.emulator != nil {
 		g.Go(func() error { return s.runDemo(ctx) })
 	}
 	s.log.Info("switchboard serving", "url", s.URL(), "metrics", s.URL()+"/metrics", "ready", s.URL()+"/readyz")
-	err := g.Wait()
-	if errors.Is(err, context.Canceled) {
-		return nil
+	if err := g.Wait(); err != nil && !errors.Is(err, context.Canceled) {
+		return err
 	}
-	return err
+	return nil
 }
 
 func (s *Service) close() {

@@ -13,7 +13,6 @@ import (
 
 	"github.com/switchboard-cc/switchboard/internal/config"
 	"github.com/switchboard-cc/switchboard/internal/service"
-	"github.com/switchboard-cc/switchboard/pkg/acd"
 )
 
 // start runs a service; stop cancels it and returns Run's error.
@@ -85,14 +84,18 @@ func TestServeOnEmbeddedDefaults(t *testing.T) {
 	eventually(t, "answered demo calls in the metrics", func() bool {
 		_, b := body(t, svc, "/metrics")
 		for _, line := range strings.Split(b, "\n") {
-			if strings.HasPrefix(line, `switchboard_queue_calls_total{queue="support",result="answered"}`) {
+			if strings.HasPrefix(line, `switchboard_queue_calls_total{`) && strings.Contains(line, `result="answered"`) {
 				return !strings.HasSuffix(line, " 0")
 			}
 		}
 		return false
 	})
-	var st acd.QueueStatus
-	if err := svc.Engine().Read(context.Background(), func(v acd.View, _ time.Time) { st, _ = v.QueueStatus(service.DemoQueue) }); err != nil {
+	qs, err := svc.Queues().Queues(context.Background(), service.DemoTenant)
+	if err != nil || len(qs) != 1 || qs[0].Name != service.DemoQueueName {
+		t.Fatalf("demo queues %+v %v", qs, err)
+	}
+	st, _, err := svc.Queues().Status(context.Background(), service.DemoTenant, qs[0].ID)
+	if err != nil {
 		t.Fatal(err)
 	}
 	if st.Stats.Answered == 0 || st.Stats.Joined == 0 {
@@ -103,5 +106,49 @@ func TestServeOnEmbeddedDefaults(t *testing.T) {
 	}
 	if err := stop(); err != nil {
 		t.Fatalf("Run: %v", err)
+	}
+}
+
+// A restarted service finds its queues and agents (with their statuses) in
+// the database and does not seed the demo twice.
+func TestRestartRestoresTheACD(t *testing.T) {
+	dir := t.TempDir()
+	run := func() (queueID int64, agents int, available int) {
+		cfg := config.Defaults()
+		cfg.Addr, cfg.DataDir = "127.0.0.1:0", dir
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		svc, err := service.New(ctx, cfg, service.Options{Demo: true, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan error, 1)
+		go func() { done <- svc.Run(ctx) }()
+		eventually(t, "the demo queue", func() bool {
+			qs, _ := svc.Queues().Queues(ctx, service.DemoTenant)
+			return len(qs) == 1
+		})
+		qs, _ := svc.Queues().Queues(ctx, service.DemoTenant)
+		queueID = qs[0].ID
+		eventually(t, "the demo agents logged in", func() bool {
+			st, _, err := svc.Queues().Status(ctx, service.DemoTenant, queueID)
+			return err == nil && st.LoggedIn == 4
+		})
+		as, _ := svc.Queues().Agents(ctx, service.DemoTenant, "")
+		for _, a := range as {
+			if a.Status == "available" {
+				available++
+			}
+		}
+		cancel()
+		if err := <-done; err != nil {
+			t.Fatalf("Run: %v", err)
+		}
+		return queueID, len(as), available
+	}
+	q1, n1, av1 := run()
+	q2, n2, av2 := run()
+	if q1 != q2 || n1 != 4 || n2 != 4 || av1 != 4 || av2 != 4 {
+		t.Fatalf("first run queue %d with %d agents (%d available), second %d with %d (%d)", q1, n1, av1, q2, n2, av2)
 	}
 }
