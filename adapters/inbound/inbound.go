@@ -48,7 +48,7 @@ type Config struct {
 	// (a queue's id or its name) into the ACD's queue id; default: the
 	// argument is the id.
 	ResolveQueue func(ctx context.Context, arg string) (string, error)
-	Logger   *slog.Logger
+	Logger       *slog.Logger
 }
 
 func (c *Config) setDefaults() {
