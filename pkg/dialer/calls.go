@@ -126,6 +126,37 @@ func (d *Dialer) dialB(now time.Time, a *call) {
 		Attrs: map[string]string{"number": b.E164, "leg": "b"}})
 }
 
+// scriptTransfer carries out a script's request for a human.
+func (d *Dialer) scriptTransfer(now time.Time, id telephony.CallID) error {
+	c := d.calls[id]
+	if c == nil || c.ended {
+		return &FieldError{Field: "call", Value: string(id), Reason: "no such live call"}
+	}
+	cp := c.cp
+	if cp.cfg.Mode != ModeIVR || c.connected.IsZero() {
+		return &FieldError{Field: "call", Value: string(id), Reason: "only a connected IVR call can be transferred"}
+	}
+	e := d.ev(event.AttemptConnected, now, c)
+	e.Reason = "transfer"
+	switch cp.cfg.Destination.Transfer {
+	case "queue":
+		if c.handedOff {
+			return nil
+		}
+		c.handedOff = true
+		cp.handoffs++
+		d.decide(HandToQueue{Call: c.id, Queue: cp.cfg.Queue, Campaign: cp.cfg.ID, Contact: c.cs.c.ID})
+		return nil
+	case "channel":
+		d.decide(Redirect{Call: c.id, To: cp.cfg.Destination.TransferTarget})
+		e.Attrs = map[string]string{"to": cp.cfg.Destination.TransferTarget.String()}
+		d.emit(e)
+	default:
+		d.decide(Hangup{Call: c.id, Cause: telephony.CauseNormalClearing})
+	}
+	return nil
+}
+
 // queueResult applies the ACD's answer for a handed-off call.
 func (d *Dialer) queueResult(now time.Time, r QueueResult) {
 	c := d.calls[r.Call]
@@ -144,6 +175,11 @@ func (d *Dialer) queueResult(now time.Time, r QueueResult) {
 		e.Agent = r.Agent
 		e.Queue = cp.cfg.Queue
 		d.emit(e)
+		return
+	}
+	if cp.cfg.Mode == ModeIVR {
+		// A transfer nobody took: the script's call ends.
+		d.decide(Hangup{Call: c.id, Cause: telephony.CauseNormalClearing})
 		return
 	}
 	c.abandoned = true
@@ -169,7 +205,7 @@ func outcomeOf(c *call, e telephony.Event, now time.Time) (telephony.Outcome, st
 		return telephony.OutcomeMachine, "machine"
 	case c.abandoned:
 		return telephony.OutcomeAbandoned, "no agent"
-	case c.handedOff:
+	case c.handedOff && c.cp.cfg.Mode.usesAgents():
 		return telephony.OutcomeAbandoned, "hung up waiting for an agent"
 	case c.amdWait:
 		return telephony.OutcomeNotEffective, "hung up during machine detection"

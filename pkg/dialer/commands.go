@@ -85,6 +85,12 @@ type FollowOn struct {
 	Contact  *Contact
 }
 
+// ScriptTransfer is an IVR/robot script asking for a human (twin24 secondExec,
+// zxycall transfer to customer_service): the call goes where the campaign's
+// Destination.Transfer says.
+type ScriptTransfer struct{ Call telephony.CallID }
+
+func (ScriptTransfer) isCommand() {}
 func (PutTrunk) isCommand()       {}
 func (AddCampaign) isCommand()    {}
 func (UpdateCampaign) isCommand() {}
@@ -130,7 +136,8 @@ type Bridge struct {
 }
 
 // HandToQueue gives an answered call to the ACD queue; the ACD answers with a
-// QueueResult within MaxWait.
+// QueueResult within MaxWait (zero: the queue's own limits, for a script's
+// transfer).
 type HandToQueue struct {
 	Call    telephony.CallID
 	Queue   string
@@ -147,6 +154,14 @@ type Play struct {
 	Call  telephony.CallID
 	Media string
 }
+
+// Redirect transfers a call to a target (a channel or number).
+type Redirect struct {
+	Call telephony.CallID
+	To   telephony.Target
+}
+
+func (Redirect) isDecision() {}
 
 // FetchContacts asks the engine for up to Max more contacts of Campaign.
 type FetchContacts struct {

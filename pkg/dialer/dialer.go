@@ -233,6 +233,8 @@ func (d *Dialer) apply(now time.Time, cmd Command) error {
 		}
 	case QueueResult:
 		d.queueResult(now, c)
+	case ScriptTransfer:
+		return d.scriptTransfer(now, c.Call)
 	case Recall:
 		return d.recall(now, c.Campaign, c.Number, c.At, c.Contact, false)
 	case FollowOn:

@@ -615,3 +615,43 @@ func TestContactStatusWhileASRPaused(t *testing.T) {
 		t.Errorf("status %q, %v; want delayed_asr", st, err)
 	}
 }
+
+func TestScriptTransfer(t *testing.T) {
+	for _, tt := range []struct {
+		transfer string
+		check    func(x dialer.Decision) bool
+	}{
+		{"channel", func(x dialer.Decision) bool {
+			r, ok := x.(dialer.Redirect)
+			return ok && r.To.Extension == "700"
+		}},
+		{"queue", func(x dialer.Decision) bool {
+			q, ok := x.(dialer.HandToQueue)
+			return ok && q.Queue == "support" && q.MaxWait == 0
+		}},
+		{"hangup", func(x dialer.Decision) bool {
+			_, ok := x.(dialer.Hangup)
+			return ok
+		}},
+	} {
+		t.Run(tt.transfer, func(t *testing.T) {
+			h := newHarness(t, longCalls)
+			c := ivrCampaign("c")
+			c.Queue = "support"
+			c.Destination.Transfer = tt.transfer
+			c.Destination.TransferTarget = telephony.Target{Extension: "700"}
+			h.must(dialer.AddCampaign{Campaign: c})
+			h.contacts("c", 0, 1, nil)
+			h.run(t0.Add(10 * time.Second))
+			var fe *dialer.FieldError
+			if err := h.do(dialer.ScriptTransfer{Call: "nope"}); !errors.As(err, &fe) || fe.Field != "call" {
+				t.Errorf("unknown call: %v", err)
+			}
+			h.decisions = nil
+			h.must(dialer.ScriptTransfer{Call: h.origs[0].req.Call})
+			if len(h.decisions) == 0 || !tt.check(h.decisions[0]) {
+				t.Errorf("decisions %+v", h.decisions)
+			}
+		})
+	}
+}

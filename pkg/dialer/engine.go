@@ -20,6 +20,7 @@ type CallPort interface {
 	Bridge(ctx context.Context, bridge telephony.BridgeID, calls ...telephony.CallID) error
 	RecordBridge(ctx context.Context, bridge telephony.BridgeID, name string) error
 	Play(ctx context.Context, call telephony.CallID, media string) error
+	Redirect(ctx context.Context, call telephony.CallID, to telephony.Target) error
 }
 
 // QueueHandoff gives answered calls to the ACD. The ACD reports back through
@@ -266,6 +267,10 @@ func (e *Engine) worker(ctx context.Context, work <-chan Decision) {
 				if err := e.cfg.Port.RecordBridge(ctx, x.Bridge, x.Record); err != nil {
 					log.Warn("dialer: record", "bridge", x.Bridge, "err", err)
 				}
+			}
+		case Redirect:
+			if err := e.cfg.Port.Redirect(ctx, x.Call, x.To); err != nil {
+				log.Warn("dialer: redirect", "call", x.Call, "err", err)
 			}
 		case HandToQueue:
 			if e.cfg.Queue == nil {

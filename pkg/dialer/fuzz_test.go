@@ -43,7 +43,7 @@ func fuzzBody(t *testing.T, data []byte) {
 			op := next()
 			id := campaigns[int(next())%2]
 			var cmd dialer.Command
-			switch op % 14 {
+			switch op % 15 {
 			case 0:
 				c := ivrCampaign(id)
 				if b := next(); b%3 == 0 {
@@ -99,6 +99,11 @@ func fuzzBody(t *testing.T, data []byte) {
 				cmd = dialer.FollowOn{Campaign: id, Number: fmt.Sprintf("+7921000%04d", next()%16)}
 			case 13:
 				cmd = dialer.RemoveCampaign{Campaign: id}
+			case 14:
+				if len(live) == 0 {
+					continue
+				}
+				cmd = dialer.ScriptTransfer{Call: live[int(next())%len(live)]}
 			}
 			var out dialer.Output
 			if cmd == nil {

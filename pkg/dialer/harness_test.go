@@ -84,6 +84,9 @@ func (h *harness) apply(out dialer.Output) {
 		case dialer.Play:
 			_ = h.pbx.Play(ctx, x.Call, x.Media)
 		case dialer.HandToQueue:
+			if x.MaxWait == 0 {
+				continue // a script's transfer: left waiting in the queue
+			}
 			if !h.noAgents && h.agents[x.Queue] > 0 {
 				h.agents[x.Queue]--
 				h.onCall[x.Call] = x.Queue
