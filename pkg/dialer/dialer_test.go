@@ -249,20 +249,27 @@ func TestCalleeLocalWindows(t *testing.T) {
 }
 
 func TestModes(t *testing.T) {
-	t.Run("progressive dials one per idle agent", func(t *testing.T) {
-		h := newHarness(t, longCalls)
-		h.must(dialer.AddCampaign{Campaign: agentCampaign("c", dialer.ModeProgressive)})
-		h.staff("q", 3)
-		h.contacts("c", 0, 50, nil)
-		h.run(t0.Add(time.Second))
-		if len(h.origs) != 3 {
-			t.Errorf("originated %d with 3 idle agents", len(h.origs))
-		}
-		h.run(t0.Add(5 * time.Minute))
-		if len(h.origs) != 3 || h.count(event.AttemptConnected, nil) != 3 {
-			t.Errorf("after connect: %d originated, %d connected", len(h.origs), h.count(event.AttemptConnected, nil))
-		}
-	})
+	for _, m := range []dialer.Mode{dialer.ModeProgressive, dialer.ModePreview} {
+		t.Run(string(m)+" dials one per idle agent", func(t *testing.T) {
+			h := newHarness(t, longCalls)
+			h.must(dialer.AddCampaign{Campaign: agentCampaign("c", m)})
+			h.staff("q", 3)
+			h.contacts("c", 0, 50, nil)
+			h.run(t0.Add(time.Second))
+			if len(h.origs) != 3 {
+				t.Errorf("originated %d with 3 idle agents", len(h.origs))
+			}
+			h.run(t0.Add(5 * time.Minute))
+			if len(h.origs) != 3 || h.count(event.AttemptConnected, nil) != 3 {
+				t.Errorf("after connect: %d originated, %d connected", len(h.origs), h.count(event.AttemptConnected, nil))
+			}
+			for _, x := range h.decisions {
+				if q, ok := x.(dialer.HandToQueue); ok && (q.Contact == "" || q.Campaign != "c") {
+					t.Errorf("hand-off without the contact to show the agent: %+v", q)
+				}
+			}
+		})
+	}
 	t.Run("ratio dials N per idle agent", func(t *testing.T) {
 		h := newHarness(t, longCalls)
 		c := agentCampaign("c", dialer.ModeRatio)
