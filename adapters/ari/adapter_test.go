@@ -515,3 +515,27 @@ func TestHalfOpenWebSocketDetected(t *testing.T) {
 		t.Errorf("reconnects %d, want 1", n)
 	}
 }
+
+// The default dial templates (PJSIP/{extension}, PJSIP/{number}@{trunk})
+// against the emulator's programmable PJSIP phones.
+func TestDefaultPJSIPTemplates(t *testing.T) {
+	e := newEnv(t, func(c *Config) { c.LocalTemplate, c.NumberTemplate = "PJSIP/{extension}", "PJSIP/{number}@{trunk}" })
+	e.needEmulator()
+	if err := e.emu.SetEndpoint("endpoints", "5550100", asterisk.Behaviour{Result: asterisk.ResultBusy}); err != nil {
+		t.Fatal(err)
+	}
+	e.originate(telephony.OriginateRequest{Call: "p1", Target: telephony.Target{Extension: "1001"}, Timeout: 10 * time.Second})
+	e.next(telephony.EventRinging, "p1")
+	e.next(telephony.EventAnswered, "p1")
+	e.originate(telephony.OriginateRequest{Call: "p2", Target: telephony.Target{Number: "5550100", Trunk: "carrier"}, Timeout: 10 * time.Second})
+	if f := e.next(telephony.EventOriginateFailed, "p2"); f.Outcome != telephony.OutcomeBusy {
+		t.Errorf("busy phone: %+v", f)
+	}
+	if err := e.a.Hangup(e.ctx, "p1", 16); err != nil {
+		t.Fatal(err)
+	}
+	e.next(telephony.EventHangup, "p1")
+	if n := len(e.emu.Channels()); n != 0 {
+		t.Errorf("%d channels left", n)
+	}
+}

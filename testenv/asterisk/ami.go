@@ -235,6 +235,9 @@ func (st *state) amiEvent(name, priv string, kvs ...string) {
 }
 
 func (st *state) amiChan(name, priv string, c *channel, extra ...string) {
+	if c.hidden {
+		return
+	}
 	st.amiEvent(name, priv, append(chanFields("", c), extra...)...)
 }
 
@@ -242,6 +245,9 @@ func (st *state) amiChan(name, priv string, c *channel, extra ...string) {
 // ChannelCreated for subscribeAll apps only (an app that originates a
 // channel hears no ChannelCreated for it, behaviour 1).
 func (st *state) amiNewchannel(c *channel) {
+	if c.hidden {
+		return
+	}
 	st.ariToSubs(st.allApps(), o("type", "ChannelCreated", "timestamp", st.ts(), "channel", c.json()))
 	st.amiChan("Newchannel", "call", c)
 }
@@ -427,7 +433,7 @@ func (st *state) amiOriginateAction(a *amiSession, id string, f amiFrame) {
 		respondErr(a, id, "Exten or Application not specified")
 		return
 	}
-	exten, ctx, ok := parseLocal(ao.dialstring)
+	ep, ok := parseEndpoint(ao.dialstring)
 	if !ok {
 		if !ao.async {
 			respondErr(a, id, "Originate failed")
@@ -442,9 +448,9 @@ func (st *state) amiOriginateAction(a *amiSession, id string, f amiFrame) {
 	} else {
 		a.holding++
 	}
-	one, two := st.newLocal(exten, ctx, f.get("ChannelId"), f.get("OtherChannelId"))
+	one, two := st.newPair(ep, f.get("ChannelId"), f.get("OtherChannelId"))
 	one.appName, one.appData = "AppDial2", "(Outgoing Line)"
-	d := &dialing{kind: dialAMI, dialstring: exten + "@" + ctx, amiOrig: ao, amiApp: ao.app, amiData: ao.data,
+	d := &dialing{kind: dialAMI, dialstring: ep.resource, amiOrig: ao, amiApp: ao.app, amiData: ao.data,
 		ctx: ao.ctx, exten: ao.exten, prio: 1}
 	if p, err := strconv.Atoi(f.get("Priority")); err == nil && p > 0 {
 		d.prio = p
@@ -470,7 +476,7 @@ func (st *state) amiOriginateAction(a *amiSession, id string, f amiFrame) {
 	}
 	st.amiNewchannel(one)
 	st.amiNewchannel(two)
-	st.amiChan("Newexten", "dialplan", one, "Extension", exten, "Application", "AppDial2", "AppData", "(Outgoing Line)")
+	st.amiChan("Newexten", "dialplan", one, "Extension", ep.exten, "Application", "AppDial2", "AppData", "(Outgoing Line)")
 	for _, k := range order {
 		one.vars[k] = vars[k]
 		st.amiChan("VarSet", "dialplan", one, "Variable", k, "Value", vars[k])

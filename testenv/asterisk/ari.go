@@ -531,6 +531,33 @@ func parseCallerID(s string) idName {
 	return idName{Number: s}
 }
 
+// endpoint is a parsed dial string.
+type endpoint struct {
+	local    bool   // a Local channel pair; otherwise one channel with a hidden far end
+	tech     string // "Local", "PJSIP", "SIP"
+	resource string // after the slash: "100@customers", "1001", "5550100@carrier"
+	exten    string // what the far end runs
+	ctx      string
+}
+
+// parseEndpoint understands Local/exten@context, and PJSIP/ or SIP/
+// resource[@trunk]: a phone whose behaviour is extension <resource> of the
+// "endpoints" context (programmable with SetEndpoint("endpoints", …)).
+func parseEndpoint(s string) (endpoint, bool) {
+	if exten, ctx, ok := parseLocal(s); ok {
+		return endpoint{local: true, tech: "Local", resource: exten + "@" + ctx, exten: exten, ctx: ctx}, true
+	}
+	tech, rest, found := strings.Cut(s, "/")
+	if !found || rest == "" || (!strings.EqualFold(tech, "PJSIP") && !strings.EqualFold(tech, "SIP")) {
+		return endpoint{}, false
+	}
+	exten, _, _ := strings.Cut(rest, "@")
+	if exten == "" {
+		return endpoint{}, false
+	}
+	return endpoint{tech: strings.ToUpper(tech), resource: rest, exten: exten, ctx: "endpoints"}, true
+}
+
 // parseLocal splits "Local/100@customers" into exten and context.
 func parseLocal(endpoint string) (exten, ctx string, ok bool) {
 	tech, rest, found := strings.Cut(endpoint, "/")
@@ -554,19 +581,19 @@ func (st *state) originate(p params, create bool) (int, any, *ariError) {
 	if app == "" && (create || p.str("extension") == "") {
 		return 0, nil, errMsg(400, "Application or extension must be specified")
 	}
-	exten, ctx, ok := parseLocal(endpoint)
+	ep, ok := parseEndpoint(endpoint)
 	if !ok {
 		return 0, nil, &ariError{status: 500, body: map[string]string{"error": "Allocation failed"}}
 	}
 	if id := p.str("channelId"); id != "" && st.channels[id] != nil {
 		return 0, nil, errMsg(409, "Channel with given unique ID already exists")
 	}
-	one, two := st.newLocal(exten, ctx, p.str("channelId"), p.str("otherChannelId"))
+	one, two := st.newPair(ep, p.str("channelId"), p.str("otherChannelId"))
 	var args []string
 	if a := p.str("appArgs"); a != "" {
 		args = strings.Split(a, ",")
 	}
-	d := &dialing{dialstring: exten + "@" + ctx, app: app, args: args}
+	d := &dialing{dialstring: ep.resource, app: app, args: args}
 	one.dial = d
 	one.appName, one.appData = "AppDial2", "(Outgoing Line)"
 	if cid := p.str("callerId"); cid != "" {
@@ -595,7 +622,10 @@ func (st *state) originate(p params, create bool) (int, any, *ariError) {
 	}
 	if app != "" {
 		d.kind = dialOriginateApp
-		one.subs[app], two.subs[app] = true, true
+		one.subs[app] = true
+		if ep.local { // the app hears the ;2 half of a Local channel too (behaviour 2)
+			two.subs[app] = true
+		}
 	} else {
 		d.kind = dialOriginatePlan
 		d.ctx, d.exten, d.prio = p.str("context"), p.str("extension"), p.int("priority", 1)
@@ -668,7 +698,7 @@ func (st *state) dialCreated(one *channel, p params) (int, any, *ariError) {
 
 // redirect moves a Local ;1 channel's far end to another Local endpoint.
 func (st *state) redirect(c *channel, endpoint string) (int, any, *ariError) {
-	exten, ctx, ok := parseLocal(endpoint)
+	ep, ok := parseEndpoint(endpoint)
 	if !ok || c.half != 1 || c.peer == nil || c.peer.gone {
 		return 0, nil, errMsg(422, "Endpoint parameter specifies a different technology")
 	}
@@ -677,7 +707,7 @@ func (st *state) redirect(c *channel, endpoint string) (int, any, *ariError) {
 		two.stopWait()
 		two.stopWait = nil
 	}
-	if !st.startProgram(two, ctx, exten, 1) {
+	if !st.startProgram(two, ep.ctx, ep.exten, 1) {
 		return 0, nil, errMsg(422, "Unable to redirect")
 	}
 	return 204, nil, nil

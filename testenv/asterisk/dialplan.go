@@ -64,6 +64,10 @@ func DefaultDialplanFor(app string) Dialplan {
 		"queue-in":       {Any: apps("NoOp", "Queue call ${EXTEN}", "Queue", "support,,,,60", "Hangup", "")},
 		"queue-overflow": {Any: apps("NoOp", "Overflow queue call ${EXTEN}", "Queue", "overflow,,,,60", "Hangup", "")},
 		"hold":           {Any: apps("NoOp", "Holding ${EXTEN}", "Wait", "60", "Hangup", "")},
+		// endpoints are the phones behind PJSIP/<ext> and PJSIP/<number>@<trunk>
+		// dial strings: by default they ring 2 s and answer; program one
+		// with SetEndpoint("endpoints", <ext or number>, …).
+		"endpoints": {Any: apps("NoOp", "Phone ${EXTEN}", "Ringing", "", "Wait", "2", "Answer", "", "Wait", "3600", "Hangup", "")},
 		// switchboard-out holds an answered AMI-originated call (a real
 		// deployment routes it to Stasis, a queue or an IVR).
 		"switchboard-out": {Extensions: map[string][]App{"s": apps("NoOp", "Outbound answered", "Wait", "3600", "Hangup", "")}},

@@ -356,11 +356,11 @@ func (st *state) scheduleRetry(qc *queueCall) {
 }
 
 func (st *state) ringMember(qc *queueCall, m *member) {
-	exten, ctx, ok := parseLocal(m.iface)
+	ep, ok := parseEndpoint(m.iface)
 	if !ok {
 		return
 	}
-	one, two := st.newLocal(exten, ctx, "", "")
+	one, two := st.newPair(ep, "", "")
 	one.exten = qc.ch.exten
 	one.linkedid, two.linkedid = qc.ch.linkedid, qc.ch.linkedid
 	one.caller, one.connected, two.caller, two.connected = qc.ch.caller, qc.ch.caller, qc.ch.caller, qc.ch.caller
@@ -373,7 +373,7 @@ func (st *state) ringMember(qc *queueCall, m *member) {
 	st.amiDial("AgentCalled", qc.ch, one, "Queue", qc.q.cfg.Name, "Interface", m.iface, "MemberName", m.name)
 	st.dialEvent(one, "")
 	r.stopTimer = st.s.after(qc.q.cfg.Timeout, func() { st.ringTimeout(r) })
-	st.startProgram(two, ctx, exten, 1)
+	st.startProgram(two, ep.ctx, ep.exten, 1)
 }
 
 func (st *state) queueRinging(one *channel) {

@@ -141,6 +141,7 @@ type channel struct {
 	gone       bool
 	qcall      *queueCall
 	answeredAt time.Time
+	hidden     bool // the far end of a PJSIP/SIP channel: no events, not listed
 }
 
 func (c *channel) json() channelJSON {
@@ -155,6 +156,20 @@ func (st *state) nextID(requested string) string {
 		return requested
 	}
 	return fmt.Sprintf("%d.%d", st.now().Unix(), st.idSeq-1)
+}
+
+// newPair creates the channels for a dial: a Local pair, or for PJSIP/SIP
+// one channel whose far end (the phone) is a hidden half that emits no events.
+func (st *state) newPair(ep endpoint, id1, id2 string) (*channel, *channel) {
+	if ep.local {
+		return st.newLocal(ep.exten, ep.ctx, id1, id2)
+	}
+	one, two := st.newLocal(ep.exten, ep.ctx, id1, "")
+	n := st.localSeq - 1
+	one.name = fmt.Sprintf("%s/%s-%08x", ep.tech, strings.SplitN(ep.resource, "@", 2)[len(strings.SplitN(ep.resource, "@", 2))-1], n)
+	two.name = one.name + ";far"
+	two.hidden = true
+	return one, two
 }
 
 // newLocal creates a Local channel pair for Local/exten@ctx.
@@ -186,7 +201,7 @@ func (st *state) channelByName(name string) *channel {
 func (st *state) liveChannels() []*channel {
 	var out []*channel
 	for _, c := range st.order {
-		if !c.gone {
+		if !c.gone && !c.hidden {
 			out = append(out, c)
 		}
 	}
@@ -214,7 +229,12 @@ func (st *state) ariToSubs(subs map[string]bool, ev obj) {
 
 // ariChan sends a channel event to the apps subscribed to the channel and to
 // every app connected with subscribeAll=true.
-func (st *state) ariChan(c *channel, ev obj) { st.ariToSubs(union(c.subs, st.allApps()), ev) }
+func (st *state) ariChan(c *channel, ev obj) {
+	if c.hidden {
+		return
+	}
+	st.ariToSubs(union(c.subs, st.allApps()), ev)
+}
 
 // allApps are the apps connected with subscribeAll=true.
 func (st *state) allApps() map[string]bool {
@@ -573,6 +593,9 @@ func (st *state) failPair(one *channel, cause1, cause2 int, between func()) {
 	}
 	if between != nil {
 		between()
+	}
+	if two != nil && two.hidden {
+		cause1 = cause2 // a PJSIP channel carries the far end's cause itself
 	}
 	st.destroy(one, cause1)
 	if two != nil && !two.gone {
