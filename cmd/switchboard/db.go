@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/switchboard-cc/switchboard/adapters/store"
 	"github.com/switchboard-cc/switchboard/internal/accounts"
 )
 
@@ -32,76 +33,66 @@ func newMigrateCommand() *cobra.Command {
 	return cmd
 }
 
-func migrateUp(w io.Writer, cmd *cobra.Command, s *settings) error {
+// withStore resolves the settings, opens the database (bringing its schema
+// up to date when migrate is set) and runs fn with it.
+func withStore(cmd *cobra.Command, s *settings, migrate bool, fn func(db *store.DB) error) error {
 	cfg, err := s.resolve(cmd)
 	if err != nil {
 		return err
 	}
-	db, err := openStore(cmd.Context(), cfg, newLogger(io.Discard, cfg), false)
+	db, err := openStore(cmd.Context(), cfg, newLogger(io.Discard, cfg), migrate)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	applied, err := db.MigrateUp(cmd.Context())
-	if err != nil {
-		return err
-	}
-	if len(applied) == 0 {
-		fmt.Fprintln(w, "nothing to migrate")
-	}
-	for _, m := range applied {
-		fmt.Fprintln(w, "applied", m)
-	}
-	return nil
+	return fn(db)
+}
+
+func migrateUp(w io.Writer, cmd *cobra.Command, s *settings) error {
+	return withStore(cmd, s, false, func(db *store.DB) error {
+		return printMigrations(w, "applied", "nothing to migrate")(db.MigrateUp(cmd.Context()))
+	})
 }
 
 func migrateDown(w io.Writer, cmd *cobra.Command, s *settings) error {
-	cfg, err := s.resolve(cmd)
-	if err != nil {
-		return err
+	return withStore(cmd, s, false, func(db *store.DB) error {
+		return printMigrations(w, "rolled back", "nothing to roll back")(db.MigrateDown(cmd.Context()))
+	})
+}
+
+// printMigrations prints each migration name after verb, or none.
+func printMigrations(w io.Writer, verb, none string) func([]string, error) error {
+	return func(names []string, err error) error {
+		if err != nil {
+			return err
+		}
+		if len(names) == 0 {
+			fmt.Fprintln(w, none)
+		}
+		for _, m := range names {
+			fmt.Fprintln(w, verb, m)
+		}
+		return nil
 	}
-	db, err := openStore(cmd.Context(), cfg, newLogger(io.Discard, cfg), false)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	rolled, err := db.MigrateDown(cmd.Context())
-	if err != nil {
-		return err
-	}
-	if len(rolled) == 0 {
-		fmt.Fprintln(w, "nothing to roll back")
-	}
-	for _, m := range rolled {
-		fmt.Fprintln(w, "rolled back", m)
-	}
-	return nil
 }
 
 func migrateStatus(w io.Writer, cmd *cobra.Command, s *settings) error {
-	cfg, err := s.resolve(cmd)
-	if err != nil {
-		return err
-	}
-	db, err := openStore(cmd.Context(), cfg, newLogger(io.Discard, cfg), false)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	st, err := db.MigrationStatus(cmd.Context())
-	if err != nil {
-		return err
-	}
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "MIGRATION\tSTATUS")
-	for _, m := range st {
-		state := "pending"
-		if m.Applied {
-			state = "applied"
+	return withStore(cmd, s, false, func(db *store.DB) error {
+		st, err := db.MigrationStatus(cmd.Context())
+		if err != nil {
+			return err
 		}
-		fmt.Fprintf(tw, "%s\t%s\n", m.Name, state)
-	}
-	return tw.Flush()
+		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "MIGRATION\tSTATUS")
+		for _, m := range st {
+			state := "pending"
+			if m.Applied {
+				state = "applied"
+			}
+			fmt.Fprintf(tw, "%s\t%s\n", m.Name, state)
+		}
+		return tw.Flush()
+	})
 }
 
 func newAccountsCommand() *cobra.Command {
@@ -120,27 +111,16 @@ func newAccountsCommand() *cobra.Command {
 	create.Flags().StringVar(&req.Email, "email", "", "the tenant's email (twin24 and udesk log in with it)")
 	create.Flags().BoolVar(&asJSON, "json", false, "print the credentials as one JSON object")
 	create.RunE = func(cmd *cobra.Command, _ []string) error {
-		cfg, err := cs.resolve(cmd)
-		if err != nil {
-			return err
-		}
-		db, err := openStore(cmd.Context(), cfg, newLogger(io.Discard, cfg), true)
-		if err != nil {
-			return err
-		}
-		defer db.Close()
-		a, creds, err := accounts.Create(cmd.Context(), db, req, time.Now())
-		if err != nil {
-			return err
-		}
-		if asJSON {
-			return json.NewEncoder(cmd.OutOrStdout()).Encode(creds)
-		}
-		fmt.Fprintf(cmd.OutOrStdout(), "account %s (%s, %s)\n", a.ID, a.Dialect, a.Name)
-		for _, k := range sortedKeys(creds) {
-			fmt.Fprintf(cmd.OutOrStdout(), "  %s: %s\n", k, creds[k])
-		}
-		return nil
+		return withStore(cmd, cs, true, func(db *store.DB) error {
+			a, creds, err := accounts.Create(cmd.Context(), db, req, time.Now())
+			if err != nil {
+				return err
+			}
+			if !asJSON {
+				fmt.Fprintf(cmd.OutOrStdout(), "account %s (%s, %s)\n", a.ID, a.Dialect, a.Name)
+			}
+			return printCredentials(cmd.OutOrStdout(), creds, asJSON)
+		})
 	}
 
 	var dialect string
@@ -149,63 +129,56 @@ func newAccountsCommand() *cobra.Command {
 	list.Flags().StringVar(&dialect, "dialect", "", "only this dialect's tenants")
 	list.Flags().BoolVar(&asJSON, "json", false, "print JSON lines")
 	list.RunE = func(cmd *cobra.Command, _ []string) error {
-		cfg, err := ls.resolve(cmd)
-		if err != nil {
-			return err
-		}
-		db, err := openStore(cmd.Context(), cfg, newLogger(io.Discard, cfg), true)
-		if err != nil {
-			return err
-		}
-		defer db.Close()
-		as, err := db.Accounts(cmd.Context(), dialect)
-		if err != nil {
-			return err
-		}
-		if asJSON {
-			enc := json.NewEncoder(cmd.OutOrStdout())
-			for _, a := range as {
-				if err := enc.Encode(map[string]string{"id": a.ID, "dialect": a.Dialect, "name": a.Name, "email": a.Email, "created_at": a.CreatedAt.Format(time.RFC3339)}); err != nil {
-					return err
-				}
-			}
-			return nil
-		}
-		tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "ID\tDIALECT\tNAME\tEMAIL\tCREATED")
-		for _, a := range as {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", a.ID, a.Dialect, a.Name, a.Email, a.CreatedAt.Format(time.RFC3339))
-		}
-		return tw.Flush()
+		return withStore(cmd, ls, true, func(db *store.DB) error { return listAccounts(cmd, db, dialect, asJSON) })
 	}
 
 	rotate := &cobra.Command{Use: "rotate ACCOUNT_ID", Short: "Replace a tenant's secret and print the new credentials", Args: cobra.ExactArgs(1)}
 	rs := bindSettings(rotate)
 	rotate.Flags().BoolVar(&asJSON, "json", false, "print the credentials as one JSON object")
 	rotate.RunE = func(cmd *cobra.Command, args []string) error {
-		cfg, err := rs.resolve(cmd)
-		if err != nil {
-			return err
-		}
-		db, err := openStore(cmd.Context(), cfg, newLogger(io.Discard, cfg), true)
-		if err != nil {
-			return err
-		}
-		defer db.Close()
-		creds, err := accounts.Rotate(cmd.Context(), db, args[0], time.Now())
-		if err != nil {
-			return err
-		}
-		if asJSON {
-			return json.NewEncoder(cmd.OutOrStdout()).Encode(creds)
-		}
-		for _, k := range sortedKeys(creds) {
-			fmt.Fprintf(cmd.OutOrStdout(), "%s: %s\n", k, creds[k])
-		}
-		return nil
+		return withStore(cmd, rs, true, func(db *store.DB) error {
+			creds, err := accounts.Rotate(cmd.Context(), db, args[0], time.Now())
+			if err != nil {
+				return err
+			}
+			return printCredentials(cmd.OutOrStdout(), creds, asJSON)
+		})
 	}
 	cmd.AddCommand(create, list, rotate)
 	return cmd
+}
+
+// printCredentials prints credentials as one JSON object, or a line each.
+func printCredentials(w io.Writer, creds accounts.Credentials, asJSON bool) error {
+	if asJSON {
+		return json.NewEncoder(w).Encode(creds)
+	}
+	for _, k := range sortedKeys(creds) {
+		fmt.Fprintf(w, "  %s: %s\n", k, creds[k])
+	}
+	return nil
+}
+
+func listAccounts(cmd *cobra.Command, db *store.DB, dialect string, asJSON bool) error {
+	as, err := db.Accounts(cmd.Context(), dialect)
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		enc := json.NewEncoder(cmd.OutOrStdout())
+		for _, a := range as {
+			if err := enc.Encode(map[string]string{"id": a.ID, "dialect": a.Dialect, "name": a.Name, "email": a.Email, "created_at": a.CreatedAt.Format(time.RFC3339)}); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tDIALECT\tNAME\tEMAIL\tCREATED")
+	for _, a := range as {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", a.ID, a.Dialect, a.Name, a.Email, a.CreatedAt.Format(time.RFC3339))
+	}
+	return tw.Flush()
 }
 
 func sortedKeys(m map[string]string) []string {
