@@ -155,7 +155,11 @@ func (a *Adapter) dialWS(srv *server) (*websocket.Conn, error) {
 func (a *Adapter) readWS(srv *server, ws *websocket.Conn) {
 	stop := make(chan struct{})
 	defer close(stop)
-	go a.watchdog(srv, ws, stop)
+	a.wg.Add(1)
+	go func() {
+		defer a.wg.Done()
+		a.watchdog(srv, ws, stop)
+	}()
 	for {
 		var data []byte
 		if err := websocket.Message.Receive(ws, &data); err != nil {
