@@ -57,6 +57,7 @@ func TestDialerCampaignHitsEachOutcome(t *testing.T) {
 		{"congestion", "89210000004", asterisk.Behaviour{Result: asterisk.ResultCongestion}, telephony.OutcomeCongestion},
 		{"reject", "89210000005", asterisk.Behaviour{Result: asterisk.ResultReject, RingFor: time.Second}, telephony.OutcomeRejected},
 		{"machine", "89210000006", asterisk.Behaviour{Result: asterisk.ResultMachine, RingFor: time.Second}, telephony.OutcomeMachine},
+		{"unallocated", "89210000007", asterisk.Behaviour{Result: asterisk.ResultUnallocated}, telephony.OutcomeFailed},
 	}
 	src := dialer.NewMemorySource()
 	for _, c := range contacts {

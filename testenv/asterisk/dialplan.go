@@ -102,6 +102,8 @@ const (
 	ResultCongestion Result = "congestion"
 	ResultMachine    Result = "machine"
 	ResultReject     Result = "reject"
+	// ResultUnallocated: the number does not exist (Q.850 1).
+	ResultUnallocated Result = "unallocated"
 )
 
 func (b Behaviour) apps(exten string) ([]App, error) {
@@ -132,6 +134,8 @@ func (b Behaviour) apps(exten string) ([]App, error) {
 			out = append(out, apps("Ringing", "", "Wait", secs(b.RingFor))...)
 		}
 		out = append(out, App{"Hangup", "21"})
+	case ResultUnallocated:
+		out = append(out, App{"Hangup", "1"})
 	default:
 		return nil, fmt.Errorf("asterisk emulator: endpoint %s: unknown result %q", exten, b.Result)
 	}
