@@ -154,7 +154,9 @@ func (h *recHost) CallHistory(_ context.Context, a string, q dialect.CallQuery) 
 }
 
 // hostPair serves impl over a real gRPC connection and returns the client.
-func hostPair(t *testing.T, impl dialect.Host) dialect.Host {
+func hostPair(t *testing.T, impl dialect.Host) dialect.Host { return hostPairB(t, impl) }
+
+func hostPairB(t testing.TB, impl dialect.Host) dialect.Host {
 	t.Helper()
 	conn, srv := plugin.TestGRPCConn(t, func(s *grpc.Server) { pb.RegisterHostServer(s, &dialect.HostGRPCServer{Impl: impl}) })
 	t.Cleanup(func() { _ = conn.Close(); srv.Stop() })

@@ -32,14 +32,23 @@ var Handshake = plugin.HandshakeConfig{
 // or response body and its headers). The host keeps request bodies below it.
 const MaxMessageBytes = 64 << 20
 
+// windowBytes is the HTTP/2 flow-control window of the host-plugin
+// connections. Setting it turns off gRPC's bandwidth-delay probing, which on
+// a local socket only adds a ping round trip to every small message.
+const windowBytes = 4 << 20
+
 // GRPCServerOptions are the options both sides use for their gRPC servers.
 func GRPCServerOptions() []grpc.ServerOption {
-	return []grpc.ServerOption{grpc.MaxRecvMsgSize(MaxMessageBytes), grpc.MaxSendMsgSize(MaxMessageBytes)}
+	return []grpc.ServerOption{grpc.MaxRecvMsgSize(MaxMessageBytes), grpc.MaxSendMsgSize(MaxMessageBytes),
+		grpc.InitialWindowSize(windowBytes), grpc.InitialConnWindowSize(windowBytes)}
 }
 
 // GRPCDialOptions are the options both sides use to dial each other.
 func GRPCDialOptions() []grpc.DialOption {
-	return []grpc.DialOption{grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(MaxMessageBytes), grpc.MaxCallSendMsgSize(MaxMessageBytes))}
+	return []grpc.DialOption{
+		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(MaxMessageBytes), grpc.MaxCallSendMsgSize(MaxMessageBytes)),
+		grpc.WithInitialWindowSize(windowBytes), grpc.WithInitialConnWindowSize(windowBytes),
+	}
 }
 
 // Handler is a dialect as the host uses it: bound to a host API, so requests
