@@ -287,7 +287,10 @@ func (cp *campaign) unpark(number string) {
 // supplyAt records an agent report, integrating occupancy.
 func (cp *campaign) supplyAt(now time.Time, s AgentSupply) {
 	cp.integrate(now)
+	// Keep a copy: the sender may reuse its slice.
+	busy := append(cp.supply.Busy[:0], s.Busy...)
 	cp.supply = s
+	cp.supply.Busy = busy
 	cp.supplySeen = true
 }
 
