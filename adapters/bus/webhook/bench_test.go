@@ -114,7 +114,8 @@ func BenchmarkEventsToDeliveries(b *testing.B) {
 				}
 				el := time.Since(start)
 				if os.Getenv("SB_BENCH_DEBUG") != "" {
-					b.Logf("n=%d published in %s, delivered in %s", b.N, published, el)
+					st := db.Stats()
+					b.Logf("n=%d published in %s, delivered in %s; db waits %d total %s, in use %d", b.N, published, el, st.WaitCount, st.WaitDuration, st.InUse)
 				}
 				b.StopTimer()
 				b.ReportMetric(float64(b.N)/el.Seconds(), "deliveries/s")
