@@ -14,7 +14,6 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"iter"
 	"slices"
@@ -548,6 +547,3 @@ func (h *Host) CallHistory(ctx context.Context, account string, q dialect.CallQu
 	cs, next, err := page(all, q.Page)
 	return dialect.CallPage{Calls: cs, NextToken: next}, err
 }
-
-// ErrHeld is what a BeforeCall hook may return for a call it refused.
-var ErrHeld = errors.New("held by the test")
