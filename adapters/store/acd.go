@@ -277,9 +277,11 @@ func (db *DB) ACDCommands(ctx context.Context) ([]acd.Command, error) {
 	}
 	cmds := make([]acd.Command, 0, len(qs)+2*len(as)+len(ts))
 	for _, q := range qs {
+		q.Config.ID, q.Config.Tenant = ACDID(q.ID), q.Tenant
 		cmds = append(cmds, acd.AddQueue{Config: q.Config})
 	}
 	for _, a := range as {
+		a.Config.ID, a.Config.Tenant = ACDID(a.ID), a.Tenant
 		cmds = append(cmds, acd.AddAgent{Config: a.Config})
 	}
 	for _, t := range ts {

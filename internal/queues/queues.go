@@ -53,7 +53,7 @@ func (s *Service) Restore(ctx context.Context) (int, error) {
 
 // CreateQueue stores and starts a queue. cfg.ID is ignored: the store assigns it.
 func (s *Service) CreateQueue(ctx context.Context, tenant, name, label string, cfg acd.QueueConfig) (store.Queue, error) {
-	cfg.ID = "new"
+	cfg.ID, cfg.Tenant = "new", tenant
 	if err := cfg.Validate(); err != nil {
 		return store.Queue{}, err
 	}
@@ -70,7 +70,7 @@ func (s *Service) CreateQueue(ctx context.Context, tenant, name, label string, c
 
 // UpdateQueue reconfigures a queue (name, label and configuration).
 func (s *Service) UpdateQueue(ctx context.Context, q store.Queue) (store.Queue, error) {
-	q.Config.ID = store.ACDID(q.ID)
+	q.Config.ID, q.Config.Tenant = store.ACDID(q.ID), q.Tenant
 	if err := q.Config.Validate(); err != nil {
 		return store.Queue{}, err
 	}
@@ -138,7 +138,7 @@ func (s *Service) DeleteQueue(ctx context.Context, tenant string, id int64) erro
 
 // CreateAgent stores and adds an agent (logged out unless status says otherwise).
 func (s *Service) CreateAgent(ctx context.Context, tenant string, cfg acd.AgentConfig, status acd.Status, extra map[string]string) (store.Agent, error) {
-	cfg.ID = "new"
+	cfg.ID, cfg.Tenant = "new", tenant
 	if err := cfg.Validate(); err != nil {
 		return store.Agent{}, err
 	}
@@ -167,7 +167,7 @@ func (s *Service) CreateAgent(ctx context.Context, tenant string, cfg acd.AgentC
 
 // UpdateAgent reconfigures an agent; a changed status is applied as by SetAgentStatus.
 func (s *Service) UpdateAgent(ctx context.Context, a store.Agent, source string) (store.Agent, error) {
-	a.Config.ID = store.ACDID(a.ID)
+	a.Config.ID, a.Config.Tenant = store.ACDID(a.ID), a.Tenant
 	if err := a.Config.Validate(); err != nil {
 		return store.Agent{}, err
 	}

@@ -3,6 +3,7 @@ package queues_test
 import (
 	"context"
 	"errors"
+	"sync"
 	"testing"
 	"time"
 
@@ -163,5 +164,33 @@ func TestResolveInbound(t *testing.T) {
 		if got != tt.want || !errors.Is(err, tt.err) {
 			t.Errorf("ResolveInbound(%q) = %q, %v; want %q, %v", tt.arg, got, err, tt.want, tt.err)
 		}
+	}
+}
+
+// The engine's events carry the tenant of the queue or agent they are about.
+func TestEventsCarryTheTenant(t *testing.T) {
+	db := storetest.SQLite(t)
+	ctx := context.Background()
+	var got []event.Event
+	var mu sync.Mutex
+	engine := runEngine(t, event.PublisherFunc(func(evs ...event.Event) { mu.Lock(); got = append(got, evs...); mu.Unlock() }))
+	svc := queues.New(db, engine, nil)
+	ac := acd.NewAgentConfig("", acd.LocalAgent)
+	ac.Extension = "100"
+	a, err := svc.CreateAgent(ctx, "12", ac, acd.Available, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = engine.Read(ctx, func(acd.View, time.Time) {})
+	mu.Lock()
+	defer mu.Unlock()
+	var status []event.Event
+	for _, e := range got {
+		if e.Type == event.AgentStatusChanged {
+			status = append(status, e)
+		}
+	}
+	if len(status) != 1 || status[0].Tenant != "12" || status[0].Agent != store.ACDID(a.ID) {
+		t.Fatalf("status events %+v", status)
 	}
 }

@@ -84,7 +84,10 @@ const (
 // QueueConfig is one inbound queue. Start from NewQueueConfig for the
 // defaults; durations are whole seconds in the vendor APIs.
 type QueueConfig struct {
-	ID       string
+	ID string
+	// Tenant owns the queue; its events carry it, and only its agents may
+	// be in the queue.
+	Tenant   string
 	Strategy Strategy
 	// RingProgressivelyDelay is the pause before ring-progressively adds the next agent.
 	RingProgressivelyDelay time.Duration
@@ -280,8 +283,10 @@ const (
 
 // AgentConfig is one agent. Start from NewAgentConfig for the defaults.
 type AgentConfig struct {
-	ID   string
-	Type AgentType
+	ID string
+	// Tenant owns the agent; its events carry it.
+	Tenant string
+	Type   AgentType
 	// Extension is a local agent's endpoint; Number and Trunk a remote agent's.
 	Extension string
 	Number    string

@@ -193,9 +193,19 @@ type offer struct {
 	done   bool
 }
 
+// emit records an event, stamped with the time and the tenant that owns its
+// queue or agent (or the core's tenant).
 func (c *Core) emit(e event.Event) {
 	e.At = c.now
-	e.Tenant = c.cfg.Tenant
+	if e.Tenant == "" {
+		if q, ok := c.queues[e.Queue]; ok && q.cfg.Tenant != "" {
+			e.Tenant = q.cfg.Tenant
+		} else if a, ok := c.agents[e.Agent]; ok && a.cfg.Tenant != "" {
+			e.Tenant = a.cfg.Tenant
+		} else {
+			e.Tenant = c.cfg.Tenant
+		}
+	}
 	c.out.Events = append(c.out.Events, e)
 }
 
@@ -363,9 +373,9 @@ func (c *Core) removeQueue(id string) error {
 	for _, t := range q.tiersSorted() {
 		c.dropTier(t)
 	}
+	c.emit(event.Event{Type: event.QueueRemoved, Queue: id})
 	delete(c.queues, id)
 	q.noAgentGen++
-	c.emit(event.Event{Type: event.QueueRemoved, Queue: id})
 	return nil
 }
 
@@ -451,9 +461,9 @@ func (c *Core) removeAgent(id string, fromQueues bool) error {
 	for _, t := range a.tiersSorted() {
 		c.dropTier(t)
 	}
+	c.emit(event.Event{Type: event.AgentRemoved, Agent: id})
 	delete(c.agents, id)
 	a.gen++
-	c.emit(event.Event{Type: event.AgentRemoved, Agent: id})
 	return nil
 }
 
@@ -482,6 +492,9 @@ func (c *Core) setTier(t Tier) error {
 	a, ok := c.agents[t.Agent]
 	if !ok {
 		return fmt.Errorf("tier %s/%s: %w", t.Queue, t.Agent, &FieldError{Field: "agent_id", Value: t.Agent, Reason: ErrUnknownAgent.Error()})
+	}
+	if a.cfg.Tenant != q.cfg.Tenant {
+		return fmt.Errorf("tier %s/%s: %w", t.Queue, t.Agent, &FieldError{Field: "agent_id", Value: t.Agent, Reason: "belongs to another tenant than the queue"})
 	}
 	if old, ok := q.tiers[a.cfg.ID]; ok {
 		if old.level == t.Level && old.position == t.Position {

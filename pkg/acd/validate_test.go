@@ -112,3 +112,34 @@ func TestCoreConfigValidation(t *testing.T) {
 		t.Fatalf("NewEngine without sink: %v", err)
 	}
 }
+
+// Every event carries the tenant that owns its queue or agent, and agents
+// never join another tenant's queue.
+func TestTenantsStayApart(t *testing.T) {
+	h := newHarness(t, CoreConfig{})
+	q := NewQueueConfig("q12")
+	q.Tenant = "12"
+	h.queue(q)
+	for _, id := range []string{"a12", "a13"} {
+		cfg := NewAgentConfig(id, LocalAgent)
+		cfg.Extension, cfg.Tenant = "1", id[1:]
+		h.agentWith(cfg)
+	}
+	err := h.try(SetTier{Tier: Tier{Queue: "q12", Agent: "a13"}})
+	var fe *FieldError
+	if !errors.As(err, &fe) || fe.Field != "agent_id" {
+		t.Fatalf("cross-tenant tier: %v", err)
+	}
+	h.tier("q12", "a12", 0, 0)
+	h.login("a12", "a13")
+	h.join("q12", "c1")
+	for _, e := range h.events {
+		want := "12"
+		if e.Agent == "a13" {
+			want = "13"
+		}
+		if e.Tenant != want {
+			t.Fatalf("event %s for queue %q agent %q has tenant %q, want %q", e.Type, e.Queue, e.Agent, e.Tenant, want)
+		}
+	}
+}
