@@ -13,7 +13,9 @@ func q(s string) string { return url.QueryEscape(s) }
 // and field set.
 func replay(t *testing.T, trace string, scenario func(s *Server, l *wsLog)) *wsLog {
 	t.Helper()
-	s := startEmu(t)
+	// Factor 10: the app's REST calls must beat the simulated phones' timers
+	// (a customer talks 10 s = 1 s of real time) even on a loaded machine.
+	s := startEmuFactor(t, 10)
 	l := connectWS(t, s, "callcentre")
 	scenario(s, l)
 	l.settle(100 * time.Millisecond)

@@ -34,7 +34,12 @@ const factor = 40
 
 func startEmu(t *testing.T) *Server {
 	t.Helper()
-	s, err := Start(Config{Clock: &Scaled{Factor: factor}})
+	return startEmuFactor(t, factor)
+}
+
+func startEmuFactor(t *testing.T, f float64) *Server {
+	t.Helper()
+	s, err := Start(Config{Clock: &Scaled{Factor: f}})
 	if err != nil {
 		t.Fatal(err)
 	}
