@@ -544,3 +544,34 @@ func TestDefaultPJSIPTemplates(t *testing.T) {
 		t.Errorf("%d channels left", n)
 	}
 }
+
+// A channel the adapter did not originate that enters Stasis as "outbound"
+// (an originate whose REST reply was lost) is hung up, not taken for an
+// inbound call.
+func TestOrphanedOutboundIsHungUp(t *testing.T) {
+	e := newEnv(t, nil)
+	e.needEmulator()
+	if err := e.emu.SetEndpoint("customers", "901", asterisk.Behaviour{Result: asterisk.ResultAnswer}); err != nil {
+		t.Fatal(err)
+	}
+	e.rest("POST", "/channels?endpoint=Local/901@customers&app=switchboard&appArgs=outbound&channelId=orphan")
+	deadline := time.Now().Add(5 * time.Second)
+	for len(e.emu.Channels()) > 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("orphan still up: %v", e.emu.Channels())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	for _, ev := range e.extra {
+		if ev.Kind == telephony.EventIncoming {
+			t.Errorf("orphan reported as incoming: %+v", ev)
+		}
+	}
+	select {
+	case ev := <-e.evs:
+		if ev.Kind == telephony.EventIncoming {
+			t.Errorf("orphan reported as incoming: %+v", ev)
+		}
+	default:
+	}
+}

@@ -276,6 +276,17 @@ func (a *Adapter) handle(srv *server, ev ariv5.Event) {
 			c.continuing = false // back from the dialplan
 			return
 		}
+		if len(e.Args) > 0 && (e.Args[0] == "outbound" || e.Args[0] == "amd") {
+			// One of our originates the core no longer knows (its REST call
+			// failed late, or the adapter restarted): nobody will handle it.
+			a.cfg.Logger.Warn("ari: hanging up an orphaned outbound channel", "channel", id)
+			a.wg.Add(1)
+			go func() {
+				defer a.wg.Done()
+				_ = srv.cli.Channel().Hangup(key(ariv5.ChannelKey, string(id)), "normal")
+			}()
+			return
+		}
 		num := ""
 		if e.Channel.Caller != nil {
 			num = e.Channel.Caller.Number
