@@ -97,7 +97,7 @@ func (c *Core) setStatus(a *agent, st Status, source string) {
 		c.cancelOffer(a.offer, true)
 	}
 
-	for _, t := range a.tiersSorted() {
+	for _, t := range a.tiers {
 		if nowLoggedIn != wasLoggedIn {
 			if nowLoggedIn {
 				t.lvl.loggedIn++

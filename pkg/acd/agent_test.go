@@ -334,3 +334,23 @@ func TestTierChangeReordersAgents(t *testing.T) {
 		t.Fatalf("tiers %+v", got)
 	}
 }
+
+// An agent freed in several queues serves the caller who has waited longest
+// among them (mod_callcenter orders members by score across queues).
+func TestFreedAgentServesLongestWaitingAcrossQueues(t *testing.T) {
+	for _, first := range []string{"qa", "qz"} {
+		h := newHarness(t, CoreConfig{})
+		h.queue(NewQueueConfig("qa"))
+		h.queue(NewQueueConfig("qz"))
+		h.agentWith(localAgent("a1", nil))
+		h.tier("qa", "a1", 0, 0)
+		h.tier("qz", "a1", 0, 0)
+		second := map[string]string{"qa": "qz", "qz": "qa"}[first]
+		h.join(first, "early")
+		h.advance(time.Second)
+		h.join(second, "late")
+		if o := h.onlyOffer(h.do(SetAgentStatus{Agent: "a1", Status: Available})); o.Caller != "early" {
+			t.Fatalf("early caller in %s: agent offered to %s", first, o.Caller)
+		}
+	}
+}

@@ -2,6 +2,7 @@ package acd
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"time"
 
@@ -217,18 +218,45 @@ func (c *Core) regroup(cl *caller) {
 
 // ---- dispatch ----
 
+// dispatchDirty dispatches every queue whose callers or free agents
+// changed. Queues go in the order of their longest-waiting caller, so an
+// agent freed in several queues serves the caller who has waited longest
+// among them (mod_callcenter orders all members by score across queues).
 func (c *Core) dispatchDirty() {
-	// Dispatching one queue can dirty others (an agent answering here frees
-	// nothing, but cancelled offers free agents of other queues).
-	for i := 0; i < len(c.dirty); i++ {
-		q := c.dirty[i]
-		q.dirty = false
-		if c.queues[q.cfg.ID] == q {
-			c.dispatch(q)
+	for len(c.dirty) > 0 {
+		batch := c.dirty
+		c.dirty = c.spare[:0]
+		slices.SortFunc(batch, func(a, b *queue) int {
+			ka, kb := a.headKey(), b.headKey()
+			switch {
+			case ka < kb:
+				return -1
+			case ka > kb:
+				return 1
+			}
+			return compareStrings(a.cfg.ID, b.cfg.ID)
+		})
+		for _, q := range batch {
+			q.dirty = false
+			if c.queues[q.cfg.ID] == q {
+				c.dispatch(q)
+			}
+		}
+		clear(batch)
+		c.spare = batch[:0]
+	}
+}
+
+// headKey is the service key of the queue's first caller that may take an
+// agent, or the largest key when there is none.
+func (q *queue) headKey() int64 {
+	k := int64(math.MaxInt64)
+	for _, g := range q.groups {
+		if h, ok := g.callers.Min(); ok && h.key < k {
+			k = h.key
 		}
 	}
-	clear(c.dirty)
-	c.dirty = c.dirty[:0]
+	return k
 }
 
 // dispatch offers free agents to the queue's callers until no caller that

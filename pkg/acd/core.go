@@ -55,6 +55,7 @@ type Core struct {
 	out   Output
 	dirty []*queue  // queues whose free agents or waiting callers changed in this step
 	heads []*caller // dispatch's scratch space
+	spare []*queue  // dispatchDirty's second buffer
 }
 
 // NewCore returns an empty core.
@@ -81,11 +82,11 @@ type agent struct {
 	state  State
 	// readyAt: after a failed offer the agent is not offered again before it.
 	readyAt time.Time
-	tiers   map[string]*tier // by queue id
-	offer   *offer           // the one offer ringing this agent
-	caller  *caller          // the connected caller
-	free    bool             // in its levels' free indexes
-	gen     uint64           // generation of its ready/wrap-up timer
+	tiers   []*tier // sorted by queue id, so that work over them is deterministic
+	offer   *offer  // the one offer ringing this agent
+	caller  *caller // the connected caller
+	free    bool    // in its levels' free indexes
+	gen     uint64  // generation of its ready/wrap-up timer
 
 	calls           int
 	talkTime        time.Duration
@@ -436,7 +437,6 @@ func (c *Core) addAgent(cfg AgentConfig) error {
 		cfg:         cfg,
 		status:      LoggedOut,
 		state:       Idle,
-		tiers:       make(map[string]*tier),
 		statusSince: c.now,
 		stateSince:  c.now,
 	}
@@ -458,7 +458,7 @@ func (c *Core) removeAgent(id string, fromQueues bool) error {
 	if a.offer != nil {
 		c.cancelOffer(a.offer, true)
 	}
-	for _, t := range a.tiersSorted() {
+	for _, t := range slices.Clone(a.tiers) {
 		c.dropTier(t)
 	}
 	c.emit(event.Event{Type: event.AgentRemoved, Agent: id})
@@ -467,13 +467,15 @@ func (c *Core) removeAgent(id string, fromQueues bool) error {
 	return nil
 }
 
-func (a *agent) tiersSorted() []*tier {
-	ts := make([]*tier, 0, len(a.tiers))
-	for _, t := range a.tiers {
-		ts = append(ts, t)
+func (a *agent) addTier(t *tier) {
+	i, _ := slices.BinarySearchFunc(a.tiers, t.queue.cfg.ID, func(x *tier, id string) int { return compareStrings(x.queue.cfg.ID, id) })
+	a.tiers = slices.Insert(a.tiers, i, t)
+}
+
+func (a *agent) removeTier(t *tier) {
+	if i := slices.Index(a.tiers, t); i >= 0 {
+		a.tiers = slices.Delete(a.tiers, i, i+1)
 	}
-	slices.SortFunc(ts, func(x, y *tier) int { return compareStrings(x.queue.cfg.ID, y.queue.cfg.ID) })
-	return ts
 }
 
 func isLoggedIn(s Status) bool  { return s != LoggedOut }
@@ -514,7 +516,7 @@ func (c *Core) setTier(t Tier) error {
 	}
 	tr := &tier{queue: q, agent: a, level: t.Level, position: t.Position, randomSlot: -1}
 	q.tiers[a.cfg.ID] = tr
-	a.tiers[q.cfg.ID] = tr
+	a.addTier(tr)
 	c.linkTierLevel(tr)
 	if isLoggedIn(a.status) {
 		c.queueLoggedIn(q, +1)
@@ -576,7 +578,7 @@ func (c *Core) dropTier(t *tier) {
 	}
 	c.unlinkTierLevel(t)
 	delete(q.tiers, a.cfg.ID)
-	delete(a.tiers, q.cfg.ID)
+	a.removeTier(t)
 	if isAvailable(a.status) {
 		c.queueAvailable(q, -1)
 	}

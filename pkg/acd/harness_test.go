@@ -279,7 +279,7 @@ func (c *Core) checkInvariants() error {
 			if isAvailable(t.agent.status) {
 				available++
 			}
-			if c.agents[t.agent.cfg.ID] != t.agent || t.agent.tiers[q.cfg.ID] != t {
+			if c.agents[t.agent.cfg.ID] != t.agent || !slices.Contains(t.agent.tiers, t) {
 				fail("tier %s/%s dangling", q.cfg.ID, t.agent.cfg.ID)
 			}
 		}

@@ -3,6 +3,7 @@ package acd
 import (
 	"fmt"
 	"math/rand/v2"
+	"reflect"
 	"slices"
 	"testing"
 	"time"
@@ -173,7 +174,25 @@ func TestRandomizedInvariants(t *testing.T) {
 	}
 }
 
-func runRandomized(t *testing.T, seed uint64, steps int) {
+// The core is deterministic: the same commands at the same times give the
+// same decisions and events, so simulations and bug reports replay.
+func TestCoreIsDeterministic(t *testing.T) {
+	a := runRandomized(t, 11, 3000)
+	b := runRandomized(t, 11, 3000)
+	if len(a.events) != len(b.events) || len(a.decisions) != len(b.decisions) {
+		t.Fatalf("runs differ: %d/%d events, %d/%d decisions", len(a.events), len(b.events), len(a.decisions), len(b.decisions))
+	}
+	for i := range a.events {
+		if !reflect.DeepEqual(a.events[i], b.events[i]) {
+			t.Fatalf("event %d differs:\n%+v\n%+v", i, a.events[i], b.events[i])
+		}
+	}
+	if !reflect.DeepEqual(a.decisions, b.decisions) {
+		t.Fatal("decisions differ")
+	}
+}
+
+func runRandomized(t *testing.T, seed uint64, steps int) *harness {
 	rng := rand.New(rand.NewPCG(seed, 99))
 	resets := []CounterReset{KeepCounters, ResetOnAvailable, CatchUpOnAvailable}
 	h := newHarness(t, CoreConfig{Seed: seed, CounterReset: resets[seed%3]})
@@ -258,9 +277,9 @@ func runRandomized(t *testing.T, seed uint64, steps int) {
 			doCmd(SetAgentStatus{Agent: pick(agents), Status: st})
 		case r < 33:
 			a, st := pick(agents), []State{Waiting, Idle}[rng.IntN(2)]
+			delete(m.wrapUntil, a) // setting a state by hand ends wrap-up early
 			if st == Waiting {
 				m.needsReady[a] = false // this is the agent asking for its next call
-				delete(m.wrapUntil, a)  // and it ends wrap-up early
 			}
 			doCmd(SetAgentState{Agent: a, State: st})
 			// The model cannot tell a manual state from outside; refresh it.
@@ -349,6 +368,7 @@ func runRandomized(t *testing.T, seed uint64, steps int) {
 	if left == 0 || len(eventsOf(h.events, event.CallerBridged)) == 0 {
 		t.Fatal("the run exercised nothing")
 	}
+	return h
 }
 
 // isStateError: the command was well formed but the state forbids it now.

@@ -122,7 +122,7 @@ func (c *Core) Agent(id string) (AgentInfo, error) {
 	info := AgentInfo{Config: a.cfg, Status: a.status, State: a.state, StatusSince: a.statusSince,
 		StateSince: a.stateSince, ReadyAt: a.readyAt, Calls: a.calls, TalkTime: a.talkTime,
 		LastBridgeEnd: a.lastBridgeEnd, NoAnswerCount: a.noAnswerCount}
-	for _, t := range a.tiersSorted() {
+	for _, t := range a.tiers {
 		info.Queues = append(info.Queues, Tier{Queue: t.queue.cfg.ID, Agent: id, Level: t.level, Position: t.position})
 	}
 	switch {
