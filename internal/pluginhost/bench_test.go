@@ -1,10 +1,15 @@
 package pluginhost_test
 
 import (
+	"bytes"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"strconv"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/switchboard-cc/switchboard/internal/pluginhost"
 	"github.com/switchboard-cc/switchboard/pkg/dialect"
@@ -53,12 +58,24 @@ func BenchmarkGET(b *testing.B) {
 		})
 		b.Run(mode+"/http-parallel", func(b *testing.B) {
 			b.SetParallelism(8) // 16 clients on 2 cores
+			pid := 0
+			if st := f.mgr.Status(); mode == "plugin" {
+				pid = st[0].PID
+			}
+			self0, plugin0 := selfCPU(), procCPU(pid)
 			b.RunParallel(func(pb *testing.PB) {
 				for pb.Next() {
 					get(b)
 				}
 			})
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "req/s")
+			// CPU per request, less sensitive than latency to other load on
+			// the machine: this process (HTTP client, server, host) and the
+			// plugin process.
+			b.ReportMetric(float64((selfCPU()-self0).Microseconds())/float64(b.N), "host-cpu-µs/op")
+			if pid != 0 {
+				b.ReportMetric(float64((procCPU(pid)-plugin0).Microseconds())/float64(b.N), "plugin-cpu-µs/op")
+			}
 		})
 		b.Run(mode+"/handler", func(b *testing.B) {
 			req := httptest.NewRequest("GET", "/example/queues/sales/status", nil)
@@ -73,4 +90,31 @@ func BenchmarkGET(b *testing.B) {
 		})
 		client.CloseIdleConnections()
 	}
+}
+
+// selfCPU is this process's user+system CPU time.
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// procCPU is a process's user+system CPU time from /proc (10 ms ticks).
+func procCPU(pid int) time.Duration {
+	if pid == 0 {
+		return 0
+	}
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0
+	}
+	f := bytes.Fields(b[bytes.LastIndexByte(b, ')')+2:])
+	if len(f) < 13 {
+		return 0
+	}
+	ut, _ := strconv.Atoi(string(f[11]))
+	st, _ := strconv.Atoi(string(f[12]))
+	return time.Duration(ut+st) * 10 * time.Millisecond
 }
