@@ -114,7 +114,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (s *Service, err 
 	ariCfg := ari.Config{App: cfg.ARIApp, Logger: s.log}
 	if cfg.UsesEmulator() {
 		var clk *asterisk.Scaled
-		emuCfg := asterisk.Config{Logger: s.log.With("component", "emulator")}
+		emuCfg := asterisk.Config{App: cfg.ARIApp, Logger: s.log.With("component", "emulator")}
 		if opts.EmulatorSpeed != 1 {
 			clk = &asterisk.Scaled{Factor: opts.EmulatorSpeed}
 			emuCfg.Clock, ariCfg.Clock = clk, clk
