@@ -256,14 +256,14 @@ func (pr *predictor) attempt(now time.Time, human, abandoned bool, cp *campaign)
 	goal := 0.7 * pr.cap
 	window := ratio(cp.win.sum.aband, cp.win.sum.answered)
 	switch {
-	case cp.win.sum.answered >= 20 && window >= 0.85*pr.cap:
+	case cp.win.sum.answered >= 20 && window >= 0.8*pr.cap:
 		pr.theta *= 0.85
 	case cp.win.sum.answered >= 20 && window >= 0.7*pr.cap && abandoned:
 		pr.theta *= 0.9
 	default:
 		pr.theta *= math.Exp(0.01 * (goal - pr.abandEWMA) / goal)
 	}
-	pr.theta = math.Min(math.Max(pr.theta, 0.05*pr.cap), 2*pr.cap)
+	pr.theta = math.Min(math.Max(pr.theta, 0.05*pr.cap), 1.5*pr.cap)
 }
 
 // want is how many more calls to dial now.
@@ -313,6 +313,10 @@ func (pr *predictor) want(now time.Time, cp *campaign) int {
 	if cp.win.sum.answered >= 20 {
 		room := 0.9*pr.cap - ratio(cp.win.sum.aband, cp.win.sum.answered)
 		theta *= math.Min(math.Max(room/(0.45*pr.cap), 0.05), 1)
+		// Small teams answer few calls an hour, so one abandon moves the
+		// window a lot: spend less when under five abandons are left.
+		spare := 0.9*pr.cap*float64(cp.win.sum.answered) - float64(cp.win.sum.aband)
+		theta *= math.Min(math.Max(spare/5, 0.05), 1)
 	}
 	ok := func(n int) bool {
 		answers := rMean + float64(n)*p
