@@ -19,6 +19,8 @@ import (
 	"github.com/uptrace/bun/dialect/pgdialect"
 	"github.com/uptrace/bun/dialect/sqlitedialect"
 	"github.com/uptrace/bun/driver/pgdriver"
+
+	"github.com/switchboard-cc/switchboard/pkg/clock"
 	_ "modernc.org/sqlite" // pure-Go SQLite driver, registered as "sqlite"
 )
 
@@ -47,6 +49,11 @@ type Config struct {
 	// MaxOpenConns caps the pool. Defaults: 1 on SQLite (one writer at a time
 	// anyway; queueing in Go avoids SQLite's sleeping busy handler), 16 on PostgreSQL.
 	MaxOpenConns int
+	// CheckpointEvery is how often a SQLite database's WAL is checkpointed
+	// in the background. Default 1 s.
+	CheckpointEvery time.Duration
+	// Clock drives the checkpoint timer. Default clock.Real{}.
+	Clock clock.Clock
 	// Logger receives start-up notes. Default slog.Default().
 	Logger *slog.Logger
 }
@@ -58,6 +65,12 @@ func (c *Config) setDefaults() {
 	if c.BusyTimeout == 0 {
 		c.BusyTimeout = 5 * time.Second
 	}
+	if c.CheckpointEvery == 0 {
+		c.CheckpointEvery = time.Second
+	}
+	if c.Clock == nil {
+		c.Clock = clock.Real{}
+	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
@@ -67,6 +80,9 @@ func (c *Config) setDefaults() {
 func (c Config) Validate() error {
 	if c.BusyTimeout < 0 {
 		return &FieldError{Field: "busy_timeout", Reason: "must not be negative"}
+	}
+	if c.CheckpointEvery < 0 {
+		return &FieldError{Field: "checkpoint_every", Reason: "must not be negative"}
 	}
 	if c.MaxOpenConns < 0 {
 		return &FieldError{Field: "max_open_conns", Reason: "must not be negative"}
@@ -93,6 +109,8 @@ type DB struct {
 	*bun.DB
 	dialect Dialect
 	dsn     string
+
+	stopCheckpoints func() // SQLite: stops the background checkpointer
 
 	notifyMu sync.Mutex
 	outboxCh []chan struct{}
@@ -158,9 +176,13 @@ func openSQLite(ctx context.Context, cfg Config) (*DB, error) {
 	}
 	// WAL lets readers run beside the writer; synchronous=NORMAL is durable
 	// across process crashes in WAL mode; _txlock=immediate takes the write
-	// lock at BEGIN so concurrent writers wait (busy_timeout) instead of failing.
-	dsn := fmt.Sprintf("file:%s?_pragma=journal_mode(WAL)&_pragma=busy_timeout(%d)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate",
+	// lock at BEGIN so concurrent writers wait (busy_timeout) instead of
+	// failing. Automatic checkpoints are off: a checkpoint fsyncs, and done
+	// by the committing connection it would stall every writer behind it;
+	// a background connection checkpoints instead (see checkpoints).
+	base := fmt.Sprintf("file:%s?_pragma=journal_mode(WAL)&_pragma=busy_timeout(%d)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)",
 		path, cfg.BusyTimeout.Milliseconds())
+	dsn := base + "&_pragma=wal_autocheckpoint(0)&_txlock=immediate"
 	sqldb, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("store: open sqlite %s: %w", path, err)
@@ -186,7 +208,50 @@ func openSQLite(ctx context.Context, cfg Config) (*DB, error) {
 		_ = db.Close()
 		return nil, fmt.Errorf("store: sqlite %s: journal_mode is %q, want wal", path, mode)
 	}
+	ckdb, err := sql.Open("sqlite", base)
+	if err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("store: open sqlite checkpointer %s: %w", path, err)
+	}
+	ckdb.SetMaxOpenConns(1)
+	db.stopCheckpoints = checkpoints(ckdb, cfg)
 	return db, nil
+}
+
+// checkpoints copies the WAL into the database file every
+// cfg.CheckpointEvery without blocking writers (PASSIVE), until stopped.
+func checkpoints(ckdb *sql.DB, cfg Config) (stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			t := cfg.Clock.NewTimer(cfg.CheckpointEvery)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return
+			case <-t.C():
+			}
+			if _, err := ckdb.ExecContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)"); err != nil && ctx.Err() == nil {
+				cfg.Logger.Warn("store: sqlite checkpoint", "err", err)
+			}
+		}
+	}()
+	return func() {
+		cancel()
+		<-done
+		_ = ckdb.Close()
+	}
+}
+
+// Close stops background work and closes the database.
+func (db *DB) Close() error {
+	if db.stopCheckpoints != nil {
+		db.stopCheckpoints()
+		db.stopCheckpoints = nil
+	}
+	return db.DB.Close()
 }
 
 // redact hides a password in a database URL.

@@ -3,6 +3,8 @@ package store_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -340,4 +342,47 @@ func TestOutboxCommitsWithState(t *testing.T) {
 			t.Fatalf("after delete = %+v", es)
 		}
 	})
+}
+
+func TestSQLiteCheckpointsInBackground(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	db, err := store.Open(ctx, store.Config{DataDir: dir, CheckpointEvery: 20 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var auto int
+	if err := db.QueryRowContext(ctx, "PRAGMA wal_autocheckpoint").Scan(&auto); err != nil || auto != 0 {
+		t.Fatalf("wal_autocheckpoint = %d (%v), want 0: commits must not checkpoint", auto, err)
+	}
+	if _, err := db.MigrateUp(ctx); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(dir, store.DefaultFileName)
+	before := fileSize(t, file)
+	ds := make([]store.Delivery, 500)
+	for i := range ds {
+		ds[i] = newDelivery(fmt.Sprintf("c%d", i), t0)
+		ds[i].Body = make([]byte, 1000)
+	}
+	if _, err := db.InsertDeliveries(ctx, ds, t0); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for fileSize(t, file) < before+400_000 {
+		if time.Now().After(deadline) {
+			t.Fatalf("database file still %d bytes: the WAL was not checkpointed in the background", fileSize(t, file))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func fileSize(t *testing.T, path string) int64 {
+	t.Helper()
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fi.Size()
 }
