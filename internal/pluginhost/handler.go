@@ -102,7 +102,7 @@ func (m *Manager) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		default:
 			m.cfg.Logger.Error("dialect failed a request", "dialect", name, "method", req.Method, "path", req.Path, "err", err)
 			writeError(w, http.StatusBadGateway, errorBody{Error: "dialect_failed", Dialect: name,
-				Message: fmt.Sprintf("the %s dialect failed to answer: %v", name, err)})
+				Message: fmt.Sprintf("the %s dialect failed to answer (the service log has the details)", name)})
 		}
 		return
 	}

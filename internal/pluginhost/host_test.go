@@ -296,6 +296,14 @@ func TestMisnamedPluginIsReportedAnd503(t *testing.T) {
 	if code != 503 || eb.Error != "dialect_unavailable" || eb.Dialect != "other" || hdr.Get("Retry-After") == "" {
 		t.Errorf("request to a dialect that never started: %d %s", code, body)
 	}
+	// Retries back off (50 ms doubling to 500 ms here): within 2 s at most
+	// 50+100+200+400+500+500+500 ms of waits fit, so at most 7 restarts,
+	// where a retry loop without backoff would make dozens.
+	r0 := f.mgr.Status()[0].Restarts
+	time.Sleep(2 * time.Second)
+	if n := f.mgr.Status()[0].Restarts - r0; n < 1 || n > 7 {
+		t.Errorf("%d restarts in 2 s; want between 1 and 7 with backoff", n)
+	}
 }
 
 func TestDiscover(t *testing.T) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime/debug"
 	"sync"
 
 	"github.com/hashicorp/go-plugin"
@@ -68,12 +69,30 @@ type bound struct {
 	h Host
 }
 
-func (b bound) Info(ctx context.Context) (Info, error) { return b.d.Info(ctx) }
-func (b bound) HandleHTTP(ctx context.Context, req Request) (Response, error) {
+func (b bound) Info(ctx context.Context) (i Info, err error) {
+	defer recovered("Info", &err)
+	return b.d.Info(ctx)
+}
+
+func (b bound) HandleHTTP(ctx context.Context, req Request) (r Response, err error) {
+	defer recovered("HandleHTTP", &err)
 	return b.d.HandleHTTP(ctx, b.h, req)
 }
-func (b bound) RenderEvent(ctx context.Context, ev event.Event, sub Subscription) ([]Webhook, error) {
+
+func (b bound) RenderEvent(ctx context.Context, ev event.Event, sub Subscription) (ws []Webhook, err error) {
+	defer recovered("RenderEvent", &err)
 	return b.d.RenderEvent(ctx, ev, sub)
+}
+
+// ErrPanic: a dialect method panicked. The panic is turned into this error
+// (the request fails with a 502) instead of taking down the plugin process,
+// or the service for an in-process dialect.
+var ErrPanic = errors.New("dialect panicked")
+
+func recovered(method string, err *error) {
+	if p := recover(); p != nil {
+		*err = fmt.Errorf("%s: %w: %v\n%s", method, ErrPanic, p, debug.Stack())
+	}
 }
 
 // Plugin is the go-plugin glue. A plugin process sets Impl (Serve does it);
@@ -167,7 +186,7 @@ type GRPCServer struct {
 
 // Describe serves Impl.Info.
 func (s *GRPCServer) Describe(ctx context.Context, _ *pb.DescribeRequest) (*pb.DescribeResponse, error) {
-	i, err := s.Impl.Info(ctx)
+	i, err := Bind(s.Impl, nil).Info(ctx)
 	if err != nil {
 		return nil, toStatus(err)
 	}
@@ -205,7 +224,7 @@ func (s *GRPCServer) HandleHTTP(ctx context.Context, req *pb.HTTPRequest) (*pb.H
 	if h == nil {
 		return nil, status.Error(codes.FailedPrecondition, "the host API is not connected yet")
 	}
-	resp, err := s.Impl.HandleHTTP(ctx, h, RequestFromPB(req))
+	resp, err := Bind(s.Impl, h).HandleHTTP(ctx, RequestFromPB(req))
 	if err != nil {
 		return nil, toStatus(err)
 	}
@@ -214,7 +233,7 @@ func (s *GRPCServer) HandleHTTP(ctx context.Context, req *pb.HTTPRequest) (*pb.H
 
 // RenderEvent serves Impl.RenderEvent.
 func (s *GRPCServer) RenderEvent(ctx context.Context, req *pb.RenderEventRequest) (*pb.RenderEventResponse, error) {
-	ws, err := s.Impl.RenderEvent(ctx, eventFromPB(req.GetEvent()), subscriptionFromPB(req.GetSubscription()))
+	ws, err := Bind(s.Impl, nil).RenderEvent(ctx, eventFromPB(req.GetEvent()), subscriptionFromPB(req.GetSubscription()))
 	if err != nil {
 		return nil, toStatus(err)
 	}

@@ -1,0 +1,90 @@
+package dialect_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/hashicorp/go-plugin"
+
+	"github.com/switchboard-cc/switchboard/pkg/dialect"
+	"github.com/switchboard-cc/switchboard/pkg/event"
+)
+
+// echoDialect answers with what the host says about the queue named by the
+// path, or panics on /panic.
+type echoDialect struct{}
+
+func (echoDialect) Info(context.Context) (dialect.Info, error) {
+	return dialect.Info{Name: "echo", RoutePrefix: "echo", AuthScheme: dialect.AuthNone, OpenAPI: []byte(`{"openapi":"3.0.3"}`)}, nil
+}
+
+func (echoDialect) HandleHTTP(ctx context.Context, host dialect.Host, req dialect.Request) (dialect.Response, error) {
+	if req.Path == "/panic" {
+		panic("boom")
+	}
+	st, err := host.QueueStatus(ctx, req.Header.Get("X-Account"), strings.TrimPrefix(req.Path, "/"))
+	if err != nil {
+		return dialect.Response{}, err
+	}
+	return dialect.Response{Status: 200, Header: http.Header{"X-Queue": {st.Queue}}, Body: []byte(req.Method)}, nil
+}
+
+func (echoDialect) RenderEvent(_ context.Context, ev event.Event, sub dialect.Subscription) ([]dialect.Webhook, error) {
+	return []dialect.Webhook{{Method: "POST", URL: sub.URL, Body: []byte(ev.Type)}}, nil
+}
+
+// TestPluginOverGoPlugin runs the go-plugin glue in one process: the host
+// side dispenses the plugin, serves the host API over the broker, and the
+// plugin calls it back.
+func TestPluginOverGoPlugin(t *testing.T) {
+	rec := &recHost{}
+	client, server := plugin.TestPluginGRPCConn(t, false, map[string]plugin.Plugin{
+		dialect.PluginName: &dialect.Plugin{Impl: echoDialect{}, Host: rec},
+	})
+	defer server.Stop()
+	defer client.Close()
+	raw, err := client.Dispense(dialect.PluginName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, ok := raw.(dialect.Handler)
+	if !ok {
+		t.Fatalf("dispensed %T, not a dialect.Handler", raw)
+	}
+	ctx := context.Background()
+	info, err := h.Info(ctx)
+	if err != nil || info.RoutePrefix != "echo" || string(info.OpenAPI) != `{"openapi":"3.0.3"}` {
+		t.Fatalf("info %+v %v", info, err)
+	}
+	resp, err := h.HandleHTTP(ctx, dialect.Request{Method: "GET", Path: "/q1", Header: http.Header{"X-Account": {"acc9"}}})
+	if err != nil || resp.Status != 200 || resp.Header.Get("X-Queue") != "q1" || string(resp.Body) != "GET" {
+		t.Fatalf("response %+v %v", resp, err)
+	}
+	eq(t, "host call made by the plugin", rec.calls["QueueStatus"], []any{"acc9", "q1"})
+
+	_, err = h.HandleHTTP(ctx, dialect.Request{Method: "GET", Path: "/panic"})
+	if err == nil || !strings.Contains(err.Error(), "dialect panicked: boom") {
+		t.Errorf("a panicking handler: %v", err)
+	}
+	if _, err := h.Info(ctx); err != nil {
+		t.Errorf("the plugin stopped serving after a panic: %v", err)
+	}
+	rec.err = dialect.ErrNotFound
+	if _, err := h.HandleHTTP(ctx, dialect.Request{Method: "GET", Path: "/q1"}); !errors.Is(err, dialect.ErrNotFound) {
+		t.Errorf("a host error returned by the dialect: %v", err)
+	}
+	ws, err := h.RenderEvent(ctx, event.Event{Type: event.CallEnded}, dialect.Subscription{URL: "https://x.example"})
+	if err != nil || len(ws) != 1 || string(ws[0].Body) != "call.ended" || ws[0].URL != "https://x.example" {
+		t.Errorf("render %+v %v", ws, err)
+	}
+}
+
+func TestBindRecoversPanics(t *testing.T) {
+	_, err := dialect.Bind(echoDialect{}, &recHost{}).HandleHTTP(context.Background(), dialect.Request{Method: "GET", Path: "/panic"})
+	if !errors.Is(err, dialect.ErrPanic) {
+		t.Errorf("err = %v, want ErrPanic", err)
+	}
+}
