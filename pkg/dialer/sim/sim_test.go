@@ -126,3 +126,19 @@ func TestMaxWindowRate(t *testing.T) {
 		t.Errorf("short run = %v", got)
 	}
 }
+
+// A small team answers few calls an hour, so each abandon weighs more in the window.
+func TestPredictiveSmallTeamStaysUnderTheCap(t *testing.T) {
+	if testing.Short() {
+		t.Skip("8 simulated hours")
+	}
+	for _, seed := range []uint64{1, 4} {
+		r, err := Run(Config{Mode: dialer.ModePredictive, Agents: 10, AnswerRate: 0.3, TalkTime: 120 * time.Second, Duration: 8 * time.Hour, Seed: seed})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.AbandonRateMaxWindow > 0.03 {
+			t.Errorf("seed %d: abandon rate reached %.4f in a 1 h window (occupancy %.4f)", seed, r.AbandonRateMaxWindow, r.Occupancy)
+		}
+	}
+}
