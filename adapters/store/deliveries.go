@@ -50,15 +50,15 @@ func (d Delivery) NextAttempt() time.Time { return time.Unix(0, d.NextAttemptNS)
 // InsertDeliveries stores new pending deliveries due at their NextAttemptNS
 // (and already leased until LeaseUntilNS when the caller attempts them at
 // once). A delivery whose ID already exists is skipped (a re-delivered event
-// does not enqueue twice); it returns how many were inserted.
-func (db *DB) InsertDeliveries(ctx context.Context, ds []Delivery, now time.Time) (int, error) {
+// does not enqueue twice); it returns the deliveries actually inserted.
+func (db *DB) InsertDeliveries(ctx context.Context, ds []Delivery, now time.Time) ([]Delivery, error) {
 	if len(ds) == 0 {
-		return 0, nil
+		return nil, nil
 	}
 	for i := range ds {
 		d := &ds[i]
 		if d.ID == "" {
-			return 0, &FieldError{Field: "id", Reason: "required"}
+			return nil, &FieldError{Field: "id", Reason: "required"}
 		}
 		d.State = DeliveryPending
 		d.CreatedAt, d.UpdatedAt = now.UTC(), now.UTC()
@@ -69,20 +69,34 @@ func (db *DB) InsertDeliveries(ctx context.Context, ds []Delivery, now time.Time
 	if db.dialect == SQLite {
 		return db.insertDeliveriesPrepared(ctx, ds)
 	}
-	res, err := db.NewInsert().Model(&ds).ExcludeColumn("seq").On("CONFLICT (id) DO NOTHING").Returning("NULL").Exec(ctx)
+	var ids []string
+	err := db.NewInsert().Model(&ds).ExcludeColumn("seq").On("CONFLICT (id) DO NOTHING").Returning("id").Scan(ctx, &ids)
 	if err != nil {
-		return 0, fmt.Errorf("store: insert %d deliveries: %w", len(ds), err)
+		return nil, fmt.Errorf("store: insert %d deliveries: %w", len(ds), err)
 	}
-	n, _ := res.RowsAffected()
-	return int(n), nil
+	if len(ids) == len(ds) {
+		return ds, nil
+	}
+	in := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		in[id] = true
+	}
+	out := make([]Delivery, 0, len(ids))
+	for _, d := range ds {
+		if in[d.ID] {
+			out = append(out, d)
+		}
+	}
+	return out, nil
 }
 
 // insertDeliveriesPrepared inserts row by row through one prepared
 // statement in one transaction: on SQLite that is cheaper than parsing a
 // large multi-row VALUES statement (there is no network round trip to save).
-func (db *DB) insertDeliveriesPrepared(ctx context.Context, ds []Delivery) (int, error) {
-	var total int64
+func (db *DB) insertDeliveriesPrepared(ctx context.Context, ds []Delivery) ([]Delivery, error) {
+	out := make([]Delivery, 0, len(ds))
 	err := db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		out = out[:0]
 		st, err := tx.PrepareContext(ctx, `INSERT INTO deliveries (id, subscription_id, tenant, event_id, event_type, method,
 			content_type, query, body, state, attempts, next_attempt_ns, lease_until_ns, last_status, last_error, created_at, updated_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, 0, '', ?, ?) ON CONFLICT (id) DO NOTHING`)
@@ -96,15 +110,18 @@ func (db *DB) insertDeliveriesPrepared(ctx context.Context, ds []Delivery) (int,
 			if err != nil {
 				return err
 			}
-			n, _ := res.RowsAffected()
-			total += n
+			if n, _ := res.RowsAffected(); n == 1 {
+				id, _ := res.LastInsertId()
+				d.Seq = id
+				out = append(out, d)
+			}
 		}
 		return nil
 	})
 	if err != nil {
-		return 0, fmt.Errorf("store: insert %d deliveries: %w", len(ds), err)
+		return nil, fmt.Errorf("store: insert %d deliveries: %w", len(ds), err)
 	}
-	return int(total), nil
+	return out, nil
 }
 
 // ClaimDeliveries leases up to limit pending deliveries due at now until

@@ -197,13 +197,13 @@ func TestDeliveryLifecycle(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		ds := []store.Delivery{newDelivery("m1", t0), newDelivery("m2", t0.Add(time.Second)), newDelivery("m3", t0.Add(time.Hour))}
-		n, err := db.InsertDeliveries(ctx, ds, t0)
-		if err != nil || n != 3 {
-			t.Fatalf("insert = %d, %v", n, err)
+		in, err := db.InsertDeliveries(ctx, ds, t0)
+		if err != nil || len(in) != 3 {
+			t.Fatalf("insert = %d, %v", len(in), err)
 		}
-		n, err = db.InsertDeliveries(ctx, []store.Delivery{newDelivery("m1", t0), newDelivery("m4", t0.Add(2*time.Hour))}, t0)
-		if err != nil || n != 1 {
-			t.Fatalf("re-insert with one duplicate = %d, %v; want 1", n, err)
+		in, err = db.InsertDeliveries(ctx, []store.Delivery{newDelivery("m1", t0), newDelivery("m4", t0.Add(2*time.Hour))}, t0)
+		if err != nil || !slices.Equal(deliveryIDs(in), []string{"m4"}) {
+			t.Fatalf("re-insert with one duplicate inserted %v, %v; want [m4]", deliveryIDs(in), err)
 		}
 		due, ok, err := db.NextDeliveryDue(ctx)
 		if err != nil || !ok || !due.Equal(t0) {
@@ -262,7 +262,7 @@ func TestDeliveryLifecycle(t *testing.T) {
 		if err != nil || !slices.Equal(deliveryIDs(dead), []string{"m2"}) || dead[0].Attempts != 2 {
 			t.Fatalf("dead letters = %v, %v", deliveryIDs(dead), err)
 		}
-		n, err = db.ReplayDeadLetters(ctx, []string{"m2", "m1", "nope"}, retryAt.Add(time.Hour))
+		n, err := db.ReplayDeadLetters(ctx, []string{"m2", "m1", "nope"}, retryAt.Add(time.Hour))
 		if err != nil || n != 1 {
 			t.Fatalf("replay = %d, %v; want 1 (only m2 is dead)", n, err)
 		}

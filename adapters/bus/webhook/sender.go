@@ -395,24 +395,21 @@ func (s *Sender) Sink(ctx context.Context, events []event.Event) error {
 			ds[i].LeaseUntilNS = lease
 		}
 	}
-	n, err := s.cfg.DB.InsertDeliveries(ctx, ds, now)
+	inserted, err := s.cfg.DB.InsertDeliveries(ctx, ds, now)
 	if err != nil {
 		return err
 	}
-	if !direct || n != len(ds) {
-		// Some already existed (a redelivered event) and may be in flight
-		// elsewhere: release only the leases this call set and let claims
-		// pick the rows up.
-		if direct {
-			if err := s.cfg.DB.ReleaseLeases(ctx, deliveryIDs(ds), ds[0].LeaseUntilNS); err != nil {
-				return err
-			}
-		}
+	if !direct {
 		s.poke()
 		return nil
 	}
+	// Rows that already existed (a redelivered event) are someone else's
+	// to attempt; only what this call inserted, leased, goes to the loop.
+	if len(inserted) == 0 {
+		return nil
+	}
 	select {
-	case s.fresh <- freshBatch{ds: ds, subs: subs}:
+	case s.fresh <- freshBatch{ds: inserted, subs: subs}:
 	case <-s.stopped:
 		// The loop is gone; the leases expire and a later run claims the rows.
 	case <-ctx.Done():
