@@ -325,10 +325,6 @@ func (d *Dialer) attemptDone(now time.Time, c *call, o telephony.Outcome, reason
 			Attrs: map[string]string{"until": cp.asrUntil.UTC().Format(time.RFC3339)}})
 	}
 
-	cs.last = o
-	if human {
-		cs.answered = true
-	}
 	// An unanswered number moves on to the contact's next number in the same try.
 	unanswered := c.answered.IsZero()
 	if unanswered && cs.numIdx+1 < len(cs.c.Numbers) && cp.state != StateStopped {

@@ -418,7 +418,6 @@ func (d *Dialer) recall(now time.Time, campaignID, number string, at time.Time, 
 		cs.recalled = true
 		cp.stats.Done-- // it is counted again when it finishes
 	}
-	cs.extraTries++
 	if i := slices.IndexFunc(cs.c.Numbers, func(n Number) bool { return n.E164 == number }); i >= 0 && !cs.inTry {
 		cs.numIdx = i
 	}
@@ -685,14 +684,13 @@ func (d *Dialer) dialNext(now time.Time, cp *campaign, legs int) bool {
 	maps.Copy(vars, cp.cfg.Variables)
 	maps.Copy(vars, cs.c.Variables)
 	c := &call{
-		id: id, cp: cp, cs: cs, attempt: string(id), number: num.E164, numIdx: cs.numIdx, started: now, ringIdx: -1,
+		id: id, cp: cp, cs: cs, attempt: string(id), number: num.E164, started: now, ringIdx: -1,
 		trunk: trunk, legs: legs, deadline: now.Add(cp.cfg.RingTimeout + watchdogGrace),
 	}
 	d.calls[id] = c
 	d.deadlines.add(c)
 	cp.dialing[num.E164] = id
 	cp.stats.Dialled++
-	cp.recentDials++
 	cp.addRinging(c)
 	d.decide(Originate{Campaign: cp.cfg.ID, Contact: cs.c.ID, Attempt: c.attempt, Request: telephony.OriginateRequest{
 		Call: id, Target: telephony.Target{Number: num.E164, Trunk: cp.cfg.Trunk}, CallerIDName: name, CallerIDNumber: number,

@@ -37,7 +37,6 @@ type campaign struct {
 	lastStart    time.Time
 	cooling      timeHeap
 	poolNext     uint64
-	recentDials  int
 
 	asrRing     []bool
 	asrNext     int
@@ -61,23 +60,20 @@ type campaign struct {
 
 // contactState is a contact in memory: its place in the queues and history.
 type contactState struct {
-	c          Contact
-	seq        uint64
-	status     string
-	due        time.Time
-	inDelay    bool
-	inTry      bool
-	queued     bool // in fresh/retry/cont/parked
-	numIdx     int
-	tries      int
-	attempts   int
-	byOutcome  map[telephony.Outcome]int
-	followOns  int
-	extraTries int // recalls and follow-ons granted by command
-	recalled   bool
-	recallAt   time.Time
-	answered   bool
-	last       telephony.Outcome
+	c         Contact
+	seq       uint64
+	status    string
+	due       time.Time
+	inDelay   bool
+	inTry     bool
+	queued    bool // in fresh/retry/cont/parked
+	numIdx    int
+	tries     int
+	attempts  int
+	byOutcome map[telephony.Outcome]int
+	followOns int
+	recalled  bool
+	recallAt  time.Time
 }
 
 // call is one live call leg.
@@ -87,7 +83,6 @@ type call struct {
 	cs        *contactState
 	attempt   string
 	number    string
-	numIdx    int
 	started   time.Time
 	answered  time.Time
 	connected time.Time
