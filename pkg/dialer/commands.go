@@ -41,6 +41,14 @@ type AddContacts struct {
 	Total     int
 }
 
+// FetchFailed says the contact source failed; the Dialer asks again at RetryAt.
+type FetchFailed struct {
+	Campaign string
+	RetryAt  time.Time
+}
+
+func (FetchFailed) isCommand() {}
+
 // CallEvent is a call event heard from the PBX.
 type CallEvent struct{ Event telephony.Event }
 

@@ -220,6 +220,13 @@ func (d *Dialer) apply(now time.Time, cmd Command) error {
 		}
 	case AddContacts:
 		return d.addContacts(now, c)
+	case FetchFailed:
+		cp, err := d.campaign(c.Campaign)
+		if err != nil {
+			return err
+		}
+		cp.fetchPending = false
+		cp.fetchRetryAt = c.RetryAt
 	case CallEvent:
 		d.callEvent(now, c.Event)
 	case AgentSupply:
@@ -591,7 +598,7 @@ func (d *Dialer) pump(now time.Time) {
 	for _, cp := range d.order {
 		// Record when the limits that stopped this round relax.
 		cp.limits(now, d.zones, true)
-		d.maybeFetch(cp)
+		d.maybeFetch(now, cp)
 		d.maybeFinish(now, cp)
 	}
 	// Keep passes small and comparable: campaigns that idled do not bank credit.
@@ -628,11 +635,15 @@ func (d *Dialer) housekeep(now time.Time, cp *campaign) {
 	}
 }
 
-func (d *Dialer) maybeFetch(cp *campaign) {
+func (d *Dialer) maybeFetch(now time.Time, cp *campaign) {
 	if cp.exhausted || cp.fetchPending || cp.state != StateRunning {
 		return
 	}
 	if cp.fresh.len() >= d.cfg.FetchBatch/2 {
+		return
+	}
+	if now.Before(cp.fetchRetryAt) {
+		cp.wakes = append(cp.wakes, cp.fetchRetryAt)
 		return
 	}
 	cp.fetchPending = true

@@ -290,19 +290,11 @@ func (e *Engine) worker(ctx context.Context, work <-chan Decision) {
 			batch, next, err := e.cfg.Contacts.NextContacts(ctx, x.Campaign, cursors[x.Campaign], x.Max)
 			if err != nil {
 				log.Warn("dialer: fetch contacts", "campaign", x.Campaign, "err", err)
-				batch = nil
-				// Back off before the Dialer asks again.
-				t := e.cfg.Clock.NewTimer(fetchRetry)
-				select {
-				case <-t.C():
-				case <-ctx.Done():
-					t.Stop()
-					return
-				}
-			} else {
-				cursors[x.Campaign] = next
+				back(FetchFailed{Campaign: x.Campaign, RetryAt: e.cfg.Clock.Now().Add(fetchRetry)})
+				continue
 			}
-			back(AddContacts{Campaign: x.Campaign, Contacts: batch, Exhausted: err == nil && len(batch) < x.Max})
+			cursors[x.Campaign] = next
+			back(AddContacts{Campaign: x.Campaign, Contacts: batch, Exhausted: len(batch) < x.Max})
 		}
 	}
 }

@@ -155,3 +155,59 @@ func TestEngineHandsAnsweredCallsToTheQueue(t *testing.T) {
 		}
 	})
 }
+
+// flakySource fails its first call, then serves from a MemorySource.
+type flakySource struct {
+	mu    sync.Mutex
+	calls int
+	src   *dialer.MemorySource
+}
+
+func (f *flakySource) NextContacts(ctx context.Context, campaign, cursor string, max int) ([]dialer.Contact, string, error) {
+	f.mu.Lock()
+	f.calls++
+	n := f.calls
+	f.mu.Unlock()
+	if n == 1 {
+		return nil, cursor, errors.New("database is down")
+	}
+	return f.src.NextContacts(ctx, campaign, cursor, max)
+}
+
+func TestEngineRetriesTheContactSource(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		pbx := telephonytest.New(telephonytest.Config{Rules: []telephonytest.Rule{quickBusy}})
+		src := &flakySource{src: dialer.NewMemorySource()}
+		c, _, _ := dialer.NewContact(dialer.ContactInput{ID: "a", Numbers: []string{"89210000000"}}, "RU")
+		src.src.Add("c", c)
+		eng, err := dialer.NewEngine(dialer.EngineConfig{Clock: pbx.Clock(), Port: pbx, Calls: pbx, Contacts: src})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		go func() { _ = eng.Run(ctx) }()
+		if err := eng.Do(ctx, dialer.AddCampaign{Campaign: ivrCampaign("c")}); err != nil {
+			t.Fatal(err)
+		}
+		synctest.Wait()
+		if _, maxLive := pbx.Live(); maxLive != 0 {
+			t.Fatal("dialled before the source answered")
+		}
+		for range 4 {
+			pbx.Advance(time.Second)
+			synctest.Wait()
+		}
+		if st, _ := eng.Stats(ctx, "c"); st.Dialled != 0 {
+			t.Fatalf("asked the failed source again before 5 s: %+v", st)
+		}
+		for range 6 {
+			pbx.Advance(time.Second)
+			synctest.Wait()
+		}
+		st, _ := eng.Stats(ctx, "c")
+		if st.Dialled != 1 || st.State != dialer.StateFinished {
+			t.Errorf("after the source recovered: %+v", st)
+		}
+	})
+}

@@ -28,6 +28,7 @@ type campaign struct {
 	dialing            map[string]telephony.CallID // E.164 → live call
 	exhausted          bool
 	fetchPending       bool
+	fetchRetryAt       time.Time
 
 	inflight     int // channels held (callback reserves two per task)
 	ringing      int // calls not yet answered
