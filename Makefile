@@ -36,6 +36,7 @@ fmt:
 FUZZTIME ?= 20s
 fuzz:
 	$(GO) test ./pkg/acd -run '^$$' -fuzz FuzzEngineCommands -fuzztime $(FUZZTIME) -fuzzminimizetime 5s
+	$(GO) test ./pkg/dialer -run '^$$' -fuzz FuzzDialerCommands -fuzztime $(FUZZTIME) -fuzzminimizetime 5s
 
 clean:
 	rm -rf $(BIN)

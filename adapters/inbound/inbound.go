@@ -48,7 +48,11 @@ type Config struct {
 	// (a queue's id or its name) into the ACD's queue id; default: the
 	// argument is the id.
 	ResolveQueue func(ctx context.Context, arg string) (string, error)
-	Logger       *slog.Logger
+	// OnHandoffResult hears how a call handed over by HandToQueue ended in
+	// the queue: connected to agent, or not (timed out, hung up, refused).
+	// It runs on the binding's goroutine and must not block for long.
+	OnHandoffResult func(call telephony.CallID, connected bool, agent string)
+	Logger          *slog.Logger
 }
 
 func (c *Config) setDefaults() {
@@ -88,9 +92,10 @@ func (c Config) Validate() error {
 type Binding struct {
 	cfg Config
 
-	mu      sync.Mutex
-	pending []acd.Decision
-	wake    chan struct{}
+	mu       sync.Mutex
+	pending  []acd.Decision
+	wake     chan struct{}
+	handoffs chan handoff
 
 	// Owned by Run's goroutine.
 	callers   map[telephony.CallID]*callerLeg
@@ -99,11 +104,12 @@ type Binding struct {
 }
 
 type callerLeg struct {
-	id     telephony.CallID
-	joined bool
-	leg    *agentLeg // the connected agent
-	bridge telephony.BridgeID
-	ended  bool
+	id      telephony.CallID
+	joined  bool
+	handoff bool      // handed over by HandToQueue: its result is reported
+	leg     *agentLeg // the connected agent
+	bridge  telephony.BridgeID
+	ended   bool
 }
 
 type agentLeg struct {
@@ -126,6 +132,7 @@ func New(cfg Config) (*Binding, error) {
 	return &Binding{
 		cfg:       cfg,
 		wake:      make(chan struct{}, 1),
+		handoffs:  make(chan handoff, 256),
 		callers:   make(map[telephony.CallID]*callerLeg),
 		agentLegs: make(map[telephony.CallID]*agentLeg),
 		byOffer:   make(map[acd.OfferID]*agentLeg),
@@ -140,6 +147,28 @@ func (b *Binding) Decide(ds []acd.Decision) {
 	select {
 	case b.wake <- struct{}{}:
 	default:
+	}
+}
+
+// handoff is an answered call another part of the service (the outbound
+// dialer) gives to a queue.
+type handoff struct {
+	call    telephony.CallID
+	queue   string
+	name    string
+	maxWait time.Duration
+}
+
+// HandToQueue gives an answered call that the caller's code controls (an
+// outbound dialer's) to a queue; from then on the binding carries it like an
+// inbound caller and reports the outcome to OnHandoffResult. It does not
+// wait for the queue.
+func (b *Binding) HandToQueue(ctx context.Context, call telephony.CallID, queue, name string, maxWait time.Duration) error {
+	select {
+	case b.handoffs <- handoff{call: call, queue: queue, name: name, maxWait: maxWait}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
 	}
 }
 
@@ -162,6 +191,8 @@ func (b *Binding) Run(ctx context.Context, engine ACD) error {
 				return errors.New("inbound: call event stream closed")
 			}
 			b.onEvent(ctx, engine, ev)
+		case h := <-b.handoffs:
+			b.adopt(ctx, engine, h)
 		case <-b.wake:
 		}
 		b.carryOut(ctx, engine)
@@ -231,11 +262,37 @@ func (b *Binding) onEvent(ctx context.Context, engine ACD, ev telephony.Event) {
 		if c.joined {
 			b.tell(ctx, engine, acd.Hangup{Caller: string(c.id)})
 		}
+		b.reportHandoff(c, false, "")
 	case telephony.EventDTMF:
 		if c, ok := b.callers[ev.Call]; ok && c.joined {
 			b.tell(ctx, engine, acd.DTMF{Caller: string(c.id), Digit: ev.Digit})
 		}
 	}
+}
+
+func (b *Binding) adopt(ctx context.Context, engine ACD, h handoff) {
+	c := &callerLeg{id: h.call, handoff: true}
+	b.callers[h.call] = c
+	queue, err := b.cfg.ResolveQueue(ctx, h.queue)
+	if err == nil {
+		err = engine.Do(ctx, acd.Join{Queue: queue, Caller: string(h.call), Name: h.name, MaxWait: h.maxWait})
+	}
+	if err != nil {
+		b.cfg.Logger.Warn("handed-over call refused by the queue", "call", h.call, "queue", h.queue, "err", err)
+		delete(b.callers, h.call)
+		b.reportHandoff(c, false, "")
+		return
+	}
+	c.joined = true
+}
+
+// reportHandoff tells OnHandoffResult how a handed-over call ended, once.
+func (b *Binding) reportHandoff(c *callerLeg, connected bool, agent string) {
+	if !c.handoff || b.cfg.OnHandoffResult == nil {
+		return
+	}
+	c.handoff = false
+	b.cfg.OnHandoffResult(c.id, connected, agent)
 }
 
 func (b *Binding) onAgentLeg(ctx context.Context, engine ACD, leg *agentLeg, ev telephony.Event) {
@@ -358,6 +415,7 @@ func (b *Binding) apply(ctx context.Context, engine ACD, d acd.Decision) {
 		}
 		leg.connected = true
 		c.leg = leg
+		b.reportHandoff(c, true, d.Agent)
 		c.bridge = telephony.BridgeID("queue-" + d.Caller)
 		b.act("stop moh", c.id, port.StopMOH(ctx, c.id))
 		b.act("bridge", c.id, port.Bridge(ctx, c.bridge, c.id, leg.id))
@@ -371,10 +429,16 @@ func (b *Binding) apply(ctx context.Context, engine ACD, d acd.Decision) {
 		b.act("announce", telephony.CallID(d.Caller), port.Play(ctx, telephony.CallID(d.Caller), d.Sound))
 	case acd.Transfer:
 		id := telephony.CallID(d.Caller)
+		if c, ok := b.callers[id]; ok {
+			b.reportHandoff(c, false, "")
+		}
 		delete(b.callers, id)
 		b.act("transfer", id, port.Continue(ctx, id, b.dialplanTarget(d.Destination)))
 	case acd.HangupCaller:
 		id := telephony.CallID(d.Caller)
+		if c, ok := b.callers[id]; ok {
+			b.reportHandoff(c, false, "")
+		}
 		delete(b.callers, id)
 		b.act("hangup", id, port.Hangup(ctx, id, telephony.CauseNormalClearing))
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/switchboard-cc/switchboard/adapters/inbound"
 	"github.com/switchboard-cc/switchboard/pkg/acd"
 	"github.com/switchboard-cc/switchboard/pkg/event"
+	"github.com/switchboard-cc/switchboard/pkg/telephony"
 	"github.com/switchboard-cc/switchboard/testenv/asterisk"
 )
 
@@ -61,10 +62,19 @@ func (e *events) wait(t *testing.T, typ event.Type, match func(event.Event) bool
 }
 
 type rig struct {
-	emu    *asterisk.Server
-	engine *acd.Engine
-	events *events
-	ctx    context.Context
+	emu     *asterisk.Server
+	port    *ari.Adapter
+	engine  *acd.Engine
+	binding *inbound.Binding
+	events  *events
+	ctx     context.Context
+	results chan handoffResult
+}
+
+type handoffResult struct {
+	call      telephony.CallID
+	connected bool
+	agent     string
 }
 
 // newRig runs the ACD engine, the ARI adapter and the binding against the
@@ -87,7 +97,11 @@ func newRig(t *testing.T) *rig {
 	}
 	port.Start()
 	t.Cleanup(func() { port.Close() })
-	binding, err := inbound.New(inbound.Config{Port: port, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	results := make(chan handoffResult, 8)
+	binding, err := inbound.New(inbound.Config{Port: port, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		OnHandoffResult: func(call telephony.CallID, connected bool, agent string) {
+			results <- handoffResult{call, connected, agent}
+		}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,7 +126,7 @@ func newRig(t *testing.T) *rig {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	return &rig{emu: emu, engine: engine, events: evs, ctx: ctx}
+	return &rig{emu: emu, port: port, engine: engine, binding: binding, events: evs, ctx: ctx, results: results}
 }
 
 // eventually waits (in real time) until cond holds.
@@ -346,5 +360,68 @@ func TestQueueByName(t *testing.T) {
 	}
 	if j := evs.wait(t, event.CallerJoined, nil); j.Queue != "7" || j.Call != callID {
 		t.Fatalf("joined %+v", j)
+	}
+}
+
+// An outbound call answered by a customer is handed to a queue: an agent is
+// connected and the hand-off reports it; with no agent, the call's own
+// MaxWait ends it and the hand-off reports that too.
+func TestHandToQueue(t *testing.T) {
+	r := newRig(t)
+	r.do(t, acd.AddQueue{Config: acd.NewQueueConfig("support")})
+	if err := r.emu.SetEndpoint("agents", "4001", asterisk.Behaviour{Result: asterisk.ResultAnswer, RingFor: time.Second}); err != nil {
+		t.Fatal(err)
+	}
+	r.agent(t, "a1", "4001", 0, nil)
+	evs, err := r.port.Events(r.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dial := func(id telephony.CallID) {
+		t.Helper()
+		if err := r.port.Originate(r.ctx, telephony.OriginateRequest{Call: id, Target: telephony.Target{Number: "5550100"}, Timeout: 30 * time.Second}); err != nil {
+			t.Fatal(err)
+		}
+		deadline := time.After(10 * time.Second)
+		for {
+			select {
+			case ev := <-evs:
+				if ev.Call == id && ev.Kind == telephony.EventAnswered {
+					return
+				}
+			case <-deadline:
+				t.Fatalf("%s never answered", id)
+			}
+		}
+	}
+	wait := func() handoffResult {
+		t.Helper()
+		select {
+		case res := <-r.results:
+			return res
+		case <-time.After(10 * time.Second):
+			t.Fatal("no hand-off result")
+		}
+		return handoffResult{}
+	}
+	dial("out-1")
+	if err := r.binding.HandToQueue(r.ctx, "out-1", "support", "contact 7", 10*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if res := wait(); res.call != "out-1" || !res.connected || res.agent != "a1" {
+		t.Fatalf("first hand-off %+v, want connected to a1", res)
+	}
+	dial("out-2") // a1 is busy with out-1
+	if err := r.binding.HandToQueue(r.ctx, "out-2", "support", "contact 8", 2*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if res := wait(); res.call != "out-2" || res.connected {
+		t.Fatalf("second hand-off %+v, want not connected", res)
+	}
+	if err := r.binding.HandToQueue(r.ctx, "out-3", "nosuchqueue", "", time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if res := wait(); res.call != "out-3" || res.connected {
+		t.Fatalf("hand-off to an unknown queue %+v", res)
 	}
 }

@@ -35,6 +35,9 @@ func (c *Core) join(cmd Join) error {
 	if cmd.Priority > maxPriority || cmd.Priority < -maxPriority {
 		return fmt.Errorf("join %q: %w", cmd.Queue, fieldErr("priority", cmd.Priority, fmt.Sprintf("must be within ±%d seconds", maxPriority)))
 	}
+	if err := validateDuration("max_wait", cmd.MaxWait); err != nil {
+		return fmt.Errorf("join %q: %w", cmd.Queue, err)
+	}
 	start := c.now
 	if q.cfg.TimeBaseScore == ScoreFromSystem && !cmd.EnteredSystem.IsZero() && cmd.EnteredSystem.Before(c.now) {
 		start = cmd.EnteredSystem
@@ -78,8 +81,11 @@ func (c *Core) join(cmd Join) error {
 		}
 	}
 	c.decide(Hold{Caller: cl.id, Sound: q.cfg.Sound, SoundType: q.cfg.SoundType})
-	if q.cfg.MaxWaitTime > 0 {
-		c.timers.add(c.now.Add(q.cfg.MaxWaitTime), timerMaxWait, 0, cl)
+	if wait := q.cfg.MaxWaitTime; wait > 0 || cmd.MaxWait > 0 {
+		if cmd.MaxWait > 0 && (wait == 0 || cmd.MaxWait < wait) {
+			wait = cmd.MaxWait
+		}
+		c.timers.add(c.now.Add(wait), timerMaxWait, 0, cl)
 	}
 	if q.cfg.AnnounceFrequency > 0 {
 		c.timers.add(c.now.Add(q.cfg.AnnounceFrequency), timerAnnounce, 0, cl)

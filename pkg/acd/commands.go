@@ -61,6 +61,9 @@ type Join struct {
 	// EnteredSystem is when the call entered the system (for time_base_score
 	// "system"); zero means now.
 	EnteredSystem time.Time
+	// MaxWait caps this caller's wait below the queue's max_wait_time (a
+	// dialer's answered call must reach an agent quickly); zero: the queue's.
+	MaxWait time.Duration
 }
 
 // Hangup reports that a caller hung up (or was hung up), waiting or connected.

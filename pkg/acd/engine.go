@@ -35,6 +35,7 @@ type View interface {
 	AgentIDs() []string
 	Agent(id string) (AgentInfo, error)
 	Tiers(queueID string) ([]Tier, error)
+	Supply(queueID string) (Supply, error)
 }
 
 var _ View = (*Core)(nil)

@@ -339,3 +339,56 @@ func TestRemoveQueueReleasesEverything(t *testing.T) {
 		t.Fatalf("a1 after its call: %+v", info)
 	}
 }
+
+// A caller's own MaxWait (a dialer's answered call) cuts its wait short.
+func TestJoinMaxWait(t *testing.T) {
+	h := newHarness(t, CoreConfig{})
+	q := NewQueueConfig("q")
+	q.MaxWaitTime = time.Minute
+	h.queue(q)
+	h.do(Join{Queue: "q", Caller: "dialled", MaxWait: 2 * time.Second})
+	h.join("q", "inbound")
+	out := h.advance(2 * time.Second)
+	if hu := decisionsOf[HangupCaller](out); len(hu) != 1 || hu[0].Caller != "dialled" || hu[0].Reason != ReasonTimeout {
+		t.Fatalf("after 2 s: %+v", out.Decisions)
+	}
+	if out := h.advance(58 * time.Second); len(decisionsOf[HangupCaller](out)) != 1 {
+		t.Fatalf("the inbound caller keeps the queue's minute: %+v", out.Decisions)
+	}
+}
+
+func TestSupply(t *testing.T) {
+	h := newHarness(t, CoreConfig{})
+	h.queue(NewQueueConfig("q"))
+	h.agentWith(localAgent("talking", func(c *AgentConfig) { c.WrapUpTime = 30 * time.Second }))
+	h.agentWith(localAgent("wrapping", func(c *AgentConfig) { c.WrapUpTime = 20 * time.Second }))
+	h.agentWith(localAgent("free", nil))
+	h.agentWith(localAgent("away", nil))
+	for i, a := range []string{"talking", "wrapping", "free", "away"} {
+		h.tier("q", a, 0, i)
+	}
+	h.login("talking", "wrapping")
+	o1 := h.onlyOffer(h.join("q", "c1"))
+	h.do(OfferResult{Offer: o1.ID, Result: OfferAnswered})
+	o2 := h.onlyOffer(h.join("q", "c2"))
+	h.serveAndEnd(o2, 10*time.Second) // wrapping ends its call at +10 s
+	h.login("free")
+	h.do(SetAgentStatus{Agent: "away", Status: OnBreak})
+	s, err := h.core.Supply("q")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Staffed != 3 || s.Idle != 1 || len(s.Busy) != 2 {
+		t.Fatalf("supply %+v", s)
+	}
+	byAgent := map[string]BusyAgent{}
+	for _, b := range s.Busy {
+		byAgent[b.Agent] = b
+	}
+	if b := byAgent["talking"]; b.State != InCall || b.WrapUp != 30*time.Second || !b.FreeAt.IsZero() {
+		t.Fatalf("talking %+v", b)
+	}
+	if b := byAgent["wrapping"]; b.State != WrapUp || !b.FreeAt.Equal(h.now.Add(20*time.Second)) {
+		t.Fatalf("wrapping %+v (now %v)", b, h.now)
+	}
+}

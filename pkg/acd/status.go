@@ -155,3 +155,56 @@ func (c *Core) Tiers(queueID string) ([]Tier, error) {
 	})
 	return ts, nil
 }
+
+// Supply is how many agents a queue has and when its busy ones may free up:
+// what an outbound dialer paces by.
+type Supply struct {
+	Queue   string
+	Staffed int // logged in and available (available or available_on_demand)
+	Idle    int // free now
+	Busy    []BusyAgent
+}
+
+// BusyAgent is a staffed agent that is not free.
+type BusyAgent struct {
+	Agent string
+	State State
+	// Since is when the agent entered its state.
+	Since time.Time
+	// FreeAt is when the agent is free again, when known (wrap-up, a delay
+	// after a failed offer); zero while talking or ringing.
+	FreeAt time.Time
+	// WrapUp follows the current call of a talking agent.
+	WrapUp time.Duration
+}
+
+// Supply reports a queue's agent supply. It looks at every agent of the
+// queue, so callers should not ask on every event of a large queue.
+func (c *Core) Supply(queueID string) (Supply, error) {
+	q, ok := c.queues[queueID]
+	if !ok {
+		return Supply{}, fmt.Errorf("supply of %q: %w", queueID, ErrUnknownQueue)
+	}
+	s := Supply{Queue: queueID, Idle: q.freeCount}
+	for _, t := range q.tiersSorted() {
+		a := t.agent
+		if !isAvailable(a.status) {
+			continue
+		}
+		s.Staffed++
+		if a.free {
+			continue
+		}
+		b := BusyAgent{Agent: a.cfg.ID, State: a.state, Since: a.stateSince}
+		switch a.state {
+		case InCall:
+			b.WrapUp = a.cfg.WrapUpTime
+		case WrapUp:
+			b.FreeAt = a.stateSince.Add(a.cfg.WrapUpTime)
+		case Waiting:
+			b.FreeAt = a.readyAt
+		}
+		s.Busy = append(s.Busy, b)
+	}
+	return s, nil
+}
