@@ -67,6 +67,7 @@ type amiSession struct {
 	holding  int  // sync Originates in flight; events wait behind their response
 	held     [][]byte
 	user     string
+	late     *lateAuth // SuccessfulAuth held back under Disorder; state goroutine only
 }
 
 func (a *amiSession) write(b []byte) {
@@ -316,6 +317,9 @@ func eventsOn(v string) bool {
 func (st *state) amiAction(a *amiSession, f amiFrame) bool {
 	action := strings.ToLower(f.get("Action"))
 	id := f.get("ActionID")
+	if action != "login" {
+		defer st.actionAnswered(a) // a held SuccessfulAuth comes after this response
+	}
 	if action != "login" && action != "logoff" && action != "ping" && !a.loggedIn {
 		respondErr(a, id, "Permission denied")
 		return false
@@ -336,13 +340,16 @@ func (st *state) amiAction(a *amiSession, f amiFrame) bool {
 			up := strconv.Itoa(int(st.now().Sub(st.started).Seconds()))
 			a.write(frame("Event", "FullyBooted", "Privilege", "system,all", "Uptime", up, "LastReload", up, "Status", "Fully Booted").bytes())
 			// SuccessfulAuth is a security event: it can come after later responses.
-			st.later(func() {
-				ts := st.ts()
-				a.write(frame("Event", "SuccessfulAuth", "Privilege", "security,all", "EventTV", ts, "Severity", "Informational",
-					"Service", "AMI", "EventVersion", "1", "AccountID", a.user, "SessionID", fmt.Sprintf("%p", a),
-					"LocalAddress", "IPV4/TCP/"+a.conn.LocalAddr().String(), "RemoteAddress", "IPV4/TCP/"+a.conn.RemoteAddr().String(),
-					"UsingPassword", "0", "SessionTV", ts).bytes())
-			})
+			ts := st.ts()
+			auth := frame("Event", "SuccessfulAuth", "Privilege", "security,all", "EventTV", ts, "Severity", "Informational",
+				"Service", "AMI", "EventVersion", "1", "AccountID", a.user, "SessionID", fmt.Sprintf("%p", a),
+				"LocalAddress", "IPV4/TCP/"+a.conn.LocalAddr().String(), "RemoteAddress", "IPV4/TCP/"+a.conn.RemoteAddr().String(),
+				"UsingPassword", "0", "SessionTV", ts).bytes()
+			if st.dis != nil {
+				st.holdAuth(a, auth) // behind the next action responses
+			} else {
+				st.later(func() { a.write(auth) })
+			}
 		}
 	case "logoff":
 		a.write(frame("Response", "Goodbye", "ActionID", id, "Message", "Thanks for all the fish.").bytes())

@@ -385,8 +385,10 @@ func TestEmulatorAppName(t *testing.T) {
 // the member legs, BridgeCreated for app_queue's basic bridge. Compared per
 // channel over the event types the emulator models (not DeviceStateChanged,
 // ChannelVarset, ChannelDialplan, ChannelCallerId, ChannelConnectedLine).
-func TestTraceSubscribeAllQueueCall(t *testing.T) {
-	s := startEmu(t)
+func TestTraceSubscribeAllQueueCall(t *testing.T) { traceSubscribeAllQueueCall(t, nil) }
+
+func traceSubscribeAllQueueCall(t *testing.T, d *Disorder) *wsLog {
+	s := startEmuConfig(t, Config{Clock: &Scaled{Factor: factor}, Disorder: d})
 	l := connectWSQuery(t, s, "observer", "&subscribeAll=true")
 	c := connectAMI(t, s)
 	for _, a := range splitActions(t, "ami-queue-call.sent.txt") {
@@ -444,4 +446,5 @@ func TestTraceSubscribeAllQueueCall(t *testing.T) {
 	}
 	compareChannels(t, wantGroups, gotGroups)
 	compareFields(t, loadRawJSONL(t, "ari-events-subscribeall-queue-call.jsonl"), l.raw)
+	return l
 }

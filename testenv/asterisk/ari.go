@@ -28,6 +28,13 @@ func (a *ariApp) send(ev obj) {
 	if err != nil {
 		return
 	}
+	a.sendRaw(b)
+}
+
+func (a *ariApp) sendRaw(b []byte) {
+	if b == nil {
+		return
+	}
 	for c := range a.clients {
 		c.enqueue(b)
 	}
@@ -125,6 +132,10 @@ func (s *Server) writeJSON(w http.ResponseWriter, status int, reason string, bod
 	h["Cache-Control"] = []string{"no-cache, no-store"}
 	h["Content-Type"] = nil
 	if status == http.StatusNoContent || body == nil {
+		// net/http drops Content-Length from a 204; Asterisk sends "Content-Length: 0".
+		if s.writeRaw(w, status, http.StatusText(status), nil) {
+			return
+		}
 		h["Content-Length"] = []string{"0"}
 		w.WriteHeader(status)
 		return
@@ -140,8 +151,9 @@ func (s *Server) writeJSON(w http.ResponseWriter, status int, reason string, bod
 }
 
 // writeRaw writes a response with Asterisk's own reason phrase (for example
-// "404 Not found" for bridges), which net/http cannot; it closes the
-// connection afterwards.
+// "404 Not found" for bridges) or headers (Content-Length: 0 on a 204),
+// which net/http cannot; it closes the connection afterwards. A nil body has
+// no Content-type.
 func (s *Server) writeRaw(w http.ResponseWriter, status int, reason string, body []byte) bool {
 	hj, ok := w.(http.Hijacker)
 	if !ok {
@@ -152,8 +164,12 @@ func (s *Server) writeRaw(w http.ResponseWriter, status int, reason string, body
 		return false
 	}
 	defer conn.Close()
-	fmt.Fprintf(buf, "HTTP/1.1 %d %s\r\nServer: Asterisk/22.10.1\r\nDate: %s\r\nConnection: close\r\nCache-Control: no-cache, no-store\r\nContent-type: application/json\r\nContent-Length: %d\r\n\r\n",
-		status, reason, time.Now().UTC().Format(http.TimeFormat), len(body))
+	ctype := "Content-type: application/json\r\n"
+	if body == nil {
+		ctype = ""
+	}
+	fmt.Fprintf(buf, "HTTP/1.1 %d %s\r\nServer: Asterisk/22.10.1\r\nDate: %s\r\nConnection: close\r\nCache-Control: no-cache, no-store\r\n%sContent-Length: %d\r\n\r\n",
+		status, reason, time.Now().UTC().Format(http.TimeFormat), ctype, len(body))
 	_, _ = buf.Write(body)
 	_ = buf.Flush()
 	return true

@@ -11,11 +11,11 @@ func q(s string) string { return url.QueryEscape(s) }
 
 // replay runs a scenario and compares its events with a trace, per channel
 // and field set.
-func replay(t *testing.T, trace string, scenario func(s *Server, l *wsLog)) *wsLog {
+func replay(t *testing.T, d *Disorder, trace string, scenario func(s *Server, l *wsLog)) *wsLog {
 	t.Helper()
 	// Factor 10: the app's REST calls must beat the simulated phones' timers
 	// (a customer talks 10 s = 1 s of real time) even on a loaded machine.
-	s := startEmuFactor(t, 10)
+	s := startEmuConfig(t, Config{Clock: &Scaled{Factor: 10}, Disorder: d})
 	l := connectWS(t, s, "callcentre")
 	scenario(s, l)
 	l.settle(100 * time.Millisecond)
@@ -27,8 +27,10 @@ func replay(t *testing.T, trace string, scenario func(s *Server, l *wsLog)) *wsL
 
 // Behaviours 1, 2, 3 and 6: originate into the app, Local ;2 half, hang-up
 // by REST with the soft-hang-up bitmask 32.
-func TestTraceOriginateAnswerHangup(t *testing.T) {
-	l := replay(t, "ari-events-originate-answer-hangup.jsonl", func(s *Server, l *wsLog) {
+func TestTraceOriginateAnswerHangup(t *testing.T) { traceOriginateAnswerHangup(t, nil) }
+
+func traceOriginateAnswerHangup(t *testing.T, d *Disorder) {
+	l := replay(t, d, "ari-events-originate-answer-hangup.jsonl", func(s *Server, l *wsLog) {
 		ch := mustREST(t, s, "POST", "/channels?endpoint=Local/100@customers&app=callcentre&appArgs=outbound,100&callerId="+q(`"Call Centre" <5551000>`)+"&timeout=30", "", 200)
 		if ch["state"] != "Down" {
 			t.Errorf("originate answered with state %v, want Down", ch["state"])
@@ -93,8 +95,10 @@ func TestTraceOriginateAnswerHangup(t *testing.T) {
 	})
 }
 
-func TestTraceOriginateRemoteHangup(t *testing.T) {
-	replay(t, "ari-events-originate-remote-hangup.jsonl", func(s *Server, l *wsLog) {
+func TestTraceOriginateRemoteHangup(t *testing.T) { traceOriginateRemoteHangup(t, nil) }
+
+func traceOriginateRemoteHangup(t *testing.T, d *Disorder) {
+	replay(t, d, "ari-events-originate-remote-hangup.jsonl", func(s *Server, l *wsLog) {
 		ch := mustREST(t, s, "POST", "/channels?endpoint=Local/101@customers&app=callcentre&appArgs=outbound&channelId=cc-out-101&otherChannelId=cc-out-101-2&timeout=30",
 			`{"variables":{"CC_CALL_ID":"call-101","CALLERID(name)":"Support Line"}}`, 200)
 		if ch["id"] != "cc-out-101" {
@@ -106,8 +110,10 @@ func TestTraceOriginateRemoteHangup(t *testing.T) {
 
 // Behaviours 3 and 7: a channel from the dialplan gets no ChannelDestroyed
 // after StasisEnd; a REST bridge gives no BridgeCreated.
-func TestTraceStasisBridge(t *testing.T) {
-	l := replay(t, "ari-events-stasis-bridge.jsonl", func(s *Server, l *wsLog) {
+func TestTraceStasisBridge(t *testing.T) { traceStasisBridge(t, nil) }
+
+func traceStasisBridge(t *testing.T, d *Disorder) {
+	l := replay(t, d, "ari-events-stasis-bridge.jsonl", func(s *Server, l *wsLog) {
 		mustREST(t, s, "POST", "/channels?endpoint=Local/200@stasis&context=hold&extension=200&priority=1&callerId=5552000", "", 200)
 		in := chanID(l.until(is("StasisStart", "")))
 		mustREST(t, s, "POST", "/channels/"+in+"/ring", "", 204)
@@ -153,8 +159,10 @@ func TestTraceStasisBridge(t *testing.T) {
 
 // Behaviour 5: channels/create gives StasisStart at once in state Down;
 // only the first Dial has a dialstring.
-func TestTraceStasisBridgeCreateDial(t *testing.T) {
-	replay(t, "ari-events-stasis-bridge-create-dial.jsonl", func(s *Server, l *wsLog) {
+func TestTraceStasisBridgeCreateDial(t *testing.T) { traceStasisBridgeCreateDial(t, nil) }
+
+func traceStasisBridgeCreateDial(t *testing.T, d *Disorder) {
+	replay(t, d, "ari-events-stasis-bridge-create-dial.jsonl", func(s *Server, l *wsLog) {
 		mustREST(t, s, "POST", "/channels?endpoint=Local/201@stasis&context=hold&extension=201&priority=1&callerId=5552001", "", 200)
 		in := chanID(l.until(is("StasisStart", "")))
 		mustREST(t, s, "POST", "/channels/"+in+"/answer", "", 204)
@@ -179,8 +187,10 @@ func TestTraceStasisBridgeCreateDial(t *testing.T) {
 
 // Behaviours 4 and 5: a failed originate gives no StasisStart; ;1 busy has
 // cause 0; a busy dial leaves the created channel in Stasis.
-func TestTraceBusy(t *testing.T) {
-	l := replay(t, "ari-events-busy.jsonl", func(s *Server, l *wsLog) {
+func TestTraceBusy(t *testing.T) { traceBusy(t, nil) }
+
+func traceBusy(t *testing.T, d *Disorder) {
+	l := replay(t, d, "ari-events-busy.jsonl", func(s *Server, l *wsLog) {
 		ch := mustREST(t, s, "POST", "/channels?endpoint=Local/300@busy&app=callcentre&appArgs=outbound&timeout=15", "", 200)
 		l.until(is("ChannelDestroyed", "300@busy-00000000;2"))
 		mustREST(t, s, "GET", "/channels/"+ch["id"].(string), "", 404)
@@ -208,8 +218,10 @@ func TestTraceBusy(t *testing.T) {
 
 // Behaviours 4 and 5: no answer by timeout; a dial timeout sends no Dial
 // NOANSWER but hangs the channel up with cause 19.
-func TestTraceNoAnswerTimeout(t *testing.T) {
-	l := replay(t, "ari-events-noanswer-timeout.jsonl", func(s *Server, l *wsLog) {
+func TestTraceNoAnswerTimeout(t *testing.T) { traceNoAnswerTimeout(t, nil) }
+
+func traceNoAnswerTimeout(t *testing.T, d *Disorder) {
+	l := replay(t, d, "ari-events-noanswer-timeout.jsonl", func(s *Server, l *wsLog) {
 		ch := mustREST(t, s, "POST", "/channels?endpoint=Local/400@noanswer&app=callcentre&appArgs=outbound&timeout=5", "", 200)
 		l.until(func(e map[string]any) bool { return e["type"] == "Dial" && e["dialstatus"] == "RINGING" })
 		got := mustREST(t, s, "GET", "/channels/"+ch["id"].(string), "", 200)

@@ -47,6 +47,11 @@ type Config struct {
 	PlaybackDuration time.Duration
 	// Logger receives debug logs (default discards).
 	Logger *slog.Logger
+	// Disorder, when set, reorders events across channels, skews ARI
+	// timestamps, varies JSON field order and delays AMI SuccessfulAuth,
+	// reproducibly for its seed (see Disorder). Nil keeps the emulator
+	// deterministic.
+	Disorder *Disorder
 }
 
 func (c *Config) setDefaults() {
@@ -170,6 +175,9 @@ func (s *Server) loop() {
 		case f := <-s.cmds:
 			f()
 			s.st.drain()
+			if s.st.dis != nil {
+				s.st.dis.flush(s.st)
+			}
 		case <-s.done:
 			return
 		}
@@ -282,6 +290,11 @@ func (st *state) fireDue() {
 		st.fixedNow = e.due
 		e.f()
 		st.drain()
+		// Each timer is its own burst, however late the timer goroutine
+		// woke, so a Disorder seed gives the same interleaving every run.
+		if st.dis != nil {
+			st.dis.flush(st)
+		}
 		st.fixedNow = time.Time{}
 	}
 }

@@ -39,7 +39,12 @@ func startEmu(t *testing.T) *Server {
 
 func startEmuFactor(t *testing.T, f float64) *Server {
 	t.Helper()
-	s, err := Start(Config{Clock: &Scaled{Factor: f}})
+	return startEmuConfig(t, Config{Clock: &Scaled{Factor: f}})
+}
+
+func startEmuConfig(t *testing.T, cfg Config) *Server {
+	t.Helper()
+	s, err := Start(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

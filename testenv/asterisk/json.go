@@ -44,7 +44,9 @@ func o(pairs ...any) obj {
 }
 
 // ariTime formats like Asterisk: 2026-11-22T20:04:50.700+0000.
-func ariTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000-0700") }
+func ariTime(t time.Time) string { return t.UTC().Format(ariTimeLayout) }
+
+const ariTimeLayout = "2006-01-02T15:04:05.000-0700"
 
 type idName struct {
 	Name   string `json:"name"`

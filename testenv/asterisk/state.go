@@ -29,6 +29,7 @@ type state struct {
 	timers   timerHeap
 	timerSeq int
 	fixedNow time.Time
+	dis      *disorderState // nil unless Config.Disorder is set
 }
 
 // later runs f on the state goroutine after the current command, in FIFO
@@ -60,6 +61,9 @@ func newState(s *Server) *state {
 			c.Extensions[e] = a
 		}
 		st.dialplan[k] = c
+	}
+	if s.cfg.Disorder != nil {
+		st.dis = newDisorderState(s.cfg.Disorder)
 	}
 	for _, qc := range s.cfg.Queues {
 		st.queues[qc.Name] = newQueue(qc, st.now())
@@ -218,6 +222,10 @@ func (st *state) ariToSubs(subs map[string]bool, ev obj) {
 		names = append(names, a)
 	}
 	sort.Strings(names)
+	if st.dis != nil {
+		st.dis.queue(ev, names)
+		return
+	}
 	for _, a := range names {
 		app := st.apps[a]
 		if app == nil {
