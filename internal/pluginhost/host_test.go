@@ -1,10 +1,12 @@
 package pluginhost_test
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -125,7 +127,19 @@ func TestRenderEventThroughThePlugin(t *testing.T) {
 	}
 }
 
-func alive(pid int) bool { return syscall.Kill(pid, 0) == nil }
+// alive reports whether pid runs (a zombie waiting for its reaper counts
+// as dead).
+func alive(pid int) bool {
+	if syscall.Kill(pid, 0) != nil {
+		return false
+	}
+	b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "stat"))
+	if err != nil {
+		return true
+	}
+	rest := string(b[strings.LastIndexByte(string(b), ')')+2:])
+	return !strings.HasPrefix(rest, "Z")
+}
 
 // children lists the live child processes of this test binary.
 func children(t *testing.T) []int {
@@ -368,4 +382,35 @@ func TestBodyLimit(t *testing.T) {
 	if eb := decode[errBody](t, body); code != 413 || eb.Error != "body_too_large" || eb.Field != "body" {
 		t.Errorf("%d %s", code, body)
 	}
+}
+
+// TestHostCrashLeavesNoOrphan kills a host process (this test binary in
+// helper mode) with SIGKILL, so it cannot stop its plugins: the plugin must
+// notice and exit by itself.
+func TestHostCrashLeavesNoOrphan(t *testing.T) {
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), helperEnv+"="+pluginDir(t, "example"))
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil {
+		t.Fatalf("the helper host printed no pid: %v", err)
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(line))
+	if err != nil || !alive(pid) {
+		t.Fatalf("plugin pid %q: %v", line, err)
+	}
+	t.Cleanup(func() { _ = syscall.Kill(pid, syscall.SIGKILL) })
+	if err := cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	_ = cmd.Wait()
+	waitFor(t, "the orphaned plugin to exit", 10*time.Second, func() bool { return !alive(pid) })
 }

@@ -23,7 +23,32 @@ import (
 // exampleBin is the example plugin, built once by TestMain.
 var exampleBin string
 
+// helperEnv makes the test binary a bare host for TestHostCrashLeavesNoOrphan:
+// it runs a Manager over the directory named there, prints the plugin's pid
+// and waits to be killed.
+const helperEnv = "PLUGINHOST_TEST_HELPER_DIR"
+
+func runHelper(dir string) {
+	h := newTestHost(nil)
+	m, err := pluginhost.New(pluginhost.Config{Dir: dir, Host: h, Logger: quietLogger()})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := m.WaitReady(ctx); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	fmt.Println(m.Status()[0].PID)
+	select {}
+}
+
 func TestMain(m *testing.M) {
+	if dir := os.Getenv(helperEnv); dir != "" {
+		runHelper(dir)
+	}
 	dir, err := os.MkdirTemp("", "pluginhost-test-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)

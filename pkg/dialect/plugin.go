@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"runtime/debug"
 	"sync"
+	"time"
 
 	"github.com/hashicorp/go-plugin"
 	"google.golang.org/grpc"
@@ -245,8 +247,11 @@ func (s *GRPCServer) RenderEvent(ctx context.Context, req *pb.RenderEventRequest
 }
 
 // Serve runs impl as a dialect plugin; a plugin's main calls it and nothing
-// else. It returns when the host stops the plugin.
+// else. It returns when the host stops the plugin. Should the host die
+// without stopping it (kill -9, a crash), the plugin notices that its parent
+// changed within a second and exits, so no orphan is left behind.
 func Serve(impl Dialect) {
+	go exitWithParent(os.Getppid(), time.Second)
 	plugin.Serve(&plugin.ServeConfig{
 		HandshakeConfig: Handshake,
 		Plugins:         plugin.PluginSet{PluginName: &Plugin{Impl: impl}},
@@ -254,4 +259,14 @@ func Serve(impl Dialect) {
 			return grpc.NewServer(append(opts, GRPCServerOptions()...)...)
 		},
 	})
+}
+
+// exitWithParent ends the process once its parent is no longer ppid (the
+// orphan was re-parented). It runs for the life of the process.
+func exitWithParent(ppid int, every time.Duration) {
+	for range time.Tick(every) {
+		if os.Getppid() != ppid {
+			os.Exit(3)
+		}
+	}
 }
