@@ -340,7 +340,7 @@ func (d *Dialer) attemptDone(now time.Time, c *call, o telephony.Outcome, reason
 		// A recall arrived while this try was under way.
 		at := cs.recallAt
 		cs.recallAt = time.Time{}
-		d.delay(now, cp, cs, at, ContactDelayed, "recall")
+		d.delay(now, cp, cs, at, ContactDelayed, "recall", o)
 		return
 	}
 	if cs.recalled {
@@ -353,21 +353,22 @@ func (d *Dialer) attemptDone(now time.Time, c *call, o telephony.Outcome, reason
 	switch {
 	case dec.followOn:
 		cs.followOns++
-		d.delay(now, cp, cs, now, ContactDelayed, "follow_on")
+		d.delay(now, cp, cs, now, ContactDelayed, "follow_on", o)
 	case dec.again:
 		cs.byOutcome[o]++
-		d.delay(now, cp, cs, now.Add(dec.after), ContactDelayed, "redial")
+		d.delay(now, cp, cs, now.Add(dec.after), ContactDelayed, "redial", o)
 	default:
 		d.finishContact(now, cp, cs, o)
 	}
 }
 
-func (d *Dialer) delay(now time.Time, cp *campaign, cs *contactState, at time.Time, status, reason string) {
+// delay schedules a contact's next try at at, after a try that ended with o.
+func (d *Dialer) delay(now time.Time, cp *campaign, cs *contactState, at time.Time, status, reason string, o telephony.Outcome) {
 	cs.status = status
 	cs.due = at
 	cs.inDelay = true
 	cp.delayed.add(cs)
-	d.emit(event.Event{Type: event.ContactScheduled, At: now, Tenant: cp.cfg.Tenant, Campaign: cp.cfg.ID, Contact: cs.c.ID, Reason: reason,
+	d.emit(event.Event{Type: event.ContactScheduled, At: now, Tenant: cp.cfg.Tenant, Campaign: cp.cfg.ID, Contact: cs.c.ID, Reason: reason, Outcome: string(o),
 		Attrs: map[string]string{"at": at.UTC().Format(time.RFC3339Nano), "try": strconv.Itoa(cs.tries + 1)}})
 }
 

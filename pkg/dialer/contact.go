@@ -9,6 +9,8 @@ import (
 	_ "time/tzdata" // callee-local windows need zones on machines without tzdata
 
 	"github.com/nyaruka/phonenumbers"
+
+	"github.com/switchboard-cc/switchboard/pkg/telephony"
 )
 
 // Contact is one entry of a campaign's list: a person with one or more numbers.
@@ -38,6 +40,25 @@ type Contact struct {
 	// Subscriptions are per-contact webhooks (ringme url_before, url_before_again,
 	// url_success, url_after).
 	Subscriptions []Subscription `json:"subscriptions,omitempty"`
+	// Progress is the contact's history kept by storage, so that a restarted
+	// service goes on where the previous one stopped; a ContactSource sets
+	// it, clients never do.
+	Progress *Progress `json:"-"`
+}
+
+// Progress is how far a contact got before a restart.
+type Progress struct {
+	// Tries is how many tries were started (an interrupted one included).
+	Tries int
+	// Redials counts the redials already used per outcome, FollowOns the follow-on calls.
+	Redials   map[telephony.Outcome]int
+	FollowOns int
+	// Due is when the next try may start (a scheduled redial); zero: now.
+	Due time.Time
+	// Interrupted says a try was under way when the service stopped: it
+	// counts as a try that ended failed, and the redial rules decide what
+	// follows.
+	Interrupted bool
 }
 
 // Number is one phone number of a contact.

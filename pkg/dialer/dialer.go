@@ -369,6 +369,9 @@ func (d *Dialer) addContacts(now time.Time, c AddContacts) error {
 		}
 		cs := d.newContactState(cp, ct)
 		cp.stats.Loaded++
+		if ct.Progress != nil && d.restoreProgress(now, cp, cs, *ct.Progress) {
+			continue
+		}
 		if !ct.NotBefore.IsZero() && ct.NotBefore.After(now) {
 			cs.due = ct.NotBefore
 			cs.status = ContactScheduled
@@ -384,6 +387,50 @@ func (d *Dialer) addContacts(now time.Time, c AddContacts) error {
 		d.setState(now, cp, StateRunning, "system")
 	}
 	return nil
+}
+
+// restoreProgress gives a contact loaded from storage its history; true when
+// that placed (or finished) it.
+func (d *Dialer) restoreProgress(now time.Time, cp *campaign, cs *contactState, p Progress) bool {
+	cs.tries = p.Tries
+	maps.Copy(cs.byOutcome, p.Redials)
+	cs.followOns = p.FollowOns
+	if p.Tries > 0 {
+		cp.stats.Executed++
+	}
+	due := p.Due
+	if p.Interrupted {
+		o := telephony.OutcomeFailed
+		dec := cp.cfg.Redial.decide(o, contactTries{tries: cs.tries, byOutcome: cs.byOutcome, followOns: cs.followOns,
+			maxTries: cs.c.MaxTries, retryPause: cs.c.RetryPause})
+		switch {
+		case dec.followOn:
+			cs.followOns++
+			d.delay(now, cp, cs, now, ContactDelayed, "follow_on", o)
+		case dec.again:
+			cs.byOutcome[o]++
+			at := now.Add(dec.after)
+			if due.After(at) {
+				at = due
+			}
+			d.delay(now, cp, cs, at, ContactDelayed, "redial", o)
+		default:
+			d.finishContact(now, cp, cs, o)
+		}
+		return true
+	}
+	if due.After(now) {
+		cs.status = ContactDelayed
+		cs.due = due
+		cs.inDelay = true
+		cp.delayed.add(cs)
+		return true
+	}
+	if p.Tries > 0 {
+		cp.retry.push(cs)
+		return true
+	}
+	return false
 }
 
 func (d *Dialer) newContactState(cp *campaign, ct Contact) *contactState {
