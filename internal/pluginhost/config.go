@@ -15,8 +15,12 @@ type Config struct {
 	// Dir holds the plugin binaries: every executable regular file whose name
 	// is a valid route prefix is a dialect mounted at /{name}/. Required.
 	Dir string
-	// Host is the host API served to every plugin. Required.
-	Host dialect.Host
+	// HostFor returns the host API served to one dialect: the service scopes
+	// it to that dialect's accounts, so a plugin cannot reach another
+	// dialect's tenants. Host, when HostFor is nil, is served to every
+	// dialect. One of the two is required.
+	HostFor func(dialect string) (dialect.Host, error)
+	Host    dialect.Host
 	// Builtin dialects run in-process next to the plugins, mounted at
 	// /{name}/ the same way (no process, no restarts). A plugin of the same
 	// name in Dir is an error.
@@ -46,6 +50,21 @@ type Config struct {
 	// MaxBodyBytes bounds a request body; default 8 MiB, at most
 	// dialect.MaxMessageBytes/2.
 	MaxBodyBytes int64
+}
+
+// hostFor is the host API of one dialect.
+func (c *Config) hostFor(name string) (dialect.Host, error) {
+	if c.HostFor == nil {
+		return c.Host, nil
+	}
+	h, err := c.HostFor(name)
+	if err != nil {
+		return nil, fmt.Errorf("host API for %s: %w", name, err)
+	}
+	if h == nil {
+		return nil, fmt.Errorf("host API for %s: host_for returned nil", name)
+	}
+	return h, nil
 }
 
 func (c *Config) setDefaults() {
@@ -80,8 +99,8 @@ func (c Config) Validate() error {
 	if c.Dir == "" {
 		return errors.New("dir: is required")
 	}
-	if c.Host == nil {
-		return errors.New("host: is required")
+	if c.Host == nil && c.HostFor == nil {
+		return errors.New("host: is required (or host_for)")
 	}
 	for _, d := range []struct {
 		name string

@@ -8,8 +8,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -413,4 +415,37 @@ func TestHostCrashLeavesNoOrphan(t *testing.T) {
 	}
 	_ = cmd.Wait()
 	waitFor(t, "the orphaned plugin to exit", 10*time.Second, func() bool { return !alive(pid) })
+}
+
+func TestHostForScopesEachDialect(t *testing.T) {
+	var asked []string
+	var mu sync.Mutex
+	f := start(t, pluginDir(t, "example", "broken"), nil, func(c *pluginhost.Config) {
+		own := c.Host
+		c.Host = nil
+		c.HostFor = func(name string) (dialect.Host, error) {
+			mu.Lock()
+			asked = append(asked, name)
+			mu.Unlock()
+			if name != "example" {
+				return nil, errors.New("no accounts for this dialect")
+			}
+			return own, nil
+		}
+	})
+	waitFor(t, "example up and broken failed", 15*time.Second, func() bool {
+		st := f.mgr.Status()
+		return st[0].LastError != "" && st[1].Up
+	})
+	if st := f.mgr.Status()[0]; st.Dialect != "broken" || !strings.Contains(st.LastError, "host API for broken: no accounts for this dialect") {
+		t.Errorf("broken: %+v", st)
+	}
+	if code, _, body := f.do(t, "PUT", "/example/queues/q", tokenA, `{}`); code != 204 {
+		t.Errorf("example: %d %s", code, body)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if !slices.Contains(asked, "example") || !slices.Contains(asked, "broken") {
+		t.Errorf("HostFor asked for %v", asked)
+	}
 }

@@ -64,7 +64,11 @@ func newBuiltin(ctx context.Context, name string, d dialect.Dialect, cfg *Config
 		return nil, fmt.Errorf("builtin dialect %s: route_prefix %q must equal its name", name, info.RoutePrefix)
 	}
 	s.info.Store(&info)
-	s.cur.Store(&running{handler: dialect.Bind(d, cfg.Host)})
+	host, err := cfg.hostFor(name)
+	if err != nil {
+		return nil, err
+	}
+	s.cur.Store(&running{handler: dialect.Bind(d, host)})
 	s.st.Up, s.st.Starts = true, 1
 	close(s.ready)
 	return s, nil
@@ -154,12 +158,16 @@ func (s *supervisor) run(ctx context.Context) {
 }
 
 func (s *supervisor) start(ctx context.Context) (*running, error) {
+	host, err := s.cfg.hostFor(s.name)
+	if err != nil {
+		return nil, err
+	}
 	cmd := exec.Command(s.path)
 	cmd.Env = s.cfg.Env
 	logw := &logWriter{log: s.log}
 	client := plugin.NewClient(&plugin.ClientConfig{
 		HandshakeConfig:  dialect.Handshake,
-		Plugins:          plugin.PluginSet{dialect.PluginName: &dialect.Plugin{Host: s.cfg.Host}},
+		Plugins:          plugin.PluginSet{dialect.PluginName: &dialect.Plugin{Host: host}},
 		Cmd:              cmd,
 		SkipHostEnv:      true,
 		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},

@@ -20,8 +20,14 @@ import (
 // carrying the JSON of pkg/dialer's types, whose shape is still settling.
 type Host interface {
 	// Authenticate checks a request's credentials and returns its account,
-	// or ErrUnauthenticated.
+	// or ErrUnauthenticated. The host keeps the secrets; the dialect says
+	// where the request carried them (see Credentials).
 	Authenticate(ctx context.Context, cred Credentials) (Account, error)
+	// IssueToken mints a token for an account (ringme's OAuth access token,
+	// twin24's authToken and refreshToken, udesk's open_api_token). It
+	// authenticates later with the token or signature scheme and the same
+	// kind, until it expires (a zero TTL: never).
+	IssueToken(ctx context.Context, account string, req TokenRequest) (Token, error)
 
 	PutQueue(ctx context.Context, account string, q acd.QueueConfig) error
 	GetQueue(ctx context.Context, account, id string) (acd.QueueConfig, error)
@@ -65,15 +71,54 @@ type Host interface {
 	CallHistory(ctx context.Context, account string, q CallQuery) (CallPage, error)
 }
 
-// Credentials are what a request presented, as the dialect read them.
+// Credentials are what a request presented, as the dialect read them. The
+// host checks them against the accounts of the calling dialect only.
 type Credentials struct {
-	// Scheme is the dialect's auth scheme (AuthBearer, AuthSignature, …).
-	Scheme    string
-	Principal string // a user, an app id, an email
-	Secret    string // a token, a password, a signature
-	// Params carries what a signature scheme needs (timestamp, nonce, the
-	// signed string).
+	// Scheme is one of the Cred* schemes.
+	Scheme string
+	// Principal finds the account: a client_id, an email, a token's lookup
+	// key. Empty for CredToken.
+	Principal string
+	// Secret is the password, the token, or the signature to check.
+	Secret string
+	// Kind is the token kind for CredToken and CredSignature (the kind it was
+	// issued with); empty means the account's provisioned credential.
+	Kind string
+	// Params: for CredSignature, "message" is the signed text with the
+	// placeholder {secret} where the secret goes, and "algorithm" is sha256,
+	// sha1, hmac-sha256 or hmac-sha1 (lowercase hex). The dialect knows its
+	// vendor's formula; the secret never leaves the host.
 	Params map[string]string
+}
+
+// Credential schemes a host understands.
+const (
+	// CredPassword: Principal and Secret are the account's provisioned
+	// credential (ringme client_id/client_secret, twin24 and udesk
+	// email/password).
+	CredPassword = "password"
+	// CredToken: Secret is a token: one from IssueToken (with Kind), or the
+	// provisioned one (zxycall's "key.secret", Kind empty).
+	CredToken = "token"
+	// CredSignature: Secret is a signature over Params["message"] made with
+	// the principal's secret: its token of Kind, or its provisioned
+	// credential when Kind is empty.
+	CredSignature = "signature"
+)
+
+// TokenRequest asks for a token.
+type TokenRequest struct {
+	// Kind names the token's use (access, refresh, api).
+	Kind string
+	// TTL is how long it is valid; zero: until the account's credentials rotate.
+	TTL time.Duration
+}
+
+// Token is an issued token.
+type Token struct {
+	Value     string
+	Kind      string
+	ExpiresAt time.Time // zero: no expiry
 }
 
 // Account is a tenant.

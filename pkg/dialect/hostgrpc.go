@@ -30,11 +30,21 @@ func NewHostGRPCClient(conn grpc.ClientConnInterface) *HostGRPCClient {
 
 // Authenticate calls the host's Authenticate.
 func (c *HostGRPCClient) Authenticate(ctx context.Context, cred Credentials) (Account, error) {
-	m, err := c.client.Authenticate(ctx, &pb.AuthenticateRequest{Scheme: cred.Scheme, Principal: cred.Principal, Secret: cred.Secret, Params: cred.Params})
+	m, err := c.client.Authenticate(ctx, &pb.AuthenticateRequest{Scheme: cred.Scheme, Principal: cred.Principal, Secret: cred.Secret,
+		Kind: cred.Kind, Params: cred.Params})
 	if err != nil {
 		return Account{}, fromStatus(err)
 	}
 	return Account{ID: m.GetId(), Name: m.GetName(), DefaultRegion: m.GetDefaultRegion(), Attrs: m.GetAttrs()}, nil
+}
+
+// IssueToken calls the host's IssueToken.
+func (c *HostGRPCClient) IssueToken(ctx context.Context, account string, req TokenRequest) (Token, error) {
+	m, err := c.client.IssueToken(ctx, &pb.IssueTokenRequest{Account: account, Kind: req.Kind, Ttl: dur(req.TTL)})
+	if err != nil {
+		return Token{}, fromStatus(err)
+	}
+	return Token{Value: m.GetValue(), Kind: m.GetKind(), ExpiresAt: fromTS(m.GetExpiresAt())}, nil
 }
 
 // PutQueue calls the host's PutQueue.
@@ -315,11 +325,21 @@ func done(err error) (*pb.Empty, error) {
 
 // Authenticate serves Impl.Authenticate.
 func (s *HostGRPCServer) Authenticate(ctx context.Context, m *pb.AuthenticateRequest) (*pb.Account, error) {
-	a, err := s.Impl.Authenticate(ctx, Credentials{Scheme: m.GetScheme(), Principal: m.GetPrincipal(), Secret: m.GetSecret(), Params: m.GetParams()})
+	a, err := s.Impl.Authenticate(ctx, Credentials{Scheme: m.GetScheme(), Principal: m.GetPrincipal(), Secret: m.GetSecret(),
+		Kind: m.GetKind(), Params: m.GetParams()})
 	if err != nil {
 		return nil, toStatus(err)
 	}
 	return &pb.Account{Id: a.ID, Name: a.Name, DefaultRegion: a.DefaultRegion, Attrs: a.Attrs}, nil
+}
+
+// IssueToken serves Impl.IssueToken.
+func (s *HostGRPCServer) IssueToken(ctx context.Context, m *pb.IssueTokenRequest) (*pb.Token, error) {
+	t, err := s.Impl.IssueToken(ctx, m.GetAccount(), TokenRequest{Kind: m.GetKind(), TTL: fromDur(m.GetTtl())})
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	return &pb.Token{Value: t.Value, Kind: t.Kind, ExpiresAt: ts(t.ExpiresAt)}, nil
 }
 
 // PutQueue serves Impl.PutQueue.

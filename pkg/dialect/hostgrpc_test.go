@@ -49,7 +49,8 @@ var (
 	fxCall = dialect.CallRecord{ID: "att1", Call: "call1", Direction: "outbound", Campaign: "cmp1", Contact: "k1", Queue: "q1", Agent: "a1",
 		Number: "+79215650644", CallerID: "+74951234567", Started: t0, Answered: t0.Add(5 * time.Second), Ended: t0.Add(time.Minute),
 		Outcome: "answered", Cause: "16", Recording: "rec.wav", Attrs: map[string]string{"k": "v"}}
-	fxPage = dialect.Page{Size: 50, Token: "tok", Filter: map[string]string{"state": "running"}}
+	fxToken = dialect.Token{Value: "tok", Kind: "access", ExpiresAt: t0.Add(time.Hour)}
+	fxPage  = dialect.Page{Size: 50, Token: "tok", Filter: map[string]string{"state": "running"}}
 )
 
 // recHost records the arguments of each call and returns the fixtures.
@@ -69,6 +70,9 @@ func (h *recHost) rec(method string, args ...any) error {
 
 func (h *recHost) Authenticate(_ context.Context, c dialect.Credentials) (dialect.Account, error) {
 	return fxAccount, h.rec("Authenticate", c)
+}
+func (h *recHost) IssueToken(_ context.Context, a string, r dialect.TokenRequest) (dialect.Token, error) {
+	return fxToken, h.rec("IssueToken", a, r)
 }
 func (h *recHost) PutQueue(_ context.Context, a string, q acd.QueueConfig) error {
 	return h.rec("PutQueue", a, q)
@@ -180,11 +184,17 @@ func TestHostAPIRoundTrip(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	cred := dialect.Credentials{Scheme: "bearer", Principal: "p", Secret: "s", Params: map[string]string{"ts": "1"}}
+	cred := dialect.Credentials{Scheme: dialect.CredSignature, Principal: "p", Secret: "s", Kind: "api",
+		Params: map[string]string{"message": "p&{secret}&1", "algorithm": "sha256"}}
 	acct, err := h.Authenticate(ctx, cred)
 	must(err)
 	eq(t, "Authenticate result", acct, fxAccount)
 	eq(t, "Authenticate args", rec.calls["Authenticate"], []any{cred})
+
+	tok, err := h.IssueToken(ctx, "acc1", dialect.TokenRequest{Kind: "access", TTL: time.Hour})
+	must(err)
+	eq(t, "IssueToken", tok, fxToken)
+	eq(t, "IssueToken args", rec.calls["IssueToken"], []any{"acc1", dialect.TokenRequest{Kind: "access", TTL: time.Hour}})
 
 	must(h.PutQueue(ctx, "acc1", fxQueue))
 	eq(t, "PutQueue args", rec.calls["PutQueue"], []any{"acc1", fxQueue})

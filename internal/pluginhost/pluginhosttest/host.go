@@ -7,12 +7,18 @@
 // redial policies) are stored as JSON and CampaignAction only flips a state;
 // contacts are normalised with phonenumbers and stored; subscriptions are
 // stored and never delivered; call history holds what the test adds with
-// AddCall; Authenticate looks tokens up in a fixed table.
+// AddCall; accounts and their credentials are a fixed table, tokens a map.
 package pluginhosttest
 
 import (
 	"cmp"
 	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha1"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"iter"
@@ -28,10 +34,14 @@ import (
 	"github.com/switchboard-cc/switchboard/pkg/dialect"
 )
 
-// Credential lets Token authenticate as Account.
+// Credential is an account's provisioned credential: Principal and Password
+// for the password scheme (and signatures without a token kind), Token for
+// the token scheme without a kind.
 type Credential struct {
-	Token   string
-	Account dialect.Account
+	Account   dialect.Account
+	Principal string
+	Password  string
+	Token     string
 }
 
 // Config configures a Host.
@@ -41,6 +51,8 @@ type Config struct {
 	// method's name; an error it returns is the call's result. Tests use it
 	// to hold a request inside the host.
 	BeforeCall func(ctx context.Context, method string) error
+	// Now is the clock for token expiry; default time.Now.
+	Now func() time.Time
 }
 
 // Host is an in-process host API: one acd.Engine per account plus maps.
@@ -57,7 +69,14 @@ type Host struct {
 	contacts map[[2]string][]dialect.Contact
 	subs     map[string][]dialect.Subscription
 	calls    map[string][]dialect.CallRecord
+	tokens   map[string]issued // by value
 	nextID   int
+}
+
+type issued struct {
+	account string
+	kind    string
+	expires time.Time
 }
 
 type objKey struct {
@@ -70,8 +89,11 @@ var _ dialect.Host = (*Host)(nil)
 
 // New returns a Host; Close stops its engines.
 func New(cfg Config) *Host {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Host{cfg: cfg, ctx: ctx, cancel: cancel, engines: map[string]*acd.Engine{}, objects: map[objKey]dialect.Object{},
+	return &Host{cfg: cfg, tokens: map[string]issued{}, ctx: ctx, cancel: cancel, engines: map[string]*acd.Engine{}, objects: map[objKey]dialect.Object{},
 		contacts: map[[2]string][]dialect.Contact{}, subs: map[string][]dialect.Subscription{}, calls: map[string][]dialect.CallRecord{}}
 }
 
@@ -141,17 +163,131 @@ func (h *Host) read(ctx context.Context, method, account string, f func(acd.View
 	return dialect.FromCore(ferr)
 }
 
-// Authenticate looks the secret up among the configured tokens.
+// Authenticate checks credentials with the password, token and signature
+// schemes of dialect.Credentials.
 func (h *Host) Authenticate(ctx context.Context, cred dialect.Credentials) (dialect.Account, error) {
 	if err := h.before(ctx, "Authenticate", ""); err != nil {
 		return dialect.Account{}, err
 	}
-	for _, c := range h.cfg.Credentials {
-		if c.Token != "" && c.Token == cred.Secret {
-			return c.Account, nil
+	fail := fmt.Errorf("scheme %q: bad credentials: %w", cred.Scheme, dialect.ErrUnauthenticated)
+	if cred.Secret == "" {
+		return dialect.Account{}, fail
+	}
+	switch cred.Scheme {
+	case dialect.CredPassword:
+		for _, c := range h.cfg.Credentials {
+			if c.Principal != "" && c.Principal == cred.Principal && equal(c.Password, cred.Secret) {
+				return c.Account, nil
+			}
+		}
+	case dialect.CredToken:
+		if cred.Kind == "" {
+			for _, c := range h.cfg.Credentials {
+				if c.Token != "" && equal(c.Token, cred.Secret) {
+					return c.Account, nil
+				}
+			}
+			break
+		}
+		h.mu.Lock()
+		t, ok := h.tokens[cred.Secret]
+		h.mu.Unlock()
+		if ok && t.kind == cred.Kind && (t.expires.IsZero() || h.cfg.Now().Before(t.expires)) {
+			return h.account(t.account), nil
+		}
+	case dialect.CredSignature:
+		for _, c := range h.cfg.Credentials {
+			if c.Principal == "" || c.Principal != cred.Principal {
+				continue
+			}
+			for _, secret := range h.secrets(c, cred.Kind) {
+				sig, err := sign(cred.Params["algorithm"], strings.ReplaceAll(cred.Params["message"], "{secret}", secret), secret)
+				if err != nil {
+					return dialect.Account{}, err
+				}
+				if equal(sig, strings.ToLower(cred.Secret)) {
+					return c.Account, nil
+				}
+			}
+		}
+	default:
+		return dialect.Account{}, &dialect.FieldError{Field: "scheme", Value: cred.Scheme, Reason: "must be password, token or signature"}
+	}
+	return dialect.Account{}, fail
+}
+
+func equal(a, b string) bool { return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1 }
+
+// secrets are what a signature of kind may have been made with.
+func (h *Host) secrets(c Credential, kind string) []string {
+	if kind == "" {
+		return []string{c.Password}
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	var out []string
+	now := h.cfg.Now()
+	for v, t := range h.tokens {
+		if t.account == c.Account.ID && t.kind == kind && (t.expires.IsZero() || now.Before(t.expires)) {
+			out = append(out, v)
 		}
 	}
-	return dialect.Account{}, fmt.Errorf("scheme %q: unknown token: %w", cred.Scheme, dialect.ErrUnauthenticated)
+	return out
+}
+
+func sign(algorithm, message, secret string) (string, error) {
+	var sum []byte
+	switch algorithm {
+	case "sha256":
+		s := sha256.Sum256([]byte(message))
+		sum = s[:]
+	case "sha1":
+		s := sha1.Sum([]byte(message))
+		sum = s[:]
+	case "hmac-sha256", "hmac-sha1":
+		f := sha256.New
+		if algorithm == "hmac-sha1" {
+			f = sha1.New
+		}
+		m := hmac.New(f, []byte(secret))
+		m.Write([]byte(message))
+		sum = m.Sum(nil)
+	default:
+		return "", &dialect.FieldError{Field: "params.algorithm", Value: algorithm, Reason: "must be sha256, sha1, hmac-sha256 or hmac-sha1"}
+	}
+	return hex.EncodeToString(sum), nil
+}
+
+func (h *Host) account(id string) dialect.Account {
+	for _, c := range h.cfg.Credentials {
+		if c.Account.ID == id {
+			return c.Account
+		}
+	}
+	return dialect.Account{ID: id}
+}
+
+// IssueToken mints a random token of req.Kind for account.
+func (h *Host) IssueToken(ctx context.Context, account string, req dialect.TokenRequest) (dialect.Token, error) {
+	if err := h.before(ctx, "IssueToken", account); err != nil {
+		return dialect.Token{}, err
+	}
+	if req.Kind == "" {
+		return dialect.Token{}, &dialect.FieldError{Field: "kind", Reason: "is required"}
+	}
+	if req.TTL < 0 {
+		return dialect.Token{}, &dialect.FieldError{Field: "ttl", Value: req.TTL.String(), Reason: "must not be negative"}
+	}
+	var b [20]byte
+	_, _ = rand.Read(b[:])
+	t := dialect.Token{Value: hex.EncodeToString(b[:]), Kind: req.Kind}
+	if req.TTL > 0 {
+		t.ExpiresAt = h.cfg.Now().Add(req.TTL)
+	}
+	h.mu.Lock()
+	h.tokens[t.Value] = issued{account: account, kind: req.Kind, expires: t.ExpiresAt}
+	h.mu.Unlock()
+	return t, nil
 }
 
 // PutQueue adds or reconfigures a queue.

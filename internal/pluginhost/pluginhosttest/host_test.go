@@ -2,8 +2,12 @@ package pluginhosttest_test
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -53,11 +57,93 @@ func TestAccountsAreKeptApart(t *testing.T) {
 	if err := h.PutQueue(ctx, "acc-a", acd.QueueConfig{ID: "x", Strategy: "nope"}); !errors.As(err, &fe) || fe.Field != "strategy" {
 		t.Errorf("bad queue: %v", err)
 	}
-	if _, err := h.Authenticate(ctx, dialect.Credentials{Secret: "zzz"}); !errors.Is(err, dialect.ErrUnauthenticated) {
+	if _, err := h.Authenticate(ctx, dialect.Credentials{Scheme: dialect.CredToken, Secret: "zzz"}); !errors.Is(err, dialect.ErrUnauthenticated) {
 		t.Errorf("bad token: %v", err)
 	}
-	if a, err := h.Authenticate(ctx, dialect.Credentials{Secret: "b"}); err != nil || a.ID != "acc-b" {
+	if a, err := h.Authenticate(ctx, dialect.Credentials{Scheme: dialect.CredToken, Secret: "b"}); err != nil || a.ID != "acc-b" {
 		t.Errorf("token b: %+v %v", a, err)
+	}
+}
+
+func TestAuthSchemes(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	h := pluginhosttest.New(pluginhosttest.Config{
+		Now: func() time.Time { return now },
+		Credentials: []pluginhosttest.Credential{
+			{Account: dialect.Account{ID: "u1"}, Principal: "ops@example.com", Password: "pw1"},
+			{Account: dialect.Account{ID: "u2"}, Principal: "other@example.com", Password: "pw2"},
+		}})
+	defer h.Close()
+	ctx := context.Background()
+	auth := func(c dialect.Credentials) string {
+		a, err := h.Authenticate(ctx, c)
+		if err != nil {
+			if !errors.Is(err, dialect.ErrUnauthenticated) {
+				t.Errorf("%+v: %v is not ErrUnauthenticated", c, err)
+			}
+			return ""
+		}
+		return a.ID
+	}
+	pw := dialect.Credentials{Scheme: dialect.CredPassword, Principal: "ops@example.com", Secret: "pw1"}
+	if got := auth(pw); got != "u1" {
+		t.Errorf("password: %q", got)
+	}
+	pw.Secret = "pw2" // another account's password
+	if got := auth(pw); got != "" {
+		t.Errorf("wrong password accepted for %q", got)
+	}
+
+	tok, err := h.IssueToken(ctx, "u1", dialect.TokenRequest{Kind: "access", TTL: time.Hour})
+	if err != nil || tok.Value == "" || !tok.ExpiresAt.Equal(now.Add(time.Hour)) {
+		t.Fatalf("issue: %+v %v", tok, err)
+	}
+	if got := auth(dialect.Credentials{Scheme: dialect.CredToken, Secret: tok.Value, Kind: "access"}); got != "u1" {
+		t.Errorf("issued token: %q", got)
+	}
+	if got := auth(dialect.Credentials{Scheme: dialect.CredToken, Secret: tok.Value, Kind: "refresh"}); got != "" {
+		t.Errorf("a token of another kind accepted")
+	}
+
+	// udesk's v2 sign: sha256 of email&token&timestamp&nonce&v2, with the token
+	// issued at log-in; the dialect sends the formula, the host the secret.
+	api, _ := h.IssueToken(ctx, "u1", dialect.TokenRequest{Kind: "open_api_token"})
+	sum := sha256.Sum256([]byte("ops@example.com&" + api.Value + "&1700000000&n1&v2"))
+	sig := dialect.Credentials{Scheme: dialect.CredSignature, Principal: "ops@example.com", Kind: "open_api_token",
+		Secret: strings.ToUpper(hex.EncodeToString(sum[:])),
+		Params: map[string]string{"algorithm": "sha256", "message": "ops@example.com&{secret}&1700000000&n1&v2"}}
+	if got := auth(sig); got != "u1" {
+		t.Errorf("signature: %q", got)
+	}
+	sig.Params = map[string]string{"algorithm": "sha256", "message": "ops@example.com&{secret}&1700000001&n1&v2"}
+	if got := auth(sig); got != "" {
+		t.Errorf("a signature over another message accepted")
+	}
+	sig.Principal = "other@example.com"
+	if got := auth(sig); got != "" {
+		t.Errorf("a signature checked against another account's token")
+	}
+	mac := hmac.New(sha256.New, []byte("pw1"))
+	mac.Write([]byte("GET /x"))
+	if got := auth(dialect.Credentials{Scheme: dialect.CredSignature, Principal: "ops@example.com", Secret: hex.EncodeToString(mac.Sum(nil)),
+		Params: map[string]string{"algorithm": "hmac-sha256", "message": "GET /x"}}); got != "u1" {
+		t.Errorf("hmac over the provisioned password: %q", got)
+	}
+	var fe *dialect.FieldError
+	if _, err := h.Authenticate(ctx, dialect.Credentials{Scheme: dialect.CredSignature, Principal: "ops@example.com", Secret: "x",
+		Params: map[string]string{"algorithm": "md5"}}); !errors.As(err, &fe) || fe.Field != "params.algorithm" {
+		t.Errorf("unknown algorithm: %v", err)
+	}
+	if _, err := h.Authenticate(ctx, dialect.Credentials{Scheme: "magic", Secret: "x"}); !errors.As(err, &fe) || fe.Field != "scheme" {
+		t.Errorf("unknown scheme: %v", err)
+	}
+
+	now = now.Add(2 * time.Hour)
+	if got := auth(dialect.Credentials{Scheme: dialect.CredToken, Secret: tok.Value, Kind: "access"}); got != "" {
+		t.Errorf("an expired token accepted")
+	}
+	if _, err := h.IssueToken(ctx, "u1", dialect.TokenRequest{}); !errors.As(err, &fe) || fe.Field != "kind" {
+		t.Errorf("no kind: %v", err)
 	}
 }
 

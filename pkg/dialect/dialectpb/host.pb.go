@@ -66,13 +66,15 @@ func (*Empty) Descriptor() ([]byte, []int) {
 	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{0}
 }
 
+// AuthenticateRequest: see dialect.Credentials for the schemes (password,
+// token, signature) and their params.
 type AuthenticateRequest struct {
-	state protoimpl.MessageState `protogen:"open.v1"`
-	// scheme is the dialect's auth scheme (bearer, basic, signature, …).
-	Scheme        string            `protobuf:"bytes,1,opt,name=scheme,proto3" json:"scheme,omitempty"`
-	Principal     string            `protobuf:"bytes,2,opt,name=principal,proto3" json:"principal,omitempty"`
-	Secret        string            `protobuf:"bytes,3,opt,name=secret,proto3" json:"secret,omitempty"`
-	Params        map[string]string `protobuf:"bytes,4,rep,name=params,proto3" json:"params,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Scheme        string                 `protobuf:"bytes,1,opt,name=scheme,proto3" json:"scheme,omitempty"`
+	Principal     string                 `protobuf:"bytes,2,opt,name=principal,proto3" json:"principal,omitempty"`
+	Secret        string                 `protobuf:"bytes,3,opt,name=secret,proto3" json:"secret,omitempty"`
+	Params        map[string]string      `protobuf:"bytes,4,rep,name=params,proto3" json:"params,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	Kind          string                 `protobuf:"bytes,5,opt,name=kind,proto3" json:"kind,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -135,6 +137,135 @@ func (x *AuthenticateRequest) GetParams() map[string]string {
 	return nil
 }
 
+func (x *AuthenticateRequest) GetKind() string {
+	if x != nil {
+		return x.Kind
+	}
+	return ""
+}
+
+type IssueTokenRequest struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Account string                 `protobuf:"bytes,1,opt,name=account,proto3" json:"account,omitempty"`
+	// kind names the token's use in the dialect (access, refresh, api); a
+	// token authenticates only with the same kind.
+	Kind          string               `protobuf:"bytes,2,opt,name=kind,proto3" json:"kind,omitempty"`
+	Ttl           *durationpb.Duration `protobuf:"bytes,3,opt,name=ttl,proto3" json:"ttl,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *IssueTokenRequest) Reset() {
+	*x = IssueTokenRequest{}
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *IssueTokenRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*IssueTokenRequest) ProtoMessage() {}
+
+func (x *IssueTokenRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use IssueTokenRequest.ProtoReflect.Descriptor instead.
+func (*IssueTokenRequest) Descriptor() ([]byte, []int) {
+	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *IssueTokenRequest) GetAccount() string {
+	if x != nil {
+		return x.Account
+	}
+	return ""
+}
+
+func (x *IssueTokenRequest) GetKind() string {
+	if x != nil {
+		return x.Kind
+	}
+	return ""
+}
+
+func (x *IssueTokenRequest) GetTtl() *durationpb.Duration {
+	if x != nil {
+		return x.Ttl
+	}
+	return nil
+}
+
+type Token struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Value         string                 `protobuf:"bytes,1,opt,name=value,proto3" json:"value,omitempty"`
+	Kind          string                 `protobuf:"bytes,2,opt,name=kind,proto3" json:"kind,omitempty"`
+	ExpiresAt     *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=expires_at,json=expiresAt,proto3" json:"expires_at,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Token) Reset() {
+	*x = Token{}
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Token) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Token) ProtoMessage() {}
+
+func (x *Token) ProtoReflect() protoreflect.Message {
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Token.ProtoReflect.Descriptor instead.
+func (*Token) Descriptor() ([]byte, []int) {
+	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *Token) GetValue() string {
+	if x != nil {
+		return x.Value
+	}
+	return ""
+}
+
+func (x *Token) GetKind() string {
+	if x != nil {
+		return x.Kind
+	}
+	return ""
+}
+
+func (x *Token) GetExpiresAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ExpiresAt
+	}
+	return nil
+}
+
 type Account struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
@@ -147,7 +278,7 @@ type Account struct {
 
 func (x *Account) Reset() {
 	*x = Account{}
-	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[2]
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -159,7 +290,7 @@ func (x *Account) String() string {
 func (*Account) ProtoMessage() {}
 
 func (x *Account) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[2]
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -172,7 +303,7 @@ func (x *Account) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Account.ProtoReflect.Descriptor instead.
 func (*Account) Descriptor() ([]byte, []int) {
-	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{2}
+	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *Account) GetId() string {
@@ -213,7 +344,7 @@ type ByIDRequest struct {
 
 func (x *ByIDRequest) Reset() {
 	*x = ByIDRequest{}
-	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[3]
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -225,7 +356,7 @@ func (x *ByIDRequest) String() string {
 func (*ByIDRequest) ProtoMessage() {}
 
 func (x *ByIDRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[3]
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -238,7 +369,7 @@ func (x *ByIDRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ByIDRequest.ProtoReflect.Descriptor instead.
 func (*ByIDRequest) Descriptor() ([]byte, []int) {
-	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{3}
+	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *ByIDRequest) GetAccount() string {
@@ -272,7 +403,7 @@ type ListRequest struct {
 
 func (x *ListRequest) Reset() {
 	*x = ListRequest{}
-	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[4]
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -284,7 +415,7 @@ func (x *ListRequest) String() string {
 func (*ListRequest) ProtoMessage() {}
 
 func (x *ListRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[4]
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -297,7 +428,7 @@ func (x *ListRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListRequest.ProtoReflect.Descriptor instead.
 func (*ListRequest) Descriptor() ([]byte, []int) {
-	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{4}
+	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *ListRequest) GetAccount() string {
@@ -375,7 +506,7 @@ type Queue struct {
 
 func (x *Queue) Reset() {
 	*x = Queue{}
-	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[5]
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -387,7 +518,7 @@ func (x *Queue) String() string {
 func (*Queue) ProtoMessage() {}
 
 func (x *Queue) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[5]
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -400,7 +531,7 @@ func (x *Queue) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Queue.ProtoReflect.Descriptor instead.
 func (*Queue) Descriptor() ([]byte, []int) {
-	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{5}
+	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *Queue) GetId() string {
@@ -588,7 +719,7 @@ type PutQueueRequest struct {
 
 func (x *PutQueueRequest) Reset() {
 	*x = PutQueueRequest{}
-	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[6]
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -600,7 +731,7 @@ func (x *PutQueueRequest) String() string {
 func (*PutQueueRequest) ProtoMessage() {}
 
 func (x *PutQueueRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[6]
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -613,7 +744,7 @@ func (x *PutQueueRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutQueueRequest.ProtoReflect.Descriptor instead.
 func (*PutQueueRequest) Descriptor() ([]byte, []int) {
-	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{6}
+	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *PutQueueRequest) GetAccount() string {
@@ -639,7 +770,7 @@ type QueueList struct {
 
 func (x *QueueList) Reset() {
 	*x = QueueList{}
-	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[7]
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -651,7 +782,7 @@ func (x *QueueList) String() string {
 func (*QueueList) ProtoMessage() {}
 
 func (x *QueueList) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[7]
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -664,7 +795,7 @@ func (x *QueueList) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QueueList.ProtoReflect.Descriptor instead.
 func (*QueueList) Descriptor() ([]byte, []int) {
-	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{7}
+	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *QueueList) GetQueues() []*Queue {
@@ -687,7 +818,7 @@ type QueueStats struct {
 
 func (x *QueueStats) Reset() {
 	*x = QueueStats{}
-	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[8]
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -699,7 +830,7 @@ func (x *QueueStats) String() string {
 func (*QueueStats) ProtoMessage() {}
 
 func (x *QueueStats) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[8]
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -712,7 +843,7 @@ func (x *QueueStats) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QueueStats.ProtoReflect.Descriptor instead.
 func (*QueueStats) Descriptor() ([]byte, []int) {
-	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{8}
+	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *QueueStats) GetJoined() int64 {
@@ -765,7 +896,7 @@ type QueueStatusReply struct {
 
 func (x *QueueStatusReply) Reset() {
 	*x = QueueStatusReply{}
-	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[9]
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -777,7 +908,7 @@ func (x *QueueStatusReply) String() string {
 func (*QueueStatusReply) ProtoMessage() {}
 
 func (x *QueueStatusReply) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[9]
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -790,7 +921,7 @@ func (x *QueueStatusReply) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QueueStatusReply.ProtoReflect.Descriptor instead.
 func (*QueueStatusReply) Descriptor() ([]byte, []int) {
-	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{9}
+	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *QueueStatusReply) GetQueue() string {
@@ -857,7 +988,7 @@ type Member struct {
 
 func (x *Member) Reset() {
 	*x = Member{}
-	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[10]
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -869,7 +1000,7 @@ func (x *Member) String() string {
 func (*Member) ProtoMessage() {}
 
 func (x *Member) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[10]
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -882,7 +1013,7 @@ func (x *Member) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Member.ProtoReflect.Descriptor instead.
 func (*Member) Descriptor() ([]byte, []int) {
-	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{10}
+	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *Member) GetCaller() string {
@@ -943,7 +1074,7 @@ type MemberList struct {
 
 func (x *MemberList) Reset() {
 	*x = MemberList{}
-	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[11]
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -955,7 +1086,7 @@ func (x *MemberList) String() string {
 func (*MemberList) ProtoMessage() {}
 
 func (x *MemberList) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[11]
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -968,7 +1099,7 @@ func (x *MemberList) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MemberList.ProtoReflect.Descriptor instead.
 func (*MemberList) Descriptor() ([]byte, []int) {
-	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{11}
+	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *MemberList) GetMembers() []*Member {
@@ -998,7 +1129,7 @@ type Agent struct {
 
 func (x *Agent) Reset() {
 	*x = Agent{}
-	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[12]
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1010,7 +1141,7 @@ func (x *Agent) String() string {
 func (*Agent) ProtoMessage() {}
 
 func (x *Agent) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[12]
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1023,7 +1154,7 @@ func (x *Agent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Agent.ProtoReflect.Descriptor instead.
 func (*Agent) Descriptor() ([]byte, []int) {
-	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{12}
+	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *Agent) GetId() string {
@@ -1122,7 +1253,7 @@ type Tier struct {
 
 func (x *Tier) Reset() {
 	*x = Tier{}
-	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[13]
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1134,7 +1265,7 @@ func (x *Tier) String() string {
 func (*Tier) ProtoMessage() {}
 
 func (x *Tier) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[13]
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1147,7 +1278,7 @@ func (x *Tier) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Tier.ProtoReflect.Descriptor instead.
 func (*Tier) Descriptor() ([]byte, []int) {
-	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{13}
+	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *Tier) GetQueue() string {
@@ -1198,7 +1329,7 @@ type AgentInfo struct {
 
 func (x *AgentInfo) Reset() {
 	*x = AgentInfo{}
-	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[14]
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1210,7 +1341,7 @@ func (x *AgentInfo) String() string {
 func (*AgentInfo) ProtoMessage() {}
 
 func (x *AgentInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[14]
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1223,7 +1354,7 @@ func (x *AgentInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AgentInfo.ProtoReflect.Descriptor instead.
 func (*AgentInfo) Descriptor() ([]byte, []int) {
-	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{14}
+	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *AgentInfo) GetConfig() *Agent {
@@ -1320,7 +1451,7 @@ type PutAgentRequest struct {
 
 func (x *PutAgentRequest) Reset() {
 	*x = PutAgentRequest{}
-	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[15]
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1332,7 +1463,7 @@ func (x *PutAgentRequest) String() string {
 func (*PutAgentRequest) ProtoMessage() {}
 
 func (x *PutAgentRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[15]
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1345,7 +1476,7 @@ func (x *PutAgentRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutAgentRequest.ProtoReflect.Descriptor instead.
 func (*PutAgentRequest) Descriptor() ([]byte, []int) {
-	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{15}
+	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *PutAgentRequest) GetAccount() string {
@@ -1371,7 +1502,7 @@ type AgentList struct {
 
 func (x *AgentList) Reset() {
 	*x = AgentList{}
-	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[16]
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1383,7 +1514,7 @@ func (x *AgentList) String() string {
 func (*AgentList) ProtoMessage() {}
 
 func (x *AgentList) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[16]
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1396,7 +1527,7 @@ func (x *AgentList) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AgentList.ProtoReflect.Descriptor instead.
 func (*AgentList) Descriptor() ([]byte, []int) {
-	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{16}
+	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *AgentList) GetAgents() []*AgentInfo {
@@ -1417,7 +1548,7 @@ type DeleteAgentRequest struct {
 
 func (x *DeleteAgentRequest) Reset() {
 	*x = DeleteAgentRequest{}
-	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[17]
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1429,7 +1560,7 @@ func (x *DeleteAgentRequest) String() string {
 func (*DeleteAgentRequest) ProtoMessage() {}
 
 func (x *DeleteAgentRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[17]
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1442,7 +1573,7 @@ func (x *DeleteAgentRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteAgentRequest.ProtoReflect.Descriptor instead.
 func (*DeleteAgentRequest) Descriptor() ([]byte, []int) {
-	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{17}
+	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *DeleteAgentRequest) GetAccount() string {
@@ -1478,7 +1609,7 @@ type SetAgentStatusRequest struct {
 
 func (x *SetAgentStatusRequest) Reset() {
 	*x = SetAgentStatusRequest{}
-	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[18]
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1490,7 +1621,7 @@ func (x *SetAgentStatusRequest) String() string {
 func (*SetAgentStatusRequest) ProtoMessage() {}
 
 func (x *SetAgentStatusRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[18]
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1503,7 +1634,7 @@ func (x *SetAgentStatusRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetAgentStatusRequest.ProtoReflect.Descriptor instead.
 func (*SetAgentStatusRequest) Descriptor() ([]byte, []int) {
-	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{18}
+	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *SetAgentStatusRequest) GetAccount() string {
@@ -1544,7 +1675,7 @@ type PutTierRequest struct {
 
 func (x *PutTierRequest) Reset() {
 	*x = PutTierRequest{}
-	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[19]
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1556,7 +1687,7 @@ func (x *PutTierRequest) String() string {
 func (*PutTierRequest) ProtoMessage() {}
 
 func (x *PutTierRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[19]
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1569,7 +1700,7 @@ func (x *PutTierRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutTierRequest.ProtoReflect.Descriptor instead.
 func (*PutTierRequest) Descriptor() ([]byte, []int) {
-	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{19}
+	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *PutTierRequest) GetAccount() string {
@@ -1597,7 +1728,7 @@ type DeleteTierRequest struct {
 
 func (x *DeleteTierRequest) Reset() {
 	*x = DeleteTierRequest{}
-	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[20]
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1609,7 +1740,7 @@ func (x *DeleteTierRequest) String() string {
 func (*DeleteTierRequest) ProtoMessage() {}
 
 func (x *DeleteTierRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[20]
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1622,7 +1753,7 @@ func (x *DeleteTierRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteTierRequest.ProtoReflect.Descriptor instead.
 func (*DeleteTierRequest) Descriptor() ([]byte, []int) {
-	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{20}
+	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *DeleteTierRequest) GetAccount() string {
@@ -1655,7 +1786,7 @@ type TierList struct {
 
 func (x *TierList) Reset() {
 	*x = TierList{}
-	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[21]
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1667,7 +1798,7 @@ func (x *TierList) String() string {
 func (*TierList) ProtoMessage() {}
 
 func (x *TierList) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[21]
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1680,7 +1811,7 @@ func (x *TierList) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TierList.ProtoReflect.Descriptor instead.
 func (*TierList) Descriptor() ([]byte, []int) {
-	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{21}
+	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *TierList) GetTiers() []*Tier {
@@ -1705,7 +1836,7 @@ type Object struct {
 
 func (x *Object) Reset() {
 	*x = Object{}
-	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[22]
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1717,7 +1848,7 @@ func (x *Object) String() string {
 func (*Object) ProtoMessage() {}
 
 func (x *Object) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[22]
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1730,7 +1861,7 @@ func (x *Object) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Object.ProtoReflect.Descriptor instead.
 func (*Object) Descriptor() ([]byte, []int) {
-	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{22}
+	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *Object) GetKind() string {
@@ -1771,7 +1902,7 @@ type PutObjectRequest struct {
 
 func (x *PutObjectRequest) Reset() {
 	*x = PutObjectRequest{}
-	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[23]
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1783,7 +1914,7 @@ func (x *PutObjectRequest) String() string {
 func (*PutObjectRequest) ProtoMessage() {}
 
 func (x *PutObjectRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[23]
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1796,7 +1927,7 @@ func (x *PutObjectRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutObjectRequest.ProtoReflect.Descriptor instead.
 func (*PutObjectRequest) Descriptor() ([]byte, []int) {
-	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{23}
+	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *PutObjectRequest) GetAccount() string {
@@ -1824,7 +1955,7 @@ type ObjectRef struct {
 
 func (x *ObjectRef) Reset() {
 	*x = ObjectRef{}
-	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[24]
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1836,7 +1967,7 @@ func (x *ObjectRef) String() string {
 func (*ObjectRef) ProtoMessage() {}
 
 func (x *ObjectRef) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[24]
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1849,7 +1980,7 @@ func (x *ObjectRef) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ObjectRef.ProtoReflect.Descriptor instead.
 func (*ObjectRef) Descriptor() ([]byte, []int) {
-	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{24}
+	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *ObjectRef) GetAccount() string {
@@ -1883,7 +2014,7 @@ type ObjectList struct {
 
 func (x *ObjectList) Reset() {
 	*x = ObjectList{}
-	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[25]
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1895,7 +2026,7 @@ func (x *ObjectList) String() string {
 func (*ObjectList) ProtoMessage() {}
 
 func (x *ObjectList) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[25]
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1908,7 +2039,7 @@ func (x *ObjectList) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ObjectList.ProtoReflect.Descriptor instead.
 func (*ObjectList) Descriptor() ([]byte, []int) {
-	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{25}
+	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *ObjectList) GetObjects() []*Object {
@@ -1937,7 +2068,7 @@ type CampaignActionRequest struct {
 
 func (x *CampaignActionRequest) Reset() {
 	*x = CampaignActionRequest{}
-	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[26]
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1949,7 +2080,7 @@ func (x *CampaignActionRequest) String() string {
 func (*CampaignActionRequest) ProtoMessage() {}
 
 func (x *CampaignActionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[26]
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1962,7 +2093,7 @@ func (x *CampaignActionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CampaignActionRequest.ProtoReflect.Descriptor instead.
 func (*CampaignActionRequest) Descriptor() ([]byte, []int) {
-	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{26}
+	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *CampaignActionRequest) GetAccount() string {
@@ -2008,7 +2139,7 @@ type Contact struct {
 
 func (x *Contact) Reset() {
 	*x = Contact{}
-	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[27]
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2020,7 +2151,7 @@ func (x *Contact) String() string {
 func (*Contact) ProtoMessage() {}
 
 func (x *Contact) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[27]
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2033,7 +2164,7 @@ func (x *Contact) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Contact.ProtoReflect.Descriptor instead.
 func (*Contact) Descriptor() ([]byte, []int) {
-	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{27}
+	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *Contact) GetId() string {
@@ -2140,7 +2271,7 @@ type ImportContactsChunk struct {
 
 func (x *ImportContactsChunk) Reset() {
 	*x = ImportContactsChunk{}
-	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[28]
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2152,7 +2283,7 @@ func (x *ImportContactsChunk) String() string {
 func (*ImportContactsChunk) ProtoMessage() {}
 
 func (x *ImportContactsChunk) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[28]
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2165,7 +2296,7 @@ func (x *ImportContactsChunk) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ImportContactsChunk.ProtoReflect.Descriptor instead.
 func (*ImportContactsChunk) Descriptor() ([]byte, []int) {
-	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{28}
+	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *ImportContactsChunk) GetAccount() string {
@@ -2202,7 +2333,7 @@ type Rejection struct {
 
 func (x *Rejection) Reset() {
 	*x = Rejection{}
-	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[29]
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2214,7 +2345,7 @@ func (x *Rejection) String() string {
 func (*Rejection) ProtoMessage() {}
 
 func (x *Rejection) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[29]
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2227,7 +2358,7 @@ func (x *Rejection) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Rejection.ProtoReflect.Descriptor instead.
 func (*Rejection) Descriptor() ([]byte, []int) {
-	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{29}
+	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *Rejection) GetIndex() int64 {
@@ -2275,7 +2406,7 @@ type ImportResult struct {
 
 func (x *ImportResult) Reset() {
 	*x = ImportResult{}
-	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[30]
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2287,7 +2418,7 @@ func (x *ImportResult) String() string {
 func (*ImportResult) ProtoMessage() {}
 
 func (x *ImportResult) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[30]
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2300,7 +2431,7 @@ func (x *ImportResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ImportResult.ProtoReflect.Descriptor instead.
 func (*ImportResult) Descriptor() ([]byte, []int) {
-	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{30}
+	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *ImportResult) GetAccepted() int64 {
@@ -2327,7 +2458,7 @@ type ContactList struct {
 
 func (x *ContactList) Reset() {
 	*x = ContactList{}
-	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[31]
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2339,7 +2470,7 @@ func (x *ContactList) String() string {
 func (*ContactList) ProtoMessage() {}
 
 func (x *ContactList) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[31]
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2352,7 +2483,7 @@ func (x *ContactList) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ContactList.ProtoReflect.Descriptor instead.
 func (*ContactList) Descriptor() ([]byte, []int) {
-	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{31}
+	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *ContactList) GetContacts() []*Contact {
@@ -2386,7 +2517,7 @@ type Subscription struct {
 
 func (x *Subscription) Reset() {
 	*x = Subscription{}
-	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[32]
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2398,7 +2529,7 @@ func (x *Subscription) String() string {
 func (*Subscription) ProtoMessage() {}
 
 func (x *Subscription) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[32]
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2411,7 +2542,7 @@ func (x *Subscription) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Subscription.ProtoReflect.Descriptor instead.
 func (*Subscription) Descriptor() ([]byte, []int) {
-	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{32}
+	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *Subscription) GetId() string {
@@ -2480,7 +2611,7 @@ type PutSubscriptionRequest struct {
 
 func (x *PutSubscriptionRequest) Reset() {
 	*x = PutSubscriptionRequest{}
-	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[33]
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2492,7 +2623,7 @@ func (x *PutSubscriptionRequest) String() string {
 func (*PutSubscriptionRequest) ProtoMessage() {}
 
 func (x *PutSubscriptionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[33]
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2505,7 +2636,7 @@ func (x *PutSubscriptionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutSubscriptionRequest.ProtoReflect.Descriptor instead.
 func (*PutSubscriptionRequest) Descriptor() ([]byte, []int) {
-	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{33}
+	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *PutSubscriptionRequest) GetAccount() string {
@@ -2531,7 +2662,7 @@ type SubscriptionList struct {
 
 func (x *SubscriptionList) Reset() {
 	*x = SubscriptionList{}
-	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[34]
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2543,7 +2674,7 @@ func (x *SubscriptionList) String() string {
 func (*SubscriptionList) ProtoMessage() {}
 
 func (x *SubscriptionList) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[34]
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2556,7 +2687,7 @@ func (x *SubscriptionList) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SubscriptionList.ProtoReflect.Descriptor instead.
 func (*SubscriptionList) Descriptor() ([]byte, []int) {
-	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{34}
+	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *SubscriptionList) GetSubscriptions() []*Subscription {
@@ -2583,7 +2714,7 @@ type CallHistoryRequest struct {
 
 func (x *CallHistoryRequest) Reset() {
 	*x = CallHistoryRequest{}
-	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[35]
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2595,7 +2726,7 @@ func (x *CallHistoryRequest) String() string {
 func (*CallHistoryRequest) ProtoMessage() {}
 
 func (x *CallHistoryRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[35]
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2608,7 +2739,7 @@ func (x *CallHistoryRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CallHistoryRequest.ProtoReflect.Descriptor instead.
 func (*CallHistoryRequest) Descriptor() ([]byte, []int) {
-	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{35}
+	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *CallHistoryRequest) GetAccount() string {
@@ -2698,7 +2829,7 @@ type CallRecord struct {
 
 func (x *CallRecord) Reset() {
 	*x = CallRecord{}
-	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[36]
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2710,7 +2841,7 @@ func (x *CallRecord) String() string {
 func (*CallRecord) ProtoMessage() {}
 
 func (x *CallRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[36]
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2723,7 +2854,7 @@ func (x *CallRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CallRecord.ProtoReflect.Descriptor instead.
 func (*CallRecord) Descriptor() ([]byte, []int) {
-	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{36}
+	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *CallRecord) GetId() string {
@@ -2848,7 +2979,7 @@ type CallList struct {
 
 func (x *CallList) Reset() {
 	*x = CallList{}
-	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[37]
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2860,7 +2991,7 @@ func (x *CallList) String() string {
 func (*CallList) ProtoMessage() {}
 
 func (x *CallList) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[37]
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2873,7 +3004,7 @@ func (x *CallList) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CallList.ProtoReflect.Descriptor instead.
 func (*CallList) Descriptor() ([]byte, []int) {
-	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{37}
+	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *CallList) GetCalls() []*CallRecord {
@@ -2895,15 +3026,25 @@ var File_switchboard_dialect_v1_host_proto protoreflect.FileDescriptor
 const file_switchboard_dialect_v1_host_proto_rawDesc = "" +
 	"\n" +
 	"!switchboard/dialect/v1/host.proto\x12\x16switchboard.dialect.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\a\n" +
-	"\x05Empty\"\xef\x01\n" +
+	"\x05Empty\"\x83\x02\n" +
 	"\x13AuthenticateRequest\x12\x16\n" +
 	"\x06scheme\x18\x01 \x01(\tR\x06scheme\x12\x1c\n" +
 	"\tprincipal\x18\x02 \x01(\tR\tprincipal\x12\x16\n" +
 	"\x06secret\x18\x03 \x01(\tR\x06secret\x12O\n" +
-	"\x06params\x18\x04 \x03(\v27.switchboard.dialect.v1.AuthenticateRequest.ParamsEntryR\x06params\x1a9\n" +
+	"\x06params\x18\x04 \x03(\v27.switchboard.dialect.v1.AuthenticateRequest.ParamsEntryR\x06params\x12\x12\n" +
+	"\x04kind\x18\x05 \x01(\tR\x04kind\x1a9\n" +
 	"\vParamsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xd0\x01\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"n\n" +
+	"\x11IssueTokenRequest\x12\x18\n" +
+	"\aaccount\x18\x01 \x01(\tR\aaccount\x12\x12\n" +
+	"\x04kind\x18\x02 \x01(\tR\x04kind\x12+\n" +
+	"\x03ttl\x18\x03 \x01(\v2\x19.google.protobuf.DurationR\x03ttl\"l\n" +
+	"\x05Token\x12\x14\n" +
+	"\x05value\x18\x01 \x01(\tR\x05value\x12\x12\n" +
+	"\x04kind\x18\x02 \x01(\tR\x04kind\x129\n" +
+	"\n" +
+	"expires_at\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\texpiresAt\"\xd0\x01\n" +
 	"\aAccount\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12%\n" +
@@ -3162,9 +3303,11 @@ const file_switchboard_dialect_v1_host_proto_rawDesc = "" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"l\n" +
 	"\bCallList\x128\n" +
 	"\x05calls\x18\x01 \x03(\v2\".switchboard.dialect.v1.CallRecordR\x05calls\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken2\x95\x12\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken2\xed\x12\n" +
 	"\x04Host\x12\\\n" +
-	"\fAuthenticate\x12+.switchboard.dialect.v1.AuthenticateRequest\x1a\x1f.switchboard.dialect.v1.Account\x12R\n" +
+	"\fAuthenticate\x12+.switchboard.dialect.v1.AuthenticateRequest\x1a\x1f.switchboard.dialect.v1.Account\x12V\n" +
+	"\n" +
+	"IssueToken\x12).switchboard.dialect.v1.IssueTokenRequest\x1a\x1d.switchboard.dialect.v1.Token\x12R\n" +
 	"\bPutQueue\x12'.switchboard.dialect.v1.PutQueueRequest\x1a\x1d.switchboard.dialect.v1.Empty\x12N\n" +
 	"\bGetQueue\x12#.switchboard.dialect.v1.ByIDRequest\x1a\x1d.switchboard.dialect.v1.Queue\x12T\n" +
 	"\n" +
@@ -3206,167 +3349,173 @@ func file_switchboard_dialect_v1_host_proto_rawDescGZIP() []byte {
 	return file_switchboard_dialect_v1_host_proto_rawDescData
 }
 
-var file_switchboard_dialect_v1_host_proto_msgTypes = make([]protoimpl.MessageInfo, 46)
+var file_switchboard_dialect_v1_host_proto_msgTypes = make([]protoimpl.MessageInfo, 48)
 var file_switchboard_dialect_v1_host_proto_goTypes = []any{
 	(*Empty)(nil),                  // 0: switchboard.dialect.v1.Empty
 	(*AuthenticateRequest)(nil),    // 1: switchboard.dialect.v1.AuthenticateRequest
-	(*Account)(nil),                // 2: switchboard.dialect.v1.Account
-	(*ByIDRequest)(nil),            // 3: switchboard.dialect.v1.ByIDRequest
-	(*ListRequest)(nil),            // 4: switchboard.dialect.v1.ListRequest
-	(*Queue)(nil),                  // 5: switchboard.dialect.v1.Queue
-	(*PutQueueRequest)(nil),        // 6: switchboard.dialect.v1.PutQueueRequest
-	(*QueueList)(nil),              // 7: switchboard.dialect.v1.QueueList
-	(*QueueStats)(nil),             // 8: switchboard.dialect.v1.QueueStats
-	(*QueueStatusReply)(nil),       // 9: switchboard.dialect.v1.QueueStatusReply
-	(*Member)(nil),                 // 10: switchboard.dialect.v1.Member
-	(*MemberList)(nil),             // 11: switchboard.dialect.v1.MemberList
-	(*Agent)(nil),                  // 12: switchboard.dialect.v1.Agent
-	(*Tier)(nil),                   // 13: switchboard.dialect.v1.Tier
-	(*AgentInfo)(nil),              // 14: switchboard.dialect.v1.AgentInfo
-	(*PutAgentRequest)(nil),        // 15: switchboard.dialect.v1.PutAgentRequest
-	(*AgentList)(nil),              // 16: switchboard.dialect.v1.AgentList
-	(*DeleteAgentRequest)(nil),     // 17: switchboard.dialect.v1.DeleteAgentRequest
-	(*SetAgentStatusRequest)(nil),  // 18: switchboard.dialect.v1.SetAgentStatusRequest
-	(*PutTierRequest)(nil),         // 19: switchboard.dialect.v1.PutTierRequest
-	(*DeleteTierRequest)(nil),      // 20: switchboard.dialect.v1.DeleteTierRequest
-	(*TierList)(nil),               // 21: switchboard.dialect.v1.TierList
-	(*Object)(nil),                 // 22: switchboard.dialect.v1.Object
-	(*PutObjectRequest)(nil),       // 23: switchboard.dialect.v1.PutObjectRequest
-	(*ObjectRef)(nil),              // 24: switchboard.dialect.v1.ObjectRef
-	(*ObjectList)(nil),             // 25: switchboard.dialect.v1.ObjectList
-	(*CampaignActionRequest)(nil),  // 26: switchboard.dialect.v1.CampaignActionRequest
-	(*Contact)(nil),                // 27: switchboard.dialect.v1.Contact
-	(*ImportContactsChunk)(nil),    // 28: switchboard.dialect.v1.ImportContactsChunk
-	(*Rejection)(nil),              // 29: switchboard.dialect.v1.Rejection
-	(*ImportResult)(nil),           // 30: switchboard.dialect.v1.ImportResult
-	(*ContactList)(nil),            // 31: switchboard.dialect.v1.ContactList
-	(*Subscription)(nil),           // 32: switchboard.dialect.v1.Subscription
-	(*PutSubscriptionRequest)(nil), // 33: switchboard.dialect.v1.PutSubscriptionRequest
-	(*SubscriptionList)(nil),       // 34: switchboard.dialect.v1.SubscriptionList
-	(*CallHistoryRequest)(nil),     // 35: switchboard.dialect.v1.CallHistoryRequest
-	(*CallRecord)(nil),             // 36: switchboard.dialect.v1.CallRecord
-	(*CallList)(nil),               // 37: switchboard.dialect.v1.CallList
-	nil,                            // 38: switchboard.dialect.v1.AuthenticateRequest.ParamsEntry
-	nil,                            // 39: switchboard.dialect.v1.Account.AttrsEntry
-	nil,                            // 40: switchboard.dialect.v1.ListRequest.FilterEntry
-	nil,                            // 41: switchboard.dialect.v1.Contact.CustomEntry
-	nil,                            // 42: switchboard.dialect.v1.Contact.VariablesEntry
-	nil,                            // 43: switchboard.dialect.v1.Contact.AttrsEntry
-	nil,                            // 44: switchboard.dialect.v1.Subscription.AttrsEntry
-	nil,                            // 45: switchboard.dialect.v1.CallRecord.AttrsEntry
-	(*durationpb.Duration)(nil),    // 46: google.protobuf.Duration
-	(*timestamppb.Timestamp)(nil),  // 47: google.protobuf.Timestamp
+	(*IssueTokenRequest)(nil),      // 2: switchboard.dialect.v1.IssueTokenRequest
+	(*Token)(nil),                  // 3: switchboard.dialect.v1.Token
+	(*Account)(nil),                // 4: switchboard.dialect.v1.Account
+	(*ByIDRequest)(nil),            // 5: switchboard.dialect.v1.ByIDRequest
+	(*ListRequest)(nil),            // 6: switchboard.dialect.v1.ListRequest
+	(*Queue)(nil),                  // 7: switchboard.dialect.v1.Queue
+	(*PutQueueRequest)(nil),        // 8: switchboard.dialect.v1.PutQueueRequest
+	(*QueueList)(nil),              // 9: switchboard.dialect.v1.QueueList
+	(*QueueStats)(nil),             // 10: switchboard.dialect.v1.QueueStats
+	(*QueueStatusReply)(nil),       // 11: switchboard.dialect.v1.QueueStatusReply
+	(*Member)(nil),                 // 12: switchboard.dialect.v1.Member
+	(*MemberList)(nil),             // 13: switchboard.dialect.v1.MemberList
+	(*Agent)(nil),                  // 14: switchboard.dialect.v1.Agent
+	(*Tier)(nil),                   // 15: switchboard.dialect.v1.Tier
+	(*AgentInfo)(nil),              // 16: switchboard.dialect.v1.AgentInfo
+	(*PutAgentRequest)(nil),        // 17: switchboard.dialect.v1.PutAgentRequest
+	(*AgentList)(nil),              // 18: switchboard.dialect.v1.AgentList
+	(*DeleteAgentRequest)(nil),     // 19: switchboard.dialect.v1.DeleteAgentRequest
+	(*SetAgentStatusRequest)(nil),  // 20: switchboard.dialect.v1.SetAgentStatusRequest
+	(*PutTierRequest)(nil),         // 21: switchboard.dialect.v1.PutTierRequest
+	(*DeleteTierRequest)(nil),      // 22: switchboard.dialect.v1.DeleteTierRequest
+	(*TierList)(nil),               // 23: switchboard.dialect.v1.TierList
+	(*Object)(nil),                 // 24: switchboard.dialect.v1.Object
+	(*PutObjectRequest)(nil),       // 25: switchboard.dialect.v1.PutObjectRequest
+	(*ObjectRef)(nil),              // 26: switchboard.dialect.v1.ObjectRef
+	(*ObjectList)(nil),             // 27: switchboard.dialect.v1.ObjectList
+	(*CampaignActionRequest)(nil),  // 28: switchboard.dialect.v1.CampaignActionRequest
+	(*Contact)(nil),                // 29: switchboard.dialect.v1.Contact
+	(*ImportContactsChunk)(nil),    // 30: switchboard.dialect.v1.ImportContactsChunk
+	(*Rejection)(nil),              // 31: switchboard.dialect.v1.Rejection
+	(*ImportResult)(nil),           // 32: switchboard.dialect.v1.ImportResult
+	(*ContactList)(nil),            // 33: switchboard.dialect.v1.ContactList
+	(*Subscription)(nil),           // 34: switchboard.dialect.v1.Subscription
+	(*PutSubscriptionRequest)(nil), // 35: switchboard.dialect.v1.PutSubscriptionRequest
+	(*SubscriptionList)(nil),       // 36: switchboard.dialect.v1.SubscriptionList
+	(*CallHistoryRequest)(nil),     // 37: switchboard.dialect.v1.CallHistoryRequest
+	(*CallRecord)(nil),             // 38: switchboard.dialect.v1.CallRecord
+	(*CallList)(nil),               // 39: switchboard.dialect.v1.CallList
+	nil,                            // 40: switchboard.dialect.v1.AuthenticateRequest.ParamsEntry
+	nil,                            // 41: switchboard.dialect.v1.Account.AttrsEntry
+	nil,                            // 42: switchboard.dialect.v1.ListRequest.FilterEntry
+	nil,                            // 43: switchboard.dialect.v1.Contact.CustomEntry
+	nil,                            // 44: switchboard.dialect.v1.Contact.VariablesEntry
+	nil,                            // 45: switchboard.dialect.v1.Contact.AttrsEntry
+	nil,                            // 46: switchboard.dialect.v1.Subscription.AttrsEntry
+	nil,                            // 47: switchboard.dialect.v1.CallRecord.AttrsEntry
+	(*durationpb.Duration)(nil),    // 48: google.protobuf.Duration
+	(*timestamppb.Timestamp)(nil),  // 49: google.protobuf.Timestamp
 }
 var file_switchboard_dialect_v1_host_proto_depIdxs = []int32{
-	38, // 0: switchboard.dialect.v1.AuthenticateRequest.params:type_name -> switchboard.dialect.v1.AuthenticateRequest.ParamsEntry
-	39, // 1: switchboard.dialect.v1.Account.attrs:type_name -> switchboard.dialect.v1.Account.AttrsEntry
-	40, // 2: switchboard.dialect.v1.ListRequest.filter:type_name -> switchboard.dialect.v1.ListRequest.FilterEntry
-	46, // 3: switchboard.dialect.v1.Queue.ring_progressively_delay:type_name -> google.protobuf.Duration
-	46, // 4: switchboard.dialect.v1.Queue.tier_rule_wait_second:type_name -> google.protobuf.Duration
-	46, // 5: switchboard.dialect.v1.Queue.max_wait_time:type_name -> google.protobuf.Duration
-	46, // 6: switchboard.dialect.v1.Queue.max_wait_time_with_no_agent:type_name -> google.protobuf.Duration
-	46, // 7: switchboard.dialect.v1.Queue.max_wait_time_with_no_agent_time_reached:type_name -> google.protobuf.Duration
-	46, // 8: switchboard.dialect.v1.Queue.discard_abandoned_after:type_name -> google.protobuf.Duration
-	46, // 9: switchboard.dialect.v1.Queue.announce_frequency:type_name -> google.protobuf.Duration
-	5,  // 10: switchboard.dialect.v1.PutQueueRequest.queue:type_name -> switchboard.dialect.v1.Queue
-	5,  // 11: switchboard.dialect.v1.QueueList.queues:type_name -> switchboard.dialect.v1.Queue
-	8,  // 12: switchboard.dialect.v1.QueueStatusReply.stats:type_name -> switchboard.dialect.v1.QueueStats
-	47, // 13: switchboard.dialect.v1.Member.joined:type_name -> google.protobuf.Timestamp
-	46, // 14: switchboard.dialect.v1.Member.wait_time:type_name -> google.protobuf.Duration
-	10, // 15: switchboard.dialect.v1.MemberList.members:type_name -> switchboard.dialect.v1.Member
-	46, // 16: switchboard.dialect.v1.Agent.call_timeout:type_name -> google.protobuf.Duration
-	46, // 17: switchboard.dialect.v1.Agent.busy_delay_time:type_name -> google.protobuf.Duration
-	46, // 18: switchboard.dialect.v1.Agent.no_answer_delay_time:type_name -> google.protobuf.Duration
-	46, // 19: switchboard.dialect.v1.Agent.reject_delay_time:type_name -> google.protobuf.Duration
-	46, // 20: switchboard.dialect.v1.Agent.wrap_up_time:type_name -> google.protobuf.Duration
-	12, // 21: switchboard.dialect.v1.AgentInfo.config:type_name -> switchboard.dialect.v1.Agent
-	47, // 22: switchboard.dialect.v1.AgentInfo.status_since:type_name -> google.protobuf.Timestamp
-	47, // 23: switchboard.dialect.v1.AgentInfo.state_since:type_name -> google.protobuf.Timestamp
-	47, // 24: switchboard.dialect.v1.AgentInfo.ready_at:type_name -> google.protobuf.Timestamp
-	46, // 25: switchboard.dialect.v1.AgentInfo.talk_time:type_name -> google.protobuf.Duration
-	47, // 26: switchboard.dialect.v1.AgentInfo.last_bridge_end:type_name -> google.protobuf.Timestamp
-	13, // 27: switchboard.dialect.v1.AgentInfo.queues:type_name -> switchboard.dialect.v1.Tier
-	12, // 28: switchboard.dialect.v1.PutAgentRequest.agent:type_name -> switchboard.dialect.v1.Agent
-	14, // 29: switchboard.dialect.v1.AgentList.agents:type_name -> switchboard.dialect.v1.AgentInfo
-	13, // 30: switchboard.dialect.v1.PutTierRequest.tier:type_name -> switchboard.dialect.v1.Tier
-	13, // 31: switchboard.dialect.v1.TierList.tiers:type_name -> switchboard.dialect.v1.Tier
-	22, // 32: switchboard.dialect.v1.PutObjectRequest.object:type_name -> switchboard.dialect.v1.Object
-	22, // 33: switchboard.dialect.v1.ObjectList.objects:type_name -> switchboard.dialect.v1.Object
-	41, // 34: switchboard.dialect.v1.Contact.custom:type_name -> switchboard.dialect.v1.Contact.CustomEntry
-	42, // 35: switchboard.dialect.v1.Contact.variables:type_name -> switchboard.dialect.v1.Contact.VariablesEntry
-	47, // 36: switchboard.dialect.v1.Contact.not_before:type_name -> google.protobuf.Timestamp
-	46, // 37: switchboard.dialect.v1.Contact.retry_pause:type_name -> google.protobuf.Duration
-	43, // 38: switchboard.dialect.v1.Contact.attrs:type_name -> switchboard.dialect.v1.Contact.AttrsEntry
-	27, // 39: switchboard.dialect.v1.ImportContactsChunk.contacts:type_name -> switchboard.dialect.v1.Contact
-	29, // 40: switchboard.dialect.v1.ImportResult.rejected:type_name -> switchboard.dialect.v1.Rejection
-	27, // 41: switchboard.dialect.v1.ContactList.contacts:type_name -> switchboard.dialect.v1.Contact
-	44, // 42: switchboard.dialect.v1.Subscription.attrs:type_name -> switchboard.dialect.v1.Subscription.AttrsEntry
-	32, // 43: switchboard.dialect.v1.PutSubscriptionRequest.subscription:type_name -> switchboard.dialect.v1.Subscription
-	32, // 44: switchboard.dialect.v1.SubscriptionList.subscriptions:type_name -> switchboard.dialect.v1.Subscription
-	47, // 45: switchboard.dialect.v1.CallHistoryRequest.from:type_name -> google.protobuf.Timestamp
-	47, // 46: switchboard.dialect.v1.CallHistoryRequest.to:type_name -> google.protobuf.Timestamp
-	47, // 47: switchboard.dialect.v1.CallRecord.started:type_name -> google.protobuf.Timestamp
-	47, // 48: switchboard.dialect.v1.CallRecord.answered:type_name -> google.protobuf.Timestamp
-	47, // 49: switchboard.dialect.v1.CallRecord.ended:type_name -> google.protobuf.Timestamp
-	45, // 50: switchboard.dialect.v1.CallRecord.attrs:type_name -> switchboard.dialect.v1.CallRecord.AttrsEntry
-	36, // 51: switchboard.dialect.v1.CallList.calls:type_name -> switchboard.dialect.v1.CallRecord
-	1,  // 52: switchboard.dialect.v1.Host.Authenticate:input_type -> switchboard.dialect.v1.AuthenticateRequest
-	6,  // 53: switchboard.dialect.v1.Host.PutQueue:input_type -> switchboard.dialect.v1.PutQueueRequest
-	3,  // 54: switchboard.dialect.v1.Host.GetQueue:input_type -> switchboard.dialect.v1.ByIDRequest
-	4,  // 55: switchboard.dialect.v1.Host.ListQueues:input_type -> switchboard.dialect.v1.ListRequest
-	3,  // 56: switchboard.dialect.v1.Host.DeleteQueue:input_type -> switchboard.dialect.v1.ByIDRequest
-	3,  // 57: switchboard.dialect.v1.Host.QueueStatus:input_type -> switchboard.dialect.v1.ByIDRequest
-	3,  // 58: switchboard.dialect.v1.Host.QueueMembers:input_type -> switchboard.dialect.v1.ByIDRequest
-	15, // 59: switchboard.dialect.v1.Host.PutAgent:input_type -> switchboard.dialect.v1.PutAgentRequest
-	3,  // 60: switchboard.dialect.v1.Host.GetAgent:input_type -> switchboard.dialect.v1.ByIDRequest
-	4,  // 61: switchboard.dialect.v1.Host.ListAgents:input_type -> switchboard.dialect.v1.ListRequest
-	17, // 62: switchboard.dialect.v1.Host.DeleteAgent:input_type -> switchboard.dialect.v1.DeleteAgentRequest
-	18, // 63: switchboard.dialect.v1.Host.SetAgentStatus:input_type -> switchboard.dialect.v1.SetAgentStatusRequest
-	19, // 64: switchboard.dialect.v1.Host.PutTier:input_type -> switchboard.dialect.v1.PutTierRequest
-	20, // 65: switchboard.dialect.v1.Host.DeleteTier:input_type -> switchboard.dialect.v1.DeleteTierRequest
-	3,  // 66: switchboard.dialect.v1.Host.ListTiers:input_type -> switchboard.dialect.v1.ByIDRequest
-	23, // 67: switchboard.dialect.v1.Host.PutObject:input_type -> switchboard.dialect.v1.PutObjectRequest
-	24, // 68: switchboard.dialect.v1.Host.GetObject:input_type -> switchboard.dialect.v1.ObjectRef
-	4,  // 69: switchboard.dialect.v1.Host.ListObjects:input_type -> switchboard.dialect.v1.ListRequest
-	24, // 70: switchboard.dialect.v1.Host.DeleteObject:input_type -> switchboard.dialect.v1.ObjectRef
-	26, // 71: switchboard.dialect.v1.Host.CampaignAction:input_type -> switchboard.dialect.v1.CampaignActionRequest
-	28, // 72: switchboard.dialect.v1.Host.ImportContacts:input_type -> switchboard.dialect.v1.ImportContactsChunk
-	4,  // 73: switchboard.dialect.v1.Host.ListContacts:input_type -> switchboard.dialect.v1.ListRequest
-	33, // 74: switchboard.dialect.v1.Host.PutSubscription:input_type -> switchboard.dialect.v1.PutSubscriptionRequest
-	4,  // 75: switchboard.dialect.v1.Host.ListSubscriptions:input_type -> switchboard.dialect.v1.ListRequest
-	3,  // 76: switchboard.dialect.v1.Host.DeleteSubscription:input_type -> switchboard.dialect.v1.ByIDRequest
-	35, // 77: switchboard.dialect.v1.Host.CallHistory:input_type -> switchboard.dialect.v1.CallHistoryRequest
-	2,  // 78: switchboard.dialect.v1.Host.Authenticate:output_type -> switchboard.dialect.v1.Account
-	0,  // 79: switchboard.dialect.v1.Host.PutQueue:output_type -> switchboard.dialect.v1.Empty
-	5,  // 80: switchboard.dialect.v1.Host.GetQueue:output_type -> switchboard.dialect.v1.Queue
-	7,  // 81: switchboard.dialect.v1.Host.ListQueues:output_type -> switchboard.dialect.v1.QueueList
-	0,  // 82: switchboard.dialect.v1.Host.DeleteQueue:output_type -> switchboard.dialect.v1.Empty
-	9,  // 83: switchboard.dialect.v1.Host.QueueStatus:output_type -> switchboard.dialect.v1.QueueStatusReply
-	11, // 84: switchboard.dialect.v1.Host.QueueMembers:output_type -> switchboard.dialect.v1.MemberList
-	0,  // 85: switchboard.dialect.v1.Host.PutAgent:output_type -> switchboard.dialect.v1.Empty
-	14, // 86: switchboard.dialect.v1.Host.GetAgent:output_type -> switchboard.dialect.v1.AgentInfo
-	16, // 87: switchboard.dialect.v1.Host.ListAgents:output_type -> switchboard.dialect.v1.AgentList
-	0,  // 88: switchboard.dialect.v1.Host.DeleteAgent:output_type -> switchboard.dialect.v1.Empty
-	0,  // 89: switchboard.dialect.v1.Host.SetAgentStatus:output_type -> switchboard.dialect.v1.Empty
-	0,  // 90: switchboard.dialect.v1.Host.PutTier:output_type -> switchboard.dialect.v1.Empty
-	0,  // 91: switchboard.dialect.v1.Host.DeleteTier:output_type -> switchboard.dialect.v1.Empty
-	21, // 92: switchboard.dialect.v1.Host.ListTiers:output_type -> switchboard.dialect.v1.TierList
-	22, // 93: switchboard.dialect.v1.Host.PutObject:output_type -> switchboard.dialect.v1.Object
-	22, // 94: switchboard.dialect.v1.Host.GetObject:output_type -> switchboard.dialect.v1.Object
-	25, // 95: switchboard.dialect.v1.Host.ListObjects:output_type -> switchboard.dialect.v1.ObjectList
-	0,  // 96: switchboard.dialect.v1.Host.DeleteObject:output_type -> switchboard.dialect.v1.Empty
-	22, // 97: switchboard.dialect.v1.Host.CampaignAction:output_type -> switchboard.dialect.v1.Object
-	30, // 98: switchboard.dialect.v1.Host.ImportContacts:output_type -> switchboard.dialect.v1.ImportResult
-	31, // 99: switchboard.dialect.v1.Host.ListContacts:output_type -> switchboard.dialect.v1.ContactList
-	32, // 100: switchboard.dialect.v1.Host.PutSubscription:output_type -> switchboard.dialect.v1.Subscription
-	34, // 101: switchboard.dialect.v1.Host.ListSubscriptions:output_type -> switchboard.dialect.v1.SubscriptionList
-	0,  // 102: switchboard.dialect.v1.Host.DeleteSubscription:output_type -> switchboard.dialect.v1.Empty
-	37, // 103: switchboard.dialect.v1.Host.CallHistory:output_type -> switchboard.dialect.v1.CallList
-	78, // [78:104] is the sub-list for method output_type
-	52, // [52:78] is the sub-list for method input_type
-	52, // [52:52] is the sub-list for extension type_name
-	52, // [52:52] is the sub-list for extension extendee
-	0,  // [0:52] is the sub-list for field type_name
+	40, // 0: switchboard.dialect.v1.AuthenticateRequest.params:type_name -> switchboard.dialect.v1.AuthenticateRequest.ParamsEntry
+	48, // 1: switchboard.dialect.v1.IssueTokenRequest.ttl:type_name -> google.protobuf.Duration
+	49, // 2: switchboard.dialect.v1.Token.expires_at:type_name -> google.protobuf.Timestamp
+	41, // 3: switchboard.dialect.v1.Account.attrs:type_name -> switchboard.dialect.v1.Account.AttrsEntry
+	42, // 4: switchboard.dialect.v1.ListRequest.filter:type_name -> switchboard.dialect.v1.ListRequest.FilterEntry
+	48, // 5: switchboard.dialect.v1.Queue.ring_progressively_delay:type_name -> google.protobuf.Duration
+	48, // 6: switchboard.dialect.v1.Queue.tier_rule_wait_second:type_name -> google.protobuf.Duration
+	48, // 7: switchboard.dialect.v1.Queue.max_wait_time:type_name -> google.protobuf.Duration
+	48, // 8: switchboard.dialect.v1.Queue.max_wait_time_with_no_agent:type_name -> google.protobuf.Duration
+	48, // 9: switchboard.dialect.v1.Queue.max_wait_time_with_no_agent_time_reached:type_name -> google.protobuf.Duration
+	48, // 10: switchboard.dialect.v1.Queue.discard_abandoned_after:type_name -> google.protobuf.Duration
+	48, // 11: switchboard.dialect.v1.Queue.announce_frequency:type_name -> google.protobuf.Duration
+	7,  // 12: switchboard.dialect.v1.PutQueueRequest.queue:type_name -> switchboard.dialect.v1.Queue
+	7,  // 13: switchboard.dialect.v1.QueueList.queues:type_name -> switchboard.dialect.v1.Queue
+	10, // 14: switchboard.dialect.v1.QueueStatusReply.stats:type_name -> switchboard.dialect.v1.QueueStats
+	49, // 15: switchboard.dialect.v1.Member.joined:type_name -> google.protobuf.Timestamp
+	48, // 16: switchboard.dialect.v1.Member.wait_time:type_name -> google.protobuf.Duration
+	12, // 17: switchboard.dialect.v1.MemberList.members:type_name -> switchboard.dialect.v1.Member
+	48, // 18: switchboard.dialect.v1.Agent.call_timeout:type_name -> google.protobuf.Duration
+	48, // 19: switchboard.dialect.v1.Agent.busy_delay_time:type_name -> google.protobuf.Duration
+	48, // 20: switchboard.dialect.v1.Agent.no_answer_delay_time:type_name -> google.protobuf.Duration
+	48, // 21: switchboard.dialect.v1.Agent.reject_delay_time:type_name -> google.protobuf.Duration
+	48, // 22: switchboard.dialect.v1.Agent.wrap_up_time:type_name -> google.protobuf.Duration
+	14, // 23: switchboard.dialect.v1.AgentInfo.config:type_name -> switchboard.dialect.v1.Agent
+	49, // 24: switchboard.dialect.v1.AgentInfo.status_since:type_name -> google.protobuf.Timestamp
+	49, // 25: switchboard.dialect.v1.AgentInfo.state_since:type_name -> google.protobuf.Timestamp
+	49, // 26: switchboard.dialect.v1.AgentInfo.ready_at:type_name -> google.protobuf.Timestamp
+	48, // 27: switchboard.dialect.v1.AgentInfo.talk_time:type_name -> google.protobuf.Duration
+	49, // 28: switchboard.dialect.v1.AgentInfo.last_bridge_end:type_name -> google.protobuf.Timestamp
+	15, // 29: switchboard.dialect.v1.AgentInfo.queues:type_name -> switchboard.dialect.v1.Tier
+	14, // 30: switchboard.dialect.v1.PutAgentRequest.agent:type_name -> switchboard.dialect.v1.Agent
+	16, // 31: switchboard.dialect.v1.AgentList.agents:type_name -> switchboard.dialect.v1.AgentInfo
+	15, // 32: switchboard.dialect.v1.PutTierRequest.tier:type_name -> switchboard.dialect.v1.Tier
+	15, // 33: switchboard.dialect.v1.TierList.tiers:type_name -> switchboard.dialect.v1.Tier
+	24, // 34: switchboard.dialect.v1.PutObjectRequest.object:type_name -> switchboard.dialect.v1.Object
+	24, // 35: switchboard.dialect.v1.ObjectList.objects:type_name -> switchboard.dialect.v1.Object
+	43, // 36: switchboard.dialect.v1.Contact.custom:type_name -> switchboard.dialect.v1.Contact.CustomEntry
+	44, // 37: switchboard.dialect.v1.Contact.variables:type_name -> switchboard.dialect.v1.Contact.VariablesEntry
+	49, // 38: switchboard.dialect.v1.Contact.not_before:type_name -> google.protobuf.Timestamp
+	48, // 39: switchboard.dialect.v1.Contact.retry_pause:type_name -> google.protobuf.Duration
+	45, // 40: switchboard.dialect.v1.Contact.attrs:type_name -> switchboard.dialect.v1.Contact.AttrsEntry
+	29, // 41: switchboard.dialect.v1.ImportContactsChunk.contacts:type_name -> switchboard.dialect.v1.Contact
+	31, // 42: switchboard.dialect.v1.ImportResult.rejected:type_name -> switchboard.dialect.v1.Rejection
+	29, // 43: switchboard.dialect.v1.ContactList.contacts:type_name -> switchboard.dialect.v1.Contact
+	46, // 44: switchboard.dialect.v1.Subscription.attrs:type_name -> switchboard.dialect.v1.Subscription.AttrsEntry
+	34, // 45: switchboard.dialect.v1.PutSubscriptionRequest.subscription:type_name -> switchboard.dialect.v1.Subscription
+	34, // 46: switchboard.dialect.v1.SubscriptionList.subscriptions:type_name -> switchboard.dialect.v1.Subscription
+	49, // 47: switchboard.dialect.v1.CallHistoryRequest.from:type_name -> google.protobuf.Timestamp
+	49, // 48: switchboard.dialect.v1.CallHistoryRequest.to:type_name -> google.protobuf.Timestamp
+	49, // 49: switchboard.dialect.v1.CallRecord.started:type_name -> google.protobuf.Timestamp
+	49, // 50: switchboard.dialect.v1.CallRecord.answered:type_name -> google.protobuf.Timestamp
+	49, // 51: switchboard.dialect.v1.CallRecord.ended:type_name -> google.protobuf.Timestamp
+	47, // 52: switchboard.dialect.v1.CallRecord.attrs:type_name -> switchboard.dialect.v1.CallRecord.AttrsEntry
+	38, // 53: switchboard.dialect.v1.CallList.calls:type_name -> switchboard.dialect.v1.CallRecord
+	1,  // 54: switchboard.dialect.v1.Host.Authenticate:input_type -> switchboard.dialect.v1.AuthenticateRequest
+	2,  // 55: switchboard.dialect.v1.Host.IssueToken:input_type -> switchboard.dialect.v1.IssueTokenRequest
+	8,  // 56: switchboard.dialect.v1.Host.PutQueue:input_type -> switchboard.dialect.v1.PutQueueRequest
+	5,  // 57: switchboard.dialect.v1.Host.GetQueue:input_type -> switchboard.dialect.v1.ByIDRequest
+	6,  // 58: switchboard.dialect.v1.Host.ListQueues:input_type -> switchboard.dialect.v1.ListRequest
+	5,  // 59: switchboard.dialect.v1.Host.DeleteQueue:input_type -> switchboard.dialect.v1.ByIDRequest
+	5,  // 60: switchboard.dialect.v1.Host.QueueStatus:input_type -> switchboard.dialect.v1.ByIDRequest
+	5,  // 61: switchboard.dialect.v1.Host.QueueMembers:input_type -> switchboard.dialect.v1.ByIDRequest
+	17, // 62: switchboard.dialect.v1.Host.PutAgent:input_type -> switchboard.dialect.v1.PutAgentRequest
+	5,  // 63: switchboard.dialect.v1.Host.GetAgent:input_type -> switchboard.dialect.v1.ByIDRequest
+	6,  // 64: switchboard.dialect.v1.Host.ListAgents:input_type -> switchboard.dialect.v1.ListRequest
+	19, // 65: switchboard.dialect.v1.Host.DeleteAgent:input_type -> switchboard.dialect.v1.DeleteAgentRequest
+	20, // 66: switchboard.dialect.v1.Host.SetAgentStatus:input_type -> switchboard.dialect.v1.SetAgentStatusRequest
+	21, // 67: switchboard.dialect.v1.Host.PutTier:input_type -> switchboard.dialect.v1.PutTierRequest
+	22, // 68: switchboard.dialect.v1.Host.DeleteTier:input_type -> switchboard.dialect.v1.DeleteTierRequest
+	5,  // 69: switchboard.dialect.v1.Host.ListTiers:input_type -> switchboard.dialect.v1.ByIDRequest
+	25, // 70: switchboard.dialect.v1.Host.PutObject:input_type -> switchboard.dialect.v1.PutObjectRequest
+	26, // 71: switchboard.dialect.v1.Host.GetObject:input_type -> switchboard.dialect.v1.ObjectRef
+	6,  // 72: switchboard.dialect.v1.Host.ListObjects:input_type -> switchboard.dialect.v1.ListRequest
+	26, // 73: switchboard.dialect.v1.Host.DeleteObject:input_type -> switchboard.dialect.v1.ObjectRef
+	28, // 74: switchboard.dialect.v1.Host.CampaignAction:input_type -> switchboard.dialect.v1.CampaignActionRequest
+	30, // 75: switchboard.dialect.v1.Host.ImportContacts:input_type -> switchboard.dialect.v1.ImportContactsChunk
+	6,  // 76: switchboard.dialect.v1.Host.ListContacts:input_type -> switchboard.dialect.v1.ListRequest
+	35, // 77: switchboard.dialect.v1.Host.PutSubscription:input_type -> switchboard.dialect.v1.PutSubscriptionRequest
+	6,  // 78: switchboard.dialect.v1.Host.ListSubscriptions:input_type -> switchboard.dialect.v1.ListRequest
+	5,  // 79: switchboard.dialect.v1.Host.DeleteSubscription:input_type -> switchboard.dialect.v1.ByIDRequest
+	37, // 80: switchboard.dialect.v1.Host.CallHistory:input_type -> switchboard.dialect.v1.CallHistoryRequest
+	4,  // 81: switchboard.dialect.v1.Host.Authenticate:output_type -> switchboard.dialect.v1.Account
+	3,  // 82: switchboard.dialect.v1.Host.IssueToken:output_type -> switchboard.dialect.v1.Token
+	0,  // 83: switchboard.dialect.v1.Host.PutQueue:output_type -> switchboard.dialect.v1.Empty
+	7,  // 84: switchboard.dialect.v1.Host.GetQueue:output_type -> switchboard.dialect.v1.Queue
+	9,  // 85: switchboard.dialect.v1.Host.ListQueues:output_type -> switchboard.dialect.v1.QueueList
+	0,  // 86: switchboard.dialect.v1.Host.DeleteQueue:output_type -> switchboard.dialect.v1.Empty
+	11, // 87: switchboard.dialect.v1.Host.QueueStatus:output_type -> switchboard.dialect.v1.QueueStatusReply
+	13, // 88: switchboard.dialect.v1.Host.QueueMembers:output_type -> switchboard.dialect.v1.MemberList
+	0,  // 89: switchboard.dialect.v1.Host.PutAgent:output_type -> switchboard.dialect.v1.Empty
+	16, // 90: switchboard.dialect.v1.Host.GetAgent:output_type -> switchboard.dialect.v1.AgentInfo
+	18, // 91: switchboard.dialect.v1.Host.ListAgents:output_type -> switchboard.dialect.v1.AgentList
+	0,  // 92: switchboard.dialect.v1.Host.DeleteAgent:output_type -> switchboard.dialect.v1.Empty
+	0,  // 93: switchboard.dialect.v1.Host.SetAgentStatus:output_type -> switchboard.dialect.v1.Empty
+	0,  // 94: switchboard.dialect.v1.Host.PutTier:output_type -> switchboard.dialect.v1.Empty
+	0,  // 95: switchboard.dialect.v1.Host.DeleteTier:output_type -> switchboard.dialect.v1.Empty
+	23, // 96: switchboard.dialect.v1.Host.ListTiers:output_type -> switchboard.dialect.v1.TierList
+	24, // 97: switchboard.dialect.v1.Host.PutObject:output_type -> switchboard.dialect.v1.Object
+	24, // 98: switchboard.dialect.v1.Host.GetObject:output_type -> switchboard.dialect.v1.Object
+	27, // 99: switchboard.dialect.v1.Host.ListObjects:output_type -> switchboard.dialect.v1.ObjectList
+	0,  // 100: switchboard.dialect.v1.Host.DeleteObject:output_type -> switchboard.dialect.v1.Empty
+	24, // 101: switchboard.dialect.v1.Host.CampaignAction:output_type -> switchboard.dialect.v1.Object
+	32, // 102: switchboard.dialect.v1.Host.ImportContacts:output_type -> switchboard.dialect.v1.ImportResult
+	33, // 103: switchboard.dialect.v1.Host.ListContacts:output_type -> switchboard.dialect.v1.ContactList
+	34, // 104: switchboard.dialect.v1.Host.PutSubscription:output_type -> switchboard.dialect.v1.Subscription
+	36, // 105: switchboard.dialect.v1.Host.ListSubscriptions:output_type -> switchboard.dialect.v1.SubscriptionList
+	0,  // 106: switchboard.dialect.v1.Host.DeleteSubscription:output_type -> switchboard.dialect.v1.Empty
+	39, // 107: switchboard.dialect.v1.Host.CallHistory:output_type -> switchboard.dialect.v1.CallList
+	81, // [81:108] is the sub-list for method output_type
+	54, // [54:81] is the sub-list for method input_type
+	54, // [54:54] is the sub-list for extension type_name
+	54, // [54:54] is the sub-list for extension extendee
+	0,  // [0:54] is the sub-list for field type_name
 }
 
 func init() { file_switchboard_dialect_v1_host_proto_init() }
@@ -3380,7 +3529,7 @@ func file_switchboard_dialect_v1_host_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_switchboard_dialect_v1_host_proto_rawDesc), len(file_switchboard_dialect_v1_host_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   46,
+			NumMessages:   48,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -27,6 +27,7 @@ const _ = grpc.SupportPackageIsVersion9
 
 const (
 	Host_Authenticate_FullMethodName       = "/switchboard.dialect.v1.Host/Authenticate"
+	Host_IssueToken_FullMethodName         = "/switchboard.dialect.v1.Host/IssueToken"
 	Host_PutQueue_FullMethodName           = "/switchboard.dialect.v1.Host/PutQueue"
 	Host_GetQueue_FullMethodName           = "/switchboard.dialect.v1.Host/GetQueue"
 	Host_ListQueues_FullMethodName         = "/switchboard.dialect.v1.Host/ListQueues"
@@ -60,6 +61,7 @@ const (
 type HostClient interface {
 	// Accounts.
 	Authenticate(ctx context.Context, in *AuthenticateRequest, opts ...grpc.CallOption) (*Account, error)
+	IssueToken(ctx context.Context, in *IssueTokenRequest, opts ...grpc.CallOption) (*Token, error)
 	// Inbound queues, agents and tiers (pkg/acd).
 	PutQueue(ctx context.Context, in *PutQueueRequest, opts ...grpc.CallOption) (*Empty, error)
 	GetQueue(ctx context.Context, in *ByIDRequest, opts ...grpc.CallOption) (*Queue, error)
@@ -107,6 +109,16 @@ func (c *hostClient) Authenticate(ctx context.Context, in *AuthenticateRequest, 
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(Account)
 	err := c.cc.Invoke(ctx, Host_Authenticate_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *hostClient) IssueToken(ctx context.Context, in *IssueTokenRequest, opts ...grpc.CallOption) (*Token, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Token)
+	err := c.cc.Invoke(ctx, Host_IssueToken_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -372,6 +384,7 @@ func (c *hostClient) CallHistory(ctx context.Context, in *CallHistoryRequest, op
 type HostServer interface {
 	// Accounts.
 	Authenticate(context.Context, *AuthenticateRequest) (*Account, error)
+	IssueToken(context.Context, *IssueTokenRequest) (*Token, error)
 	// Inbound queues, agents and tiers (pkg/acd).
 	PutQueue(context.Context, *PutQueueRequest) (*Empty, error)
 	GetQueue(context.Context, *ByIDRequest) (*Queue, error)
@@ -417,6 +430,9 @@ type UnimplementedHostServer struct{}
 
 func (UnimplementedHostServer) Authenticate(context.Context, *AuthenticateRequest) (*Account, error) {
 	return nil, status.Error(codes.Unimplemented, "method Authenticate not implemented")
+}
+func (UnimplementedHostServer) IssueToken(context.Context, *IssueTokenRequest) (*Token, error) {
+	return nil, status.Error(codes.Unimplemented, "method IssueToken not implemented")
 }
 func (UnimplementedHostServer) PutQueue(context.Context, *PutQueueRequest) (*Empty, error) {
 	return nil, status.Error(codes.Unimplemented, "method PutQueue not implemented")
@@ -528,6 +544,24 @@ func _Host_Authenticate_Handler(srv interface{}, ctx context.Context, dec func(i
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
 		return srv.(HostServer).Authenticate(ctx, req.(*AuthenticateRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Host_IssueToken_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(IssueTokenRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(HostServer).IssueToken(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Host_IssueToken_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(HostServer).IssueToken(ctx, req.(*IssueTokenRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -981,6 +1015,10 @@ var Host_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Authenticate",
 			Handler:    _Host_Authenticate_Handler,
+		},
+		{
+			MethodName: "IssueToken",
+			Handler:    _Host_IssueToken_Handler,
 		},
 		{
 			MethodName: "PutQueue",

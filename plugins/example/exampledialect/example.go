@@ -80,7 +80,7 @@ func (Dialect) HandleHTTP(ctx context.Context, host dialect.Host, req dialect.Re
 	if !ok || token == "" {
 		return fail(dialect.ErrUnauthenticated), nil
 	}
-	acct, err := host.Authenticate(ctx, dialect.Credentials{Scheme: dialect.AuthBearer, Secret: token})
+	acct, err := host.Authenticate(ctx, dialect.Credentials{Scheme: dialect.CredToken, Secret: token})
 	if err != nil {
 		return fail(err), nil
 	}
