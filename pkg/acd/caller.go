@@ -400,7 +400,7 @@ func (c *Core) makeOffer(cl *caller, t *tier) {
 	c.offers[o.id] = o
 	a.offer = o
 	c.refreshFree(a) // out of the free indexes before its lastOffered key changes
-	a.lastOffered = c.now
+	a.lastOfferedNS = c.now.UnixNano()
 	c.setState(a, Receiving)
 	cl.offers = append(cl.offers, o)
 	if cl.state == callerWaiting {
@@ -657,6 +657,7 @@ func (c *Core) callEnded(id string) error {
 	c.withAgentOutOfIndexes(a, func() {
 		a.talkTime += talk
 		a.lastBridgeEnd = c.now
+		a.lastBridgeEndNS = c.now.UnixNano()
 	})
 	a.caller = nil
 	c.emit(event.Event{Type: event.CallEnded, Queue: cl.q.cfg.ID, Call: cl.id, Agent: a.cfg.ID, Number: cl.number,

@@ -92,7 +92,10 @@ type agent struct {
 	talkTime        time.Duration
 	lastBridgeStart time.Time
 	lastBridgeEnd   time.Time
-	lastOffered     time.Time
+	// The strategies' keys as integers (Unix nanoseconds; zero for never),
+	// which the free indexes compare millions of times.
+	lastBridgeEndNS int64
+	lastOfferedNS   int64
 	noAnswerCount   int
 	statusSince     time.Time
 	stateSince      time.Time

@@ -34,8 +34,8 @@ func byPosition(a, b *tier) bool {
 }
 
 func byLastBridgeEnd(a, b *tier) bool {
-	if !a.agent.lastBridgeEnd.Equal(b.agent.lastBridgeEnd) {
-		return a.agent.lastBridgeEnd.Before(b.agent.lastBridgeEnd)
+	if a.agent.lastBridgeEndNS != b.agent.lastBridgeEndNS {
+		return a.agent.lastBridgeEndNS < b.agent.lastBridgeEndNS
 	}
 	return byPosition(a, b)
 }
@@ -58,8 +58,8 @@ func byPositionThenLastOffered(a, b *tier) bool {
 	if a.position != b.position {
 		return a.position < b.position
 	}
-	if !a.agent.lastOffered.Equal(b.agent.lastOffered) {
-		return a.agent.lastOffered.Before(b.agent.lastOffered)
+	if a.agent.lastOfferedNS != b.agent.lastOfferedNS {
+		return a.agent.lastOfferedNS < b.agent.lastOfferedNS
 	}
 	return a.agent.cfg.ID < b.agent.cfg.ID
 }
