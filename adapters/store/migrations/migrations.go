@@ -20,6 +20,7 @@ func All() *migrate.Migrations {
 	m := migrate.NewMigrations()
 	registerCore(m)
 	registerACD(m)
+	registerDialer(m)
 	return m
 }
 
