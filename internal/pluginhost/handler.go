@@ -88,6 +88,21 @@ func (m *Manager) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), m.cfg.RequestTimeout)
 	defer cancel()
+	if a := cur.info.TokenAuth; a != nil {
+		if tok := a.Token(req); tok != "" {
+			acct, err := cur.host.Authenticate(ctx, dialect.Credentials{Scheme: dialect.CredToken, Secret: tok, Kind: a.Kind})
+			switch {
+			case err == nil:
+				req.Account = &acct
+			case errors.Is(err, dialect.ErrUnauthenticated):
+				// the dialect answers it, in its vendor's shape
+			default:
+				m.cfg.Logger.Error("checking a token failed", "dialect", name, "err", err)
+				unavailable(w, name, "the host could not check the request's credentials")
+				return
+			}
+		}
+	}
 	resp, err := cur.handler.HandleHTTP(ctx, req)
 	if err != nil {
 		switch {

@@ -449,3 +449,32 @@ func TestHostForScopesEachDialect(t *testing.T) {
 		t.Errorf("HostFor asked for %v", asked)
 	}
 }
+
+// TestHostChecksTheTokenOnce: the example declares TokenAuth, so the host
+// checks a request's bearer token itself (in-process) and the plugin makes
+// no Authenticate round trip of its own; a bad token is still the plugin's
+// to answer, in its shape.
+func TestHostChecksTheTokenOnce(t *testing.T) {
+	var auths atomic.Int32
+	f := start(t, pluginDir(t, "example"), func(_ context.Context, m string) error {
+		if m == "Authenticate" {
+			auths.Add(1)
+		}
+		return nil
+	}, nil)
+	f.ready(t)
+	if code, _, body := f.do(t, "PUT", "/example/queues/q", tokenA, `{}`); code != 204 {
+		t.Fatalf("PUT: %d %s", code, body)
+	}
+	auths.Store(0)
+	if code, _, body := f.do(t, "GET", "/example/queues/q/status", tokenA, ""); code != 200 {
+		t.Fatalf("GET: %d %s", code, body)
+	}
+	if n := auths.Load(); n != 1 {
+		t.Errorf("%d Authenticate calls for a request with a good token; want 1 (the host's)", n)
+	}
+	code, _, body := f.do(t, "GET", "/example/queues/q/status", "bad", "")
+	if eb := decode[errBody](t, body); code != 401 || eb.Error != "unauthorized" {
+		t.Errorf("bad token: %d %s", code, body)
+	}
+}

@@ -42,6 +42,8 @@ type running struct {
 	client  *plugin.Client
 	rpc     *plugin.GRPCClient
 	handler dialect.Handler
+	host    dialect.Host
+	info    dialect.Info
 	pid     int
 }
 
@@ -68,7 +70,7 @@ func newBuiltin(ctx context.Context, name string, d dialect.Dialect, cfg *Config
 	if err != nil {
 		return nil, err
 	}
-	s.cur.Store(&running{handler: dialect.Bind(d, host)})
+	s.cur.Store(&running{handler: dialect.Bind(d, host), host: host, info: info})
 	s.st.Up, s.st.Starts = true, 1
 	close(s.ready)
 	return s, nil
@@ -215,7 +217,7 @@ func (s *supervisor) start(ctx context.Context) (*running, error) {
 	if rc := client.ReattachConfig(); rc != nil {
 		pid = rc.Pid
 	}
-	return &running{client: client, rpc: rpc, handler: h, pid: pid}, nil
+	return &running{client: client, rpc: rpc, handler: h, host: host, info: info, pid: pid}, nil
 }
 
 // watch returns why r must be restarted, or "stopped" when ctx ends.

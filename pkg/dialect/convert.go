@@ -69,14 +69,45 @@ func valuesFromPB(m map[string]*pb.Values) map[string][]string {
 
 // RequestToPB converts a request to its wire form.
 func RequestToPB(r Request) *pb.HTTPRequest {
-	return &pb.HTTPRequest{Method: r.Method, Path: r.Path, Query: valuesToPB(r.Query), Header: valuesToPB(r.Header),
+	m := &pb.HTTPRequest{Method: r.Method, Path: r.Path, Query: valuesToPB(r.Query), Header: valuesToPB(r.Header),
 		Body: r.Body, RemoteAddr: r.RemoteAddr, Host: r.Host}
+	if r.Account != nil {
+		m.Account = accountToPB(*r.Account)
+	}
+	return m
 }
 
 // RequestFromPB converts a request from its wire form.
 func RequestFromPB(m *pb.HTTPRequest) Request {
-	return Request{Method: m.GetMethod(), Path: m.GetPath(), Query: url.Values(valuesFromPB(m.GetQuery())),
+	r := Request{Method: m.GetMethod(), Path: m.GetPath(), Query: url.Values(valuesFromPB(m.GetQuery())),
 		Header: http.Header(valuesFromPB(m.GetHeader())), Body: m.GetBody(), RemoteAddr: m.GetRemoteAddr(), Host: m.GetHost()}
+	if m.GetAccount() != nil {
+		a := accountFromPB(m.GetAccount())
+		r.Account = &a
+	}
+	return r
+}
+
+func accountToPB(a Account) *pb.Account {
+	return &pb.Account{Id: a.ID, Name: a.Name, DefaultRegion: a.DefaultRegion, Attrs: a.Attrs}
+}
+
+func accountFromPB(m *pb.Account) Account {
+	return Account{ID: m.GetId(), Name: m.GetName(), DefaultRegion: m.GetDefaultRegion(), Attrs: m.GetAttrs()}
+}
+
+func tokenAuthToPB(a *TokenAuth) *pb.TokenAuth {
+	if a == nil {
+		return nil
+	}
+	return &pb.TokenAuth{Header: a.Header, Prefix: a.Prefix, Query: a.Query, Kind: a.Kind}
+}
+
+func tokenAuthFromPB(m *pb.TokenAuth) *TokenAuth {
+	if m == nil {
+		return nil
+	}
+	return &TokenAuth{Header: m.GetHeader(), Prefix: m.GetPrefix(), Query: m.GetQuery(), Kind: m.GetKind()}
 }
 
 // ResponseToPB converts a response to its wire form.

@@ -16,14 +16,17 @@ import (
 // FuzzRequestRoundTrip: a request that validates survives the wire exactly;
 // one that does not is a *FieldError, never a panic or a marshal failure.
 func FuzzRequestRoundTrip(f *testing.F) {
-	f.Add("GET", "/queues/1/status", "a=1&a=2&b=", "Authorization", "Bearer t0k", []byte(nil), "127.0.0.1:5", "h")
-	f.Add("POST", "/open_api_v1/cc_ad_tasks", "", "Content-Type", "application/json", []byte(`{"name":"x"}`), "", "")
-	f.Add("PUT", "/\xff", "q=\xfe", "X-\xff", "v\x00", []byte{0, 1, 2}, "\xff", "")
-	f.Add("", "no-slash", "", "", "", []byte{}, "", "")
-	f.Fuzz(func(t *testing.T, method, path, rawQuery, hk, hv string, body []byte, remote, host string) {
+	f.Add("GET", "/queues/1/status", "a=1&a=2&b=", "Authorization", "Bearer t0k", []byte(nil), "127.0.0.1:5", "h", "")
+	f.Add("POST", "/open_api_v1/cc_ad_tasks", "", "Content-Type", "application/json", []byte(`{"name":"x"}`), "", "", "acc-1")
+	f.Add("PUT", "/\xff", "q=\xfe", "X-\xff", "v\x00", []byte{0, 1, 2}, "\xff", "", "\xff")
+	f.Add("", "no-slash", "", "", "", []byte{}, "", "", "")
+	f.Fuzz(func(t *testing.T, method, path, rawQuery, hk, hv string, body []byte, remote, host, account string) {
 		q, _ := url.ParseQuery(rawQuery)
 		req := dialect.Request{Method: method, Path: path, Query: q, Header: http.Header{hk: {hv, hv + "2"}}, Body: body,
 			RemoteAddr: remote, Host: host}
+		if account != "" {
+			req.Account = &dialect.Account{ID: account, DefaultRegion: "RU", Attrs: map[string]string{"k": account}}
+		}
 		if err := req.Validate(); err != nil {
 			var fe *dialect.FieldError
 			if !errors.As(err, &fe) || fe.Field == "" {

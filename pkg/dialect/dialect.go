@@ -65,6 +65,37 @@ type Info struct {
 	OpenAPI []byte
 	// Version is the plugin's own version, for operators.
 	Version string
+	// TokenAuth, when set, has the host check a request's token before
+	// passing the request on, saving the dialect a host API round trip: a
+	// request with a valid token arrives with Request.Account set; one
+	// without, or with a bad token, arrives without it, and the dialect
+	// answers in its vendor's shape.
+	TokenAuth *TokenAuth
+}
+
+// TokenAuth says where a dialect's requests carry their token.
+type TokenAuth struct {
+	// Header carries the token after Prefix ("Authorization", "Bearer ").
+	Header, Prefix string
+	// Query, when Header is empty, names the query parameter that carries it.
+	Query string
+	// Kind is the token kind (Host.IssueToken); empty: provisioned tokens.
+	Kind string
+}
+
+// Token returns the token req carries where a says, or "".
+func (a TokenAuth) Token(req Request) string {
+	if a.Header == "" {
+		if a.Query == "" {
+			return ""
+		}
+		return req.Query.Get(a.Query)
+	}
+	v := req.Header.Get(a.Header)
+	if len(v) < len(a.Prefix) || !strings.EqualFold(v[:len(a.Prefix)], a.Prefix) {
+		return ""
+	}
+	return strings.TrimSpace(v[len(a.Prefix):])
 }
 
 // Validate reports the first field that is wrong.
@@ -78,6 +109,9 @@ func (i Info) Validate() error {
 	}
 	if i.AuthScheme == "" {
 		return &FieldError{Field: "auth_scheme", Reason: "is required (use none for an open API)"}
+	}
+	if a := i.TokenAuth; a != nil && a.Header == "" && a.Query == "" {
+		return &FieldError{Field: "token_auth", Reason: "needs a header or a query parameter"}
 	}
 	return nil
 }
@@ -106,6 +140,9 @@ type Request struct {
 	Body       []byte
 	RemoteAddr string
 	Host       string
+	// Account is the request's account when the host checked its token
+	// (Info.TokenAuth); nil otherwise.
+	Account *Account
 }
 
 // Validate reports the first field that cannot cross the wire: gRPC carries
@@ -129,7 +166,15 @@ func (r Request) Validate() error {
 	if err := validValues("header", r.Header); err != nil {
 		return err
 	}
-	for _, f := range []struct{ name, v string }{{"remote_addr", r.RemoteAddr}, {"host", r.Host}} {
+	type field struct{ name, v string }
+	fields := []field{{"remote_addr", r.RemoteAddr}, {"host", r.Host}}
+	if a := r.Account; a != nil {
+		fields = append(fields, field{"account.id", a.ID}, field{"account.name", a.Name}, field{"account.default_region", a.DefaultRegion})
+		for k, v := range a.Attrs {
+			fields = append(fields, field{"account.attrs", k + v})
+		}
+	}
+	for _, f := range fields {
 		if !utf8.ValidString(f.v) {
 			return &FieldError{Field: f.name, Value: f.v, Reason: "must be valid UTF-8"}
 		}

@@ -35,7 +35,7 @@ func (c *HostGRPCClient) Authenticate(ctx context.Context, cred Credentials) (Ac
 	if err != nil {
 		return Account{}, fromStatus(err)
 	}
-	return Account{ID: m.GetId(), Name: m.GetName(), DefaultRegion: m.GetDefaultRegion(), Attrs: m.GetAttrs()}, nil
+	return accountFromPB(m), nil
 }
 
 // IssueToken calls the host's IssueToken.
@@ -330,7 +330,7 @@ func (s *HostGRPCServer) Authenticate(ctx context.Context, m *pb.AuthenticateReq
 	if err != nil {
 		return nil, toStatus(err)
 	}
-	return &pb.Account{Id: a.ID, Name: a.Name, DefaultRegion: a.DefaultRegion, Attrs: a.Attrs}, nil
+	return accountToPB(a), nil
 }
 
 // IssueToken serves Impl.IssueToken.

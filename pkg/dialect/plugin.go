@@ -149,7 +149,7 @@ func (c *GRPCClient) Info(ctx context.Context) (Info, error) {
 		return Info{}, fromStatus(err)
 	}
 	return Info{Name: m.GetName(), RoutePrefix: m.GetRoutePrefix(), AuthScheme: m.GetAuthScheme(),
-		OpenAPI: m.GetOpenapi(), Version: m.GetVersion()}, nil
+		OpenAPI: m.GetOpenapi(), Version: m.GetVersion(), TokenAuth: tokenAuthFromPB(m.GetTokenAuth())}, nil
 }
 
 // HandleHTTP passes one request to the plugin.
@@ -192,7 +192,8 @@ func (s *GRPCServer) Describe(ctx context.Context, _ *pb.DescribeRequest) (*pb.D
 	if err != nil {
 		return nil, toStatus(err)
 	}
-	return &pb.DescribeResponse{Name: i.Name, RoutePrefix: i.RoutePrefix, AuthScheme: i.AuthScheme, Openapi: i.OpenAPI, Version: i.Version}, nil
+	return &pb.DescribeResponse{Name: i.Name, RoutePrefix: i.RoutePrefix, AuthScheme: i.AuthScheme, Openapi: i.OpenAPI,
+		Version: i.Version, TokenAuth: tokenAuthToPB(i.TokenAuth)}, nil
 }
 
 // Connect dials the host API on the broker.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -18,7 +19,8 @@ import (
 type echoDialect struct{}
 
 func (echoDialect) Info(context.Context) (dialect.Info, error) {
-	return dialect.Info{Name: "echo", RoutePrefix: "echo", AuthScheme: dialect.AuthNone, OpenAPI: []byte(`{"openapi":"3.0.3"}`)}, nil
+	return dialect.Info{Name: "echo", RoutePrefix: "echo", AuthScheme: dialect.AuthNone, OpenAPI: []byte(`{"openapi":"3.0.3"}`),
+		TokenAuth: &dialect.TokenAuth{Query: "token", Kind: "api"}}, nil
 }
 
 func (echoDialect) HandleHTTP(ctx context.Context, host dialect.Host, req dialect.Request) (dialect.Response, error) {
@@ -29,7 +31,11 @@ func (echoDialect) HandleHTTP(ctx context.Context, host dialect.Host, req dialec
 	if err != nil {
 		return dialect.Response{}, err
 	}
-	return dialect.Response{Status: 200, Header: http.Header{"X-Queue": {st.Queue}}, Body: []byte(req.Method)}, nil
+	resp := dialect.Response{Status: 200, Header: http.Header{"X-Queue": {st.Queue}}, Body: []byte(req.Method)}
+	if req.Account != nil {
+		resp.Header.Set("X-Account", req.Account.ID+"/"+req.Account.DefaultRegion)
+	}
+	return resp, nil
 }
 
 func (echoDialect) RenderEvent(_ context.Context, ev event.Event, sub dialect.Subscription) ([]dialect.Webhook, error) {
@@ -57,7 +63,8 @@ func TestPluginOverGoPlugin(t *testing.T) {
 	}
 	ctx := context.Background()
 	info, err := h.Info(ctx)
-	if err != nil || info.RoutePrefix != "echo" || string(info.OpenAPI) != `{"openapi":"3.0.3"}` {
+	if err != nil || info.RoutePrefix != "echo" || string(info.OpenAPI) != `{"openapi":"3.0.3"}` ||
+		info.TokenAuth == nil || *info.TokenAuth != (dialect.TokenAuth{Query: "token", Kind: "api"}) {
 		t.Fatalf("info %+v %v", info, err)
 	}
 	resp, err := h.HandleHTTP(ctx, dialect.Request{Method: "GET", Path: "/q1", Header: http.Header{"X-Account": {"acc9"}}})
@@ -65,6 +72,10 @@ func TestPluginOverGoPlugin(t *testing.T) {
 		t.Fatalf("response %+v %v", resp, err)
 	}
 	eq(t, "host call made by the plugin", rec.calls["QueueStatus"], []any{"acc9", "q1"})
+	resp, err = h.HandleHTTP(ctx, dialect.Request{Method: "GET", Path: "/q1", Account: &dialect.Account{ID: "acc9", DefaultRegion: "CN"}})
+	if err != nil || resp.Header.Get("X-Account") != "acc9/CN" {
+		t.Errorf("the account the host checked did not reach the plugin: %+v %v", resp, err)
+	}
 
 	_, err = h.HandleHTTP(ctx, dialect.Request{Method: "GET", Path: "/panic"})
 	if err == nil || !strings.Contains(err.Error(), "dialect panicked: boom") {
@@ -87,5 +98,34 @@ func TestBindRecoversPanics(t *testing.T) {
 	_, err := dialect.Bind(echoDialect{}, &recHost{}).HandleHTTP(context.Background(), dialect.Request{Method: "GET", Path: "/panic"})
 	if !errors.Is(err, dialect.ErrPanic) {
 		t.Errorf("err = %v, want ErrPanic", err)
+	}
+}
+
+func TestTokenAuthToken(t *testing.T) {
+	bearer := dialect.TokenAuth{Header: "Authorization", Prefix: "Bearer "}
+	query := dialect.TokenAuth{Query: "access_token"}
+	cases := []struct {
+		a    dialect.TokenAuth
+		req  dialect.Request
+		want string
+	}{
+		{bearer, dialect.Request{Header: http.Header{"Authorization": {"Bearer abc"}}}, "abc"},
+		{bearer, dialect.Request{Header: http.Header{"Authorization": {"bearer  abc "}}}, "abc"},
+		{bearer, dialect.Request{Header: http.Header{"Authorization": {"Basic abc"}}}, ""},
+		{bearer, dialect.Request{Header: http.Header{"Authorization": {"Bear"}}}, ""},
+		{bearer, dialect.Request{}, ""},
+		{query, dialect.Request{Query: url.Values{"access_token": {"q1"}}}, "q1"},
+		{query, dialect.Request{}, ""},
+		{dialect.TokenAuth{}, dialect.Request{Query: url.Values{"": {"x"}}}, ""},
+	}
+	for _, c := range cases {
+		if got := c.a.Token(c.req); got != c.want {
+			t.Errorf("%+v on %+v: %q, want %q", c.a, c.req, got, c.want)
+		}
+	}
+	var fe *dialect.FieldError
+	bad := dialect.Info{Name: "x", RoutePrefix: "x", AuthScheme: "bearer", TokenAuth: &dialect.TokenAuth{Kind: "access"}}
+	if err := bad.Validate(); !errors.As(err, &fe) || fe.Field != "token_auth" {
+		t.Errorf("token auth without a place: %v", err)
 	}
 }

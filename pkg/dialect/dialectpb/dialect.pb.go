@@ -71,8 +71,11 @@ type DescribeResponse struct {
 	RoutePrefix string `protobuf:"bytes,2,opt,name=route_prefix,json=routePrefix,proto3" json:"route_prefix,omitempty"`
 	AuthScheme  string `protobuf:"bytes,3,opt,name=auth_scheme,json=authScheme,proto3" json:"auth_scheme,omitempty"`
 	// openapi is the dialect's OpenAPI 3 document, JSON.
-	Openapi       []byte `protobuf:"bytes,4,opt,name=openapi,proto3" json:"openapi,omitempty"`
-	Version       string `protobuf:"bytes,5,opt,name=version,proto3" json:"version,omitempty"`
+	Openapi []byte `protobuf:"bytes,4,opt,name=openapi,proto3" json:"openapi,omitempty"`
+	Version string `protobuf:"bytes,5,opt,name=version,proto3" json:"version,omitempty"`
+	// token_auth, when set, has the host read and check a token on every
+	// request before passing it on (HTTPRequest.account).
+	TokenAuth     *TokenAuth `protobuf:"bytes,6,opt,name=token_auth,json=tokenAuth,proto3" json:"token_auth,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -142,6 +145,84 @@ func (x *DescribeResponse) GetVersion() string {
 	return ""
 }
 
+func (x *DescribeResponse) GetTokenAuth() *TokenAuth {
+	if x != nil {
+		return x.TokenAuth
+	}
+	return nil
+}
+
+type TokenAuth struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// header carries the token after prefix (e.g. Authorization, "Bearer ");
+	// or query names a query parameter that carries it.
+	Header string `protobuf:"bytes,1,opt,name=header,proto3" json:"header,omitempty"`
+	Prefix string `protobuf:"bytes,2,opt,name=prefix,proto3" json:"prefix,omitempty"`
+	Query  string `protobuf:"bytes,3,opt,name=query,proto3" json:"query,omitempty"`
+	// kind is the token kind (see Host.IssueToken); empty: provisioned tokens.
+	Kind          string `protobuf:"bytes,4,opt,name=kind,proto3" json:"kind,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TokenAuth) Reset() {
+	*x = TokenAuth{}
+	mi := &file_switchboard_dialect_v1_dialect_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TokenAuth) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TokenAuth) ProtoMessage() {}
+
+func (x *TokenAuth) ProtoReflect() protoreflect.Message {
+	mi := &file_switchboard_dialect_v1_dialect_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TokenAuth.ProtoReflect.Descriptor instead.
+func (*TokenAuth) Descriptor() ([]byte, []int) {
+	return file_switchboard_dialect_v1_dialect_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *TokenAuth) GetHeader() string {
+	if x != nil {
+		return x.Header
+	}
+	return ""
+}
+
+func (x *TokenAuth) GetPrefix() string {
+	if x != nil {
+		return x.Prefix
+	}
+	return ""
+}
+
+func (x *TokenAuth) GetQuery() string {
+	if x != nil {
+		return x.Query
+	}
+	return ""
+}
+
+func (x *TokenAuth) GetKind() string {
+	if x != nil {
+		return x.Kind
+	}
+	return ""
+}
+
 type ConnectRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	HostBrokerId  uint32                 `protobuf:"varint,1,opt,name=host_broker_id,json=hostBrokerId,proto3" json:"host_broker_id,omitempty"`
@@ -151,7 +232,7 @@ type ConnectRequest struct {
 
 func (x *ConnectRequest) Reset() {
 	*x = ConnectRequest{}
-	mi := &file_switchboard_dialect_v1_dialect_proto_msgTypes[2]
+	mi := &file_switchboard_dialect_v1_dialect_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -163,7 +244,7 @@ func (x *ConnectRequest) String() string {
 func (*ConnectRequest) ProtoMessage() {}
 
 func (x *ConnectRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_dialect_v1_dialect_proto_msgTypes[2]
+	mi := &file_switchboard_dialect_v1_dialect_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -176,7 +257,7 @@ func (x *ConnectRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConnectRequest.ProtoReflect.Descriptor instead.
 func (*ConnectRequest) Descriptor() ([]byte, []int) {
-	return file_switchboard_dialect_v1_dialect_proto_rawDescGZIP(), []int{2}
+	return file_switchboard_dialect_v1_dialect_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *ConnectRequest) GetHostBrokerId() uint32 {
@@ -194,7 +275,7 @@ type ConnectResponse struct {
 
 func (x *ConnectResponse) Reset() {
 	*x = ConnectResponse{}
-	mi := &file_switchboard_dialect_v1_dialect_proto_msgTypes[3]
+	mi := &file_switchboard_dialect_v1_dialect_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -206,7 +287,7 @@ func (x *ConnectResponse) String() string {
 func (*ConnectResponse) ProtoMessage() {}
 
 func (x *ConnectResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_dialect_v1_dialect_proto_msgTypes[3]
+	mi := &file_switchboard_dialect_v1_dialect_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -219,7 +300,7 @@ func (x *ConnectResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConnectResponse.ProtoReflect.Descriptor instead.
 func (*ConnectResponse) Descriptor() ([]byte, []int) {
-	return file_switchboard_dialect_v1_dialect_proto_rawDescGZIP(), []int{3}
+	return file_switchboard_dialect_v1_dialect_proto_rawDescGZIP(), []int{4}
 }
 
 // Values is one multi-valued header or query parameter.
@@ -232,7 +313,7 @@ type Values struct {
 
 func (x *Values) Reset() {
 	*x = Values{}
-	mi := &file_switchboard_dialect_v1_dialect_proto_msgTypes[4]
+	mi := &file_switchboard_dialect_v1_dialect_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -244,7 +325,7 @@ func (x *Values) String() string {
 func (*Values) ProtoMessage() {}
 
 func (x *Values) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_dialect_v1_dialect_proto_msgTypes[4]
+	mi := &file_switchboard_dialect_v1_dialect_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -257,7 +338,7 @@ func (x *Values) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Values.ProtoReflect.Descriptor instead.
 func (*Values) Descriptor() ([]byte, []int) {
-	return file_switchboard_dialect_v1_dialect_proto_rawDescGZIP(), []int{4}
+	return file_switchboard_dialect_v1_dialect_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *Values) GetValues() []string {
@@ -271,19 +352,22 @@ type HTTPRequest struct {
 	state  protoimpl.MessageState `protogen:"open.v1"`
 	Method string                 `protobuf:"bytes,1,opt,name=method,proto3" json:"method,omitempty"`
 	// path is the request path after the dialect's prefix, starting with "/".
-	Path          string             `protobuf:"bytes,2,opt,name=path,proto3" json:"path,omitempty"`
-	Query         map[string]*Values `protobuf:"bytes,3,rep,name=query,proto3" json:"query,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
-	Header        map[string]*Values `protobuf:"bytes,4,rep,name=header,proto3" json:"header,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
-	Body          []byte             `protobuf:"bytes,5,opt,name=body,proto3" json:"body,omitempty"`
-	RemoteAddr    string             `protobuf:"bytes,6,opt,name=remote_addr,json=remoteAddr,proto3" json:"remote_addr,omitempty"`
-	Host          string             `protobuf:"bytes,7,opt,name=host,proto3" json:"host,omitempty"`
+	Path       string             `protobuf:"bytes,2,opt,name=path,proto3" json:"path,omitempty"`
+	Query      map[string]*Values `protobuf:"bytes,3,rep,name=query,proto3" json:"query,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	Header     map[string]*Values `protobuf:"bytes,4,rep,name=header,proto3" json:"header,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	Body       []byte             `protobuf:"bytes,5,opt,name=body,proto3" json:"body,omitempty"`
+	RemoteAddr string             `protobuf:"bytes,6,opt,name=remote_addr,json=remoteAddr,proto3" json:"remote_addr,omitempty"`
+	Host       string             `protobuf:"bytes,7,opt,name=host,proto3" json:"host,omitempty"`
+	// account is the request's account when the host checked its token
+	// (DescribeResponse.token_auth); absent otherwise.
+	Account       *Account `protobuf:"bytes,8,opt,name=account,proto3" json:"account,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *HTTPRequest) Reset() {
 	*x = HTTPRequest{}
-	mi := &file_switchboard_dialect_v1_dialect_proto_msgTypes[5]
+	mi := &file_switchboard_dialect_v1_dialect_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -295,7 +379,7 @@ func (x *HTTPRequest) String() string {
 func (*HTTPRequest) ProtoMessage() {}
 
 func (x *HTTPRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_dialect_v1_dialect_proto_msgTypes[5]
+	mi := &file_switchboard_dialect_v1_dialect_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -308,7 +392,7 @@ func (x *HTTPRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HTTPRequest.ProtoReflect.Descriptor instead.
 func (*HTTPRequest) Descriptor() ([]byte, []int) {
-	return file_switchboard_dialect_v1_dialect_proto_rawDescGZIP(), []int{5}
+	return file_switchboard_dialect_v1_dialect_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *HTTPRequest) GetMethod() string {
@@ -360,6 +444,13 @@ func (x *HTTPRequest) GetHost() string {
 	return ""
 }
 
+func (x *HTTPRequest) GetAccount() *Account {
+	if x != nil {
+		return x.Account
+	}
+	return nil
+}
+
 type HTTPResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Status        int32                  `protobuf:"varint,1,opt,name=status,proto3" json:"status,omitempty"`
@@ -371,7 +462,7 @@ type HTTPResponse struct {
 
 func (x *HTTPResponse) Reset() {
 	*x = HTTPResponse{}
-	mi := &file_switchboard_dialect_v1_dialect_proto_msgTypes[6]
+	mi := &file_switchboard_dialect_v1_dialect_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -383,7 +474,7 @@ func (x *HTTPResponse) String() string {
 func (*HTTPResponse) ProtoMessage() {}
 
 func (x *HTTPResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_dialect_v1_dialect_proto_msgTypes[6]
+	mi := &file_switchboard_dialect_v1_dialect_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -396,7 +487,7 @@ func (x *HTTPResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HTTPResponse.ProtoReflect.Descriptor instead.
 func (*HTTPResponse) Descriptor() ([]byte, []int) {
-	return file_switchboard_dialect_v1_dialect_proto_rawDescGZIP(), []int{6}
+	return file_switchboard_dialect_v1_dialect_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *HTTPResponse) GetStatus() int32 {
@@ -446,7 +537,7 @@ type Event struct {
 
 func (x *Event) Reset() {
 	*x = Event{}
-	mi := &file_switchboard_dialect_v1_dialect_proto_msgTypes[7]
+	mi := &file_switchboard_dialect_v1_dialect_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -458,7 +549,7 @@ func (x *Event) String() string {
 func (*Event) ProtoMessage() {}
 
 func (x *Event) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_dialect_v1_dialect_proto_msgTypes[7]
+	mi := &file_switchboard_dialect_v1_dialect_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -471,7 +562,7 @@ func (x *Event) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Event.ProtoReflect.Descriptor instead.
 func (*Event) Descriptor() ([]byte, []int) {
-	return file_switchboard_dialect_v1_dialect_proto_rawDescGZIP(), []int{7}
+	return file_switchboard_dialect_v1_dialect_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *Event) GetId() string {
@@ -610,7 +701,7 @@ type RenderEventRequest struct {
 
 func (x *RenderEventRequest) Reset() {
 	*x = RenderEventRequest{}
-	mi := &file_switchboard_dialect_v1_dialect_proto_msgTypes[8]
+	mi := &file_switchboard_dialect_v1_dialect_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -622,7 +713,7 @@ func (x *RenderEventRequest) String() string {
 func (*RenderEventRequest) ProtoMessage() {}
 
 func (x *RenderEventRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_dialect_v1_dialect_proto_msgTypes[8]
+	mi := &file_switchboard_dialect_v1_dialect_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -635,7 +726,7 @@ func (x *RenderEventRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RenderEventRequest.ProtoReflect.Descriptor instead.
 func (*RenderEventRequest) Descriptor() ([]byte, []int) {
-	return file_switchboard_dialect_v1_dialect_proto_rawDescGZIP(), []int{8}
+	return file_switchboard_dialect_v1_dialect_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *RenderEventRequest) GetEvent() *Event {
@@ -666,7 +757,7 @@ type Webhook struct {
 
 func (x *Webhook) Reset() {
 	*x = Webhook{}
-	mi := &file_switchboard_dialect_v1_dialect_proto_msgTypes[9]
+	mi := &file_switchboard_dialect_v1_dialect_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -678,7 +769,7 @@ func (x *Webhook) String() string {
 func (*Webhook) ProtoMessage() {}
 
 func (x *Webhook) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_dialect_v1_dialect_proto_msgTypes[9]
+	mi := &file_switchboard_dialect_v1_dialect_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -691,7 +782,7 @@ func (x *Webhook) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Webhook.ProtoReflect.Descriptor instead.
 func (*Webhook) Descriptor() ([]byte, []int) {
-	return file_switchboard_dialect_v1_dialect_proto_rawDescGZIP(), []int{9}
+	return file_switchboard_dialect_v1_dialect_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *Webhook) GetMethod() string {
@@ -738,7 +829,7 @@ type RenderEventResponse struct {
 
 func (x *RenderEventResponse) Reset() {
 	*x = RenderEventResponse{}
-	mi := &file_switchboard_dialect_v1_dialect_proto_msgTypes[10]
+	mi := &file_switchboard_dialect_v1_dialect_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -750,7 +841,7 @@ func (x *RenderEventResponse) String() string {
 func (*RenderEventResponse) ProtoMessage() {}
 
 func (x *RenderEventResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_dialect_v1_dialect_proto_msgTypes[10]
+	mi := &file_switchboard_dialect_v1_dialect_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -763,7 +854,7 @@ func (x *RenderEventResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RenderEventResponse.ProtoReflect.Descriptor instead.
 func (*RenderEventResponse) Descriptor() ([]byte, []int) {
-	return file_switchboard_dialect_v1_dialect_proto_rawDescGZIP(), []int{10}
+	return file_switchboard_dialect_v1_dialect_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *RenderEventResponse) GetWebhooks() []*Webhook {
@@ -778,19 +869,26 @@ var File_switchboard_dialect_v1_dialect_proto protoreflect.FileDescriptor
 const file_switchboard_dialect_v1_dialect_proto_rawDesc = "" +
 	"\n" +
 	"$switchboard/dialect/v1/dialect.proto\x12\x16switchboard.dialect.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a!switchboard/dialect/v1/host.proto\"\x11\n" +
-	"\x0fDescribeRequest\"\x9e\x01\n" +
+	"\x0fDescribeRequest\"\xe0\x01\n" +
 	"\x10DescribeResponse\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12!\n" +
 	"\froute_prefix\x18\x02 \x01(\tR\vroutePrefix\x12\x1f\n" +
 	"\vauth_scheme\x18\x03 \x01(\tR\n" +
 	"authScheme\x12\x18\n" +
 	"\aopenapi\x18\x04 \x01(\fR\aopenapi\x12\x18\n" +
-	"\aversion\x18\x05 \x01(\tR\aversion\"6\n" +
+	"\aversion\x18\x05 \x01(\tR\aversion\x12@\n" +
+	"\n" +
+	"token_auth\x18\x06 \x01(\v2!.switchboard.dialect.v1.TokenAuthR\ttokenAuth\"e\n" +
+	"\tTokenAuth\x12\x16\n" +
+	"\x06header\x18\x01 \x01(\tR\x06header\x12\x16\n" +
+	"\x06prefix\x18\x02 \x01(\tR\x06prefix\x12\x14\n" +
+	"\x05query\x18\x03 \x01(\tR\x05query\x12\x12\n" +
+	"\x04kind\x18\x04 \x01(\tR\x04kind\"6\n" +
 	"\x0eConnectRequest\x12$\n" +
 	"\x0ehost_broker_id\x18\x01 \x01(\rR\fhostBrokerId\"\x11\n" +
 	"\x0fConnectResponse\" \n" +
 	"\x06Values\x12\x16\n" +
-	"\x06values\x18\x01 \x03(\tR\x06values\"\xc6\x03\n" +
+	"\x06values\x18\x01 \x03(\tR\x06values\"\x81\x04\n" +
 	"\vHTTPRequest\x12\x16\n" +
 	"\x06method\x18\x01 \x01(\tR\x06method\x12\x12\n" +
 	"\x04path\x18\x02 \x01(\tR\x04path\x12D\n" +
@@ -799,7 +897,8 @@ const file_switchboard_dialect_v1_dialect_proto_rawDesc = "" +
 	"\x04body\x18\x05 \x01(\fR\x04body\x12\x1f\n" +
 	"\vremote_addr\x18\x06 \x01(\tR\n" +
 	"remoteAddr\x12\x12\n" +
-	"\x04host\x18\a \x01(\tR\x04host\x1aX\n" +
+	"\x04host\x18\a \x01(\tR\x04host\x129\n" +
+	"\aaccount\x18\b \x01(\v2\x1f.switchboard.dialect.v1.AccountR\aaccount\x1aX\n" +
 	"\n" +
 	"QueryEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x124\n" +
@@ -872,54 +971,58 @@ func file_switchboard_dialect_v1_dialect_proto_rawDescGZIP() []byte {
 	return file_switchboard_dialect_v1_dialect_proto_rawDescData
 }
 
-var file_switchboard_dialect_v1_dialect_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
+var file_switchboard_dialect_v1_dialect_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
 var file_switchboard_dialect_v1_dialect_proto_goTypes = []any{
 	(*DescribeRequest)(nil),       // 0: switchboard.dialect.v1.DescribeRequest
 	(*DescribeResponse)(nil),      // 1: switchboard.dialect.v1.DescribeResponse
-	(*ConnectRequest)(nil),        // 2: switchboard.dialect.v1.ConnectRequest
-	(*ConnectResponse)(nil),       // 3: switchboard.dialect.v1.ConnectResponse
-	(*Values)(nil),                // 4: switchboard.dialect.v1.Values
-	(*HTTPRequest)(nil),           // 5: switchboard.dialect.v1.HTTPRequest
-	(*HTTPResponse)(nil),          // 6: switchboard.dialect.v1.HTTPResponse
-	(*Event)(nil),                 // 7: switchboard.dialect.v1.Event
-	(*RenderEventRequest)(nil),    // 8: switchboard.dialect.v1.RenderEventRequest
-	(*Webhook)(nil),               // 9: switchboard.dialect.v1.Webhook
-	(*RenderEventResponse)(nil),   // 10: switchboard.dialect.v1.RenderEventResponse
-	nil,                           // 11: switchboard.dialect.v1.HTTPRequest.QueryEntry
-	nil,                           // 12: switchboard.dialect.v1.HTTPRequest.HeaderEntry
-	nil,                           // 13: switchboard.dialect.v1.HTTPResponse.HeaderEntry
-	nil,                           // 14: switchboard.dialect.v1.Event.AttrsEntry
-	nil,                           // 15: switchboard.dialect.v1.Webhook.HeaderEntry
-	(*timestamppb.Timestamp)(nil), // 16: google.protobuf.Timestamp
-	(*Subscription)(nil),          // 17: switchboard.dialect.v1.Subscription
+	(*TokenAuth)(nil),             // 2: switchboard.dialect.v1.TokenAuth
+	(*ConnectRequest)(nil),        // 3: switchboard.dialect.v1.ConnectRequest
+	(*ConnectResponse)(nil),       // 4: switchboard.dialect.v1.ConnectResponse
+	(*Values)(nil),                // 5: switchboard.dialect.v1.Values
+	(*HTTPRequest)(nil),           // 6: switchboard.dialect.v1.HTTPRequest
+	(*HTTPResponse)(nil),          // 7: switchboard.dialect.v1.HTTPResponse
+	(*Event)(nil),                 // 8: switchboard.dialect.v1.Event
+	(*RenderEventRequest)(nil),    // 9: switchboard.dialect.v1.RenderEventRequest
+	(*Webhook)(nil),               // 10: switchboard.dialect.v1.Webhook
+	(*RenderEventResponse)(nil),   // 11: switchboard.dialect.v1.RenderEventResponse
+	nil,                           // 12: switchboard.dialect.v1.HTTPRequest.QueryEntry
+	nil,                           // 13: switchboard.dialect.v1.HTTPRequest.HeaderEntry
+	nil,                           // 14: switchboard.dialect.v1.HTTPResponse.HeaderEntry
+	nil,                           // 15: switchboard.dialect.v1.Event.AttrsEntry
+	nil,                           // 16: switchboard.dialect.v1.Webhook.HeaderEntry
+	(*Account)(nil),               // 17: switchboard.dialect.v1.Account
+	(*timestamppb.Timestamp)(nil), // 18: google.protobuf.Timestamp
+	(*Subscription)(nil),          // 19: switchboard.dialect.v1.Subscription
 }
 var file_switchboard_dialect_v1_dialect_proto_depIdxs = []int32{
-	11, // 0: switchboard.dialect.v1.HTTPRequest.query:type_name -> switchboard.dialect.v1.HTTPRequest.QueryEntry
-	12, // 1: switchboard.dialect.v1.HTTPRequest.header:type_name -> switchboard.dialect.v1.HTTPRequest.HeaderEntry
-	13, // 2: switchboard.dialect.v1.HTTPResponse.header:type_name -> switchboard.dialect.v1.HTTPResponse.HeaderEntry
-	16, // 3: switchboard.dialect.v1.Event.at:type_name -> google.protobuf.Timestamp
-	14, // 4: switchboard.dialect.v1.Event.attrs:type_name -> switchboard.dialect.v1.Event.AttrsEntry
-	7,  // 5: switchboard.dialect.v1.RenderEventRequest.event:type_name -> switchboard.dialect.v1.Event
-	17, // 6: switchboard.dialect.v1.RenderEventRequest.subscription:type_name -> switchboard.dialect.v1.Subscription
-	15, // 7: switchboard.dialect.v1.Webhook.header:type_name -> switchboard.dialect.v1.Webhook.HeaderEntry
-	9,  // 8: switchboard.dialect.v1.RenderEventResponse.webhooks:type_name -> switchboard.dialect.v1.Webhook
-	4,  // 9: switchboard.dialect.v1.HTTPRequest.QueryEntry.value:type_name -> switchboard.dialect.v1.Values
-	4,  // 10: switchboard.dialect.v1.HTTPRequest.HeaderEntry.value:type_name -> switchboard.dialect.v1.Values
-	4,  // 11: switchboard.dialect.v1.HTTPResponse.HeaderEntry.value:type_name -> switchboard.dialect.v1.Values
-	4,  // 12: switchboard.dialect.v1.Webhook.HeaderEntry.value:type_name -> switchboard.dialect.v1.Values
-	0,  // 13: switchboard.dialect.v1.Dialect.Describe:input_type -> switchboard.dialect.v1.DescribeRequest
-	2,  // 14: switchboard.dialect.v1.Dialect.Connect:input_type -> switchboard.dialect.v1.ConnectRequest
-	5,  // 15: switchboard.dialect.v1.Dialect.HandleHTTP:input_type -> switchboard.dialect.v1.HTTPRequest
-	8,  // 16: switchboard.dialect.v1.Dialect.RenderEvent:input_type -> switchboard.dialect.v1.RenderEventRequest
-	1,  // 17: switchboard.dialect.v1.Dialect.Describe:output_type -> switchboard.dialect.v1.DescribeResponse
-	3,  // 18: switchboard.dialect.v1.Dialect.Connect:output_type -> switchboard.dialect.v1.ConnectResponse
-	6,  // 19: switchboard.dialect.v1.Dialect.HandleHTTP:output_type -> switchboard.dialect.v1.HTTPResponse
-	10, // 20: switchboard.dialect.v1.Dialect.RenderEvent:output_type -> switchboard.dialect.v1.RenderEventResponse
-	17, // [17:21] is the sub-list for method output_type
-	13, // [13:17] is the sub-list for method input_type
-	13, // [13:13] is the sub-list for extension type_name
-	13, // [13:13] is the sub-list for extension extendee
-	0,  // [0:13] is the sub-list for field type_name
+	2,  // 0: switchboard.dialect.v1.DescribeResponse.token_auth:type_name -> switchboard.dialect.v1.TokenAuth
+	12, // 1: switchboard.dialect.v1.HTTPRequest.query:type_name -> switchboard.dialect.v1.HTTPRequest.QueryEntry
+	13, // 2: switchboard.dialect.v1.HTTPRequest.header:type_name -> switchboard.dialect.v1.HTTPRequest.HeaderEntry
+	17, // 3: switchboard.dialect.v1.HTTPRequest.account:type_name -> switchboard.dialect.v1.Account
+	14, // 4: switchboard.dialect.v1.HTTPResponse.header:type_name -> switchboard.dialect.v1.HTTPResponse.HeaderEntry
+	18, // 5: switchboard.dialect.v1.Event.at:type_name -> google.protobuf.Timestamp
+	15, // 6: switchboard.dialect.v1.Event.attrs:type_name -> switchboard.dialect.v1.Event.AttrsEntry
+	8,  // 7: switchboard.dialect.v1.RenderEventRequest.event:type_name -> switchboard.dialect.v1.Event
+	19, // 8: switchboard.dialect.v1.RenderEventRequest.subscription:type_name -> switchboard.dialect.v1.Subscription
+	16, // 9: switchboard.dialect.v1.Webhook.header:type_name -> switchboard.dialect.v1.Webhook.HeaderEntry
+	10, // 10: switchboard.dialect.v1.RenderEventResponse.webhooks:type_name -> switchboard.dialect.v1.Webhook
+	5,  // 11: switchboard.dialect.v1.HTTPRequest.QueryEntry.value:type_name -> switchboard.dialect.v1.Values
+	5,  // 12: switchboard.dialect.v1.HTTPRequest.HeaderEntry.value:type_name -> switchboard.dialect.v1.Values
+	5,  // 13: switchboard.dialect.v1.HTTPResponse.HeaderEntry.value:type_name -> switchboard.dialect.v1.Values
+	5,  // 14: switchboard.dialect.v1.Webhook.HeaderEntry.value:type_name -> switchboard.dialect.v1.Values
+	0,  // 15: switchboard.dialect.v1.Dialect.Describe:input_type -> switchboard.dialect.v1.DescribeRequest
+	3,  // 16: switchboard.dialect.v1.Dialect.Connect:input_type -> switchboard.dialect.v1.ConnectRequest
+	6,  // 17: switchboard.dialect.v1.Dialect.HandleHTTP:input_type -> switchboard.dialect.v1.HTTPRequest
+	9,  // 18: switchboard.dialect.v1.Dialect.RenderEvent:input_type -> switchboard.dialect.v1.RenderEventRequest
+	1,  // 19: switchboard.dialect.v1.Dialect.Describe:output_type -> switchboard.dialect.v1.DescribeResponse
+	4,  // 20: switchboard.dialect.v1.Dialect.Connect:output_type -> switchboard.dialect.v1.ConnectResponse
+	7,  // 21: switchboard.dialect.v1.Dialect.HandleHTTP:output_type -> switchboard.dialect.v1.HTTPResponse
+	11, // 22: switchboard.dialect.v1.Dialect.RenderEvent:output_type -> switchboard.dialect.v1.RenderEventResponse
+	19, // [19:23] is the sub-list for method output_type
+	15, // [15:19] is the sub-list for method input_type
+	15, // [15:15] is the sub-list for extension type_name
+	15, // [15:15] is the sub-list for extension extendee
+	0,  // [0:15] is the sub-list for field type_name
 }
 
 func init() { file_switchboard_dialect_v1_dialect_proto_init() }
@@ -934,7 +1037,7 @@ func file_switchboard_dialect_v1_dialect_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_switchboard_dialect_v1_dialect_proto_rawDesc), len(file_switchboard_dialect_v1_dialect_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   16,
+			NumMessages:   17,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
