@@ -138,6 +138,9 @@ func BenchmarkLatencyAt1000PerSecond(b *testing.B) {
 				l := time.Since(time.Unix(0, ns))
 				mu.Lock()
 				lat = append(lat, l)
+				if os.Getenv("SB_BENCH_DEBUG") != "" && l > 50*time.Millisecond {
+					b.Logf("slow: sent %s latency %s", time.Unix(0, ns).Format("15:04:05.000"), l)
+				}
 				mu.Unlock()
 				w.WriteHeader(http.StatusNoContent)
 			}))
