@@ -61,6 +61,7 @@ type Service struct {
 	queues   *queues.Service
 	binding  *inbound.Binding
 	http     *server.Server
+	dialer   dialerParts
 }
 
 // New opens and connects everything; Run starts it. On error everything
@@ -142,10 +143,13 @@ func New(ctx context.Context, cfg config.Config, opts Options) (s *Service, err 
 		return nil, err
 	}
 	s.queues = queues.New(s.db, s.engine, nil)
-	if s.binding, err = inbound.New(inbound.Config{Port: s.pbx, ResolveQueue: s.queues.ResolveInbound, Logger: s.log.With("component", "inbound")}); err != nil {
+	if s.binding, err = inbound.New(inbound.Config{Port: s.pbx, ResolveQueue: s.queues.ResolveInbound, OnHandoffResult: s.onHandoffResult, Logger: s.log.With("component", "inbound")}); err != nil {
 		return nil, err
 	}
 	binding.Binding = s.binding
+	if err := s.newDialer(engineCfg.Clock); err != nil {
+		return nil, err
+	}
 	if err := s.bus.AddSink("acd-status", s.queues.Sink); err != nil {
 		return nil, err
 	}
@@ -212,6 +216,11 @@ func (s *Service) Run(ctx context.Context) error {
 	}
 	s.log.Info("ACD restored from the database", "commands", n)
 	g.Go(func() error { return s.binding.Run(ctx, s.engine) })
+	if err := s.runDialer(ctx, g.Go); err != nil {
+		cancel()
+		_ = g.Wait()
+		return err
+	}
 	g.Go(func() error { return s.http.Run(ctx) })
 	if s.opts.Demo && s.emulator != nil {
 		g.Go(func() error { return s.runDemo(ctx) })
