@@ -245,7 +245,7 @@ func TestCrashMidRequestGives503ThenRestarts(t *testing.T) {
 }
 
 func TestHungPluginIsRestarted(t *testing.T) {
-	f := start(t, pluginDir(t, "example"), nil, nil)
+	f := start(t, pluginDir(t, "example"), nil, func(c *pluginhost.Config) { c.PingTimeout = 500 * time.Millisecond })
 	f.ready(t)
 	pid := f.mgr.Status()[0].PID
 	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {

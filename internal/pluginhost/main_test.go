@@ -133,7 +133,7 @@ func start(t testing.TB, dir string, before func(context.Context, string) error,
 	t.Helper()
 	f := &fixture{host: newTestHost(before), metrics: newCounters()}
 	cfg := pluginhost.Config{Dir: dir, Host: f.host, Metrics: f.metrics, Logger: quietLogger(),
-		HealthInterval: 200 * time.Millisecond, PingTimeout: 500 * time.Millisecond, MinBackoff: 50 * time.Millisecond,
+		HealthInterval: 200 * time.Millisecond, PingTimeout: 3 * time.Second, MinBackoff: 50 * time.Millisecond,
 		MaxBackoff: 500 * time.Millisecond}
 	if tweak != nil {
 		tweak(&cfg)

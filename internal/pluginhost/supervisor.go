@@ -139,10 +139,10 @@ func (s *supervisor) run(ctx context.Context) {
 			if ctx.Err() != nil {
 				return
 			}
-			s.log.Warn("dialect plugin stopped; restarting", "reason", reason, "backoff", backoff)
 			if s.cfg.Clock.Now().Sub(started) >= s.cfg.StableAfter {
 				backoff = s.cfg.MinBackoff
 			}
+			s.log.Warn("dialect plugin stopped; restarting", "reason", reason, "backoff", backoff)
 		} else {
 			if ctx.Err() != nil {
 				return
