@@ -3,6 +3,9 @@ package service_test
 import (
 	"context"
 	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -18,7 +21,8 @@ import (
 // answered calls reach the demo agents, busy numbers are redialled by the
 // rules, and every attempt and outcome is in the store.
 func TestProgressiveCampaignIntoTheDemoQueue(t *testing.T) {
-	svc, stop := start(t, service.Options{Demo: true, EmulatorSpeed: 20})
+	logs := &logWatch{}
+	svc, stop := start(t, service.Options{Demo: true, EmulatorSpeed: 20, Logger: slog.New(logs)})
 	ctx := context.Background()
 	var queueID int64
 	eventually(t, "the demo agents logged in", func() bool {
@@ -30,12 +34,25 @@ func TestProgressiveCampaignIntoTheDemoQueue(t *testing.T) {
 		st, _, err := svc.Queues().Status(ctx, service.DemoTenant, queueID)
 		return err == nil && st.LoggedIn == 4
 	})
+	// Once the demo has programmed its agents' phones, make them quick: the
+	// agents answer in a second and talk 5 s, so a customer (patient for a
+	// minute) never waits long whatever the pacing's lag.
+	eventually(t, "the demo ready", func() bool { return logs.saw("demo queue ready") })
+	agents, err := svc.Queues().Agents(ctx, service.DemoTenant, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range agents {
+		if err := svc.Emulator().SetEndpoint("agents", a.Config.Extension, asterisk.Behaviour{Result: asterisk.ResultAnswer, RingFor: time.Second, HangupAfter: 5 * time.Second}); err != nil {
+			t.Fatal(err)
+		}
+	}
 
 	const answering, busy = 6, 2
 	var in []dialer.ContactInput
 	for i := range answering + busy {
 		number := fmt.Sprintf("+7921555%04d", i)
-		b := asterisk.Behaviour{Result: asterisk.ResultAnswer, RingFor: 2 * time.Second, HangupAfter: 8 * time.Second}
+		b := asterisk.Behaviour{Result: asterisk.ResultAnswer, RingFor: 2 * time.Second, HangupAfter: time.Minute}
 		if i >= answering {
 			b = asterisk.Behaviour{Result: asterisk.ResultBusy, RingFor: time.Second}
 		}
@@ -50,7 +67,7 @@ func TestProgressiveCampaignIntoTheDemoQueue(t *testing.T) {
 		Name: "progressive demo", Mode: dialer.ModeProgressive, DefaultRegion: "RU", Queue: store.ACDID(queueID),
 		Start:      dialer.Start{Mode: dialer.StartManual},
 		Redial:     dialer.RedialPolicy{Rules: map[telephony.Outcome]dialer.RedialRule{telephony.OutcomeBusy: {Count: 1, Intervals: []time.Duration{20 * time.Second}}}},
-		Predictive: dialer.Predictive{ConnectWithin: 20 * time.Second},
+		Predictive: dialer.Predictive{ConnectWithin: 40 * time.Second},
 	}
 	c, err := svc.Campaigns().CreateCampaign(ctx, service.DemoTenant, cfg)
 	if err != nil {
@@ -139,4 +156,31 @@ func maxOverlap(as []store.Attempt) int {
 		best = max(best, n)
 	}
 	return best
+}
+
+// logWatch is a slog handler that remembers the messages logged.
+type logWatch struct {
+	mu   sync.Mutex
+	msgs []string
+}
+
+func (l *logWatch) Enabled(context.Context, slog.Level) bool { return true }
+func (l *logWatch) Handle(_ context.Context, r slog.Record) error {
+	l.mu.Lock()
+	l.msgs = append(l.msgs, r.Message)
+	l.mu.Unlock()
+	return nil
+}
+func (l *logWatch) WithAttrs([]slog.Attr) slog.Handler { return l }
+func (l *logWatch) WithGroup(string) slog.Handler      { return l }
+
+func (l *logWatch) saw(msg string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, m := range l.msgs {
+		if strings.Contains(m, msg) {
+			return true
+		}
+	}
+	return false
 }
