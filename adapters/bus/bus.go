@@ -122,6 +122,11 @@ type SinkFunc func(ctx context.Context, events []event.Event) error
 // ErrClosed is returned by Publish after Close.
 var ErrClosed = errors.New("bus: closed")
 
+// ErrNotRunning is returned by Publish on the GoChannel backend before Run
+// has subscribed the sinks (or after they stopped): an in-process message
+// with nobody listening would be lost.
+var ErrNotRunning = errors.New("bus: sinks not running")
+
 // Bus publishes events and runs the sinks' handlers.
 type Bus struct {
 	cfg    Config
@@ -260,7 +265,8 @@ func (b *Bus) Running() <-chan struct{} { return b.router.Running() }
 
 // Publish sends events as one message. Events without an ID get one. It
 // returns when the backend holds the message: on GoChannel, once every
-// running sink acknowledged it; on SQL and NATS, once stored.
+// running sink acknowledged it (ErrNotRunning before Run has started them);
+// on SQL and NATS, once stored.
 func (b *Bus) Publish(ctx context.Context, events ...event.Event) error {
 	if len(events) == 0 {
 		return nil
@@ -268,8 +274,15 @@ func (b *Bus) Publish(ctx context.Context, events ...event.Event) error {
 	b.mu.Lock()
 	closed := b.closed
 	b.mu.Unlock()
-	if closed {
+	if closed || b.router.IsClosed() {
 		return ErrClosed
+	}
+	if b.cfg.Backend == GoChannel {
+		select {
+		case <-b.router.Running():
+		default:
+			return ErrNotRunning
+		}
 	}
 	for i := range events {
 		if events[i].ID == "" {

@@ -44,8 +44,15 @@ func (e *Emitter) Publish(events ...event.Event) {
 }
 
 // Run publishes queued events until ctx ends, then publishes what is
-// already queued (with a fresh context) and returns.
+// already queued (with a fresh context) and returns. It starts publishing
+// once the bus's sinks run; until then Publish calls queue.
 func (e *Emitter) Run(ctx context.Context) error {
+	select {
+	case <-e.bus.Running():
+	case <-ctx.Done():
+		e.drain(context.WithoutCancel(ctx))
+		return nil
+	}
 	for {
 		select {
 		case <-ctx.Done():

@@ -56,8 +56,15 @@ func NewRelay(cfg RelayConfig) (*Relay, error) {
 	return &Relay{cfg: cfg, wake: cfg.DB.WatchOutbox()}, nil
 }
 
-// Run relays until ctx ends. Errors are logged and retried after PollInterval.
+// Run relays until ctx ends, starting once the bus's sinks run. Errors are
+// logged and retried after PollInterval; entries are deleted only after the
+// bus accepted them.
 func (r *Relay) Run(ctx context.Context) error {
+	select {
+	case <-r.cfg.Bus.Running():
+	case <-ctx.Done():
+		return nil
+	}
 	for {
 		n, err := r.RelayOnce(ctx)
 		if err != nil && ctx.Err() == nil {

@@ -2,6 +2,7 @@ package bus_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"testing"
@@ -136,4 +137,47 @@ func TestEmitterBatchesAndDrainsOnStop(t *testing.T) {
 	if evs[len(evs)-1].Agent != "late" {
 		t.Fatalf("event queued at stop was not published")
 	}
+}
+
+func TestGoChannelRefusesPublishWithNobodyListening(t *testing.T) {
+	b, err := bus.New(bus.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	if err := b.Publish(context.Background(), event.Event{Type: event.QueueChanged}); !errors.Is(err, bus.ErrNotRunning) {
+		t.Fatalf("publish before Run = %v, want ErrNotRunning (the event would be lost)", err)
+	}
+}
+
+func TestRelayStartedBeforeTheBusLosesNothing(t *testing.T) {
+	db := storetest.SQLite(t)
+	b, err := bus.New(bus.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := &recorder{}
+	if err := b.AddSink("rec", rec.sink); err != nil {
+		t.Fatal(err)
+	}
+	relay, err := bus.NewRelay(bus.RelayConfig{DB: db, Bus: b, PollInterval: 10 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = relay.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	err = db.InTx(ctx, time.Now(), func(ctx context.Context, tx bun.Tx, out *store.Outbox) error {
+		return out.Emit(event.Event{Type: event.QueueChanged, Queue: "early"})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(50 * time.Millisecond) // the relay is up, the sinks are not
+	if es, _ := db.PendingOutbox(ctx, 10); len(es) != 1 {
+		t.Fatalf("outbox has %d entries before the bus runs, want 1 kept", len(es))
+	}
+	bustest.Start(t, b)
+	waitFor(t, "early event relayed", func() bool { evs, _ := rec.snapshot(); return len(evs) == 1 && evs[0].Queue == "early" })
 }

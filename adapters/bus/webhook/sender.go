@@ -617,6 +617,9 @@ func (l *loop) take(ctx context.Context, ds []store.Delivery, subs map[string]st
 }
 
 func (l *loop) dispatch(ctx context.Context, subID string, attempts *sync.WaitGroup) {
+	if ctx.Err() != nil {
+		return // stopping: what waits is released, not started with a dead context
+	}
 	s := l.s
 	sub, ok := l.subs[subID]
 	limit := s.cfg.MaxConcurrency
