@@ -37,6 +37,10 @@ type Config struct {
 
 	LogLevel  string // debug, info, warn, error
 	LogFormat string // text or json
+
+	// AdminPassword guards the wallboard at `/`; empty: one is generated at
+	// each start and logged.
+	AdminPassword string
 }
 
 // Defaults are the embedded defaults: SQLite under ./data, the in-process
@@ -85,6 +89,7 @@ func Bind(fs *pflag.FlagSet, d Config) *Config {
 	fs.StringVar(&c.NATSURL, "nats-url", d.NATSURL, "NATS URL for --bus nats")
 	fs.StringVar(&c.LogLevel, "log-level", d.LogLevel, "log level: debug, info, warn or error")
 	fs.StringVar(&c.LogFormat, "log-format", d.LogFormat, "log format: text or json")
+	fs.StringVar(&c.AdminPassword, "admin-password", d.AdminPassword, "password of the wallboard's admin login (empty: generated at start and logged)")
 	return &c
 }
 
@@ -172,8 +177,14 @@ func (c Config) Validate() error {
 	default:
 		return &FieldError{Setting: "log-format", Reason: fmt.Sprintf("%q is not text or json", c.LogFormat)}
 	}
+	if c.AdminPassword != "" && len(c.AdminPassword) < MinAdminPassword {
+		return &FieldError{Setting: "admin-password", Reason: fmt.Sprintf("must be at least %d characters", MinAdminPassword)}
+	}
 	return nil
 }
+
+// MinAdminPassword is the shortest admin password accepted.
+const MinAdminPassword = 8
 
 // UsesEmulator says whether the service runs the built-in Asterisk emulator.
 func (c Config) UsesEmulator() bool { return c.ARIURL == "" }

@@ -78,6 +78,7 @@ func TestBadSettingsNameTheSetting(t *testing.T) {
 		{"ami addr", nil, nil, "ami-addr: localhost\n", "ami-addr"},
 		{"unknown yaml key", nil, nil, "colour: blue\n", "colour"},
 		{"log level", []string{"--log-level", "loud"}, nil, "", "log-level"},
+		{"short admin password", nil, map[string]string{"SWITCHBOARD_ADMIN_PASSWORD": "short"}, "", "admin-password"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -85,6 +86,32 @@ func TestBadSettingsNameTheSetting(t *testing.T) {
 			var fe *FieldError
 			if !errors.As(err, &fe) || fe.Setting != tt.setting {
 				t.Fatalf("error %v, want one naming --%s", err, tt.setting)
+			}
+		})
+	}
+}
+
+func TestAdminPasswordFromFlagEnvOrFile(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		env  map[string]string
+		yaml string
+		want string
+	}{
+		{"default: none (generated at start)", nil, nil, "", ""},
+		{"flag", []string{"--admin-password", "flag-secret"}, map[string]string{"SWITCHBOARD_ADMIN_PASSWORD": "env-secret"}, "", "flag-secret"},
+		{"env", nil, map[string]string{"SWITCHBOARD_ADMIN_PASSWORD": "env-secret"}, "admin-password: file-secret\n", "env-secret"},
+		{"file", nil, nil, "admin-password: file-secret\n", "file-secret"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := resolve(t, tt.args, tt.env, tt.yaml)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.AdminPassword != tt.want {
+				t.Fatalf("admin password %q, want %q", c.AdminPassword, tt.want)
 			}
 		})
 	}

@@ -24,6 +24,7 @@ import (
 	"github.com/switchboard-cc/switchboard/adapters/metrics"
 	"github.com/switchboard-cc/switchboard/adapters/store"
 	"github.com/switchboard-cc/switchboard/internal/config"
+	"github.com/switchboard-cc/switchboard/internal/dashboard"
 	"github.com/switchboard-cc/switchboard/internal/queues"
 	"github.com/switchboard-cc/switchboard/internal/server"
 	"github.com/switchboard-cc/switchboard/pkg/acd"
@@ -60,6 +61,7 @@ type Service struct {
 	engine   *acd.Engine
 	queues   *queues.Service
 	binding  *inbound.Binding
+	board    *dashboard.Dashboard
 	http     *server.Server
 	dialer   dialerParts
 }
@@ -154,8 +156,20 @@ func New(ctx context.Context, cfg config.Config, opts Options) (s *Service, err 
 		return nil, err
 	}
 
+	if s.board, err = dashboard.New(dashboard.Config{ACD: s.engine, Directory: s.queues,
+		Campaigns: dashboard.CampaignsOf(s.dialer.campaigns, s.dialer.engine), Password: cfg.AdminPassword, Logger: s.log}); err != nil {
+		return nil, err
+	}
+	if err := s.bus.AddSink("dashboard", s.board.Sink); err != nil {
+		return nil, err
+	}
+	if password, generated := s.board.Password(); generated {
+		s.log.Warn("no --admin-password set: the wallboard's admin password for this run is generated", "password", password)
+	}
+
 	s.http, err = server.New(server.Config{
 		Addr:    cfg.Addr,
+		Mounts:  map[string]http.Handler{"/": s.board},
 		Metrics: promhttp.HandlerFor(reg, promhttp.HandlerOpts{}),
 		Checks: []server.Check{
 			{Name: "database", Check: func(ctx context.Context) error { return s.db.PingContext(ctx) }},
@@ -208,6 +222,7 @@ func (s *Service) Run(ctx context.Context) error {
 	g.Go(func() error { return s.emitter.Run(ctx) })
 	g.Go(func() error { return s.sender.Run(ctx) })
 	g.Go(func() error { return s.engine.Run(ctx) })
+	g.Go(func() error { return s.board.Run(ctx) })
 	n, err := s.queues.Restore(ctx)
 	if err != nil {
 		cancel()
@@ -225,7 +240,7 @@ func (s *Service) Run(ctx context.Context) error {
 	if s.opts.Demo && s.emulator != nil {
 		g.Go(func() error { return s.runDemo(ctx) })
 	}
-	s.log.Info("switchboard serving", "url", s.URL(), "metrics", s.URL()+"/metrics", "ready", s.URL()+"/readyz")
+	s.log.Info("switchboard serving", "url", s.URL(), "wallboard", s.URL()+"/", "metrics", s.URL()+"/metrics", "ready", s.URL()+"/readyz")
 	if err := g.Wait(); err != nil && !errors.Is(err, context.Canceled) {
 		return err
 	}
