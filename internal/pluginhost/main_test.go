@@ -126,7 +126,13 @@ type fixture struct {
 	metrics *counters
 }
 
-func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+// quietLogger discards logs unless PLUGINHOST_TEST_LOG is set.
+func quietLogger() *slog.Logger {
+	if os.Getenv("PLUGINHOST_TEST_LOG") != "" {
+		return slog.New(slog.NewTextHandler(os.Stderr, nil))
+	}
+	return slog.New(slog.NewTextHandler(io.Discard, nil))
+}
 
 // start runs a Manager over dir behind a real HTTP server.
 func start(t testing.TB, dir string, before func(context.Context, string) error, tweak func(*pluginhost.Config)) *fixture {

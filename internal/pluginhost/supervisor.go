@@ -3,12 +3,14 @@ package pluginhost
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"os/exec"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -176,9 +178,8 @@ func (s *supervisor) start(ctx context.Context) (*running, error) {
 		AutoMTLS:         true,
 		StartTimeout:     s.cfg.StartTimeout,
 		GRPCDialOptions:  dialect.GRPCDialOptions(),
-		Stderr:           logw,
-		Logger: hclog.New(&hclog.LoggerOptions{Name: "plugin", Output: logw, Level: hclog.Warn,
-			DisableTime: true}),
+		Logger: hclog.New(&hclog.LoggerOptions{Name: "plugin", Output: logw, Level: hclog.Info,
+			JSONFormat: true, DisableTime: true}),
 	})
 	fail := func(step string, err error) (*running, error) {
 		client.Kill()
@@ -248,8 +249,9 @@ func (s *supervisor) watch(ctx context.Context, r *running) string {
 	}
 }
 
-// logWriter turns a plugin's stderr and go-plugin's log lines into slog
-// records, one per line.
+// logWriter turns go-plugin's log lines (JSON, one per line: go-plugin
+// relays the plugin's own log and stderr, a panic included, through it) into
+// slog records at their level.
 type logWriter struct {
 	log *slog.Logger
 	mu  sync.Mutex
@@ -267,14 +269,43 @@ func (w *logWriter) Write(p []byte) (int, error) {
 		if i < 0 {
 			break
 		}
-		if line := bytes.TrimSpace(w.buf[:i]); len(line) > 0 {
-			w.log.Warn("dialect plugin: " + string(line))
-		}
+		w.line(bytes.TrimSpace(w.buf[:i]))
 		w.buf = w.buf[i+1:]
 	}
 	if len(w.buf) > 64<<10 { // a line that never ends
-		w.log.Warn("dialect plugin: " + string(w.buf))
+		w.line(w.buf)
 		w.buf = w.buf[:0]
 	}
 	return len(p), nil
+}
+
+func (w *logWriter) line(line []byte) {
+	if len(line) == 0 {
+		return
+	}
+	var entry map[string]any
+	if err := json.Unmarshal(line, &entry); err != nil {
+		w.log.Warn("dialect plugin: " + string(line))
+		return
+	}
+	level := slog.LevelInfo
+	switch entry["@level"] {
+	case "trace", "debug":
+		level = slog.LevelDebug
+	case "warn":
+		level = slog.LevelWarn
+	case "error":
+		level = slog.LevelError
+	}
+	msg, _ := entry["@message"].(string)
+	attrs := make([]any, 0, 2*len(entry))
+	for k, v := range entry {
+		if !strings.HasPrefix(k, "@") {
+			attrs = append(attrs, k, v)
+		}
+	}
+	if mod, ok := entry["@module"].(string); ok {
+		attrs = append(attrs, "module", mod)
+	}
+	w.log.Log(context.Background(), level, "dialect plugin: "+msg, attrs...)
 }
