@@ -104,6 +104,9 @@ func TestRequestsRoundTripThroughThePlugin(t *testing.T) {
 	if len(st0) != 1 || !st0[0].Up || st0[0].PID == 0 || st0[0].Info.AuthScheme != dialect.AuthBearer {
 		t.Errorf("status = %+v", st0)
 	}
+	if err := f.mgr.Check(context.Background()); err != nil {
+		t.Errorf("readiness check with every plugin up: %v", err)
+	}
 }
 
 func TestRenderEventThroughThePlugin(t *testing.T) {
@@ -306,6 +309,9 @@ func TestMisnamedPluginIsReportedAnd503(t *testing.T) {
 	st := f.mgr.Status()[0]
 	if st.Up || !strings.Contains(st.LastError, `route_prefix "example" must equal the binary's name "other"`) {
 		t.Errorf("status = %+v", st)
+	}
+	if err := f.mgr.Check(context.Background()); err == nil || !strings.Contains(err.Error(), "other (describe") {
+		t.Errorf("readiness check: %v", err)
 	}
 	code, hdr, body := f.do(t, "GET", "/other/anything", tokenA, "")
 	eb := decode[errBody](t, body)

@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -128,6 +129,25 @@ func (m *Manager) Status() []Status {
 		out = append(out, m.plugins[n].status())
 	}
 	return out
+}
+
+// Check reports, for a readiness probe, whether every plugin is running:
+// an error names the ones that are not, with why.
+func (m *Manager) Check(context.Context) error {
+	var down []string
+	for _, st := range m.Status() {
+		if !st.Up {
+			why := st.LastError
+			if why == "" {
+				why = "starting"
+			}
+			down = append(down, fmt.Sprintf("%s (%s)", st.Dialect, why))
+		}
+	}
+	if len(down) > 0 {
+		return fmt.Errorf("dialect plugins down: %s", strings.Join(down, "; "))
+	}
+	return nil
 }
 
 // WaitReady waits until every plugin has started once, or ctx ends.
