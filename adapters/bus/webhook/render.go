@@ -46,7 +46,7 @@ func (JSON) Render(sub store.Subscription, ev event.Event) (Request, bool, error
 
 // Form sends the event's fields form-urlencoded: in the query for GET, in
 // the body for POST (the shape ringme's agent events use). Attrs become
-// fields of their own, never overriding the event's fields.
+// fields of their own; one named like an event field gets an "attr_" prefix.
 type Form struct{}
 
 // Methods implements Renderer.
@@ -66,7 +66,11 @@ func (Form) Render(sub store.Subscription, ev event.Event) (Request, bool, error
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		set(k, ev.Attrs[k])
+		name := k
+		if formFields[k] {
+			name = "attr_" + k
+		}
+		set(name, ev.Attrs[k])
 	}
 	set("id", ev.ID)
 	set("type", string(ev.Type))
@@ -91,6 +95,10 @@ func (Form) Render(sub store.Subscription, ev event.Event) (Request, bool, error
 	}
 	return Request{Method: http.MethodPost, ContentType: "application/x-www-form-urlencoded", Body: []byte(enc)}, true, nil
 }
+
+var formFields = map[string]bool{"id": true, "type": true, "at": true, "tenant": true, "queue": true, "agent": true,
+	"call": true, "campaign": true, "contact": true, "attempt": true, "from": true, "to": true, "reason": true,
+	"outcome": true, "source": true}
 
 func methodOr(m, def string) string {
 	if m == "" {

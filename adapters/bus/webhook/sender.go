@@ -582,15 +582,23 @@ func (l *loop) onClaimed(ctx context.Context, r claimResult, attempts *sync.Wait
 		l.wantClaim = true
 		return
 	}
-	wait := s.cfg.PollInterval
-	if r.more {
-		wait = min(wait, r.next.Sub(s.cfg.Clock.Now()))
+	until := s.cfg.Clock.Now().Add(s.cfg.PollInterval)
+	if r.more && r.next.Before(until) {
+		until = r.next
 	}
-	if wait <= 0 {
+	l.setTimerUntil(until)
+}
+
+// setTimerUntil wakes the loop at until. The clock may move between reading
+// it and arming the timer, so a deadline already passed claims at once.
+func (l *loop) setTimerUntil(until time.Time) {
+	clk := l.s.cfg.Clock
+	if wait := until.Sub(clk.Now()); wait > 0 {
+		l.setTimer(wait)
+	}
+	if !clk.Now().Before(until) {
 		l.wantClaim = true
-		return
 	}
-	l.setTimer(wait)
 }
 
 // take queues leased deliveries and starts what the limits allow.

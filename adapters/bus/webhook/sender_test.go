@@ -168,7 +168,7 @@ func (h *harness) delivery(t *testing.T, eventID, subID string) store.Delivery {
 
 func agentEvent(id string, i int) event.Event {
 	return event.Event{ID: id, Type: event.AgentStatusChanged, At: t0.Add(time.Duration(i) * time.Second), Tenant: "acme",
-		Agent: fmt.Sprintf("a%d", i), From: "available", To: "on_break", Attrs: map[string]string{"reason": "lunch"}}
+		Agent: fmt.Sprintf("a%d", i), From: "available", To: "on_break", Attrs: map[string]string{"note": "lunch"}}
 }
 
 func TestSignedJSONAndFormDeliveriesThroughTheBus(t *testing.T) {
@@ -217,7 +217,7 @@ func TestSignedJSONAndFormDeliveriesThroughTheBus(t *testing.T) {
 		t.Fatalf("no JSON delivery among %v", reqs)
 	}
 	var got event.Event
-	if err := json.Unmarshal(j.body, &got); err != nil || got.ID != "evt_1" || got.Agent != "a1" || got.Attrs["reason"] != "lunch" {
+	if err := json.Unmarshal(j.body, &got); err != nil || got.ID != "evt_1" || got.Agent != "a1" || got.Attrs["note"] != "lunch" {
 		t.Fatalf("json body %s (%v)", j.body, err)
 	}
 	if j.method != "POST" || j.header.Get("Content-Type") != "application/json" {
@@ -234,7 +234,7 @@ func TestSignedJSONAndFormDeliveriesThroughTheBus(t *testing.T) {
 	if f.method != "GET" || len(f.body) != 0 || f.header.Get("webhook-signature") != "" {
 		t.Fatalf("form GET = %s body %q sig %q", f.method, f.body, f.header.Get("webhook-signature"))
 	}
-	wantQ := "token=t1&agent=a1&at=2026-05-01T12%3A00%3A01Z&from=available&id=evt_1&reason=lunch&tenant=acme&to=on_break&type=agent.status_changed"
+	wantQ := "token=t1&agent=a1&at=2026-05-01T12%3A00%3A01Z&from=available&id=evt_1&note=lunch&tenant=acme&to=on_break&type=agent.status_changed"
 	if f.query != wantQ {
 		t.Fatalf("form query\n got %s\nwant %s", f.query, wantQ)
 	}
