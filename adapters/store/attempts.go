@@ -60,17 +60,38 @@ func (db *DB) Attempts(ctx context.Context, campaignID int64, contactID string) 
 }
 
 // CloseInterruptedAttempts ends every attempt still open (the service
-// stopped during its call) as failed, and returns how many. Call it at
-// start-up, before the dialer runs.
+// stopped during its call) as failed, with an attempt.finished event for
+// each through the outbox, and returns how many. Call it at start-up, before
+// the dialer runs.
 func (db *DB) CloseInterruptedAttempts(ctx context.Context, now time.Time) (int, error) {
-	res, err := db.NewUpdate().Model((*Attempt)(nil)).Set("ended_at = ?", now.UTC()).
-		Set("outcome = ?", string(telephony.OutcomeFailed)).Set("cause = ?", InterruptedCause).
-		Where("ended_at IS NULL").Exec(ctx)
+	n := 0
+	err := db.InTx(ctx, now, func(ctx context.Context, tx bun.Tx, out *Outbox) error {
+		var open []Attempt
+		if err := tx.NewSelect().Model(&open).Where("ended_at IS NULL").OrderExpr("started_at, id").Scan(ctx); err != nil {
+			return err
+		}
+		if len(open) == 0 {
+			return nil
+		}
+		if _, err := tx.NewUpdate().Model((*Attempt)(nil)).Set("ended_at = ?", now.UTC()).
+			Set("outcome = ?", string(telephony.OutcomeFailed)).Set("cause = ?", InterruptedCause).
+			Where("ended_at IS NULL").Exec(ctx); err != nil {
+			return err
+		}
+		n = len(open)
+		for _, a := range open {
+			if err := out.Emit(event.Event{Type: event.AttemptFinished, At: now.UTC(), Tenant: a.Tenant, Campaign: ACDID(a.CampaignID),
+				Contact: a.ContactID, Attempt: a.Attempt, Call: a.ID, Outcome: string(telephony.OutcomeFailed), Reason: InterruptedCause,
+				Attrs: map[string]string{"number": a.Number, "try": strconv.Itoa(a.Try)}}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 	if err != nil {
 		return 0, fmt.Errorf("store: close interrupted attempts: %w", err)
 	}
-	n, _ := res.RowsAffected()
-	return int(n), nil
+	return n, nil
 }
 
 // RecordDialerEvents persists what a batch of dialer events says about

@@ -167,6 +167,11 @@ func TestContactsImportSourceAndProgress(t *testing.T) {
 		if closed, err := db.CloseInterruptedAttempts(ctx, now.Add(time.Second)); err != nil || closed != 1 {
 			t.Fatalf("closed %d interrupted attempts (%v), want 1", closed, err)
 		}
+		if out, _ := db.PendingOutbox(ctx, 100); len(out) != len(batch)+1 {
+			t.Fatalf("outbox holds %d entries, want the interrupted attempt's attempt.finished too", len(out))
+		} else if ev, _ := out[len(out)-1].Event(); ev.Type != event.AttemptFinished || ev.Call != "x-3" || ev.Reason != store.InterruptedCause {
+			t.Fatalf("interrupted attempt's event %+v", ev)
+		}
 		as, err := db.Attempts(ctx, c.ID, "")
 		if err != nil || len(as) != 3 {
 			t.Fatalf("attempts %+v %v", as, err)
