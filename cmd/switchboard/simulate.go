@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -26,13 +27,15 @@ func newSimulateCommand() *cobra.Command {
 		cfg                sim.Config
 		mode, cps, compare string
 		jsonOut            bool
+		plotPath           string
 	)
 	cmd := &cobra.Command{
 		Use:   "simulate",
 		Short: "Run a dialer campaign against the fake PBX in virtual time",
 		Long: `simulate runs one outbound campaign against an in-process fake PBX on a
 virtual clock: hours of calls in seconds, reproducible for a given --seed.
-Agents are simulated with exponential talk times and a fixed wrap-up.`,
+Agents are simulated with exponential talk times and a fixed wrap-up.
+--plot FILE.png draws occupancy, abandon rate and lines dialled over time.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			m, err := dialer.ParseMode(mode)
@@ -40,6 +43,14 @@ Agents are simulated with exponential talk times and a fixed wrap-up.`,
 				return err
 			}
 			cfg.Mode = m
+			if plotPath != "" {
+				if ext := strings.ToLower(filepath.Ext(plotPath)); ext != ".png" {
+					return fmt.Errorf("--plot %s: only .png is supported", plotPath)
+				}
+				if cfg.SampleEvery == 0 {
+					cfg.SampleEvery = defaultSampleEvery(cfg.Duration)
+				}
+			}
 			if s := strings.TrimSpace(cps); s != "" && s != "0" {
 				r, err := dialer.ParseRate(s)
 				if err != nil {
@@ -63,6 +74,11 @@ Agents are simulated with exponential talk times and a fixed wrap-up.`,
 					return err
 				}
 				first.Compare = &second
+			}
+			if plotPath != "" {
+				if err := writePlot(plotPath, first, cfg.AbandonCap); err != nil {
+					return err
+				}
 			}
 			if jsonOut {
 				enc := json.NewEncoder(cmd.OutOrStdout())
@@ -93,7 +109,9 @@ Agents are simulated with exponential talk times and a fixed wrap-up.`,
 	f.IntVar(&cfg.Contacts, "contacts", 0, "contacts in the list; 0 means more than the run can dial")
 	f.Uint64Var(&cfg.Seed, "seed", 1, "random seed (same seed, same result)")
 	f.StringVar(&compare, "compare", "", "also run the same scenario in this mode and print it beside")
-	f.BoolVar(&jsonOut, "json", false, "print one JSON object")
+	f.BoolVar(&jsonOut, "json", false, "print one JSON object (with the samples when sampling)")
+	f.StringVar(&plotPath, "plot", "", "draw occupancy, abandon rate and lines dialled over time to this PNG file")
+	f.DurationVar(&cfg.SampleEvery, "sample-every", 0, "sampling interval for --plot and --json series (default: about 300 samples)")
 	return cmd
 }
 

@@ -55,6 +55,27 @@ type Config struct {
 	Observe func(now time.Time, out dialer.Output)
 	// ObserveEvent, when set, sees every PBX call event as it is delivered.
 	ObserveEvent func(e telephony.Event)
+	// SampleEvery, when positive, records Result.Series: one Sample at the
+	// end of every such interval of simulated time (for plots). Sampling
+	// only reads the run's state; it does not change the run.
+	SampleEvery time.Duration
+}
+
+// MaxSamples bounds Result.Series.
+const MaxSamples = 100_000
+
+// Sample is the campaign at the end of one sampling interval.
+type Sample struct {
+	// Seconds is the simulated time since the start.
+	Seconds float64 `json:"t"`
+	// Occupancy is the agents' busy share over the interval.
+	Occupancy float64 `json:"occupancy"`
+	// AbandonRate is abandoned / answered by a person so far.
+	AbandonRate float64 `json:"abandon_rate"`
+	// Dialled counts the calls originated in the interval; LiveCalls the
+	// calls up at its end.
+	Dialled   int `json:"dialled"`
+	LiveCalls int `json:"live_calls"`
 }
 
 // Result is what a simulation measured. JSON names follow `switchboard simulate --json`.
@@ -81,6 +102,8 @@ type Result struct {
 	MaxLiveCalls         int            `json:"max_live_calls"`
 	Outcomes             map[string]int `json:"outcomes"`
 	Steps                int            `json:"steps"`
+	// Series holds the samples when Config.SampleEvery is set.
+	Series []Sample `json:"series,omitempty"`
 }
 
 func (c *Config) setDefaults() {
@@ -130,6 +153,9 @@ func (c Config) Validate() error {
 	}
 	if c.MaxConcurrent < 0 {
 		return &dialer.FieldError{Field: "max-concurrent", Value: strconv.Itoa(c.MaxConcurrent), Reason: "must not be negative"}
+	}
+	if c.SampleEvery < 0 || (c.SampleEvery > 0 && c.Duration/c.SampleEvery > MaxSamples) {
+		return &dialer.FieldError{Field: "sample-every", Value: c.SampleEvery.String(), Reason: fmt.Sprintf("must be positive and give at most %d samples", MaxSamples)}
 	}
 	if c.Contacts < 0 {
 		return &dialer.FieldError{Field: "contacts", Value: strconv.Itoa(c.Contacts), Reason: "must not be negative"}
@@ -184,6 +210,11 @@ type runner struct {
 	answers    []answerRec
 	proto      dialer.Number
 	busyBuf    []dialer.BusyAgent
+
+	abandonedN   int
+	nextSample   time.Time
+	sampledBusy  float64
+	sampledCalls int
 }
 
 type answerRec struct {
@@ -211,7 +242,7 @@ func newRun(cfg Config) (*runner, error) {
 	pbx := telephonytest.New(telephonytest.Config{Start: cfg.Start, Seed: cfg.Seed, Rules: rules})
 	pbx.RecordActions(false)
 	r := &runner{cfg: cfg, d: d, pbx: pbx, now: cfg.Start, end: cfg.Start.Add(cfg.Duration), byCall: map[telephony.CallID]*agent{},
-		occAt: cfg.Start}
+		occAt: cfg.Start, nextSample: cfg.Start.Add(cfg.SampleEvery)}
 	r.res.Outcomes = map[string]int{}
 	agents := cfg.Agents
 	if cfg.Mode == dialer.ModeIVR || cfg.Mode == dialer.ModeCallback {
@@ -331,6 +362,9 @@ func (r *runner) apply(out dialer.Output) error {
 			case telephony.OutcomeAnswered, telephony.OutcomeNotEffective, telephony.OutcomeAbandoned:
 				// A person answered (machines are not counted).
 				r.answers = append(r.answers, answerRec{at: e.At, abandoned: e.Outcome == string(telephony.OutcomeAbandoned)})
+				if e.Outcome == string(telephony.OutcomeAbandoned) {
+					r.abandonedN++
+				}
 			}
 		case "contact.finished":
 			r.res.ContactsDone++
@@ -467,6 +501,7 @@ func (r *runner) run() (Result, error) {
 		if next.After(r.end) || (next.Equal(r.end) && r.now.Equal(r.end)) {
 			break
 		}
+		r.sample(next, false)
 		r.now = next
 		r.pbx.Clock().Set(next)
 		r.res.Steps++
@@ -495,8 +530,36 @@ func (r *runner) run() (Result, error) {
 		}
 	}
 	r.now = r.end
+	r.sample(r.end, true)
 	r.integrate()
 	return r.result(), nil
+}
+
+// sample records the samples due before until (or at it, when inclusive).
+// The state is constant between steps, so a sample between two steps sees
+// the state the earlier one left.
+func (r *runner) sample(until time.Time, inclusive bool) {
+	if r.cfg.SampleEvery <= 0 {
+		return
+	}
+	for r.nextSample.Before(until) || (inclusive && r.nextSample.Equal(until)) {
+		t := r.nextSample
+		busy := r.busySec
+		if t.After(r.occAt) {
+			busy += t.Sub(r.occAt).Seconds() * float64(r.busyAgents)
+		}
+		s := Sample{Seconds: t.Sub(r.cfg.Start).Seconds(), Dialled: r.res.Calls - r.sampledCalls}
+		if n := len(r.agents); n > 0 {
+			s.Occupancy = (busy - r.sampledBusy) / (r.cfg.SampleEvery.Seconds() * float64(n))
+		}
+		if len(r.answers) > 0 {
+			s.AbandonRate = float64(r.abandonedN) / float64(len(r.answers))
+		}
+		s.LiveCalls, _ = r.pbx.Live()
+		r.sampledBusy, r.sampledCalls = busy, r.res.Calls
+		r.res.Series = append(r.res.Series, s)
+		r.nextSample = t.Add(r.cfg.SampleEvery)
+	}
 }
 
 func (r *runner) result() Result {

@@ -142,3 +142,59 @@ func TestPredictiveSmallTeamStaysUnderTheCap(t *testing.T) {
 		}
 	}
 }
+
+// Sampling reads the run without changing it, and the samples add up to
+// the run's totals.
+func TestSeriesAddsUpToTheResult(t *testing.T) {
+	cfg := Config{Mode: dialer.ModePredictive, Agents: 10, AnswerRate: 0.3, TalkTime: 90 * time.Second, WrapUp: 10 * time.Second,
+		Duration: time.Hour, Seed: 3}
+	plain, err := Run(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.SampleEvery = time.Minute
+	sampled, err := Run(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if plain.Series != nil {
+		t.Fatal("series without SampleEvery")
+	}
+	if len(sampled.Series) != 60 {
+		t.Fatalf("%d samples, want 60", len(sampled.Series))
+	}
+	series := sampled.Series
+	sampled.Series = nil
+	if plain.Calls != sampled.Calls || plain.Occupancy != sampled.Occupancy || plain.Abandoned != sampled.Abandoned || plain.Steps != sampled.Steps {
+		t.Fatalf("sampling changed the run: %+v vs %+v", plain, sampled)
+	}
+	dialled, occ := 0, 0.0
+	for i, s := range series {
+		if want := float64(60 * (i + 1)); s.Seconds != want {
+			t.Fatalf("sample %d at %v s, want %v", i, s.Seconds, want)
+		}
+		if s.Occupancy < 0 || s.Occupancy > 1 || s.AbandonRate < 0 || s.AbandonRate > 1 || s.LiveCalls < 0 {
+			t.Fatalf("sample %d out of range: %+v", i, s)
+		}
+		dialled += s.Dialled
+		occ += s.Occupancy
+	}
+	if dialled != plain.Calls {
+		t.Errorf("samples dialled %d, run %d", dialled, plain.Calls)
+	}
+	if mean := occ / float64(len(series)); math.Abs(mean-plain.Occupancy) > 1e-9 {
+		t.Errorf("mean sampled occupancy %v, run %v", mean, plain.Occupancy)
+	}
+	if last := series[len(series)-1].AbandonRate; math.Abs(last-plain.AbandonRate) > 1e-9 {
+		t.Errorf("last abandon rate %v, run %v", last, plain.AbandonRate)
+	}
+
+	for _, every := range []time.Duration{-time.Second, time.Millisecond} {
+		bad := cfg
+		bad.SampleEvery = every
+		var fe *dialer.FieldError
+		if _, err := Run(bad); !errors.As(err, &fe) || fe.Field != "sample-every" {
+			t.Errorf("SampleEvery %v: %v", every, err)
+		}
+	}
+}
