@@ -1,6 +1,6 @@
 // Package storetest opens real, migrated, throw-away databases for tests:
-// a SQLite file in a temp dir, and a fresh PostgreSQL database on
-// 127.0.0.1:5432 whenever one is reachable.
+// a SQLite file in a temp dir, and a fresh schema in PostgreSQL's test
+// database on 127.0.0.1:5432 whenever one is reachable.
 package storetest
 
 import (
@@ -78,8 +78,9 @@ func PostgresReachable() (bool, string) {
 	return true, ""
 }
 
-// Postgres creates a fresh database on the test server, opens and migrates
-// it, and drops it at cleanup. It skips the test when PostgreSQL is not reachable.
+// Postgres opens and migrates a fresh schema on the test server (its own
+// search_path), dropped at cleanup. It skips the test when PostgreSQL is not
+// reachable.
 func Postgres(t testing.TB) *store.DB {
 	t.Helper()
 	dsn := PostgresDSN(t)
@@ -92,32 +93,34 @@ func Postgres(t testing.TB) *store.DB {
 	return db
 }
 
-// PostgresDSN creates a fresh, empty database and returns its DSN; it is
-// dropped at cleanup. It skips the test when PostgreSQL is not reachable.
+// PostgresDSN creates a fresh, empty schema in the test database and returns
+// a DSN whose search_path is that schema (understood by pgdriver and pgx);
+// the schema is dropped at cleanup. A schema is much cheaper to create than
+// a database. It skips the test when PostgreSQL is not reachable.
 func PostgresDSN(t testing.TB) string {
 	t.Helper()
 	if ok, why := PostgresReachable(); !ok {
 		t.Skip(why)
 	}
 	admin := sql.OpenDB(pgdriver.NewConnector(pgdriver.WithDSN(PostgresAdminDSN())))
-	name := "sbtest_" + strings.TrimPrefix(store.NewID(""), "")
+	name := "sbtest_" + store.NewID("")
 	ctx := context.Background()
-	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
+	if _, err := admin.ExecContext(ctx, "CREATE SCHEMA "+name); err != nil {
 		_ = admin.Close()
-		t.Skipf("PostgreSQL reachable but cannot create a test database: %v", err)
+		t.Skipf("PostgreSQL reachable but cannot create a test schema: %v", err)
 	}
 	t.Cleanup(func() {
 		defer admin.Close()
-		if _, err := admin.ExecContext(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
-			t.Logf("drop test database %s: %v", name, err)
+		if _, err := admin.ExecContext(ctx, "DROP SCHEMA IF EXISTS "+name+" CASCADE"); err != nil {
+			t.Logf("drop test schema %s: %v", name, err)
 		}
 	})
-	base := PostgresAdminDSN()
-	q := ""
-	if i := strings.IndexByte(base, '?'); i >= 0 {
-		base, q = base[:i], base[i:]
+	dsn := PostgresAdminDSN()
+	sep := "?"
+	if strings.Contains(dsn, "?") {
+		sep = "&"
 	}
-	return base[:strings.LastIndexByte(base, '/')+1] + name + q
+	return dsn + sep + "search_path=" + name
 }
 
 func migrateUp(t testing.TB, db *store.DB) {
