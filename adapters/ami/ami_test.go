@@ -146,6 +146,12 @@ type env struct {
 // configured with testenv/compose when AMI_ADDR is set.
 func newEnv(t *testing.T, tweak func(*Config)) *env {
 	t.Helper()
+	return newEnvDisorder(t, nil, tweak)
+}
+
+// newEnvDisorder is newEnv with the emulator's Disorder (nil for none).
+func newEnvDisorder(t *testing.T, d *asterisk.Disorder, tweak func(*Config)) *env {
+	t.Helper()
 	cfg := Config{User: "ami", Secret: "ami", LocalTemplate: "Local/{extension}@agents",
 		NumberTemplate: "Local/{number}@customers", MinBackoff: 20 * time.Millisecond, MaxBackoff: 100 * time.Millisecond}
 	var emu *asterisk.Server
@@ -156,7 +162,7 @@ func newEnv(t *testing.T, tweak func(*Config)) *env {
 		}
 	} else {
 		var err error
-		emu, err = asterisk.Start(asterisk.Config{Clock: &asterisk.Scaled{Factor: 20}})
+		emu, err = asterisk.Start(asterisk.Config{Clock: &asterisk.Scaled{Factor: 20}, Disorder: d})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -235,8 +241,10 @@ func TestLoginFailureThenRecovery(t *testing.T) {
 	}
 }
 
-func TestReconnectAfterDrop(t *testing.T) {
-	e := newEnv(t, nil)
+func TestReconnectAfterDrop(t *testing.T) { reconnectAfterDrop(t, nil) }
+
+func reconnectAfterDrop(t *testing.T, d *asterisk.Disorder) {
+	e := newEnvDisorder(t, d, nil)
 	e.needEmulator()
 	e.waitHealthy()
 	if err := e.a.Ping(e.ctx); err != nil {
@@ -258,8 +266,10 @@ func TestReconnectAfterDrop(t *testing.T) {
 	}
 }
 
-func TestOriginateOutcomes(t *testing.T) {
-	e := newEnv(t, func(c *Config) {
+func TestOriginateOutcomes(t *testing.T) { originateOutcomes(t, nil) }
+
+func originateOutcomes(t *testing.T, d *asterisk.Disorder) {
+	e := newEnvDisorder(t, d, func(c *Config) {
 		c.TrunkTemplates = map[string]string{"busy": "Local/{number}@busy", "noanswer": "Local/{number}@noanswer"}
 	})
 	e.waitHealthy()
@@ -300,8 +310,10 @@ func TestOriginateOutcomes(t *testing.T) {
 
 // Agent login, pause and logout through QueueAdd/QueuePause/QueueRemove,
 // then a queue call, all seen as the native ACD's domain events.
-func TestQueueMembershipAndCall(t *testing.T) {
-	e := newEnv(t, func(c *Config) { c.NumberTemplate = "Local/{number}@queue-in" })
+func TestQueueMembershipAndCall(t *testing.T) { queueMembershipAndCall(t, nil) }
+
+func queueMembershipAndCall(t *testing.T, d *asterisk.Disorder) {
+	e := newEnvDisorder(t, d, func(c *Config) { c.NumberTemplate = "Local/{number}@queue-in" })
 	e.waitHealthy()
 	dom, err := e.a.DomainEvents(e.ctx)
 	if err != nil {
@@ -404,8 +416,10 @@ func FuzzTranslatorSequences(f *testing.F) {
 
 // The event session drops in the middle of a call and the call ends while it
 // is away: after the reconnect, CoreShowChannels settles it.
-func TestReconnectReconcilesLostHangup(t *testing.T) {
-	e := newEnv(t, func(c *Config) { c.MinBackoff, c.MaxBackoff = 300*time.Millisecond, time.Second })
+func TestReconnectReconcilesLostHangup(t *testing.T) { reconnectReconcilesLostHangup(t, nil) }
+
+func reconnectReconcilesLostHangup(t *testing.T, d *asterisk.Disorder) {
+	e := newEnvDisorder(t, d, func(c *Config) { c.MinBackoff, c.MaxBackoff = 300*time.Millisecond, time.Second })
 	e.needEmulator()
 	e.waitHealthy()
 	if err := e.emu.SetEndpoint("customers", "701", asterisk.Behaviour{Result: asterisk.ResultAnswer}); err != nil {

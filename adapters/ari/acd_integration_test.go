@@ -200,8 +200,14 @@ type acdEnv struct {
 
 func newACDEnv(t *testing.T, minBackoff time.Duration) *acdEnv {
 	t.Helper()
+	return newACDEnvDisorder(t, minBackoff, nil)
+}
+
+// newACDEnvDisorder is newACDEnv with the emulator's Disorder (nil for none).
+func newACDEnvDisorder(t *testing.T, minBackoff time.Duration, d *asterisk.Disorder) *acdEnv {
+	t.Helper()
 	clk := &asterisk.Scaled{Factor: 10}
-	emu, err := asterisk.Start(asterisk.Config{Clock: clk})
+	emu, err := asterisk.Start(asterisk.Config{Clock: clk, Disorder: d})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -309,8 +315,10 @@ func typed(t event.Type, agent string) func(event.Event) bool {
 
 // A caller joins a ring-all queue; both agents ring, the quicker answers, the
 // call is bridged and recorded, the agent hangs up, wrap-up, ready again.
-func TestACDRingAllBridgeRecordWrapUp(t *testing.T) {
-	e := newACDEnv(t, 0)
+func TestACDRingAllBridgeRecordWrapUp(t *testing.T) { acdRingAllBridgeRecordWrapUp(t, nil) }
+
+func acdRingAllBridgeRecordWrapUp(t *testing.T, d *asterisk.Disorder) {
+	e := newACDEnvDisorder(t, 0, d)
 	if err := e.emu.SetEndpoint("agents", "1001", asterisk.Behaviour{Result: asterisk.ResultAnswer, HangupAfter: 10 * time.Second}); err != nil {
 		t.Fatal(err)
 	}
@@ -375,8 +383,10 @@ func TestACDSequentialNoAnswerMovesOn(t *testing.T) {
 // A WebSocket drop in the middle of a bridged call: the agent hangs up while
 // the adapter is away; the reconcile after the reconnect reports it, the
 // call ends, the caller is hung up and the agent is not left stuck in_call.
-func TestACDWebSocketDropMidCall(t *testing.T) {
-	e := newACDEnv(t, 5*time.Second) // on the emulator's clock: 0.5 s of real time
+func TestACDWebSocketDropMidCall(t *testing.T) { acdWebSocketDropMidCall(t, nil) }
+
+func acdWebSocketDropMidCall(t *testing.T, d *asterisk.Disorder) {
+	e := newACDEnvDisorder(t, 5*time.Second, d) // on the emulator's clock: 0.5 s of real time
 	if err := e.emu.SetEndpoint("agents", "3101", asterisk.Behaviour{Result: asterisk.ResultAnswer}); err != nil {
 		t.Fatal(err)
 	}
@@ -423,4 +433,17 @@ func TestACDWebSocketDropMidCall(t *testing.T) {
 		t.Errorf("reconnects %d", n)
 	}
 	e.waitIdle("c1")
+}
+
+// Behaviours 8, 9 and 14 against the ACD: the same calls with the emulator's
+// Disorder on (cross-channel interleaving, skewed timestamps, shuffled JSON
+// fields), for a few seeds.
+func TestACDUnderDisorder(t *testing.T) {
+	for _, seed := range []uint64{1, 2, 3} {
+		d := &asterisk.Disorder{Seed: seed}
+		t.Run(fmt.Sprint("seed", seed), func(t *testing.T) {
+			t.Run("RingAllBridgeRecordWrapUp", func(t *testing.T) { acdRingAllBridgeRecordWrapUp(t, d) })
+			t.Run("WebSocketDropMidCall", func(t *testing.T) { acdWebSocketDropMidCall(t, d) })
+		})
+	}
 }

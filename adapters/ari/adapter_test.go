@@ -26,13 +26,19 @@ type env struct {
 
 func newEnv(t *testing.T, tweak func(*Config)) *env {
 	t.Helper()
+	return newEnvDisorder(t, nil, tweak)
+}
+
+// newEnvDisorder is newEnv with the emulator's Disorder (nil for none).
+func newEnvDisorder(t *testing.T, d *asterisk.Disorder, tweak func(*Config)) *env {
+	t.Helper()
 	cfg := Config{LocalTemplate: "Local/{extension}@agents", NumberTemplate: "Local/{number}@customers", MinBackoff: 20 * time.Millisecond}
 	var emu *asterisk.Server
 	if u := os.Getenv("ARI_URL"); u != "" {
 		cfg.Servers = []ServerConfig{{Name: "asterisk", URL: u, User: envOr("ARI_USER", "ari"), Password: envOr("ARI_PASSWORD", "ari")}}
 	} else {
 		var err error
-		emu, err = asterisk.Start(asterisk.Config{Clock: &asterisk.Scaled{Factor: 10}})
+		emu, err = asterisk.Start(asterisk.Config{Clock: &asterisk.Scaled{Factor: 10}, Disorder: d})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -201,8 +207,10 @@ func TestDialString(t *testing.T) {
 	}
 }
 
-func TestOriginateAnswerHangup(t *testing.T) {
-	e := newEnv(t, nil)
+func TestOriginateAnswerHangup(t *testing.T) { originateAnswerHangup(t, nil) }
+
+func originateAnswerHangup(t *testing.T, d *asterisk.Disorder) {
+	e := newEnvDisorder(t, d, nil)
 	e.originate(telephony.OriginateRequest{Call: "c1", Target: telephony.Target{Number: "100"}, CallerIDName: "Call Centre",
 		CallerIDNumber: "5551000", Timeout: 30 * time.Second, Variables: map[string]string{"CC_CALL_ID": "c1"}})
 	e.next(telephony.EventRinging, "c1")
@@ -227,8 +235,10 @@ func TestOriginateAnswerHangup(t *testing.T) {
 
 // Every unanswered outcome, through the Q.850 table (behaviour 4: the ;1
 // busy leg has cause 0, the adapter takes the cause from the Dial status).
-func TestOriginateOutcomes(t *testing.T) {
-	e := newEnv(t, func(c *Config) {
+func TestOriginateOutcomes(t *testing.T) { originateOutcomes(t, nil) }
+
+func originateOutcomes(t *testing.T, d *asterisk.Disorder) {
+	e := newEnvDisorder(t, d, func(c *Config) {
 		c.TrunkTemplates = map[string]string{}
 		for _, ctx := range []string{"busy", "noanswer", "congestion", "reject"} {
 			c.TrunkTemplates[ctx] = "Local/{number}@" + ctx
@@ -261,8 +271,10 @@ func TestOriginateOutcomes(t *testing.T) {
 
 // The inbound queue path: Stasis(switchboard,queue,support), an agent leg,
 // a recorded bridge, DTMF, playback, hang-ups from both sides.
-func TestInboundBridgeRecord(t *testing.T) {
-	e := newEnv(t, nil)
+func TestInboundBridgeRecord(t *testing.T) { inboundBridgeRecord(t, nil) }
+
+func inboundBridgeRecord(t *testing.T, d *asterisk.Disorder) {
+	e := newEnvDisorder(t, d, nil)
 	// A simulated inbound call: Local/support@switchboard-in runs
 	// Stasis(switchboard,queue,support) on its ;2 half ("in-1"); the ;1 half
 	// ("caller-1") is the caller's phone, holding in [hold].
@@ -329,8 +341,10 @@ func TestInboundBridgeRecord(t *testing.T) {
 	}
 }
 
-func TestAMDThroughDialplan(t *testing.T) {
-	e := newEnv(t, nil)
+func TestAMDThroughDialplan(t *testing.T) { amdThroughDialplan(t, nil) }
+
+func amdThroughDialplan(t *testing.T, d *asterisk.Disorder) {
+	e := newEnvDisorder(t, d, nil)
 	e.needEmulator()
 	if err := e.emu.SetEndpoint("customers", "301", asterisk.Behaviour{Result: asterisk.ResultMachine, RingFor: time.Second}); err != nil {
 		t.Fatal(err)
@@ -360,8 +374,10 @@ func TestAMDThroughDialplan(t *testing.T) {
 
 // A WebSocket drop in the middle of a call: the call ends while the adapter
 // is away; after the reconnect the reconcile settles it.
-func TestWebSocketDropReconcile(t *testing.T) {
-	e := newEnv(t, func(c *Config) { c.MinBackoff = 300 * time.Millisecond })
+func TestWebSocketDropReconcile(t *testing.T) { webSocketDropReconcile(t, nil) }
+
+func webSocketDropReconcile(t *testing.T, d *asterisk.Disorder) {
+	e := newEnvDisorder(t, d, func(c *Config) { c.MinBackoff = 300 * time.Millisecond })
 	e.needEmulator()
 	if err := e.emu.SetEndpoint("customers", "401", asterisk.Behaviour{Result: asterisk.ResultAnswer}); err != nil {
 		t.Fatal(err)

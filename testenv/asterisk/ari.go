@@ -1,6 +1,7 @@
 package asterisk
 
 import (
+	"context"
 	"crypto/subtle"
 	"encoding/base64"
 	"encoding/json"
@@ -203,7 +204,17 @@ func (s *Server) ariHandler() http.Handler {
 				_, _ = io.WriteString(w, body)
 				return
 			}
-			wsh.ServeHTTP(w, r)
+			// The app is registered before the 101 goes out, so a client
+			// that acts as soon as it is connected (reconcile, originate)
+			// hears every event its actions cause.
+			app, all := r.URL.Query().Get("app"), r.URL.Query().Get("subscribeAll") == "true"
+			c := newWSClient()
+			if s.do(func() { s.st.registerWS(c, app, all) }) != nil {
+				return
+			}
+			wsh.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), wsClientKey{}, c)))
+			c.close()
+			s.post(func() { s.st.unregisterWS(c, app) })
 			return
 		}
 		p, err := readParams(r)
@@ -229,21 +240,37 @@ func (s *Server) ariHandler() http.Handler {
 	})
 }
 
-func (s *Server) serveWS(ws *websocket.Conn) {
-	app := ws.Request().URL.Query().Get("app")
-	all := ws.Request().URL.Query().Get("subscribeAll") == "true"
-	c := newWSClient()
-	_ = s.do(func() {
-		for _, name := range strings.Split(app, ",") {
-			a := s.st.apps[name]
-			if a == nil {
-				a = &ariApp{name: name, clients: map[*wsClient]bool{}}
-				s.st.apps[name] = a
-			}
-			a.all = a.all || all
-			a.clients[c] = true
+type wsClientKey struct{}
+
+func (st *state) registerWS(c *wsClient, app string, all bool) {
+	for _, name := range strings.Split(app, ",") {
+		a := st.apps[name]
+		if a == nil {
+			a = &ariApp{name: name, clients: map[*wsClient]bool{}}
+			st.apps[name] = a
 		}
-	})
+		a.all = a.all || all
+		a.clients[c] = true
+	}
+}
+
+func (st *state) unregisterWS(c *wsClient, app string) {
+	for _, name := range strings.Split(app, ",") {
+		if a := st.apps[name]; a != nil {
+			delete(a.clients, c)
+			if len(a.clients) == 0 {
+				delete(st.apps, name) // Asterisk keeps no events for a disconnected app
+			}
+		}
+	}
+}
+
+func (s *Server) serveWS(ws *websocket.Conn) {
+	c, ok := ws.Request().Context().Value(wsClientKey{}).(*wsClient)
+	if !ok {
+		ws.Close()
+		return
+	}
 	// Reader: notice when the client goes away.
 	go func() {
 		var discard string
@@ -256,16 +283,6 @@ func (s *Server) serveWS(ws *websocket.Conn) {
 	}()
 	c.writeLoop(ws)
 	ws.Close()
-	s.post(func() {
-		for _, name := range strings.Split(app, ",") {
-			if a := s.st.apps[name]; a != nil {
-				delete(a.clients, c)
-				if len(a.clients) == 0 {
-					delete(s.st.apps, name) // Asterisk keeps no events for a disconnected app
-				}
-			}
-		}
-	})
 }
 
 // params are the request parameters: query string merged with a JSON body.

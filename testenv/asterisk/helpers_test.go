@@ -129,18 +129,23 @@ func (l *wsLog) until(pred func(map[string]any) bool) map[string]any {
 	}
 }
 
-// settle reads whatever arrives within d.
+// settle reads events until none has come for d (at most 5 s in all).
 func (l *wsLog) settle(d time.Duration) {
-	timeout := time.After(d)
+	limit := time.After(5 * time.Second)
 	for {
+		idle := time.NewTimer(d)
 		select {
 		case ev, ok := <-l.events:
+			idle.Stop()
 			if !ok {
 				return
 			}
 			l.raw = append(l.raw, <-l.rawCh)
 			l.all = append(l.all, ev)
-		case <-timeout:
+		case <-idle.C:
+			return
+		case <-limit:
+			idle.Stop()
 			return
 		}
 	}

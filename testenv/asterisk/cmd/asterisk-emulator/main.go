@@ -19,6 +19,7 @@ func main() {
 	ari := flag.String("ari", "127.0.0.1:8088", "ARI listen address")
 	ami := flag.String("ami", "127.0.0.1:5038", "AMI listen address")
 	speed := flag.Float64("speed", 1, "how many times faster than real time ring and talk times run")
+	disorder := flag.Int64("disorder-seed", -1, "when 0 or more, reorder events across channels, skew timestamps, vary JSON field order and delay SuccessfulAuth, seeded (see asterisk.Disorder)")
 	flag.Parse()
 	var clk clock.Clock = clock.Real{}
 	if *speed <= 0 {
@@ -28,7 +29,11 @@ func main() {
 	if *speed != 1 {
 		clk = &asterisk.Scaled{Factor: *speed}
 	}
-	s, err := asterisk.Start(asterisk.Config{Clock: clk, ARIAddr: *ari, AMIAddr: *ami})
+	cfg := asterisk.Config{Clock: clk, ARIAddr: *ari, AMIAddr: *ami}
+	if *disorder >= 0 {
+		cfg.Disorder = &asterisk.Disorder{Seed: uint64(*disorder)}
+	}
+	s, err := asterisk.Start(cfg)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "asterisk-emulator:", err)
 		os.Exit(1)
