@@ -141,7 +141,7 @@ func TestCrashMidCampaign(t *testing.T) {
 	}
 	c := store.Campaign{Tenant: tenant, Name: "crash", State: dialer.StateRunning, Config: dialer.Campaign{
 		Name: "crash", Mode: dialer.ModeIVR, DefaultRegion: "RU",
-		// Answered calls go to a 5 s script (the emulator's "agents" context).
+		// Answered calls go on to the dialplan (the emulator's "agents" context).
 		Destination: dialer.Destination{Kind: dialer.DestDialplan, Dialplan: telephony.DialplanTarget{Context: "agents", Extension: "s", Priority: 1}},
 		Pacing:      dialer.Pacing{MaxConcurrent: lines},
 		Redial:      dialer.RedialPolicy{MaxTries: 2, RetryPause: time.Second},
