@@ -181,6 +181,9 @@ func New(cfg Config) (*Bus, error) {
 			}, b.log)
 		}
 	case NATS:
+		if err := ensureNATSStream(cfg); err != nil {
+			return nil, err
+		}
 		js := wmnats.JetStreamConfig{AutoProvision: true, TrackMsgId: true}
 		pub, err := wmnats.NewPublisher(wmnats.PublisherConfig{URL: cfg.NATSURL, JetStream: js,
 			NatsOptions: []nats.Option{nats.Name("switchboard-bus")}}, b.log)
@@ -330,25 +333,50 @@ func (b *Bus) Close() error {
 // sqlSchema is watermill's PostgreSQL schema.
 var sqlSchema = wmsql.DefaultPostgreSQLSchema{SubscribeBatchSize: 1}
 
-// ensureNATSConsumer creates the topic's stream and the sink's durable push
-// consumer if they do not exist.
-func ensureNATSConsumer(cfg Config, consumer string) error {
+// NATSMaxAge bounds how long JetStream keeps an event no sink has acknowledged.
+const NATSMaxAge = 7 * 24 * time.Hour
+
+func natsJetStream(cfg Config) (*nats.Conn, nats.JetStreamContext, error) {
 	nc, err := nats.Connect(cfg.NATSURL, nats.Name("switchboard-bus-setup"))
 	if err != nil {
-		return fmt.Errorf("bus: connect to NATS %s: %w", cfg.NATSURL, err)
+		return nil, nil, fmt.Errorf("bus: connect to NATS %s: %w", cfg.NATSURL, err)
 	}
-	defer nc.Close()
 	js, err := nc.JetStream()
 	if err != nil {
-		return fmt.Errorf("bus: JetStream: %w", err)
+		nc.Close()
+		return nil, nil, fmt.Errorf("bus: JetStream: %w", err)
 	}
+	return nc, js, nil
+}
+
+// ensureNATSStream creates the topic's stream if it does not exist. It
+// keeps a message until every sink's consumer acknowledged it (interest
+// retention), at most NATSMaxAge.
+func ensureNATSStream(cfg Config) error {
+	nc, js, err := natsJetStream(cfg)
+	if err != nil {
+		return err
+	}
+	defer nc.Close()
 	if _, err := js.StreamInfo(cfg.Topic); errors.Is(err, nats.ErrStreamNotFound) {
-		if _, err := js.AddStream(&nats.StreamConfig{Name: cfg.Topic, Subjects: []string{cfg.Topic}}); err != nil {
+		_, err := js.AddStream(&nats.StreamConfig{Name: cfg.Topic, Subjects: []string{cfg.Topic},
+			Retention: nats.InterestPolicy, MaxAge: NATSMaxAge, Storage: nats.FileStorage})
+		if err != nil {
 			return fmt.Errorf("bus: create stream %s: %w", cfg.Topic, err)
 		}
 	} else if err != nil {
 		return fmt.Errorf("bus: stream %s: %w", cfg.Topic, err)
 	}
+	return nil
+}
+
+// ensureNATSConsumer creates the sink's durable push consumer if it does not exist.
+func ensureNATSConsumer(cfg Config, consumer string) error {
+	nc, js, err := natsJetStream(cfg)
+	if err != nil {
+		return err
+	}
+	defer nc.Close()
 	if _, err := js.ConsumerInfo(cfg.Topic, consumer); err == nil {
 		return nil
 	} else if !errors.Is(err, nats.ErrConsumerNotFound) {

@@ -1,17 +1,21 @@
 package bus_test
 
 import (
+	"context"
+	"fmt"
 	"net"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
 
 	"github.com/switchboard-cc/switchboard/adapters/bus"
 	"github.com/switchboard-cc/switchboard/adapters/bus/bustest"
 	"github.com/switchboard-cc/switchboard/adapters/store"
 	"github.com/switchboard-cc/switchboard/adapters/store/storetest"
+	"github.com/switchboard-cc/switchboard/pkg/event"
 )
 
 func uniqueTopic(t *testing.T) string {
@@ -62,9 +66,23 @@ func natsFactory(url string) bustest.Factory {
 		if err != nil {
 			t.Fatal(err)
 		}
-		t.Cleanup(func() { _ = b.Close() })
+		t.Cleanup(func() {
+			_ = b.Close()
+			deleteStream(url, topic) // leave a shared server as we found it
+		})
 		return b
 	}}
+}
+
+func deleteStream(url, topic string) {
+	nc, err := nats.Connect(url)
+	if err != nil {
+		return
+	}
+	defer nc.Close()
+	if js, err := nc.JetStream(); err == nil {
+		_ = js.DeleteStream(topic)
+	}
 }
 
 func TestNATSEmbedded(t *testing.T) {
@@ -94,4 +112,41 @@ func TestConfigErrors(t *testing.T) {
 			t.Errorf("New(%+v) = %T %v, want *store.FieldError", cfg, err, err)
 		}
 	}
+}
+
+func TestNATSStreamKeepsOnlyUnacknowledged(t *testing.T) {
+	url := EmbeddedNATS(t)
+	topic := uniqueTopic(t)
+	b, err := bus.New(bus.Config{Backend: bus.NATS, NATSURL: url, Topic: topic})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := &recorder{}
+	if err := b.AddSink("one", rec.sink); err != nil {
+		t.Fatal(err)
+	}
+	bustest.Start(t, b)
+	for i := range 3 {
+		if err := b.Publish(context.Background(), event.Event{Type: event.QueueChanged, Queue: fmt.Sprint(i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitFor(t, "3 events", func() bool { evs, _ := rec.snapshot(); return len(evs) == 3 })
+	nc, err := nats.Connect(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, _ := nc.JetStream()
+	info, err := js.StreamInfo(topic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Config.Retention != nats.InterestPolicy || info.Config.MaxAge != bus.NATSMaxAge {
+		t.Fatalf("stream retention %v max age %v", info.Config.Retention, info.Config.MaxAge)
+	}
+	waitFor(t, "acknowledged messages removed", func() bool {
+		info, err := js.StreamInfo(topic)
+		return err == nil && info.State.Msgs == 0
+	})
 }
