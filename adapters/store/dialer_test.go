@@ -76,7 +76,7 @@ func TestContactsImportSourceAndProgress(t *testing.T) {
 		if err := db.CreateCampaign(ctx, &c, now); err != nil {
 			t.Fatal(err)
 		}
-		n := store.ImportBatch + 500
+		n := store.ImportBatch + 50
 		var cs []dialer.Contact
 		for i := range n {
 			cs = append(cs, mustContact(t, fmt.Sprint("k", i), fmt.Sprintf("+7921%07d", i)))
