@@ -169,37 +169,11 @@ func TestWallboardInBrowser(t *testing.T) {
 
 	campaign := startDemoCampaign(t, ctx, svc, qs[0].ID)
 
-	artifacts := os.Getenv("ARTIFACTS")
-	if artifacts == "" {
-		artifacts, _ = filepath.Abs("artifacts")
-	}
-	runCtx, stop := context.WithTimeout(ctx, 100*time.Second)
-	defer stop()
-	cmd := exec.CommandContext(runCtx, node, "wallboard.mjs")
-	cmd.Env = append(os.Environ(), "WALLBOARD_URL="+svc.URL(), "WALLBOARD_PASSWORD="+password,
+	artifacts := artifactsDir()
+	out := runBrowser(t, ctx, node, "wallboard.mjs", "WALLBOARD_URL="+svc.URL(), "WALLBOARD_PASSWORD="+password,
 		"WALLBOARD_AGENT="+store.ACDID(target.ID), "WALLBOARD_CAMPAIGN="+service.DemoTenant+"/"+store.ACDID(campaign),
-		"ARTIFACTS="+artifacts, "CHROMIUM="+chromiumPath())
-	stderr, _ := cmd.StderrPipe()
-	var out strings.Builder
-	cmd.Stdout = &out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	logDone := make(chan struct{})
-	go func() {
-		defer close(logDone)
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			t.Log("browser:", sc.Text())
-		}
-	}()
-	<-logDone
-	werr := cmd.Wait()
-	t.Log("browser result:", strings.TrimSpace(out.String()))
+		"ARTIFACTS="+artifacts)
 	t.Log("screenshots in", artifacts)
-	if werr != nil {
-		t.Fatalf("browser script: %v", werr)
-	}
 	var res struct {
 		AnsweredToday   int    `json:"answered_today"`
 		AgentsInCall    int    `json:"agents_in_call"`
@@ -211,7 +185,7 @@ func TestWallboardInBrowser(t *testing.T) {
 		PageErrors      int    `json:"page_errors"`
 		SignedOut       int    `json:"snapshot_after_signout"`
 	}
-	if err := json.NewDecoder(io.LimitReader(strings.NewReader(out.String()), 1<<20)).Decode(&res); err != nil {
+	if err := json.NewDecoder(io.LimitReader(strings.NewReader(out), 1<<20)).Decode(&res); err != nil {
 		t.Fatalf("browser result: %v", err)
 	}
 	if res.AnsweredToday < 2 || res.AgentsInCall < 1 || res.AgentBefore == "logged_out" || res.AgentAfter != "logged_out" ||
@@ -245,6 +219,44 @@ func TestWallboardInBrowser(t *testing.T) {
 			t.Errorf("screenshot %s: %v", name, errors.Join(err, fmt.Errorf("size %d", sizeOf(fi))))
 		}
 	}
+}
+
+// runBrowser runs a Playwright script with env added, logs its progress
+// (stderr) and returns what it printed (stdout); the script failing fails t.
+func runBrowser(t *testing.T, ctx context.Context, node, script string, env ...string) string {
+	t.Helper()
+	ctx, stop := context.WithTimeout(ctx, 100*time.Second)
+	defer stop()
+	cmd := exec.CommandContext(ctx, node, script)
+	cmd.Env = append(append(os.Environ(), "CHROMIUM="+chromiumPath()), env...)
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out strings.Builder
+	cmd.Stdout = &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(stderr)
+	for sc.Scan() {
+		t.Log("browser:", sc.Text())
+	}
+	werr := cmd.Wait()
+	t.Logf("%s result: %s", script, strings.TrimSpace(out.String()))
+	if werr != nil {
+		t.Fatalf("browser script %s: %v", script, werr)
+	}
+	return out.String()
+}
+
+// artifactsDir is where screenshots go: ARTIFACTS, else testenv/e2e/artifacts.
+func artifactsDir() string {
+	if dir := os.Getenv("ARTIFACTS"); dir != "" {
+		return dir
+	}
+	dir, _ := filepath.Abs("artifacts")
+	return dir
 }
 
 func sizeOf(fi os.FileInfo) int64 {

@@ -8,12 +8,23 @@
   const LABEL = { waiting: "ready", receiving: "ringing", in_call: "in call", wrap_up: "wrap-up", idle: "idle",
     on_break: "on break", logged_out: "logged out", available: "available", available_on_demand: "on demand" };
   const $ = (s, el = document) => el.querySelector(s);
+  const filterEl = $("#filter");
   const queuesEl = $("#queues"), agentsBody = $("#agents tbody"), campaignsEl = $("#campaigns");
   const queues = new Map(), agents = new Map(); // id → {data, el}
   let campaigns = new Map(); // tenant/id → {data, el}
   let offset = 0; // server clock − browser clock, ms
   let pending = null, frame = 0;
-  const since = new Set(); // elements showing the time since data-since
+  // Elements showing the time since a moment: the tick redraws only the
+  // ones on screen, so a long agent list costs nothing while scrolled away.
+  const since = new Map(); // element → ms
+  const visible = new Set();
+  const seen = new IntersectionObserver((entries) => {
+    for (const e of entries) {
+      if (e.isIntersecting) { visible.add(e.target); const ms = since.get(e.target); if (ms) set(e.target, dur(now() - ms)); }
+      else visible.delete(e.target);
+    }
+  });
+  const untrack = (el) => { if (since.delete(el)) { seen.unobserve(el); visible.delete(el); } };
 
   const now = () => Date.now() + offset;
   const dur = (ms) => {
@@ -36,8 +47,8 @@
     el.replaceChildren(...order.filter((s) => counts[s]).map((s) => chip(s, counts[s])));
   };
   const track = (el, ms) => {
-    if (ms) { el.dataset.since = ms; since.add(el); set(el, dur(now() - ms)); }
-    else { delete el.dataset.since; since.delete(el); set(el, "–"); }
+    if (ms) { if (!since.has(el)) seen.observe(el); since.set(el, ms); set(el, dur(now() - ms)); }
+    else { untrack(el); set(el, "–"); }
   };
 
   // ---- queues ----
@@ -62,7 +73,7 @@
     el.classList.toggle("alert", q.waiting > 0 && q.free === 0 && q.logged_in === 0);
     chips(field(el, "agent_states"), q.agent_states || {}, STATES);
     const body = $(".members tbody", el);
-    for (const td of body.querySelectorAll("[data-since]")) since.delete(td);
+    for (const tr of body.children) untrack(tr.children[2]);
     body.replaceChildren(...q.members.map((m) => {
       const tr = document.createElement("tr");
       tr.dataset.call = m.call;
@@ -87,42 +98,54 @@
   }
 
   // ---- agents ----
+  // A row keeps its cells, so an update touches them directly.
   function agentRow(a) {
     const tr = document.createElement("tr");
     tr.dataset.agent = a.id;
+    const c = { tr, buttons: [] };
     for (const f of ["name", "extension", "status", "board", "since", "calls_today", "talk_today", "queues"]) {
-      const td = document.createElement("td"); td.dataset.f = f; tr.append(td);
+      const td = document.createElement("td"); td.dataset.f = f; tr.append(td); c[f] = td;
     }
-    const state = document.createElement("span"); state.className = "state"; tr.children[3].append(state);
+    c.state = document.createElement("span"); c.state.className = "state"; c.board.append(c.state);
     const td = document.createElement("td"); td.className = "actions";
     for (const [status, text] of [["available", "Log in"], ["on_break", "Break"], ["logged_out", "Log out"]]) {
       const b = document.createElement("button");
       b.type = "button"; b.dataset.status = status; b.textContent = text;
-      td.append(b);
+      td.append(b); c.buttons.push(b);
     }
     tr.append(td);
-    return tr;
+    return c;
   }
-  function renderAgent(a) {
+  // renderAgent updates (or makes) an agent's row; a new row goes in id
+  // order unless the caller appends rows in order itself (into).
+  function renderAgent(a, into) {
     let rec = agents.get(a.id);
-    if (!rec) { rec = { el: agentRow(a) }; agents.set(a.id, rec); insertSorted(agentsBody, rec.el, a.id, "agent"); }
-    rec.data = a;
-    const tr = rec.el;
-    set(field(tr, "name"), a.name || a.id);
-    set(field(tr, "extension"), a.extension || "");
-    set(field(tr, "status"), LABEL[a.status] || a.status);
-    const st = tr.querySelector(".state");
-    set(st, LABEL[a.board] || a.board);
-    st.style.setProperty("--c", "var(--" + a.board + ")");
-    tr.dataset.status = a.status; tr.dataset.board = a.board;
-    track(field(tr, "since"), a.state_since_ms);
-    set(field(tr, "calls_today"), a.calls_today);
-    set(field(tr, "talk_today"), dur(a.talk_today_ms));
-    set(field(tr, "queues"), a.queues.map((q) => (queues.get(q)?.data.name) || q).join(", "));
-    for (const b of tr.querySelectorAll("button[data-status]")) {
-      b.disabled = b.dataset.status === a.status || (b.dataset.status === "available" && a.status === "available_on_demand");
+    if (!rec) {
+      rec = { cells: agentRow(a) }; rec.el = rec.cells.tr; agents.set(a.id, rec);
+      if (into) into.append(rec.el); else insertSorted(agentsBody, rec.el, a.id, "agent");
     }
-    applyFilter(tr);
+    const old = rec.data;
+    rec.data = a;
+    const c = rec.cells, tr = rec.el;
+    set(c.name, a.name || a.id);
+    set(c.extension, a.extension || "");
+    set(c.status, LABEL[a.status] || a.status);
+    if (!old || old.board !== a.board) {
+      set(c.state, LABEL[a.board] || a.board);
+      c.state.style.setProperty("--c", "var(--" + a.board + ")");
+      tr.dataset.board = a.board;
+    }
+    if (!old || old.status !== a.status) {
+      tr.dataset.status = a.status;
+      for (const b of c.buttons) {
+        b.disabled = b.dataset.status === a.status || (b.dataset.status === "available" && a.status === "available_on_demand");
+      }
+    }
+    if (!old || old.state_since_ms !== a.state_since_ms) track(c.since, a.state_since_ms);
+    set(c.calls_today, a.calls_today);
+    set(c.talk_today, dur(a.talk_today_ms));
+    set(c.queues, a.queues.map((q) => (queues.get(q)?.data.name) || q).join(", "));
+    if (filterEl.value) applyFilter(tr);
   }
   agentsBody.addEventListener("click", async (e) => {
     const b = e.target.closest("button[data-status]");
@@ -131,7 +154,6 @@
     b.disabled = true;
     await post("/wallboard/agents/" + encodeURIComponent(id) + "/status", { status: b.dataset.status });
   });
-  const filterEl = $("#filter");
   function applyFilter(tr) {
     const q = filterEl.value.trim().toLowerCase();
     tr.hidden = q !== "" && !tr.textContent.toLowerCase().includes(q);
@@ -200,24 +222,39 @@
     set($("#sl-note"), "service level: answered within " + m.service_level_s + " s");
     if (!frame) frame = requestAnimationFrame(render);
   }
+  // stats lets tests and the curious see what drawing costs (script time only).
+  const stats = window.wallboardStats = { renders: 0, lastMs: 0, maxDeltaMs: 0, snapshotMs: 0, ticks: 0, maxTickMs: 0 };
   function render() {
     frame = 0;
     const p = pending; pending = null;
     if (!p) return;
+    const t0 = performance.now();
     if (p.full) {
       for (const m of [queues, agents]) { for (const { el } of m.values()) el.remove(); m.clear(); }
-      since.clear();
+      for (const el of since.keys()) untrack(el);
     }
-    for (const id of p.ra) { agents.get(id)?.el.remove(); agents.delete(id); }
-    for (const id of p.rq) { queues.get(id)?.el.remove(); queues.delete(id); }
+    for (const id of p.ra) { const r = agents.get(id); if (r) { untrack(r.cells.since); r.el.remove(); } agents.delete(id); }
+    for (const id of p.rq) {
+      const r = queues.get(id);
+      if (r) { for (const el of r.el.querySelectorAll("dd, td")) untrack(el); r.el.remove(); }
+      queues.delete(id);
+    }
     // Queue names label agents and agent names label callers: a full
     // snapshot draws the queues again once both are known.
     for (const q of p.queues.values()) renderQueue(q);
-    for (const a of p.agents.values()) renderAgent(a);
-    if (p.full) for (const q of p.queues.values()) renderQueue(q);
+    if (p.full) {
+      // The snapshot lists agents in order: build the rows off the page.
+      const frag = document.createDocumentFragment();
+      for (const a of p.agents.values()) renderAgent(a, frag);
+      agentsBody.append(frag);
+      for (const q of p.queues.values()) renderQueue(q);
+    } else {
+      for (const a of p.agents.values()) renderAgent(a);
+    }
     if (p.campaigns) renderCampaigns(p.campaigns);
     renderTotals();
-    document.body.dataset.updated = String(Date.now());
+    stats.renders++; stats.lastMs = performance.now() - t0;
+    if (p.full) stats.snapshotMs = stats.lastMs; else stats.maxDeltaMs = Math.max(stats.maxDeltaMs, stats.lastMs);
   }
   const conn = $("#conn");
   function connect() {
@@ -232,11 +269,9 @@
   }
   connect();
   setInterval(() => {
-    const t = now();
-    for (const el of since) {
-      if (!el.isConnected) { since.delete(el); continue; }
-      set(el, dur(t - Number(el.dataset.since)));
-    }
+    const t0 = performance.now(), t = now();
+    for (const el of visible) set(el, dur(t - since.get(el)));
     set($("#clock"), new Date(t).toLocaleTimeString());
+    stats.ticks++; stats.maxTickMs = Math.max(stats.maxTickMs, performance.now() - t0);
   }, 1000);
 })();
