@@ -142,6 +142,11 @@ func TestOutageThenRecoveryInScheduleOrder(t *testing.T) {
 			t.Fatalf("dead letters = %+v", letters)
 		}
 
+		st := h.sender.Stats()
+		if st.Stored != 4 || st.Delivered != 3 || st.Dead != 1 || st.Retried != 3*3+4 || st.Held != 0 {
+			t.Fatalf("stats = %+v, want 4 stored, 3 delivered, 1 dead, 13 retried, none held", st)
+		}
+
 		// Replay after the endpoint is fixed: delivered once more with the same id.
 		dead.setReply(func(int) int { return http.StatusAccepted })
 		n, err := h.sender.Replay(context.Background(), letters[0].ID)

@@ -150,6 +150,9 @@ type Sender struct {
 	writes    chan store.AttemptResult
 	started   atomic.Bool
 	delivered atomic.Int64
+	retried   atomic.Int64
+	dead      atomic.Int64
+	stored    atomic.Int64
 	// fresh carries deliveries the Sink stored already leased, straight to
 	// the loop (no claim query on the happy path).
 	fresh   chan freshBatch
@@ -204,6 +207,20 @@ func New(cfg Config) (*Sender, error) {
 
 // Delivered counts deliveries acknowledged with 2xx since New.
 func (s *Sender) Delivered() int64 { return s.delivered.Load() }
+
+// Stats are counters since New, for metrics.
+type Stats struct {
+	Stored    int64 // deliveries stored by Sink
+	Delivered int64 // attempts answered 2xx
+	Retried   int64 // failed attempts scheduled for a retry
+	Dead      int64 // deliveries moved to the dead-letter list
+	Held      int64 // deliveries claimed and not yet finished (a gauge)
+}
+
+// Stats returns the sender's counters.
+func (s *Sender) Stats() Stats {
+	return Stats{Stored: s.stored.Load(), Delivered: s.delivered.Load(), Retried: s.retried.Load(), Dead: s.dead.Load(), Held: s.held.Load()}
+}
 
 // SubscriptionError is an invalid subscription field.
 type SubscriptionError = store.FieldError
@@ -399,6 +416,7 @@ func (s *Sender) Sink(ctx context.Context, events []event.Event) error {
 	if err != nil {
 		return err
 	}
+	s.stored.Add(int64(len(inserted)))
 	if !direct {
 		s.poke()
 		return nil
@@ -665,6 +683,7 @@ func (l *loop) result(o outcome) store.AttemptResult {
 		r.State = store.DeliveryDelivered
 	case !o.retry || r.Attempts > len(s.cfg.Schedule):
 		r.State = store.DeliveryDead
+		s.dead.Add(1)
 	default:
 		wait := s.cfg.Schedule[r.Attempts-1]
 		if s.cfg.Jitter > 0 {
@@ -675,6 +694,7 @@ func (l *loop) result(o outcome) store.AttemptResult {
 		}
 		r.State = store.DeliveryPending
 		r.NextAttempt = o.at.Add(wait)
+		s.retried.Add(1)
 	}
 	return r
 }
