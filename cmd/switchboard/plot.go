@@ -106,6 +106,7 @@ func writePlot(path string, o simulateOutput, abandonCap float64) error {
 		ab.Add(l)
 		ab.Legend.Add(fmt.Sprintf("cap %.1f%%", 100*abandonCap), l)
 	}
+	ab.Y.Max *= 1.3 // room for the legend above the cap
 
 	img := vgimg.New(vg.Points(900), vg.Points(960))
 	dc := draw.New(img)
