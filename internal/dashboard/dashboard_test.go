@@ -30,7 +30,7 @@ const password = "correct horse battery"
 // fixture is a real ACD engine and queue management over SQLite, whose
 // events reach the dashboard's sink the way the bus delivers them.
 type fixture struct {
-	t       *testing.T
+	t       testing.TB
 	ctx     context.Context
 	engine  *acd.Engine
 	queues  *queues.Service
@@ -45,7 +45,7 @@ type fixture struct {
 	agents  []store.Agent
 }
 
-func newFixture(t *testing.T, campaigns dashboard.Campaigns) *fixture {
+func newFixture(t testing.TB, campaigns dashboard.Campaigns) *fixture {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	f := &fixture{t: t, ctx: ctx, events: make(chan []event.Event, 1024), offers: make(chan acd.Offer, 64)}
@@ -554,4 +554,31 @@ func TestCampaignPanel(t *testing.T) {
 	if len(fc.actions) != 1 || fc.actions[0] != "stop t1/5" {
 		t.Fatalf("actions %v", fc.actions)
 	}
+}
+
+// Whatever the body, the status endpoint answers with a client error or
+// success, never a server error, and never changes an agent to a status
+// that does not exist.
+func FuzzAgentStatusBody(f *testing.F) {
+	for _, s := range []string{`{"status":"on_break"}`, `{"status":""}`, `{}`, `[]`, `{"status":1}`, `{"status":"available","x":1}`, "", "\x00"} {
+		f.Add(s)
+	}
+	fx := newFixture(f, nil)
+	fx.seed(1)
+	fx.login()
+	id := store.ACDID(fx.agents[0].ID)
+	f.Fuzz(func(t *testing.T, body string) {
+		fx.t = t
+		code, resp := fx.post("/wallboard/agents/"+id+"/status", body)
+		if code >= 500 || (code != http.StatusOK && code != http.StatusBadRequest) {
+			t.Fatalf("body %q: %d %s", body, code, resp)
+		}
+		info, err := fx.queues.AgentState(fx.ctx, "t1", fx.agents[0].ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := acd.ParseStatus(string(info.Status)); err != nil {
+			t.Fatalf("agent status %q after body %q", info.Status, body)
+		}
+	})
 }

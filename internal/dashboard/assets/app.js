@@ -264,7 +264,12 @@
     es.addEventListener("delta", (e) => take(JSON.parse(e.data), false));
     es.addEventListener("error", () => {
       conn.dataset.state = "lost"; conn.textContent = "reconnecting…";
-      if (es.readyState === EventSource.CLOSED) { es.close(); setTimeout(connect, 2000); }
+      if (es.readyState !== EventSource.CLOSED) return; // the browser retries by itself
+      es.close();
+      // Refused outright: a lapsed session goes back to the login.
+      fetch("/wallboard/snapshot", { method: "HEAD" }).then((r) => {
+        if (r.status === 401) location.href = "/login"; else setTimeout(connect, 2000);
+      }, () => setTimeout(connect, 2000));
     });
   }
   connect();
