@@ -3,159 +3,19 @@ package ari_test
 import (
 	"context"
 	"fmt"
+	"io"
+	"log/slog"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/switchboard-cc/switchboard/adapters/ari"
+	"github.com/switchboard-cc/switchboard/adapters/inbound"
 	"github.com/switchboard-cc/switchboard/pkg/acd"
 	"github.com/switchboard-cc/switchboard/pkg/event"
-	"github.com/switchboard-cc/switchboard/pkg/telephony"
 	"github.com/switchboard-cc/switchboard/testenv/asterisk"
 )
-
-// callControl is a minimal glue between the ACD's decisions and the PBX
-// port, enough to drive pkg/acd through the real ARI adapter: offers become
-// agent legs, answers and failures become OfferResults, Connect bridges (and
-// records), hang-ups become Hangup or CallEnded.
-type callControl struct {
-	port *ari.Adapter
-	eng  *acd.Engine
-	in   chan []acd.Decision
-
-	// owned by run
-	legs      map[telephony.CallID]acd.OfferID
-	legOf     map[acd.OfferID]telephony.CallID
-	cancelled map[telephony.CallID]bool
-	peer      map[telephony.CallID]telephony.CallID // connected caller <-> agent leg
-	bridge    map[telephony.CallID]telephony.BridgeID
-	callers   map[telephony.CallID]bool
-
-	mu   sync.Mutex
-	errs []string
-}
-
-func (cc *callControl) fail(format string, args ...any) {
-	cc.mu.Lock()
-	defer cc.mu.Unlock()
-	cc.errs = append(cc.errs, fmt.Sprintf(format, args...))
-}
-
-func (cc *callControl) Decide(ds []acd.Decision) { cc.in <- append([]acd.Decision(nil), ds...) } // the engine reuses ds
-
-func (cc *callControl) run(ctx context.Context, evs <-chan telephony.Event) {
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case ds := <-cc.in:
-			for _, d := range ds {
-				cc.decide(ctx, d)
-			}
-		case ev, ok := <-evs:
-			if !ok {
-				return
-			}
-			cc.event(ctx, ev)
-		}
-	}
-}
-
-func (cc *callControl) do(ctx context.Context, cmd acd.Command) {
-	if err := cc.eng.Do(ctx, cmd); err != nil && ctx.Err() == nil {
-		cc.fail("acd %T: %v", cmd, err)
-	}
-}
-
-func (cc *callControl) decide(ctx context.Context, d acd.Decision) {
-	switch d := d.(type) {
-	case acd.Hold:
-		_ = cc.port.Answer(ctx, telephony.CallID(d.Caller))
-		_ = cc.port.StartMOH(ctx, telephony.CallID(d.Caller), d.Sound)
-	case acd.Offer:
-		leg := telephony.CallID(fmt.Sprintf("offer-%d", d.ID))
-		cc.legs[leg], cc.legOf[d.ID] = d.ID, leg
-		err := cc.port.Originate(ctx, telephony.OriginateRequest{Call: leg, Target: d.Target, CallerIDNumber: d.CallerNumber,
-			Timeout: d.Timeout + 5*time.Second})
-		if err != nil {
-			cc.do(ctx, acd.OfferResult{Offer: d.ID, Result: acd.OfferFailed})
-		}
-	case acd.CancelOffer:
-		leg := cc.legOf[d.ID]
-		cc.cancelled[leg] = true
-		_ = cc.port.Hangup(ctx, leg, 26)
-	case acd.Connect:
-		caller, leg := telephony.CallID(d.Caller), cc.legOf[d.ID]
-		_ = cc.port.StopMOH(ctx, caller)
-		br := telephony.BridgeID("br-" + d.Caller)
-		if err := cc.port.Bridge(ctx, br, caller, leg); err != nil {
-			cc.fail("bridge %s: %v", br, err)
-			_ = cc.port.Hangup(ctx, caller, 16)
-			_ = cc.port.Hangup(ctx, leg, 16)
-		}
-		if d.Record {
-			_ = cc.port.RecordBridge(ctx, br, "rec-"+d.Caller)
-		}
-		cc.peer[caller], cc.peer[leg] = leg, caller
-		cc.bridge[caller] = br
-	case acd.HangupCaller:
-		_ = cc.port.Hangup(ctx, telephony.CallID(d.Caller), 16)
-	case acd.Announce:
-		_ = cc.port.Play(ctx, telephony.CallID(d.Caller), d.Sound)
-	case acd.Transfer:
-		_ = cc.port.Hangup(ctx, telephony.CallID(d.Caller), 16)
-	}
-}
-
-func (cc *callControl) event(ctx context.Context, ev telephony.Event) {
-	switch ev.Kind {
-	case telephony.EventIncoming:
-		if len(ev.Args) == 2 && ev.Args[0] == "queue" {
-			cc.callers[ev.Call] = true
-			cc.do(ctx, acd.Join{Queue: ev.Args[1], Caller: string(ev.Call), Number: ev.CallerNumber})
-		}
-	case telephony.EventAnswered:
-		if id, ok := cc.legs[ev.Call]; ok && !cc.cancelled[ev.Call] {
-			cc.do(ctx, acd.OfferResult{Offer: id, Result: acd.OfferAnswered})
-		}
-	case telephony.EventOriginateFailed:
-		if id, ok := cc.legs[ev.Call]; ok && !cc.cancelled[ev.Call] {
-			res := acd.OfferFailed
-			switch ev.Outcome {
-			case telephony.OutcomeBusy:
-				res = acd.OfferBusy
-			case telephony.OutcomeNoAnswer:
-				res = acd.OfferNoAnswer
-			case telephony.OutcomeRejected:
-				res = acd.OfferRejected
-			}
-			cc.do(ctx, acd.OfferResult{Offer: id, Result: res})
-		}
-	case telephony.EventHangup:
-		other, connected := cc.peer[ev.Call]
-		if connected {
-			delete(cc.peer, ev.Call)
-			delete(cc.peer, other)
-			caller := ev.Call
-			if cc.callers[other] {
-				caller = other
-			}
-			delete(cc.callers, caller)
-			cc.do(ctx, acd.CallEnded{Caller: string(caller)})
-			_ = cc.port.Hangup(ctx, other, 16)
-			if br, ok := cc.bridge[caller]; ok {
-				delete(cc.bridge, caller)
-				_ = cc.port.DestroyBridge(ctx, br)
-			}
-			return
-		}
-		if cc.callers[ev.Call] {
-			delete(cc.callers, ev.Call)
-			cc.do(ctx, acd.Hangup{Caller: string(ev.Call)})
-		}
-	}
-}
 
 type acdRecorder struct {
 	mu     sync.Mutex
@@ -228,28 +88,27 @@ func newACDEnvDisorder(t *testing.T, minBackoff time.Duration, d *asterisk.Disor
 	time.Sleep(20 * time.Millisecond)
 	ctx, cancel := context.WithCancel(context.Background())
 	rec := &acdRecorder{}
-	cc := &callControl{port: port, in: make(chan []acd.Decision, 1024), legs: map[telephony.CallID]acd.OfferID{},
-		legOf: map[acd.OfferID]telephony.CallID{}, cancelled: map[telephony.CallID]bool{}, peer: map[telephony.CallID]telephony.CallID{},
-		bridge: map[telephony.CallID]telephony.BridgeID{}, callers: map[telephony.CallID]bool{}}
-	eng, err := acd.NewEngine(acd.EngineConfig{Clock: clk, Decisions: cc, Events: rec})
+	// The product's call control: adapters/inbound binds the ACD to the port.
+	binding, err := inbound.New(inbound.Config{Port: port, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}
-	cc.eng = eng
-	evs, err := port.Events(ctx)
+	eng, err := acd.NewEngine(acd.EngineConfig{Clock: clk, Decisions: binding, Events: rec})
 	if err != nil {
 		t.Fatal(err)
 	}
 	var wg sync.WaitGroup
 	wg.Add(2)
 	go func() { defer wg.Done(); _ = eng.Run(ctx) }()
-	go func() { defer wg.Done(); cc.run(ctx, evs) }()
+	go func() {
+		defer wg.Done()
+		if err := binding.Run(ctx, eng); err != nil {
+			t.Errorf("binding: %v", err)
+		}
+	}()
 	t.Cleanup(func() {
 		cancel()
 		wg.Wait()
-		for _, e := range cc.errs {
-			t.Error("call control:", e)
-		}
 	})
 	return &acdEnv{t: t, port: port, emu: emu, eng: eng, rec: rec, ctx: ctx}
 }
@@ -344,7 +203,7 @@ func acdRingAllBridgeRecordWrapUp(t *testing.T, d *asterisk.Disorder) {
 	})
 	e.waitFor("caller.left completed", func(ev event.Event) bool { return ev.Type == event.CallerLeft && ev.Reason == "completed" })
 	e.waitIdle("a1", "a2")
-	if recs := e.emu.Recordings(); len(recs) != 1 || !strings.HasPrefix(recs[0], "rec-") {
+	if recs := e.emu.Recordings(); len(recs) != 1 || !strings.HasPrefix(recs[0], "queue-support-") {
 		t.Errorf("recordings %v", recs)
 	}
 	if e.rec.has(typed(event.CallerBridged, "a2")) {
@@ -402,7 +261,7 @@ func acdWebSocketDropMidCall(t *testing.T, d *asterisk.Disorder) {
 	for deadline := time.Now().Add(5 * time.Second); leg == ""; {
 		for _, b := range e.emu.Bridges() {
 			for _, id := range e.emu.BridgeChannels(b) {
-				if strings.HasPrefix(id, "offer-") {
+				if strings.Contains(id, "-offer-") && !strings.HasSuffix(id, "-2") {
 					leg = id
 				}
 			}
