@@ -5,7 +5,7 @@ PKGS      := ./...
 # The whole suite, race detector on. -p 2 matches the 2-core machines CI runs on.
 TEST_FLAGS ?= -race -count=1 -timeout 20m
 
-.PHONY: all build test run bench lint fmt vet fuzz clean
+.PHONY: all build test run bench lint fmt vet fuzz clean e2e-deps
 
 all: build
 
@@ -13,8 +13,14 @@ build:
 	@mkdir -p $(BIN)
 	$(GO) build -o $(BIN)/switchboard ./cmd/switchboard
 
-test: lint
+test: lint e2e-deps
 	$(GO) test $(TEST_FLAGS) $(PKGS)
+
+# The wallboard's browser test (testenv/e2e) needs playwright-core from npm;
+# it drives Debian's chromium (apt-get install chromium), never a download.
+e2e-deps:
+	@if [ ! -d testenv/e2e/node_modules/playwright-core ] && command -v npm >/dev/null 2>&1; then \
+		cd testenv/e2e && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund; fi
 
 run: build
 	$(BIN)/switchboard serve

@@ -51,7 +51,7 @@ func browserTools(t *testing.T) string {
 		t.Skipf("SKIPPED: the wallboard browser test needs chromium at %s (Debian: apt-get install chromium); bash .ci/run installs it", chromiumPath())
 	}
 	if _, err := os.Stat(filepath.Join("node_modules", "playwright-core")); err != nil {
-		t.Fatal("testenv/e2e/node_modules/playwright-core is missing: run `npm ci --prefix testenv/e2e` (bash .ci/run does)")
+		t.Fatal("testenv/e2e/node_modules/playwright-core is missing: run `make e2e-deps` (make test and bash .ci/run do)")
 	}
 	return node
 }
