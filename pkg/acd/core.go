@@ -108,6 +108,7 @@ type tier struct {
 	level      int
 	position   int
 	randomSlot int
+	indexed    freeKey // the key it is filed under in an ordered free index
 }
 
 type level struct {

@@ -23,45 +23,40 @@ type freeIndex interface {
 	each(f func(*tier) bool)
 }
 
-// tierLess is a strict order on tiers of one level; the agent id breaks ties.
-type tierLess func(a, b *tier) bool
+// freeKey is a tier's place in an ordered free index. The keys are copied
+// into the tree's nodes, so a search compares plain integers in contiguous
+// memory instead of following pointers to agents all over the heap. primary
+// and secondary come from the strategy (keyFunc); position and the agent id
+// break ties.
+type freeKey struct {
+	primary, secondary int64
+	position           int
+	agent              string
+	t                  *tier
+}
 
-func byPosition(a, b *tier) bool {
+func freeKeyLess(a, b freeKey) bool {
+	if a.primary != b.primary {
+		return a.primary < b.primary
+	}
+	if a.secondary != b.secondary {
+		return a.secondary < b.secondary
+	}
 	if a.position != b.position {
 		return a.position < b.position
 	}
-	return a.agent.cfg.ID < b.agent.cfg.ID
+	return a.agent < b.agent
 }
 
-func byLastBridgeEnd(a, b *tier) bool {
-	if a.agent.lastBridgeEndNS != b.agent.lastBridgeEndNS {
-		return a.agent.lastBridgeEndNS < b.agent.lastBridgeEndNS
-	}
-	return byPosition(a, b)
-}
+// keyFunc gives a tier's strategy keys (primary, secondary).
+type keyFunc func(t *tier) (int64, int64)
 
-func byTalkTime(a, b *tier) bool {
-	if a.agent.talkTime != b.agent.talkTime {
-		return a.agent.talkTime < b.agent.talkTime
-	}
-	return byPosition(a, b)
-}
-
-func byCalls(a, b *tier) bool {
-	if a.agent.calls != b.agent.calls {
-		return a.agent.calls < b.agent.calls
-	}
-	return byPosition(a, b)
-}
-
-func byPositionThenLastOffered(a, b *tier) bool {
-	if a.position != b.position {
-		return a.position < b.position
-	}
-	if a.agent.lastOfferedNS != b.agent.lastOfferedNS {
-		return a.agent.lastOfferedNS < b.agent.lastOfferedNS
-	}
-	return a.agent.cfg.ID < b.agent.cfg.ID
+func noKeys(*tier) (int64, int64)            { return 0, 0 } // by position
+func byLastBridgeEnd(t *tier) (int64, int64) { return t.agent.lastBridgeEndNS, 0 }
+func byTalkTime(t *tier) (int64, int64)      { return int64(t.agent.talkTime), 0 }
+func byCalls(t *tier) (int64, int64)         { return int64(t.agent.calls), 0 }
+func byPositionThenOffered(t *tier) (int64, int64) {
+	return int64(t.position), t.agent.lastOfferedNS
 }
 
 // newFreeIndex is the explicit factory from strategy to index.
@@ -74,33 +69,48 @@ func newFreeIndex(s Strategy) freeIndex {
 	case AgentWithFewestCalls:
 		return newOrderedIndex(byCalls, false)
 	case SequentiallyByAgentOrder:
-		return newOrderedIndex(byPositionThenLastOffered, false)
+		return newOrderedIndex(byPositionThenOffered, false)
 	case Random:
 		return &randomIndex{}
 	default: // ring-all, ring-progressively, top-down, round-robin
-		return newOrderedIndex(byPosition, true)
+		return newOrderedIndex(noKeys, true)
 	}
 }
 
-// orderedIndex is a B-tree of tiers.
+// orderedIndex is a B-tree of tiers' keys.
 type orderedIndex struct {
-	tree       *btree.BTreeG[*tier]
+	tree       *btree.BTreeG[freeKey]
+	keys       keyFunc
 	byPosition bool
 }
 
 var _ freeIndex = (*orderedIndex)(nil)
 
-func newOrderedIndex(less tierLess, positionOrdered bool) *orderedIndex {
-	return &orderedIndex{tree: btree.NewG(16, btree.LessFunc[*tier](less)), byPosition: positionOrdered}
+func newOrderedIndex(keys keyFunc, positionOrdered bool) *orderedIndex {
+	return &orderedIndex{tree: btree.NewG(32, freeKeyLess), keys: keys, byPosition: positionOrdered}
 }
 
-func (x *orderedIndex) insert(t *tier) { x.tree.ReplaceOrInsert(t) }
-func (x *orderedIndex) remove(t *tier) { x.tree.Delete(t) }
-func (x *orderedIndex) len() int       { return x.tree.Len() }
+func (x *orderedIndex) key(t *tier) freeKey {
+	p, s := x.keys(t)
+	return freeKey{primary: p, secondary: s, position: t.position, agent: t.agent.cfg.ID, t: t}
+}
+
+func (x *orderedIndex) insert(t *tier) {
+	t.indexed = x.key(t)
+	x.tree.ReplaceOrInsert(t.indexed)
+}
+
+// remove takes t out by the key it went in with.
+func (x *orderedIndex) remove(t *tier) { x.tree.Delete(t.indexed) }
+
+func (x *orderedIndex) len() int { return x.tree.Len() }
 
 func (x *orderedIndex) first(*rand.Rand) *tier {
-	t, _ := x.tree.Min()
-	return t
+	k, ok := x.tree.Min()
+	if !ok {
+		return nil
+	}
+	return k.t
 }
 
 func (x *orderedIndex) after(pivot *tier) *tier {
@@ -108,17 +118,19 @@ func (x *orderedIndex) after(pivot *tier) *tier {
 		return nil
 	}
 	var found *tier
-	x.tree.AscendGreaterOrEqual(pivot, func(t *tier) bool {
-		if t == pivot || !byPosition(pivot, t) {
+	x.tree.AscendGreaterOrEqual(x.key(pivot), func(k freeKey) bool {
+		if k.t == pivot {
 			return true
 		}
-		found = t
+		found = k.t
 		return false
 	})
 	return found
 }
 
-func (x *orderedIndex) each(f func(*tier) bool) { x.tree.Ascend(btree.ItemIteratorG[*tier](f)) }
+func (x *orderedIndex) each(f func(*tier) bool) {
+	x.tree.Ascend(func(k freeKey) bool { return f(k.t) })
+}
 
 // randomIndex is a dense set with O(1) insert, remove and uniform pick.
 type randomIndex struct{ tiers []*tier }
