@@ -2,9 +2,14 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/switchboard-cc/switchboard/adapters/store"
+	"github.com/switchboard-cc/switchboard/adapters/store/storetest"
 )
 
 func run(t *testing.T, args ...string) (string, error) {
@@ -70,5 +75,34 @@ func TestSettingsFromEnvironment(t *testing.T) {
 	t.Setenv("SWITCHBOARD_BUS", "kafka")
 	if _, err := run(t, "migrate", "up"); err == nil || !strings.Contains(err.Error(), "--bus") {
 		t.Fatalf("bad SWITCHBOARD_BUS: %v", err)
+	}
+}
+
+func TestWebhooksDeadLettersCLI(t *testing.T) {
+	dir := t.TempDir()
+	db := storetest.SQLiteAt(t, dir)
+	now := time.Now()
+	d := store.Delivery{ID: "whd_1", SubscriptionID: "sub_1", Tenant: "12", EventID: "ev_1", EventType: "agent.status_changed",
+		Method: "POST", ContentType: "application/json", Body: []byte(`{}`), NextAttemptNS: now.UnixNano()}
+	if _, err := db.InsertDeliveries(context.Background(), []store.Delivery{d}, now); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.RecordAttempts(context.Background(), []store.AttemptResult{{ID: "whd_1", Attempts: 7, State: store.DeliveryDead, Error: "connection refused"}}, now); err != nil {
+		t.Fatal(err)
+	}
+	out, err := run(t, "webhooks", "dead-letters", "--data-dir", dir)
+	if err != nil || !strings.Contains(out, "whd_1") || !strings.Contains(out, "connection refused") {
+		t.Fatalf("dead-letters: %v\n%s", err, out)
+	}
+	out, err = run(t, "webhooks", "replay", "whd_1", "--data-dir", dir)
+	if err != nil || !strings.Contains(out, "replayed 1 of 1") {
+		t.Fatalf("replay: %v\n%s", err, out)
+	}
+	got, err := db.Delivery(context.Background(), "whd_1")
+	if err != nil || got.State != store.DeliveryPending {
+		t.Fatalf("after replay: %+v %v", got, err)
+	}
+	if _, err := run(t, "webhooks", "dead-letters", "--limit", "0", "--data-dir", dir); err == nil || !strings.Contains(err.Error(), "--limit") {
+		t.Fatalf("bad limit: %v", err)
 	}
 }

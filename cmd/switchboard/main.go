@@ -38,6 +38,7 @@ func newRootCommand() *cobra.Command {
 		newServeCommand(),
 		newMigrateCommand(),
 		newAccountsCommand(),
+		newWebhooksCommand(),
 	)
 	return root
 }
