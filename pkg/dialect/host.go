@@ -29,7 +29,11 @@ type Host interface {
 	// kind, until it expires (a zero TTL: never).
 	IssueToken(ctx context.Context, account string, req TokenRequest) (Token, error)
 
-	PutQueue(ctx context.Context, account string, q acd.QueueConfig) error
+	// PutQueue creates or replaces a queue and returns it as stored. An
+	// empty q.ID creates a queue with an id the host assigns (vendors'
+	// numeric ids are the host's to choose); an id naming one of the
+	// account's queues replaces it.
+	PutQueue(ctx context.Context, account string, q acd.QueueConfig) (acd.QueueConfig, error)
 	GetQueue(ctx context.Context, account, id string) (acd.QueueConfig, error)
 	ListQueues(ctx context.Context, account string) ([]acd.QueueConfig, error)
 	DeleteQueue(ctx context.Context, account, id string) error
@@ -37,7 +41,9 @@ type Host interface {
 	// QueueMembers lists a queue's callers in service order.
 	QueueMembers(ctx context.Context, account, id string) ([]acd.Member, error)
 
-	PutAgent(ctx context.Context, account string, a acd.AgentConfig) error
+	// PutAgent creates or replaces an agent and returns it as stored, with
+	// the id the host assigns when a.ID is empty (as PutQueue).
+	PutAgent(ctx context.Context, account string, a acd.AgentConfig) (acd.AgentConfig, error)
 	GetAgent(ctx context.Context, account, id string) (acd.AgentInfo, error)
 	ListAgents(ctx context.Context, account string) ([]acd.AgentInfo, error)
 	DeleteAgent(ctx context.Context, account, id string, removeFromQueues bool) error

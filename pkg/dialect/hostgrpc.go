@@ -48,9 +48,12 @@ func (c *HostGRPCClient) IssueToken(ctx context.Context, account string, req Tok
 }
 
 // PutQueue calls the host's PutQueue.
-func (c *HostGRPCClient) PutQueue(ctx context.Context, account string, q acd.QueueConfig) error {
-	_, err := c.client.PutQueue(ctx, &pb.PutQueueRequest{Account: account, Queue: queueToPB(q)})
-	return fromStatus(err)
+func (c *HostGRPCClient) PutQueue(ctx context.Context, account string, q acd.QueueConfig) (acd.QueueConfig, error) {
+	m, err := c.client.PutQueue(ctx, &pb.PutQueueRequest{Account: account, Queue: queueToPB(q)})
+	if err != nil {
+		return acd.QueueConfig{}, fromStatus(err)
+	}
+	return queueFromPB(m), nil
 }
 
 // GetQueue calls the host's GetQueue.
@@ -104,9 +107,12 @@ func (c *HostGRPCClient) QueueMembers(ctx context.Context, account, id string) (
 }
 
 // PutAgent calls the host's PutAgent.
-func (c *HostGRPCClient) PutAgent(ctx context.Context, account string, a acd.AgentConfig) error {
-	_, err := c.client.PutAgent(ctx, &pb.PutAgentRequest{Account: account, Agent: agentToPB(a)})
-	return fromStatus(err)
+func (c *HostGRPCClient) PutAgent(ctx context.Context, account string, a acd.AgentConfig) (acd.AgentConfig, error) {
+	m, err := c.client.PutAgent(ctx, &pb.PutAgentRequest{Account: account, Agent: agentToPB(a)})
+	if err != nil {
+		return acd.AgentConfig{}, fromStatus(err)
+	}
+	return agentFromPB(m), nil
 }
 
 // GetAgent calls the host's GetAgent.
@@ -343,8 +349,12 @@ func (s *HostGRPCServer) IssueToken(ctx context.Context, m *pb.IssueTokenRequest
 }
 
 // PutQueue serves Impl.PutQueue.
-func (s *HostGRPCServer) PutQueue(ctx context.Context, m *pb.PutQueueRequest) (*pb.Empty, error) {
-	return done(s.Impl.PutQueue(ctx, m.GetAccount(), queueFromPB(m.GetQueue())))
+func (s *HostGRPCServer) PutQueue(ctx context.Context, m *pb.PutQueueRequest) (*pb.Queue, error) {
+	q, err := s.Impl.PutQueue(ctx, m.GetAccount(), queueFromPB(m.GetQueue()))
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	return queueToPB(q), nil
 }
 
 // GetQueue serves Impl.GetQueue.
@@ -397,8 +407,12 @@ func (s *HostGRPCServer) QueueMembers(ctx context.Context, m *pb.ByIDRequest) (*
 }
 
 // PutAgent serves Impl.PutAgent.
-func (s *HostGRPCServer) PutAgent(ctx context.Context, m *pb.PutAgentRequest) (*pb.Empty, error) {
-	return done(s.Impl.PutAgent(ctx, m.GetAccount(), agentFromPB(m.GetAgent())))
+func (s *HostGRPCServer) PutAgent(ctx context.Context, m *pb.PutAgentRequest) (*pb.Agent, error) {
+	a, err := s.Impl.PutAgent(ctx, m.GetAccount(), agentFromPB(m.GetAgent()))
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	return agentToPB(a), nil
 }
 
 // GetAgent serves Impl.GetAgent.

@@ -74,8 +74,10 @@ func (h *recHost) Authenticate(_ context.Context, c dialect.Credentials) (dialec
 func (h *recHost) IssueToken(_ context.Context, a string, r dialect.TokenRequest) (dialect.Token, error) {
 	return fxToken, h.rec("IssueToken", a, r)
 }
-func (h *recHost) PutQueue(_ context.Context, a string, q acd.QueueConfig) error {
-	return h.rec("PutQueue", a, q)
+func (h *recHost) PutQueue(_ context.Context, a string, q acd.QueueConfig) (acd.QueueConfig, error) {
+	err := h.rec("PutQueue", a, q)
+	q.ID = "208" // as a host assigns it
+	return q, err
 }
 func (h *recHost) GetQueue(_ context.Context, a, id string) (acd.QueueConfig, error) {
 	return fxQueue, h.rec("GetQueue", a, id)
@@ -92,8 +94,10 @@ func (h *recHost) QueueStatus(_ context.Context, a, id string) (acd.QueueStatus,
 func (h *recHost) QueueMembers(_ context.Context, a, id string) ([]acd.Member, error) {
 	return []acd.Member{fxMember}, h.rec("QueueMembers", a, id)
 }
-func (h *recHost) PutAgent(_ context.Context, a string, ag acd.AgentConfig) error {
-	return h.rec("PutAgent", a, ag)
+func (h *recHost) PutAgent(_ context.Context, a string, ag acd.AgentConfig) (acd.AgentConfig, error) {
+	err := h.rec("PutAgent", a, ag)
+	ag.ID = "1" // as a host assigns it
+	return ag, err
 }
 func (h *recHost) GetAgent(_ context.Context, a, id string) (acd.AgentInfo, error) {
 	return fxAgentInfo, h.rec("GetAgent", a, id)
@@ -196,8 +200,14 @@ func TestHostAPIRoundTrip(t *testing.T) {
 	eq(t, "IssueToken", tok, fxToken)
 	eq(t, "IssueToken args", rec.calls["IssueToken"], []any{"acc1", dialect.TokenRequest{Kind: "access", TTL: time.Hour}})
 
-	must(h.PutQueue(ctx, "acc1", fxQueue))
-	eq(t, "PutQueue args", rec.calls["PutQueue"], []any{"acc1", fxQueue})
+	newQueue := fxQueue
+	newQueue.ID = ""
+	storedQueue, err := h.PutQueue(ctx, "acc1", newQueue)
+	must(err)
+	wantQueue := fxQueue
+	wantQueue.ID = "208"
+	eq(t, "PutQueue result", storedQueue, wantQueue)
+	eq(t, "PutQueue args", rec.calls["PutQueue"], []any{"acc1", newQueue})
 	q, err := h.GetQueue(ctx, "acc1", "q1")
 	must(err)
 	eq(t, "GetQueue", q, fxQueue)
@@ -214,8 +224,14 @@ func TestHostAPIRoundTrip(t *testing.T) {
 	must(err)
 	eq(t, "QueueMembers", ms, []acd.Member{fxMember})
 
-	must(h.PutAgent(ctx, "acc1", fxAgent))
-	eq(t, "PutAgent args", rec.calls["PutAgent"], []any{"acc1", fxAgent})
+	newAgent := fxAgent
+	newAgent.ID = ""
+	storedAgent, err := h.PutAgent(ctx, "acc1", newAgent)
+	must(err)
+	wantAgent := fxAgent
+	wantAgent.ID = "1"
+	eq(t, "PutAgent result", storedAgent, wantAgent)
+	eq(t, "PutAgent args", rec.calls["PutAgent"], []any{"acc1", newAgent})
 	ai, err := h.GetAgent(ctx, "acc1", "a1")
 	must(err)
 	eq(t, "GetAgent", ai, fxAgentInfo)

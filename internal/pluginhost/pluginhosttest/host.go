@@ -290,12 +290,27 @@ func (h *Host) IssueToken(ctx context.Context, account string, req dialect.Token
 	return t, nil
 }
 
-// PutQueue adds or reconfigures a queue.
-func (h *Host) PutQueue(ctx context.Context, account string, q acd.QueueConfig) error {
-	if err := q.Validate(); err != nil {
-		return dialect.FromCore(err)
+// PutQueue adds or reconfigures a queue; an empty id gets the next number.
+func (h *Host) PutQueue(ctx context.Context, account string, q acd.QueueConfig) (acd.QueueConfig, error) {
+	if q.ID == "" {
+		q.ID = h.newID()
 	}
-	return h.do(ctx, "PutQueue", account, acd.AddQueue{Config: q})
+	if err := q.Validate(); err != nil {
+		return acd.QueueConfig{}, dialect.FromCore(err)
+	}
+	if err := h.do(ctx, "PutQueue", account, acd.AddQueue{Config: q}); err != nil {
+		return acd.QueueConfig{}, err
+	}
+	return h.GetQueue(ctx, account, q.ID)
+}
+
+// newID returns the next number of a host-wide counter (an id a test chose
+// itself as a number may collide with it).
+func (h *Host) newID() string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.nextID++
+	return strconv.Itoa(h.nextID)
 }
 
 // GetQueue returns a queue's configuration.
@@ -336,12 +351,19 @@ func (h *Host) QueueMembers(ctx context.Context, account, id string) (ms []acd.M
 	return ms, err
 }
 
-// PutAgent adds or reconfigures an agent.
-func (h *Host) PutAgent(ctx context.Context, account string, a acd.AgentConfig) error {
-	if err := a.Validate(); err != nil {
-		return dialect.FromCore(err)
+// PutAgent adds or reconfigures an agent; an empty id gets the next number.
+func (h *Host) PutAgent(ctx context.Context, account string, a acd.AgentConfig) (acd.AgentConfig, error) {
+	if a.ID == "" {
+		a.ID = h.newID()
 	}
-	return h.do(ctx, "PutAgent", account, acd.AddAgent{Config: a})
+	if err := a.Validate(); err != nil {
+		return acd.AgentConfig{}, dialect.FromCore(err)
+	}
+	if err := h.do(ctx, "PutAgent", account, acd.AddAgent{Config: a}); err != nil {
+		return acd.AgentConfig{}, err
+	}
+	info, err := h.GetAgent(ctx, account, a.ID)
+	return info.Config, err
 }
 
 // GetAgent reports an agent.

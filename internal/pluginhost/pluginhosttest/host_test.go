@@ -28,10 +28,10 @@ func newHost(t *testing.T) *pluginhosttest.Host {
 func TestAccountsAreKeptApart(t *testing.T) {
 	h := newHost(t)
 	ctx := context.Background()
-	if err := h.PutQueue(ctx, "acc-a", acd.NewQueueConfig("q")); err != nil {
+	if _, err := h.PutQueue(ctx, "acc-a", acd.NewQueueConfig("q")); err != nil {
 		t.Fatal(err)
 	}
-	if err := h.PutAgent(ctx, "acc-a", acd.AgentConfig{ID: "ag", Type: acd.LocalAgent, Extension: "PJSIP/1", CallTimeout: time.Second}); err != nil {
+	if _, err := h.PutAgent(ctx, "acc-a", acd.AgentConfig{ID: "ag", Type: acd.LocalAgent, Extension: "PJSIP/1", CallTimeout: time.Second}); err != nil {
 		t.Fatal(err)
 	}
 	if err := h.PutTier(ctx, "acc-a", acd.Tier{Queue: "q", Agent: "ag", Level: 1}); err != nil {
@@ -54,7 +54,7 @@ func TestAccountsAreKeptApart(t *testing.T) {
 		t.Errorf("deleting an agent with tiers: %v", err)
 	}
 	var fe *dialect.FieldError
-	if err := h.PutQueue(ctx, "acc-a", acd.QueueConfig{ID: "x", Strategy: "nope"}); !errors.As(err, &fe) || fe.Field != "strategy" {
+	if _, err := h.PutQueue(ctx, "acc-a", acd.QueueConfig{ID: "x", Strategy: "nope"}); !errors.As(err, &fe) || fe.Field != "strategy" {
 		t.Errorf("bad queue: %v", err)
 	}
 	if _, err := h.Authenticate(ctx, dialect.Credentials{Scheme: dialect.CredToken, Secret: "zzz"}); !errors.Is(err, dialect.ErrUnauthenticated) {
@@ -241,5 +241,25 @@ func TestBeforeCallHook(t *testing.T) {
 	defer h.Close()
 	if _, err := h.QueueStatus(context.Background(), "a", "q"); !errors.Is(err, boom) || len(seen) != 1 || seen[0] != "QueueStatus" {
 		t.Errorf("err %v, seen %v", err, seen)
+	}
+}
+
+func TestPutAssignsIDs(t *testing.T) {
+	h := newHost(t)
+	ctx := context.Background()
+	q, err := h.PutQueue(ctx, "acc-a", acd.NewQueueConfig(""))
+	if err != nil || q.ID == "" {
+		t.Fatalf("queue %+v %v", q, err)
+	}
+	a, err := h.PutAgent(ctx, "acc-a", acd.AgentConfig{Type: acd.LocalAgent, Extension: "PJSIP/1", CallTimeout: time.Second})
+	if err != nil || a.ID == "" || a.ID == q.ID || a.Extension != "PJSIP/1" {
+		t.Fatalf("agent %+v %v", a, err)
+	}
+	if got, err := h.GetQueue(ctx, "acc-a", q.ID); err != nil || got.ID != q.ID {
+		t.Errorf("stored queue %+v %v", got, err)
+	}
+	q.MaxWaitTime = time.Minute
+	if again, err := h.PutQueue(ctx, "acc-a", q); err != nil || again.ID != q.ID || again.MaxWaitTime != time.Minute {
+		t.Errorf("replace %+v %v", again, err)
 	}
 }

@@ -3308,14 +3308,14 @@ const file_switchboard_dialect_v1_host_proto_rawDesc = "" +
 	"\fAuthenticate\x12+.switchboard.dialect.v1.AuthenticateRequest\x1a\x1f.switchboard.dialect.v1.Account\x12V\n" +
 	"\n" +
 	"IssueToken\x12).switchboard.dialect.v1.IssueTokenRequest\x1a\x1d.switchboard.dialect.v1.Token\x12R\n" +
-	"\bPutQueue\x12'.switchboard.dialect.v1.PutQueueRequest\x1a\x1d.switchboard.dialect.v1.Empty\x12N\n" +
+	"\bPutQueue\x12'.switchboard.dialect.v1.PutQueueRequest\x1a\x1d.switchboard.dialect.v1.Queue\x12N\n" +
 	"\bGetQueue\x12#.switchboard.dialect.v1.ByIDRequest\x1a\x1d.switchboard.dialect.v1.Queue\x12T\n" +
 	"\n" +
 	"ListQueues\x12#.switchboard.dialect.v1.ListRequest\x1a!.switchboard.dialect.v1.QueueList\x12Q\n" +
 	"\vDeleteQueue\x12#.switchboard.dialect.v1.ByIDRequest\x1a\x1d.switchboard.dialect.v1.Empty\x12\\\n" +
 	"\vQueueStatus\x12#.switchboard.dialect.v1.ByIDRequest\x1a(.switchboard.dialect.v1.QueueStatusReply\x12W\n" +
 	"\fQueueMembers\x12#.switchboard.dialect.v1.ByIDRequest\x1a\".switchboard.dialect.v1.MemberList\x12R\n" +
-	"\bPutAgent\x12'.switchboard.dialect.v1.PutAgentRequest\x1a\x1d.switchboard.dialect.v1.Empty\x12R\n" +
+	"\bPutAgent\x12'.switchboard.dialect.v1.PutAgentRequest\x1a\x1d.switchboard.dialect.v1.Agent\x12R\n" +
 	"\bGetAgent\x12#.switchboard.dialect.v1.ByIDRequest\x1a!.switchboard.dialect.v1.AgentInfo\x12T\n" +
 	"\n" +
 	"ListAgents\x12#.switchboard.dialect.v1.ListRequest\x1a!.switchboard.dialect.v1.AgentList\x12X\n" +
@@ -3486,13 +3486,13 @@ var file_switchboard_dialect_v1_host_proto_depIdxs = []int32{
 	37, // 80: switchboard.dialect.v1.Host.CallHistory:input_type -> switchboard.dialect.v1.CallHistoryRequest
 	4,  // 81: switchboard.dialect.v1.Host.Authenticate:output_type -> switchboard.dialect.v1.Account
 	3,  // 82: switchboard.dialect.v1.Host.IssueToken:output_type -> switchboard.dialect.v1.Token
-	0,  // 83: switchboard.dialect.v1.Host.PutQueue:output_type -> switchboard.dialect.v1.Empty
+	7,  // 83: switchboard.dialect.v1.Host.PutQueue:output_type -> switchboard.dialect.v1.Queue
 	7,  // 84: switchboard.dialect.v1.Host.GetQueue:output_type -> switchboard.dialect.v1.Queue
 	9,  // 85: switchboard.dialect.v1.Host.ListQueues:output_type -> switchboard.dialect.v1.QueueList
 	0,  // 86: switchboard.dialect.v1.Host.DeleteQueue:output_type -> switchboard.dialect.v1.Empty
 	11, // 87: switchboard.dialect.v1.Host.QueueStatus:output_type -> switchboard.dialect.v1.QueueStatusReply
 	13, // 88: switchboard.dialect.v1.Host.QueueMembers:output_type -> switchboard.dialect.v1.MemberList
-	0,  // 89: switchboard.dialect.v1.Host.PutAgent:output_type -> switchboard.dialect.v1.Empty
+	14, // 89: switchboard.dialect.v1.Host.PutAgent:output_type -> switchboard.dialect.v1.Agent
 	16, // 90: switchboard.dialect.v1.Host.GetAgent:output_type -> switchboard.dialect.v1.AgentInfo
 	18, // 91: switchboard.dialect.v1.Host.ListAgents:output_type -> switchboard.dialect.v1.AgentList
 	0,  // 92: switchboard.dialect.v1.Host.DeleteAgent:output_type -> switchboard.dialect.v1.Empty

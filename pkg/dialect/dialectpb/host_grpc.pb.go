@@ -63,13 +63,17 @@ type HostClient interface {
 	Authenticate(ctx context.Context, in *AuthenticateRequest, opts ...grpc.CallOption) (*Account, error)
 	IssueToken(ctx context.Context, in *IssueTokenRequest, opts ...grpc.CallOption) (*Token, error)
 	// Inbound queues, agents and tiers (pkg/acd).
-	PutQueue(ctx context.Context, in *PutQueueRequest, opts ...grpc.CallOption) (*Empty, error)
+	// PutQueue creates (the host assigns the id when it is empty) or replaces
+	// a queue and returns it as stored.
+	PutQueue(ctx context.Context, in *PutQueueRequest, opts ...grpc.CallOption) (*Queue, error)
 	GetQueue(ctx context.Context, in *ByIDRequest, opts ...grpc.CallOption) (*Queue, error)
 	ListQueues(ctx context.Context, in *ListRequest, opts ...grpc.CallOption) (*QueueList, error)
 	DeleteQueue(ctx context.Context, in *ByIDRequest, opts ...grpc.CallOption) (*Empty, error)
 	QueueStatus(ctx context.Context, in *ByIDRequest, opts ...grpc.CallOption) (*QueueStatusReply, error)
 	QueueMembers(ctx context.Context, in *ByIDRequest, opts ...grpc.CallOption) (*MemberList, error)
-	PutAgent(ctx context.Context, in *PutAgentRequest, opts ...grpc.CallOption) (*Empty, error)
+	// PutAgent creates (the host assigns the id when it is empty) or replaces
+	// an agent and returns it as stored.
+	PutAgent(ctx context.Context, in *PutAgentRequest, opts ...grpc.CallOption) (*Agent, error)
 	GetAgent(ctx context.Context, in *ByIDRequest, opts ...grpc.CallOption) (*AgentInfo, error)
 	ListAgents(ctx context.Context, in *ListRequest, opts ...grpc.CallOption) (*AgentList, error)
 	DeleteAgent(ctx context.Context, in *DeleteAgentRequest, opts ...grpc.CallOption) (*Empty, error)
@@ -125,9 +129,9 @@ func (c *hostClient) IssueToken(ctx context.Context, in *IssueTokenRequest, opts
 	return out, nil
 }
 
-func (c *hostClient) PutQueue(ctx context.Context, in *PutQueueRequest, opts ...grpc.CallOption) (*Empty, error) {
+func (c *hostClient) PutQueue(ctx context.Context, in *PutQueueRequest, opts ...grpc.CallOption) (*Queue, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
-	out := new(Empty)
+	out := new(Queue)
 	err := c.cc.Invoke(ctx, Host_PutQueue_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
@@ -185,9 +189,9 @@ func (c *hostClient) QueueMembers(ctx context.Context, in *ByIDRequest, opts ...
 	return out, nil
 }
 
-func (c *hostClient) PutAgent(ctx context.Context, in *PutAgentRequest, opts ...grpc.CallOption) (*Empty, error) {
+func (c *hostClient) PutAgent(ctx context.Context, in *PutAgentRequest, opts ...grpc.CallOption) (*Agent, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
-	out := new(Empty)
+	out := new(Agent)
 	err := c.cc.Invoke(ctx, Host_PutAgent_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
@@ -386,13 +390,17 @@ type HostServer interface {
 	Authenticate(context.Context, *AuthenticateRequest) (*Account, error)
 	IssueToken(context.Context, *IssueTokenRequest) (*Token, error)
 	// Inbound queues, agents and tiers (pkg/acd).
-	PutQueue(context.Context, *PutQueueRequest) (*Empty, error)
+	// PutQueue creates (the host assigns the id when it is empty) or replaces
+	// a queue and returns it as stored.
+	PutQueue(context.Context, *PutQueueRequest) (*Queue, error)
 	GetQueue(context.Context, *ByIDRequest) (*Queue, error)
 	ListQueues(context.Context, *ListRequest) (*QueueList, error)
 	DeleteQueue(context.Context, *ByIDRequest) (*Empty, error)
 	QueueStatus(context.Context, *ByIDRequest) (*QueueStatusReply, error)
 	QueueMembers(context.Context, *ByIDRequest) (*MemberList, error)
-	PutAgent(context.Context, *PutAgentRequest) (*Empty, error)
+	// PutAgent creates (the host assigns the id when it is empty) or replaces
+	// an agent and returns it as stored.
+	PutAgent(context.Context, *PutAgentRequest) (*Agent, error)
 	GetAgent(context.Context, *ByIDRequest) (*AgentInfo, error)
 	ListAgents(context.Context, *ListRequest) (*AgentList, error)
 	DeleteAgent(context.Context, *DeleteAgentRequest) (*Empty, error)
@@ -434,7 +442,7 @@ func (UnimplementedHostServer) Authenticate(context.Context, *AuthenticateReques
 func (UnimplementedHostServer) IssueToken(context.Context, *IssueTokenRequest) (*Token, error) {
 	return nil, status.Error(codes.Unimplemented, "method IssueToken not implemented")
 }
-func (UnimplementedHostServer) PutQueue(context.Context, *PutQueueRequest) (*Empty, error) {
+func (UnimplementedHostServer) PutQueue(context.Context, *PutQueueRequest) (*Queue, error) {
 	return nil, status.Error(codes.Unimplemented, "method PutQueue not implemented")
 }
 func (UnimplementedHostServer) GetQueue(context.Context, *ByIDRequest) (*Queue, error) {
@@ -452,7 +460,7 @@ func (UnimplementedHostServer) QueueStatus(context.Context, *ByIDRequest) (*Queu
 func (UnimplementedHostServer) QueueMembers(context.Context, *ByIDRequest) (*MemberList, error) {
 	return nil, status.Error(codes.Unimplemented, "method QueueMembers not implemented")
 }
-func (UnimplementedHostServer) PutAgent(context.Context, *PutAgentRequest) (*Empty, error) {
+func (UnimplementedHostServer) PutAgent(context.Context, *PutAgentRequest) (*Agent, error) {
 	return nil, status.Error(codes.Unimplemented, "method PutAgent not implemented")
 }
 func (UnimplementedHostServer) GetAgent(context.Context, *ByIDRequest) (*AgentInfo, error) {

@@ -1,7 +1,9 @@
 // Package exampledialect is the smallest working Switchboard dialect, kept
 // as the model for vendors' plugins (see README.md, "Dialect plugins"):
 //
-//	PUT /example/queues/{id}          create or reconfigure a queue
+//	POST /example/queues              create a queue; the host assigns its id
+//	PUT /example/queues/{id}          reconfigure a queue (or create it, on a
+//	                                  host that lets clients choose ids)
 //	GET /example/queues/{id}/status   the queue's callers and agents
 //
 // Requests carry "Authorization: Bearer <token>"; the host says which
@@ -111,6 +113,11 @@ func (Dialect) HandleHTTP(ctx context.Context, host dialect.Host, req dialect.Re
 			return methodNotAllowed(http.MethodPut), nil
 		}
 		return putQueue(ctx, host, acct.ID, parts[1], req.Body), nil
+	case len(parts) == 1 && parts[0] == "queues":
+		if req.Method != http.MethodPost {
+			return methodNotAllowed(http.MethodPost), nil
+		}
+		return putQueue(ctx, host, acct.ID, "", req.Body), nil
 	}
 	return reply(http.StatusNotFound, apiError{Error: "not_found", Message: "no such endpoint: " + req.Method + " " + req.Path}), nil
 }
@@ -140,12 +147,16 @@ func queueStatus(ctx context.Context, host dialect.Host, account, id string) dia
 		Answered: st.Answered, LoggedIn: st.LoggedIn, Free: st.Free})
 }
 
-// Queue is the body of PUT /queues/{id}.
+// Queue is the body of POST /queues and PUT /queues/{id}, and (with its
+// id) of POST's reply.
 type Queue struct {
+	ID          string `json:"id,omitempty"` // read-only: the host assigns it
 	Strategy    string `json:"strategy"`
 	MaxWaitTime int    `json:"max_wait_time"` // seconds
 }
 
+// putQueue creates a queue (an empty id: the host assigns one, 201 with the
+// stored queue) or reconfigures one (204).
 func putQueue(ctx context.Context, host dialect.Host, account, id string, body []byte) dialect.Response {
 	var in Queue
 	if err := json.Unmarshal(body, &in); err != nil {
@@ -159,10 +170,14 @@ func putQueue(ctx context.Context, host dialect.Host, account, id string, body [
 		return fail(&dialect.FieldError{Field: "max_wait_time", Reason: "must be between 0 and 86400 seconds"})
 	}
 	q.MaxWaitTime = time.Duration(in.MaxWaitTime) * time.Second
-	if err := host.PutQueue(ctx, account, q); err != nil {
+	stored, err := host.PutQueue(ctx, account, q)
+	if err != nil {
 		return fail(err)
 	}
-	return dialect.Response{Status: http.StatusNoContent}
+	if id != "" {
+		return dialect.Response{Status: http.StatusNoContent}
+	}
+	return reply(http.StatusCreated, Queue{ID: stored.ID, Strategy: string(stored.Strategy), MaxWaitTime: int(stored.MaxWaitTime / time.Second)})
 }
 
 // Webhook is the JSON body of the dialect's webhooks.

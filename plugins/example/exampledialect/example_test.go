@@ -58,6 +58,13 @@ func TestHandleHTTP(t *testing.T) {
 		body   string
 	}{
 		{"create", req("PUT", "/queues/q1", "tok", `{"strategy":"top-down","max_wait_time":30}`), 204, ``},
+		{"create, host assigns the id", req("POST", "/queues", "tok", `{"strategy":"ring-all","max_wait_time":5}`), 201,
+			`{"id":"1","strategy":"ring-all","max_wait_time":5}`},
+		{"assigned id status", req("GET", "/queues/1/status", "tok", ""), 200,
+			`{"queue":"1","waiting":0,"trying":0,"answered":0,"logged_in_agents":0,"free_agents":0}`},
+		{"create, bad strategy", req("POST", "/queues", "tok", `{"strategy":"x"}`), 400,
+			`{"error":"bad_request","field":"strategy","message":"strategy: unknown strategy (got \"x\")"}`},
+		{"create, wrong method", req("GET", "/queues", "tok", ""), 405, `{"error":"method_not_allowed","message":"use POST"}`},
 		{"status", req("GET", "/queues/q1/status", "tok", ""), 200,
 			`{"queue":"q1","waiting":0,"trying":0,"answered":0,"logged_in_agents":0,"free_agents":0}`},
 		{"no token", req("GET", "/queues/q1/status", "", ""), 401,
@@ -131,7 +138,8 @@ func TestInfo(t *testing.T) {
 	if err := json.Unmarshal(info.OpenAPI, &doc); err != nil {
 		t.Fatal(err)
 	}
-	if doc.OpenAPI[:2] != "3." || doc.Paths["/queues/{id}/status"]["get"] == nil || doc.Paths["/queues/{id}"]["put"] == nil {
-		t.Errorf("the OpenAPI document does not describe the two endpoints: %+v", doc)
+	if doc.OpenAPI[:2] != "3." || doc.Paths["/queues/{id}/status"]["get"] == nil || doc.Paths["/queues/{id}"]["put"] == nil ||
+		doc.Paths["/queues"]["post"] == nil {
+		t.Errorf("the OpenAPI document does not describe the three endpoints: %+v", doc)
 	}
 }
