@@ -10,8 +10,9 @@ TEST_FLAGS ?= -race -count=1 -timeout 20m
 all: build
 
 build:
-	@mkdir -p $(BIN)
+	@mkdir -p $(BIN)/plugins
 	$(GO) build -o $(BIN)/switchboard ./cmd/switchboard
+	$(GO) build -o $(BIN)/plugins/example ./plugins/example
 
 test: lint e2e-deps
 	$(GO) test $(TEST_FLAGS) $(PKGS)

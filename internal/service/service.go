@@ -25,6 +25,7 @@ import (
 	"github.com/switchboard-cc/switchboard/adapters/store"
 	"github.com/switchboard-cc/switchboard/internal/config"
 	"github.com/switchboard-cc/switchboard/internal/dashboard"
+	"github.com/switchboard-cc/switchboard/internal/pluginhost"
 	"github.com/switchboard-cc/switchboard/internal/queues"
 	"github.com/switchboard-cc/switchboard/internal/server"
 	"github.com/switchboard-cc/switchboard/pkg/acd"
@@ -64,6 +65,7 @@ type Service struct {
 	board    *dashboard.Dashboard
 	http     *server.Server
 	dialer   dialerParts
+	plugins  *pluginhost.Manager // nil without a plugin directory
 }
 
 // New opens and connects everything; Run starts it. On error everything
@@ -167,16 +169,21 @@ func New(ctx context.Context, cfg config.Config, opts Options) (s *Service, err 
 		s.log.Warn("no --admin-password set: the wallboard's admin password for this run is generated", "password", password)
 	}
 
+	mounts := map[string]http.Handler{"/": s.board}
+	checks := []server.Check{
+		{Name: "database", Check: func(ctx context.Context) error { return s.db.PingContext(ctx) }},
+		{Name: "bus", Check: s.busReady},
+		{Name: "asterisk", Check: func(context.Context) error { return s.pbx.Healthy() }},
+	}
+	if err := s.newPlugins(reg, mounts, &checks); err != nil {
+		return nil, err
+	}
 	s.http, err = server.New(server.Config{
 		Addr:    cfg.Addr,
-		Mounts:  map[string]http.Handler{"/": s.board},
+		Mounts:  mounts,
 		Metrics: promhttp.HandlerFor(reg, promhttp.HandlerOpts{}),
-		Checks: []server.Check{
-			{Name: "database", Check: func(ctx context.Context) error { return s.db.PingContext(ctx) }},
-			{Name: "bus", Check: s.busReady},
-			{Name: "asterisk", Check: func(context.Context) error { return s.pbx.Healthy() }},
-		},
-		Logger: s.log,
+		Checks:  checks,
+		Logger:  s.log,
 	})
 	if err != nil {
 		return nil, err
@@ -248,6 +255,9 @@ func (s *Service) Run(ctx context.Context) error {
 }
 
 func (s *Service) close() {
+	if s.plugins != nil {
+		_ = s.plugins.Close()
+	}
 	if s.pbx != nil {
 		_ = s.pbx.Close()
 	}

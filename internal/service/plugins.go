@@ -1,0 +1,75 @@
+package service
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/http"
+	"os"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/switchboard-cc/switchboard/internal/hostapi"
+	"github.com/switchboard-cc/switchboard/internal/pluginhost"
+	"github.com/switchboard-cc/switchboard/internal/server"
+	"github.com/switchboard-cc/switchboard/pkg/dialect"
+)
+
+// pluginAccounts names the accounts a plugin is served when they are not
+// its own dialect's: the example dialect has no accounts of its own
+// (internal/accounts provisions the four vendors) and reads a bearer token
+// shaped like zxycall's provisioned "key.secret", so zxycall's tenants use
+// it. Every other plugin sees only the accounts of its own name.
+var pluginAccounts = map[string]string{"example": "zxycall"}
+
+// newPlugins starts the dialect plugins of cfg.PluginsDir, each served the
+// host API of its dialect's accounts, and adds their routes (/{name}/…)
+// and readiness check. Without the directory no dialect is served.
+func (s *Service) newPlugins(reg prometheus.Registerer, mounts map[string]http.Handler, checks *[]server.Check) error {
+	dir := s.cfg.PluginsDir
+	if dir == "" {
+		s.log.Info("no --plugins-dir: dialect plugins are not served")
+		return nil
+	}
+	fi, err := os.Stat(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		s.log.Info("the plugin directory does not exist: dialect plugins are not served", "plugins_dir", dir)
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("plugins: %w", err)
+	}
+	if !fi.IsDir() {
+		return fmt.Errorf("plugins: --plugins-dir %s is not a directory", dir)
+	}
+	hosts, err := hostapi.New(hostapi.Config{DB: s.db, Queues: s.queues, Campaigns: s.dialer.campaigns, Webhooks: s.sender,
+		Logger: s.log.With("component", "hostapi")})
+	if err != nil {
+		return err
+	}
+	metrics, err := pluginhost.NewPrometheusMetrics(reg)
+	if err != nil {
+		return err
+	}
+	s.plugins, err = pluginhost.New(pluginhost.Config{
+		Dir: dir,
+		HostFor: func(name string) (dialect.Host, error) {
+			if accounts, ok := pluginAccounts[name]; ok {
+				return hosts.For(accounts), nil
+			}
+			return hosts.For(name), nil
+		},
+		Logger:  s.log.With("component", "plugins"),
+		Metrics: metrics,
+	})
+	if err != nil {
+		return err
+	}
+	names := s.plugins.Dialects()
+	for _, name := range names {
+		mounts["/"+name+"/"] = s.plugins
+	}
+	*checks = append(*checks, server.Check{Name: "plugins", Check: s.plugins.Check})
+	s.log.Info("dialect plugins starting", "plugins_dir", dir, "dialects", names)
+	return nil
+}
