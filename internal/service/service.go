@@ -17,12 +17,14 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/switchboard-cc/switchboard/adapters/ami"
 	"github.com/switchboard-cc/switchboard/adapters/ari"
 	"github.com/switchboard-cc/switchboard/adapters/bus"
 	"github.com/switchboard-cc/switchboard/adapters/bus/webhook"
 	"github.com/switchboard-cc/switchboard/adapters/inbound"
 	"github.com/switchboard-cc/switchboard/adapters/metrics"
 	"github.com/switchboard-cc/switchboard/adapters/store"
+	"github.com/switchboard-cc/switchboard/internal/adminapi"
 	"github.com/switchboard-cc/switchboard/internal/config"
 	"github.com/switchboard-cc/switchboard/internal/dashboard"
 	"github.com/switchboard-cc/switchboard/internal/pluginhost"
@@ -63,6 +65,7 @@ type Service struct {
 	queues   *queues.Service
 	binding  *inbound.Binding
 	board    *dashboard.Dashboard
+	ami      *ami.Adapter
 	http     *server.Server
 	dialer   dialerParts
 	plugins  *pluginhost.Manager // nil without a plugin directory
@@ -169,11 +172,19 @@ func New(ctx context.Context, cfg config.Config, opts Options) (s *Service, err 
 		s.log.Warn("no --admin-password set: the wallboard's admin password for this run is generated", "password", password)
 	}
 
-	mounts := map[string]http.Handler{"/": s.board}
+	password, _ := s.board.Password()
+	admin, err := adminapi.New(adminapi.Config{Store: s.db, Password: password})
+	if err != nil {
+		return nil, err
+	}
+	mounts := map[string]http.Handler{"/": s.board, adminapi.Prefix: admin}
 	checks := []server.Check{
 		{Name: "database", Check: func(ctx context.Context) error { return s.db.PingContext(ctx) }},
 		{Name: "bus", Check: s.busReady},
 		{Name: "asterisk", Check: func(context.Context) error { return s.pbx.Healthy() }},
+	}
+	if err := s.newAMI(&checks); err != nil {
+		return nil, err
 	}
 	if err := s.newPlugins(reg, mounts, &checks); err != nil {
 		return nil, err
@@ -243,6 +254,7 @@ func (s *Service) Run(ctx context.Context) error {
 		_ = g.Wait()
 		return err
 	}
+	g.Go(func() error { return s.runAMI(ctx) })
 	g.Go(func() error { return s.http.Run(ctx) })
 	if s.opts.Demo && s.emulator != nil {
 		g.Go(func() error { return s.runDemo(ctx) })
@@ -257,6 +269,9 @@ func (s *Service) Run(ctx context.Context) error {
 func (s *Service) close() {
 	if s.plugins != nil {
 		_ = s.plugins.Close()
+	}
+	if s.ami != nil {
+		_ = s.ami.Close()
 	}
 	if s.pbx != nil {
 		_ = s.pbx.Close()

@@ -21,6 +21,7 @@ func start(t *testing.T, opts service.Options) (svc *service.Service, stop func(
 	cfg := config.Defaults()
 	cfg.Addr = "127.0.0.1:0"
 	cfg.DataDir = t.TempDir()
+	cfg.AdminPassword = "test-admin-password"
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
@@ -150,5 +151,36 @@ func TestRestartRestoresTheACD(t *testing.T) {
 	q2, n2, av2 := run()
 	if q1 != q2 || n1 != 4 || n2 != 4 || av1 != 4 || av2 != 4 {
 		t.Fatalf("first run queue %d with %d agents (%d available), second %d with %d (%d)", q1, n1, av1, q2, n2, av2)
+	}
+}
+
+// With the emulator the service also connects to its AMI: app_queue calls
+// become the same domain events (here: metrics of the app_queue queue), and
+// readiness covers the AMI link. The admin API answers with the admin password.
+func TestAMIQueueEventsAndAdminAPI(t *testing.T) {
+	svc, _ := start(t, service.Options{EmulatorSpeed: 20})
+	eventually(t, "ready with ami", func() bool {
+		code, b := body(t, svc, "/readyz")
+		return code == http.StatusOK && strings.Contains(b, `"ami":"ok"`)
+	})
+	if _, err := svc.Emulator().Call("Local/100@queue-in", "5551234"); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the app_queue call in the metrics", func() bool {
+		_, b := body(t, svc, "/metrics")
+		return strings.Contains(b, `switchboard_queue_calls_total{queue="support",result="answered"} 1`)
+	})
+	req, _ := http.NewRequest(http.MethodGet, svc.URL()+"/api/admin/deadletters", nil)
+	req.Header.Set("Authorization", "Bearer test-admin-password")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("admin API: %d", resp.StatusCode)
+	}
+	if code, _ := body(t, svc, "/api/admin/deadletters"); code != http.StatusUnauthorized {
+		t.Fatalf("admin API without the password: %d", code)
 	}
 }
