@@ -1,0 +1,30 @@
+package zxycalldialect_test
+
+import (
+	"testing"
+
+	"github.com/switchboard-cc/switchboard/plugins/zxycall/zxycalldialect"
+)
+
+// The request decoders never panic, and a body they accept satisfies the
+// seed's required fields and fixed values.
+func FuzzDecodeTask(f *testing.F) {
+	f.Add([]byte(`{"caller_line_id":"1","destination_extension":297,"disable_dial_timegroup":"146979fe-3864-4817-ad76-13b37f43bb1c","maximumcall":1,"name":"测试任务","random_assignment_number":0,"recycle_limit":0,"remark":"第一个任务","_originate_timeout":60,"call_pause_second":10,"auto_recycle_rule_id":1}`))
+	f.Add([]byte(`{"maximumcall":"2","_originate_timeout":1e1}`))
+	f.Add([]byte(`[1]`))
+	f.Add([]byte(`null`))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		in, fe := zxycalldialect.DecodeTask(body)
+		if fe == nil {
+			if in.Name == nil || in.Maximumcall == nil || *in.Maximumcall < 1 || *in.RecycleLimit != 0 || *in.RandomAssignmentNumber != 0 ||
+				in.OriginateTimeout == nil || *in.OriginateTimeout < 1 || in.CallerLineID == nil || in.AutoRecycleRuleID == nil {
+				t.Fatalf("accepted %q as %+v", body, in)
+			}
+		} else if fe.Field == "" {
+			t.Fatalf("an error naming no field: %v", fe)
+		}
+		_, _ = zxycalldialect.DecodeCustomers("text/csv", body)
+		_, _ = zxycalldialect.DecodeCustomers("application/json", body)
+		_, _ = zxycalldialect.DecodeLine(body)
+	})
+}

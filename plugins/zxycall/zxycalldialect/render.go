@@ -1,0 +1,274 @@
+package zxycalldialect
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/switchboard-cc/switchboard/pkg/dialect"
+)
+
+// Entity is a task in the seed's create/get shape.
+type Entity struct {
+	Start                     int         `json:"start"`
+	AlterDatetime             string      `json:"alter_datetime"`
+	DestinationDialplan       string      `json:"destination_dialplan"`
+	DestinationContext        string      `json:"destination_context"`
+	OriginateVariables        *string     `json:"originate_variables"`
+	Maximumcall               int         `json:"maximumcall"`
+	RecycleLimit              int         `json:"recycle_limit"`
+	Name                      string      `json:"name"`
+	Remark                    *string     `json:"remark"`
+	DestinationExtension      *int        `json:"destination_extension"`
+	DisableDialTimegroup      string      `json:"disable_dial_timegroup"`
+	RandomAssignmentNumber    int         `json:"random_assignment_number"`
+	CallerLineID              string      `json:"caller_line_id"`
+	CallPauseSecond           int         `json:"call_pause_second"`
+	OriginateTimeout          int         `json:"_originate_timeout"`
+	CustomerServiceID         *int        `json:"customer_service_id"`
+	AutoRecycleRuleID         *int        `json:"auto_recycle_rule_id"`
+	OriginationCallerIDNumber *string     `json:"_origination_caller_id_number"`
+	DialFormat                *string     `json:"dial_format"`
+	CallNotifyURL             *string     `json:"call_notify_url"`
+	CallNotifyType            *int        `json:"call_notify_type"`
+	UUID                      string      `json:"uuid"`
+	UserID                    string      `json:"user_id"`
+	CreateDatetime            string      `json:"create_datetime"`
+	StartStr                  string      `json:"start_str"`
+	GroupStr                  *string     `json:"group_str"`
+	ProgressBar               ProgressBar `json:"progress_bar"`
+	Group                     *Group      `json:"group"`
+}
+
+// Group is a script group (话术分组). The host keeps no script groups: only
+// the id the task names is known.
+type Group struct {
+	ID              int     `json:"id"`
+	Name            *string `json:"name"`
+	UserID          string  `json:"user_id"`
+	Debug           bool    `json:"debug"`
+	DeletedAt       *string `json:"deleted_at"`
+	CreatedAt       *string `json:"created_at"`
+	UpdatedAt       *string `json:"updated_at"`
+	LinkWordGroupID *int    `json:"link_word_group_id"`
+	TagSceneID      *int    `json:"tag_scene_id"`
+	Default         bool    `json:"default"`
+}
+
+func (d *Dialect) entity(acct dialect.Account, t task, l *line) Entity {
+	c := t.Spec
+	e := Entity{
+		AlterDatetime: c.Attrs[attrAltered], DestinationDialplan: "XML", DestinationContext: c.Destination.Dialplan.Context,
+		Maximumcall: c.Pacing.MaxConcurrent, Name: c.Name, DestinationExtension: t.attrInt(attrScript),
+		DisableDialTimegroup: c.Attrs[attrTimegroup], CallerLineID: c.Trunk,
+		CallPauseSecond: int(c.Pacing.PauseBetweenCalls / time.Second), OriginateTimeout: int(c.RingTimeout / time.Second),
+		CustomerServiceID: t.attrInt(attrCustomer), AutoRecycleRuleID: t.attrInt(attrRecycleRule),
+		UUID: t.ID, UserID: acct.ID, CreateDatetime: c.Attrs[attrCreated], StartStr: "暂停", ProgressBar: progressOf(t),
+	}
+	if t.running() {
+		e.Start, e.StartStr = 1, "开启"
+	}
+	if c.Description != "" {
+		e.Remark = &c.Description
+	}
+	if c.CallerID.Number != "" {
+		e.OriginationCallerIDNumber = &c.CallerID.Number
+	} else if l != nil && l.CallerIDNumber != "" {
+		e.OriginationCallerIDNumber = &l.CallerIDNumber
+	}
+	if e.DestinationExtension != nil {
+		e.Group = &Group{ID: *e.DestinationExtension, UserID: acct.ID}
+	}
+	return e
+}
+
+// ListEntity is a task in the seed's list shape.
+type ListEntity struct {
+	UUID                      string            `json:"uuid"`
+	Name                      string            `json:"name"`
+	CreateDatetime            string            `json:"create_datetime"`
+	AlterDatetime             string            `json:"alter_datetime"`
+	Start                     int               `json:"start"`
+	Maximumcall               int               `json:"maximumcall"`
+	CallPerSecond             *int              `json:"call_per_second"`
+	RecycleLimit              int               `json:"recycle_limit"`
+	RandomAssignmentNumber    int               `json:"random_assignment_number"`
+	DisableDialTimegroup      string            `json:"disable_dial_timegroup"`
+	DestinationExtension      *int              `json:"destination_extension"`
+	DestinationDialplan       string            `json:"destination_dialplan"`
+	DestinationContext        string            `json:"destination_context"`
+	SchedulingPolicyRatio     *string           `json:"scheduling_policy_ratio"`
+	SchedulingQueue           *string           `json:"scheduling_queue"`
+	DialFormat                *string           `json:"dial_format"`
+	Domain                    *string           `json:"domain"`
+	Remark                    *string           `json:"remark"`
+	Sort                      *int              `json:"sort"`
+	OriginateVariables        *string           `json:"originate_variables"`
+	OriginateTimeout          int               `json:"_originate_timeout"`
+	OriginationCallerIDNumber *string           `json:"_origination_caller_id_number"`
+	UserID                    string            `json:"user_id"`
+	CallerLineID              string            `json:"caller_line_id"`
+	CustomerServiceID         *int              `json:"customer_service_id"`
+	AutoRecycleRuleID         *int              `json:"auto_recycle_rule_id"`
+	CallNotifyURL             *string           `json:"call_notify_url"`
+	CallNotifyType            *int              `json:"call_notify_type"`
+	CallPauseSecond           int               `json:"call_pause_second"`
+	StartStr                  string            `json:"start_str"`
+	GroupStr                  *string           `json:"group_str"`
+	ProgressBar               ProgressBar       `json:"progress_bar"`
+	CallerLine                *CallerLine       `json:"caller_line"`
+	AutoRecycleRule           *AutoRecycleRule  `json:"auto_recycle_rule"`
+	DisableTimeGroup          *DisableTimeGroup `json:"disable_time_group"`
+	Group                     *ListGroup        `json:"group"`
+}
+
+type listEntity = ListEntity
+
+// AutoRecycleRule is a redial rule as the list embeds it.
+type AutoRecycleRule struct {
+	ID        int     `json:"id"`
+	UserID    string  `json:"user_id"`
+	Name      string  `json:"name"`
+	Remark    string  `json:"remark"`
+	Status    bool    `json:"status"`
+	CreatedAt *string `json:"created_at"`
+	UpdatedAt *string `json:"updated_at"`
+	IsDefault bool    `json:"is_default"`
+}
+
+// DisableTimeGroup is a blocked time group as the list embeds it.
+type DisableTimeGroup struct {
+	UUID      string  `json:"uuid"`
+	Name      string  `json:"name"`
+	Domain    string  `json:"domain"`
+	UserID    string  `json:"user_id"`
+	CreatedAt *string `json:"created_at"`
+	UpdatedAt *string `json:"updated_at"`
+}
+
+func (d *Dialect) listEntity(acct dialect.Account, t task, l *line) ListEntity {
+	e := d.entity(acct, t, l)
+	out := ListEntity{UUID: e.UUID, Name: e.Name, CreateDatetime: e.CreateDatetime, AlterDatetime: e.AlterDatetime, Start: e.Start,
+		Maximumcall: e.Maximumcall, RecycleLimit: e.RecycleLimit, RandomAssignmentNumber: e.RandomAssignmentNumber,
+		DisableDialTimegroup: e.DisableDialTimegroup, DestinationExtension: e.DestinationExtension, DestinationDialplan: e.DestinationDialplan,
+		DestinationContext: e.DestinationContext, Remark: e.Remark, OriginateTimeout: e.OriginateTimeout,
+		OriginationCallerIDNumber: e.OriginationCallerIDNumber, UserID: e.UserID, CallerLineID: e.CallerLineID,
+		CustomerServiceID: e.CustomerServiceID, AutoRecycleRuleID: e.AutoRecycleRuleID, CallPauseSecond: e.CallPauseSecond,
+		StartStr: e.StartStr, ProgressBar: e.ProgressBar}
+	if g := e.Group; g != nil {
+		out.Group = &ListGroup{ID: g.ID, UserID: g.UserID}
+	}
+	if l != nil {
+		cl := callerLine(acct, *l, nil)
+		out.CallerLine = &cl
+	}
+	if e.AutoRecycleRuleID != nil {
+		if r, ok := findRecycleRule(*e.AutoRecycleRuleID); ok {
+			out.AutoRecycleRule = &AutoRecycleRule{ID: r.ID, UserID: acct.ID, Name: r.Name, Remark: r.Remark, Status: true, IsDefault: r.IsDefault}
+		}
+	}
+	if g, ok := findTimeGroup(e.DisableDialTimegroup); ok {
+		out.DisableTimeGroup = &DisableTimeGroup{UUID: g.UUID, Name: g.Name, UserID: acct.ID}
+	}
+	return out
+}
+
+// Meta is the body of GET /v1/task/create.
+type Meta struct {
+	Meta struct {
+		EnumDisableDialTimegroup []MetaTimeGroup       `json:"enum_disable_dial_timegroup"`
+		CallerLineList           []MetaLine            `json:"caller_line_list"`
+		MaxRecycleLimit          string                `json:"max_recycle_limit"`
+		AutoRecycleRules         []MetaRecycleRule     `json:"auto_recycle_rules"`
+		CustomerService          []MetaCustomerService `json:"customer_service"`
+		OutboundGroup            []Group               `json:"outbound_group"`
+	} `json:"meta"`
+}
+
+// MetaTimeGroup is one of enum_disable_dial_timegroup.
+type MetaTimeGroup struct {
+	UUID string `json:"uuid"`
+	Name string `json:"name"`
+}
+
+// MetaLine is one of caller_line_list.
+type MetaLine struct {
+	Name        string  `json:"name"`
+	Value       string  `json:"value"`
+	Residue     int     `json:"residue"`
+	CallLine    int     `json:"call_line"`
+	AvailableAt *string `json:"available_at"`
+	CallNumber  *string `json:"call_number"`
+}
+
+// MetaRecycleRule is one of auto_recycle_rules.
+type MetaRecycleRule struct {
+	ID     int    `json:"id"`
+	Name   string `json:"name"`
+	Remark string `json:"remark"`
+	Status bool   `json:"status"`
+}
+
+// MetaCustomerService is an agent group (a queue of the host).
+type MetaCustomerService struct {
+	ID           int     `json:"id"`
+	UserID       string  `json:"user_id"`
+	Name         *string `json:"name"`
+	CreatedAt    *string `json:"created_at"`
+	UpdatedAt    *string `json:"updated_at"`
+	CallerLineID *string `json:"caller_line_id"`
+	Status       int     `json:"status"`
+}
+
+func (d *Dialect) taskMeta(w http.ResponseWriter, r *http.Request) {
+	ctx, host, acct := r.Context(), dialect.HostFrom(r.Context()), reqAccount(r)
+	var m Meta
+	for _, g := range timeGroups {
+		m.Meta.EnumDisableDialTimegroup = append(m.Meta.EnumDisableDialTimegroup, MetaTimeGroup{g.UUID, g.Name})
+	}
+	lines, err := allLines(ctx, host, acct.ID)
+	if err != nil {
+		failErr(w, err)
+		return
+	}
+	tasks, err := allTasks(ctx, host, acct.ID)
+	if err != nil {
+		failErr(w, err)
+		return
+	}
+	m.Meta.CallerLineList = []MetaLine{}
+	for _, l := range lines {
+		cl := callerLine(acct, l, tasks)
+		m.Meta.CallerLineList = append(m.Meta.CallerLineList, MetaLine{Name: cl.Name, Value: cl.ID, Residue: residue(l, tasks, ""),
+			CallLine: cl.CallLine, AvailableAt: cl.BeginAt, CallNumber: cl.CallNumberPrefix})
+	}
+	m.Meta.MaxRecycleLimit = "0"
+	for _, rr := range recycleRules {
+		m.Meta.AutoRecycleRules = append(m.Meta.AutoRecycleRules, MetaRecycleRule{rr.ID, rr.Name, rr.Remark, true})
+	}
+	m.Meta.CustomerService = []MetaCustomerService{}
+	qs, err := host.ListQueues(ctx, acct.ID)
+	if err != nil {
+		failErr(w, err)
+		return
+	}
+	for _, q := range qs {
+		if id, err := strconv.Atoi(q.ID); err == nil {
+			m.Meta.CustomerService = append(m.Meta.CustomerService, MetaCustomerService{ID: id, UserID: acct.ID, Status: 1})
+		}
+	}
+	m.Meta.OutboundGroup = []Group{}
+	ok(w, m)
+}
+
+// ListGroup is a script group as the seed's list embeds it.
+type ListGroup struct {
+	ID        int     `json:"id"`
+	Name      *string `json:"name"`
+	UserID    string  `json:"user_id"`
+	Debug     bool    `json:"debug"`
+	DeletedAt *string `json:"deleted_at"`
+	CreatedAt *string `json:"created_at"`
+	UpdatedAt *string `json:"updated_at"`
+	Default   bool    `json:"default"`
+}

@@ -1,0 +1,377 @@
+package zxycalldialect
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/switchboard-cc/switchboard/pkg/dialect"
+	"github.com/switchboard-cc/switchboard/pkg/dialer"
+	"github.com/switchboard-cc/switchboard/pkg/telephony"
+)
+
+// Attrs keys the dialect keeps on a campaign.
+const (
+	attrCreated     = "create_datetime"
+	attrAltered     = "alter_datetime"
+	attrTimegroup   = "disable_dial_timegroup"
+	attrRecycleRule = "auto_recycle_rule_id"
+	attrScript      = "destination_extension"
+	attrCustomer    = "customer_service_id"
+	attrRandom      = "random_assignment_number"
+	attrRecycle     = "recycle_limit"
+	scriptContext   = "default"
+)
+
+// campaignStatus is the part of the host's campaign status the dialect reads.
+type campaignStatus struct {
+	State dialer.State `json:"state"`
+	Stats dialer.Stats `json:"stats"`
+}
+
+// task is a stored campaign as the dialect reads it.
+type task struct {
+	ID     string
+	Spec   dialer.Campaign
+	Status campaignStatus
+}
+
+func taskOf(o dialect.Object) (task, error) {
+	t := task{ID: o.ID}
+	if err := json.Unmarshal(o.Spec, &t.Spec); err != nil {
+		return t, fmt.Errorf("campaign %s spec: %w", o.ID, err)
+	}
+	if len(o.Status) > 0 {
+		if err := json.Unmarshal(o.Status, &t.Status); err != nil {
+			return t, fmt.Errorf("campaign %s status: %w", o.ID, err)
+		}
+	}
+	return t, nil
+}
+
+func (t task) running() bool {
+	return t.Status.State == dialer.StateRunning || t.Status.State == dialer.StateStopping
+}
+
+func (t task) attrInt(k string) *int {
+	n, err := strconv.Atoi(t.Spec.Attrs[k])
+	if err != nil {
+		return nil
+	}
+	return &n
+}
+
+func allTasks(ctx context.Context, host dialect.Host, account string) ([]task, error) {
+	var out []task
+	page := dialect.Page{Size: 1000}
+	for {
+		p, err := host.ListObjects(ctx, account, dialect.KindCampaign, page)
+		if err != nil {
+			return nil, err
+		}
+		for _, o := range p.Objects {
+			t, err := taskOf(o)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, t)
+		}
+		if p.NextToken == "" {
+			return out, nil
+		}
+		page.Token = p.NextToken
+	}
+}
+
+// residue is a line's free concurrency: its call_line less the maximumcall
+// of the running tasks on it (other than except).
+func residue(l line, tasks []task, except string) int {
+	r := l.MaxConcurrent
+	for _, t := range tasks {
+		if t.ID != except && t.Spec.Trunk == l.ID && t.running() {
+			r -= t.Spec.Pacing.MaxConcurrent
+		}
+	}
+	return max(r, 0)
+}
+
+func (d *Dialect) stamp(t time.Time) string { return t.In(d.loc).Format(datetimeLayout) }
+
+// campaign maps a decoded task onto a dialer.Campaign, checking the
+// references (line, time group, redial rule, agent group) it names.
+// prev is the task being changed (nil on create).
+func (d *Dialect) campaign(ctx context.Context, host dialect.Host, acct dialect.Account, in TaskInput, prev *task) (dialer.Campaign, *dialect.FieldError, error) {
+	l, err := getLine(ctx, host, acct.ID, *in.CallerLineID)
+	if errors.Is(err, dialect.ErrNotFound) {
+		return dialer.Campaign{}, &dialect.FieldError{Field: "caller_line_id", Value: *in.CallerLineID, Reason: "is not one of your caller lines (caller_line_list)"}, nil
+	} else if err != nil {
+		return dialer.Campaign{}, nil, err
+	}
+	tg, ok := findTimeGroup(*in.DisableDialTimegroup)
+	if !ok {
+		return dialer.Campaign{}, &dialect.FieldError{Field: "disable_dial_timegroup", Value: *in.DisableDialTimegroup, Reason: "is not a time group of enum_disable_dial_timegroup"}, nil
+	}
+	rule, ok := findRecycleRule(*in.AutoRecycleRuleID)
+	if !ok {
+		return dialer.Campaign{}, &dialect.FieldError{Field: "auto_recycle_rule_id", Value: strconv.Itoa(*in.AutoRecycleRuleID), Reason: "is not a rule of auto_recycle_rules"}, nil
+	}
+	if l.MaxConcurrent > 0 {
+		tasks, err := allTasks(ctx, host, acct.ID)
+		if err != nil {
+			return dialer.Campaign{}, nil, err
+		}
+		except := ""
+		if prev != nil {
+			except = prev.ID
+		}
+		if r := residue(l, tasks, except); *in.Maximumcall > r {
+			return dialer.Campaign{}, &dialect.FieldError{Field: "maximumcall", Value: strconv.Itoa(*in.Maximumcall),
+				Reason: fmt.Sprintf("must not exceed the line's residue (%d)", r)}, nil
+		}
+	}
+	if *in.CallPauseSecond > 0 && *in.Maximumcall == 0 {
+		return dialer.Campaign{}, &dialect.FieldError{Field: "call_pause_second", Reason: "needs maximumcall"}, nil
+	}
+	now := d.stamp(d.now())
+	c := dialer.Campaign{
+		Name:          *in.Name,
+		Mode:          dialer.ModeIVR,
+		DefaultRegion: acct.DefaultRegion,
+		Trunk:         l.ID,
+		Destination: dialer.Destination{Kind: dialer.DestDialplan,
+			Dialplan: telephony.DialplanTarget{Context: scriptContext, Extension: strconv.Itoa(*in.DestinationExtension), Priority: 1}},
+		Pacing:      dialer.Pacing{MaxConcurrent: *in.Maximumcall, PauseBetweenCalls: time.Duration(*in.CallPauseSecond) * time.Second},
+		Windows:     dialer.Windows{Zone: zone, Blocked: []dialer.TimeGroup{{ID: tg.UUID, Name: tg.Name, Ranges: tg.Ranges}}},
+		Redial:      rule.Policy,
+		RingTimeout: time.Duration(*in.OriginateTimeout) * time.Second,
+		Start:       dialer.Start{Mode: dialer.StartManual},
+		Attrs: map[string]string{
+			attrCreated: now, attrAltered: now, attrTimegroup: tg.UUID, attrRecycleRule: strconv.Itoa(rule.ID),
+			attrScript: strconv.Itoa(*in.DestinationExtension), attrRandom: "0", attrRecycle: "0",
+		},
+	}
+	if prev != nil {
+		if v := prev.Spec.Attrs[attrCreated]; v != "" {
+			c.Attrs[attrCreated] = v
+		}
+	}
+	if l.CallerIDNumber != "" {
+		c.CallerID = dialer.CallerID{Mode: dialer.CallerIDFixed, Number: l.CallerIDNumber}
+	} else {
+		c.CallerID = dialer.CallerID{Mode: dialer.CallerIDTrunk}
+	}
+	if in.Remark != nil {
+		c.Description = *in.Remark
+	}
+	if in.CustomerServiceID != nil {
+		id := strconv.Itoa(*in.CustomerServiceID)
+		if _, err := host.GetQueue(ctx, acct.ID, id); errors.Is(err, dialect.ErrNotFound) {
+			return dialer.Campaign{}, &dialect.FieldError{Field: "customer_service_id", Value: id, Reason: "is not one of your agent groups (customer_service)"}, nil
+		} else if err != nil {
+			return dialer.Campaign{}, nil, err
+		}
+		c.Queue = id
+		c.Destination.Transfer = "queue"
+		c.Attrs[attrCustomer] = id
+	}
+	return c, nil, nil
+}
+
+func (d *Dialect) createTask(w http.ResponseWriter, r *http.Request) {
+	d.putTask(w, r, "")
+}
+
+func (d *Dialect) updateTask(w http.ResponseWriter, r *http.Request) {
+	d.putTask(w, r, r.PathValue("task_id"))
+}
+
+func (d *Dialect) putTask(w http.ResponseWriter, r *http.Request, id string) {
+	ctx, host, acct := r.Context(), dialect.HostFrom(r.Context()), reqAccount(r)
+	var prev *task
+	if id != "" {
+		t, err := getTask(ctx, host, acct.ID, id)
+		if err != nil {
+			failErr(w, err)
+			return
+		}
+		prev = &t
+	}
+	body, err := readBody(r)
+	if err != nil {
+		badParam(w, "body", err.Error())
+		return
+	}
+	in, fe := DecodeTask(body)
+	if fe != nil {
+		failErr(w, fe)
+		return
+	}
+	c, fe, err := d.campaign(ctx, host, acct, in, prev)
+	if fe != nil {
+		failErr(w, fe)
+		return
+	}
+	if err != nil {
+		failErr(w, err)
+		return
+	}
+	c.ID = id
+	stored, err := host.PutObject(ctx, acct.ID, dialect.Object{Kind: dialect.KindCampaign, ID: id, Spec: mustJSON(c)})
+	if err != nil {
+		failErr(w, err)
+		return
+	}
+	t, err := taskOf(stored)
+	if err != nil {
+		failErr(w, err)
+		return
+	}
+	ok(w, d.entity(acct, t, lineOrNil(ctx, host, acct.ID, t.Spec.Trunk)))
+}
+
+func mustJSON(v any) json.RawMessage {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err) // dialer types always encode
+	}
+	return b
+}
+
+func readBody(r *http.Request) ([]byte, error) {
+	var b []byte
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := r.Body.Read(buf)
+		b = append(b, buf[:n]...)
+		if len(b) > maxImportBodyBytes {
+			return nil, errors.New("is larger than 32 MiB")
+		}
+		if err != nil {
+			return b, nil
+		}
+	}
+}
+
+func getTask(ctx context.Context, host dialect.Host, account, id string) (task, error) {
+	o, err := host.GetObject(ctx, account, dialect.KindCampaign, id)
+	if err != nil {
+		return task{}, err
+	}
+	return taskOf(o)
+}
+
+func (d *Dialect) getTask(w http.ResponseWriter, r *http.Request) {
+	ctx, host, acct := r.Context(), dialect.HostFrom(r.Context()), reqAccount(r)
+	t, err := getTask(ctx, host, acct.ID, r.PathValue("task_id"))
+	if err != nil {
+		failErr(w, err)
+		return
+	}
+	ok(w, d.entity(acct, t, lineOrNil(ctx, host, acct.ID, t.Spec.Trunk)))
+}
+
+func (d *Dialect) listTasks(w http.ResponseWriter, r *http.Request) {
+	ctx, host, acct := r.Context(), dialect.HostFrom(r.Context()), reqAccount(r)
+	tasks, err := allTasks(ctx, host, acct.ID)
+	if err != nil {
+		failErr(w, err)
+		return
+	}
+	lines := map[string]*line{}
+	out := make([]listEntity, 0, len(tasks))
+	for _, t := range tasks {
+		l, seen := lines[t.Spec.Trunk]
+		if !seen {
+			l = lineOrNil(ctx, host, acct.ID, t.Spec.Trunk)
+			lines[t.Spec.Trunk] = l
+		}
+		out = append(out, d.listEntity(acct, t, l))
+	}
+	ok(w, struct {
+		Data []listEntity `json:"data"`
+	}{out})
+}
+
+func (d *Dialect) destroyTask(w http.ResponseWriter, r *http.Request) {
+	ctx, host, acct := r.Context(), dialect.HostFrom(r.Context()), reqAccount(r)
+	id := r.PathValue("task_id")
+	t, err := getTask(ctx, host, acct.ID, id)
+	if err != nil {
+		failErr(w, err)
+		return
+	}
+	if t.running() {
+		fail(w, CodeState, "状态不允许: 任务运行中, 请先暂停 (stop the task first)")
+		return
+	}
+	if err := host.DeleteObject(ctx, acct.ID, dialect.KindCampaign, id); err != nil {
+		failErr(w, err)
+		return
+	}
+	success(w, nil)
+}
+
+func (d *Dialect) action(a dialect.CampaignAction) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		ctx, host, acct := r.Context(), dialect.HostFrom(r.Context()), reqAccount(r)
+		id := r.PathValue("task_id")
+		t, err := getTask(ctx, host, acct.ID, id)
+		if err != nil {
+			failErr(w, err)
+			return
+		}
+		l := lineOrNil(ctx, host, acct.ID, t.Spec.Trunk)
+		if a == dialect.CampaignStart && !t.running() && l != nil && l.MaxConcurrent > 0 {
+			tasks, err := allTasks(ctx, host, acct.ID)
+			if err != nil {
+				failErr(w, err)
+				return
+			}
+			if rs := residue(*l, tasks, id); t.Spec.Pacing.MaxConcurrent > rs {
+				fail(w, CodeState, fmt.Sprintf("状态不允许: maximumcall %d exceeds the line's residue (%d)", t.Spec.Pacing.MaxConcurrent, rs))
+				return
+			}
+		}
+		o, err := host.CampaignAction(ctx, acct.ID, id, a)
+		if err != nil {
+			failErr(w, err)
+			return
+		}
+		if t, err = taskOf(o); err != nil {
+			failErr(w, err)
+			return
+		}
+		ok(w, d.entity(acct, t, l))
+	}
+}
+
+func (d *Dialect) progress(w http.ResponseWriter, r *http.Request) {
+	ctx, host, acct := r.Context(), dialect.HostFrom(r.Context()), reqAccount(r)
+	t, err := getTask(ctx, host, acct.ID, r.PathValue("task_id"))
+	if err != nil {
+		failErr(w, err)
+		return
+	}
+	success(w, progressOf(t))
+}
+
+// ProgressBar is a task's progress.
+type ProgressBar struct {
+	Total    int `json:"total"`
+	Progress int `json:"progress"`
+	Percent  int `json:"percent"`
+}
+
+func progressOf(t task) ProgressBar {
+	s := t.Status.Stats
+	p := s.Percent
+	if math.IsNaN(p) || math.IsInf(p, 0) {
+		p = 0
+	}
+	return ProgressBar{Total: s.Total, Progress: s.Done, Percent: int(math.Round(p))}
+}
