@@ -1,0 +1,13 @@
+// Command udesk is the udesk dialect plugin: Udesk's open API v1 for
+// automatic callout tasks, mounted by the service at /udesk/. Build it into
+// the plugin directory under the name "udesk".
+package main
+
+import (
+	"github.com/switchboard-cc/switchboard/pkg/dialect"
+	"github.com/switchboard-cc/switchboard/plugins/udesk/udeskdialect"
+)
+
+func main() {
+	dialect.Serve(udeskdialect.New(udeskdialect.Config{}))
+}

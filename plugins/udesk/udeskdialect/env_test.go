@@ -1,0 +1,139 @@
+package udeskdialect_test
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/switchboard-cc/switchboard/adapters/bus/webhook"
+	"github.com/switchboard-cc/switchboard/adapters/store"
+	"github.com/switchboard-cc/switchboard/adapters/store/storetest"
+	"github.com/switchboard-cc/switchboard/internal/accounts"
+	"github.com/switchboard-cc/switchboard/internal/campaigns"
+	"github.com/switchboard-cc/switchboard/internal/hostapi"
+	"github.com/switchboard-cc/switchboard/internal/queues"
+	"github.com/switchboard-cc/switchboard/pkg/acd"
+	"github.com/switchboard-cc/switchboard/pkg/dialect"
+	"github.com/switchboard-cc/switchboard/pkg/dialer"
+	"github.com/switchboard-cc/switchboard/pkg/telephony/telephonytest"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files")
+
+var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
+
+// env is the service's real host API (internal/hostapi) over SQLite, with
+// the real ACD and dialer engines on the fake PBX (calls ring for an hour).
+type env struct {
+	db   *store.DB
+	host dialect.Host
+}
+
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	db := storetest.SQLite(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	t.Cleanup(func() { cancel(); wg.Wait() })
+	acdEngine, err := acd.NewEngine(acd.EngineConfig{Decisions: acd.DecisionSinkFunc(func([]acd.Decision) {}), Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wg.Go(func() { _ = acdEngine.Run(ctx) })
+	pbx := telephonytest.New(telephonytest.Config{Seed: 1, Rules: []telephonytest.Rule{{Answer: 1, RingTime: telephonytest.Fix(time.Hour)}}})
+	rec := campaigns.NewRecorder(db, quiet)
+	dialEngine, err := dialer.NewEngine(dialer.EngineConfig{Clock: pbx.Clock(), Port: rec.Guard(pbx), Calls: pbx,
+		Contacts: store.ContactSource{DB: db}, Publisher: rec, Logger: quiet, Dialer: dialer.Config{CallIDPrefix: store.NewID("")[:6] + "-"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wg.Go(func() { _ = dialEngine.Run(ctx) })
+	cs, err := campaigns.New(campaigns.Config{DB: db, Engine: dialEngine, Recorder: rec, Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sender, err := webhook.New(webhook.Config{DB: db, Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc, err := hostapi.New(hostapi.Config{DB: db, Queues: queues.New(db, acdEngine, nil), Campaigns: cs, Webhooks: sender, Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &env{db: db, host: svc.For("udesk")}
+}
+
+// tenant is a provisioned udesk account with a customer service group (a
+// queue) and a relay line (a trunk) whose number is the seed's.
+type tenant struct {
+	id, email, apiToken string
+	queue               string
+}
+
+func (e *env) tenant(t *testing.T, relay string, maxConcurrent int) tenant {
+	t.Helper()
+	ctx := context.Background()
+	a, creds, err := accounts.Create(ctx, e.db, accounts.Request{Dialect: "udesk"}, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	q, err := e.host.PutQueue(ctx, a.ID, acd.NewQueueConfig(""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if relay != "" {
+		spec, _ := json.Marshal(dialer.Trunk{Name: "relay " + relay, MaxConcurrent: maxConcurrent, CallerIDNumber: relay})
+		if _, err := e.host.PutObject(ctx, a.ID, dialect.Object{Kind: dialect.KindTrunk, Spec: spec}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return tenant{id: a.ID, email: creds["email"], apiToken: creds["api_token"], queue: q.ID}
+}
+
+func trunkObject(spec string) dialect.Object {
+	return dialect.Object{Kind: dialect.KindTrunk, Spec: json.RawMessage(spec)}
+}
+
+var nonceSeq atomic.Int64
+
+// signed returns the query of a v2-signed request made at now.
+func signed(email, token string, now time.Time, extra url.Values) url.Values {
+	ts := strconv.FormatInt(now.Unix(), 10)
+	nonce := fmt.Sprintf("nonce-%d-%d", time.Now().UnixNano(), nonceSeq.Add(1))
+	sum := sha256.Sum256([]byte(email + "&" + token + "&" + ts + "&" + nonce + "&v2"))
+	q := url.Values{"email": {email}, "timestamp": {ts}, "nonce": {nonce}, "sign": {hex.EncodeToString(sum[:])}, "sign_version": {"v2"}}
+	for k, v := range extra {
+		q[k] = v
+	}
+	return q
+}
+
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(got) != string(want) {
+		t.Errorf("%s:\n got %s\nwant %s", name, got, want)
+	}
+}

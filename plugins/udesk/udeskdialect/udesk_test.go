@@ -1,0 +1,338 @@
+package udeskdialect_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/switchboard-cc/switchboard/pkg/dialect"
+	"github.com/switchboard-cc/switchboard/plugins/udesk/udeskdialect"
+)
+
+// local runs the dialect in-process (dialect.Bind) on the real host API,
+// with the dialect's clock at now.
+type local struct {
+	t   *testing.T
+	h   dialect.Handler
+	now time.Time
+}
+
+func newLocal(t *testing.T, e *env) *local {
+	l := &local{t: t, now: time.Now()}
+	l.h = dialect.Bind(udeskdialect.New(udeskdialect.Config{Now: func() time.Time { return l.now }}), e.host)
+	return l
+}
+
+func (l *local) do(method, path string, q url.Values, body string) (int, string) {
+	l.t.Helper()
+	resp, err := l.h.HandleHTTP(context.Background(), dialect.Request{Method: method, Path: path, Query: q, Header: http.Header{}, Body: []byte(body)})
+	if err != nil {
+		l.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	if err := resp.Validate(); err != nil {
+		l.t.Fatalf("%s %s: invalid response: %v", method, path, err)
+	}
+	if resp.Status == 0 {
+		resp.Status = 200
+	}
+	return resp.Status, string(resp.Body)
+}
+
+// login returns the tenant's open_api_token.
+func (l *local) login(tn tenant) string {
+	l.t.Helper()
+	st, body := l.do("POST", "/open_api_v1/log_in", nil, `{"email":"`+tn.email+`","password":"`+tn.apiToken+`"}`)
+	var r struct {
+		Code  int    `json:"code"`
+		Token string `json:"open_api_auth_token"`
+	}
+	if st != 200 || json.Unmarshal([]byte(body), &r) != nil || r.Code != 1000 || r.Token == "" {
+		l.t.Fatalf("log_in: %d %s", st, body)
+	}
+	return r.Token
+}
+
+// code is the code of a Udesk body.
+func code(t *testing.T, body string) int {
+	t.Helper()
+	var r struct {
+		Code int `json:"code"`
+	}
+	if err := json.Unmarshal([]byte(body), &r); err != nil {
+		t.Fatalf("not a udesk body: %s", body)
+	}
+	return r.Code
+}
+
+func TestAuthentication(t *testing.T) {
+	e := newEnv(t)
+	l := newLocal(t, e)
+	tn := e.tenant(t, "", 0)
+	token := l.login(tn)
+	const path = "/open_api_v1/cc_ad_tasks"
+	good := signed(tn.email, token, l.now, nil)
+
+	st, body := l.do("GET", path, good, "")
+	if st != 200 || code(t, body) != 1000 {
+		t.Fatalf("signed request: %d %s", st, body)
+	}
+	st, body = l.do("GET", path, good, "")
+	if st != 401 || code(t, body) != 20623 {
+		t.Errorf("replayed nonce: %d %s, want 20623", st, body)
+	}
+
+	with := func(k, v string) url.Values {
+		q := signed(tn.email, token, l.now, nil)
+		if v == "" {
+			q.Del(k)
+		} else {
+			q.Set(k, v)
+		}
+		return q
+	}
+	cases := []struct {
+		name   string
+		q      url.Values
+		status int
+		code   int
+		exc    string
+	}{
+		{"no nonce", with("nonce", ""), 401, 20624, "nonce is required"},
+		{"malformed timestamp", with("timestamp", "yesterday"), 401, 20621, "yesterday"},
+		{"timestamp 6 min old", signed(tn.email, token, l.now.Add(-6*time.Minute), nil), 401, 20622, "more than 5m0s"},
+		{"timestamp 6 min ahead", signed(tn.email, token, l.now.Add(6*time.Minute), nil), 401, 20622, "more than 5m0s"},
+		{"bad sign", with("sign", strings.Repeat("0", 64)), 401, 2059, "sign does not match"},
+		{"no sign", with("sign", ""), 401, 2059, "email and sign are required"},
+		{"signed with the api_token, not the open_api_token", signed(tn.email, tn.apiToken, l.now, nil), 401, 2059, "sign does not match"},
+		{"sign_version v1", with("sign_version", "v1"), 401, 2059, "sign_version must be v2"},
+		{"unknown email", signed("nobody@example.com", token, l.now, nil), 401, 2059, "sign does not match"},
+		{"unknown parameter", signed(tn.email, token, l.now, url.Values{"colour": {"red"}}), 400, 2000, "unknown attribute: colour"},
+		{"timestamp 4 min old is fine", signed(tn.email, token, l.now.Add(-4*time.Minute), nil), 200, 1000, ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			st, body := l.do("GET", path, c.q, "")
+			if st != c.status || code(t, body) != c.code || !strings.Contains(body, c.exc) {
+				t.Errorf("got %d %s\nwant %d code %d containing %q", st, body, c.status, c.code, c.exc)
+			}
+		})
+	}
+
+	t.Run("log_in", func(t *testing.T) {
+		for _, body := range []string{
+			`{"email":"` + tn.email + `","password":"wrong"}`,
+			`{"email":"` + tn.email + `"}`,
+			`{"email":"nobody@example.com","password":"` + tn.apiToken + `"}`,
+		} {
+			st, got := l.do("POST", "/open_api_v1/log_in", nil, body)
+			if st != 401 || code(t, got) != 2059 {
+				t.Errorf("%s: %d %s", body, st, got)
+			}
+		}
+		st, got := l.do("POST", "/open_api_v1/log_in", nil, `{"email":1}`)
+		if st != 400 || code(t, got) != 2000 || !strings.Contains(got, "email") {
+			t.Errorf("non-string email: %d %s", st, got)
+		}
+	})
+}
+
+// createBody is the seed's create example with the tenant's queue.
+func createBody(queue string, tweak func(map[string]any)) string {
+	m := map[string]any{"name": "Callout Task", "description": "This is a callout task", "task_type": 1, "user_group_id": json.Number(queue),
+		"force_policy_id": 1, "priority": 10, "working_time_id": 1, "recall_policy": "customer_missed", "recall_count": 6,
+		"recall_interval": "1,2,3,4,5,6", "follow_on_policy": "customer_missed", "callout_number": "021002002020", "call_limit": "10"}
+	if tweak != nil {
+		tweak(m)
+	}
+	b, _ := json.Marshal(m)
+	return string(b)
+}
+
+func TestCreateValidation(t *testing.T) {
+	e := newEnv(t)
+	l := newLocal(t, e)
+	tn := e.tenant(t, "021002002020", 30)
+	token := l.login(tn)
+	set := func(k string, v any) func(map[string]any) {
+		return func(m map[string]any) {
+			if v == nil {
+				delete(m, k)
+			} else {
+				m[k] = v
+			}
+		}
+	}
+	cases := []struct {
+		name  string
+		body  string
+		code  int
+		field string // named in the exception message
+	}{
+		{"unknown attribute", createBody(tn.queue, set("colour", "red")), 2000, "unknown attribute: colour"},
+		{"not JSON", `{"name":`, 2000, "not a JSON object"},
+		{"no name", createBody(tn.queue, set("name", nil)), 206205, "name"},
+		{"blank name", createBody(tn.queue, set("name", "  ")), 206205, "name"},
+		{"name not a string", createBody(tn.queue, set("name", 5)), 206205, "name"},
+		{"no task_type", createBody(tn.queue, set("task_type", nil)), 206203, "task_type"},
+		{"task_type 5", createBody(tn.queue, set("task_type", 5)), 206203, "task_type"},
+		{"task_type 0", createBody(tn.queue, set("task_type", 0)), 206203, "task_type"},
+		{"task_type text", createBody(tn.queue, set("task_type", "one")), 206203, "task_type"},
+		{"no user_group_id", createBody(tn.queue, set("user_group_id", nil)), 206204, "user_group_id"},
+		{"user_group_id -1", createBody(tn.queue, set("user_group_id", -1)), 206204, "user_group_id"},
+		{"user_group_id of no group", createBody(tn.queue, set("user_group_id", 9999)), 206204, "user_group_id"},
+		{"force_policy_id 0", createBody(tn.queue, set("force_policy_id", 0)), 206206, "force_policy_id"},
+		{"working_time_id text", createBody(tn.queue, set("working_time_id", "x")), 206207, "working_time_id"},
+		{"priority 0", createBody(tn.queue, set("priority", 0)), 2000, "priority"},
+		{"priority 101", createBody(tn.queue, set("priority", 101)), 2000, "priority"},
+		{"priority 1.5", createBody(tn.queue, set("priority", 1.5)), 2000, "priority"},
+		{"recall_policy unknown", createBody(tn.queue, set("recall_policy", "phone_busy,sulking")), 2000, "recall_policy"},
+		{"recall_count -1", createBody(tn.queue, set("recall_count", -1)), 2000, "recall_count"},
+		{"recall_interval bad", createBody(tn.queue, set("recall_interval", "1,x")), 2000, "recall_interval"},
+		{"follow_on_policy unknown", createBody(tn.queue, set("follow_on_policy", "x")), 2000, "follow_on_policy"},
+		{"callout_number letters", createBody(tn.queue, set("callout_number", "abc")), 503001, "callout_number"},
+		{"callout_number not a relay", createBody(tn.queue, set("callout_number", "01086465047")), 503001, "callout_number"},
+		{"call_limit over the relay's", createBody(tn.queue, set("call_limit", "31")), 503002, "call_limit"},
+		{"call_limit 0", createBody(tn.queue, set("call_limit", "0")), 2000, "call_limit"},
+		{"call_limit text", createBody(tn.queue, set("call_limit", "ten")), 2000, "call_limit"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			st, body := l.do("POST", "/open_api_v1/cc_ad_tasks", signed(tn.email, token, l.now, nil), c.body)
+			if st < 400 || st >= 500 || code(t, body) != c.code || !strings.Contains(body, c.field) {
+				t.Errorf("got %d %s\nwant code %d naming %q", st, body, c.code, c.field)
+			}
+		})
+	}
+	// Nothing was created by the refused requests.
+	_, body := l.do("GET", "/open_api_v1/cc_ad_tasks", signed(tn.email, token, l.now, nil), "")
+	if !strings.Contains(body, `"total_entries":0`) {
+		t.Errorf("refused creates left tasks: %s", body)
+	}
+}
+
+func TestDefaultsAndTypes(t *testing.T) {
+	e := newEnv(t)
+	l := newLocal(t, e)
+	tn := e.tenant(t, "", 0)
+	token := l.login(tn)
+	q := func() url.Values { return signed(tn.email, token, l.now, nil) }
+	for tt, want := range map[int]string{1: "progressive", 2: "ratio", 3: "predictive", 4: "ivr"} {
+		body := `{"name":"t","task_type":` + string(rune('0'+tt)) + `,"user_group_id":` + tn.queue + `}`
+		st, got := l.do("POST", "/open_api_v1/cc_ad_tasks", q(), body)
+		if st != 200 || code(t, got) != 1000 {
+			t.Fatalf("task_type %d: %d %s", tt, st, got)
+		}
+		var r struct{ ID int }
+		_ = json.Unmarshal([]byte(got), &r)
+		o, err := e.host.GetObject(context.Background(), tn.id, dialect.KindCampaign, jsonInt(r.ID))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var m map[string]any
+		_ = json.Unmarshal(o.Spec, &m)
+		if m["mode"] != want || m["default_region"] != "CN" || m["priority"] != float64(10) {
+			t.Errorf("task_type %d stored as %s", tt, o.Spec)
+		}
+		_, got = l.do("GET", "/open_api_v1/cc_ad_tasks/"+jsonInt(r.ID), q(), "")
+		for _, s := range []string{`"priority":10`, `"redial_times":0`, `"redial_guide":[]`, `"call_limit":null`, `"callout_number":null`,
+			`"status":2`, `"description":null`, `"customer_count":0`, `"call_success_rate":"0.0"`} {
+			if !strings.Contains(got, s) {
+				t.Errorf("task_type %d details lack %s: %s", tt, s, got)
+			}
+		}
+	}
+}
+
+func jsonInt(n int) string { b, _ := json.Marshal(n); return string(b) }
+
+func TestTenantsApart(t *testing.T) {
+	e := newEnv(t)
+	l := newLocal(t, e)
+	a, b := e.tenant(t, "", 0), e.tenant(t, "", 0)
+	ta, tb := l.login(a), l.login(b)
+	_, body := l.do("POST", "/open_api_v1/cc_ad_tasks", signed(a.email, ta, l.now, nil), `{"name":"A's","task_type":1,"user_group_id":`+a.queue+`}`)
+	var r struct{ ID int }
+	if json.Unmarshal([]byte(body), &r) != nil || r.ID == 0 {
+		t.Fatalf("create: %s", body)
+	}
+	id := jsonInt(r.ID)
+	qb := func() url.Values { return signed(b.email, tb, l.now, nil) }
+	for _, c := range []struct{ method, path, body string }{
+		{"GET", "/open_api_v1/cc_ad_tasks/" + id, ""},
+		{"PUT", "/open_api_v1/cc_ad_tasks/" + id, `{"name":"B was here"}`},
+		{"POST", "/open_api_v1/cc_ad_tasks/" + id + "/open", `{"open":true}`},
+		{"DELETE", "/open_api_v1/cc_ad_tasks/" + id, ""},
+		{"POST", "/open_api_v1/cc_ad_tasks/add_numbers", `{"id":` + id + `,"numbers":[{"cellphone":"13223004567"}]}`},
+	} {
+		st, got := l.do(c.method, c.path, qb(), c.body)
+		want := "Couldn't find CcAdTask with id=" + id
+		if st != 404 || code(t, got) != 2005 || !strings.Contains(got, want) {
+			t.Errorf("B %s %s: %d %s", c.method, c.path, st, got)
+		}
+	}
+	_, got := l.do("GET", "/open_api_v1/cc_ad_tasks", qb(), "")
+	if !strings.Contains(got, `"total_entries":0`) {
+		t.Errorf("B lists A's task: %s", got)
+	}
+	// B's group cannot be A's task's group either.
+	st, got := l.do("POST", "/open_api_v1/cc_ad_tasks", qb(), `{"name":"x","task_type":1,"user_group_id":`+a.queue+`}`)
+	if a.queue != b.queue && (st != 400 || code(t, got) != 206204) {
+		t.Errorf("B used A's group: %d %s", st, got)
+	}
+	_, got = l.do("GET", "/open_api_v1/cc_ad_tasks/"+id, signed(a.email, ta, l.now, nil), "")
+	if !strings.Contains(got, `"name":"A's"`) || !strings.Contains(got, `"customer_count":0`) {
+		t.Errorf("A's task changed: %s", got)
+	}
+}
+
+func TestRoutesAndIDs(t *testing.T) {
+	e := newEnv(t)
+	l := newLocal(t, e)
+	tn := e.tenant(t, "", 0)
+	token := l.login(tn)
+	q := func() url.Values { return signed(tn.email, token, l.now, nil) }
+	cases := []struct {
+		method, path, body string
+		status, code       int
+		exc                string
+	}{
+		{"GET", "/open_api_v1/cc_ad_tasks/12", "", 404, 2005, "Couldn't find CcAdTask with id=12 [WHERE cc_ad_tasks .company_id = ?]"},
+		{"GET", "/open_api_v1/cc_ad_tasks/abc", "", 404, 2005, "id=abc"},
+		{"PUT", "/open_api_v1/cc_ad_tasks/12", `{"name":"x"}`, 404, 2005, "id=12"},
+		{"PUT", "/open_api_v1/cc_ad_tasks/12", `{}`, 400, 206205, "name"},
+		{"POST", "/open_api_v1/cc_ad_tasks/12/open", `{"open":"yes"}`, 400, 501015, "open"},
+		{"POST", "/open_api_v1/cc_ad_tasks/12/open", `{}`, 400, 501015, "open"},
+		{"POST", "/open_api_v1/cc_ad_tasks/12/open", `{"open":true}`, 404, 2005, "id=12"},
+		{"POST", "/open_api_v1/cc_ad_tasks/add_numbers", `{"numbers":[]}`, 404, 2005, "Couldn't find CcAdTask without an ID"},
+		{"POST", "/open_api_v1/cc_ad_tasks/add_numbers", `{"id":1}`, 400, 2000, "undefined method `size' for nil:NilClass"},
+		{"POST", "/open_api_v1/cc_ad_tasks/add_numbers", `{"id":1,"numbers":[]}`, 400, 2000, "numbers: is empty"},
+		{"POST", "/open_api_v1/cc_ad_tasks/add_numbers", `{"id":1,"numbers":"13223004567"}`, 400, 2000, "numbers: must be an array"},
+		{"POST", "/open_api_v1/cc_ad_tasks/add_numbers", `{"id":1,"numbers":[` + strings.Repeat(`{"cellphone":"13223004567"},`, 300) + `{}]}`, 400, 2000, "at most 300"},
+		{"POST", "/open_api_v1/cc_ad_tasks/add_numbers", `{"id":12,"numbers":[{"cellphone":"13223004567"}]}`, 404, 2005, "id=12"},
+		{"GET", "/open_api_v1/cc_ad_tasks?page=0", "", 400, 2000, "page"},
+		{"GET", "/open_api_v1/cc_ad_tasks?per_page=x", "", 400, 2000, "per_page"},
+		{"POST", "/open_api_v1/cc_ad_tasks/recall", `{"id":1,"number":"13412341234","after_at":"2019-02-08T15:30:02+08:00"}`, 501, 2000, "not supported yet: recall"},
+		{"POST", "/open_api_v1/cc_ad_tasks/follow_on", `{"id":1,"called":"13223004570"}`, 501, 2000, "not supported yet: follow_on"},
+		{"PATCH", "/open_api_v1/cc_ad_tasks/1", "", 404, 2005, "no such endpoint"},
+		{"GET", "/open_api_v1/customers", "", 404, 2005, "no such endpoint"},
+		{"GET", "/elsewhere", "", 404, 2005, "no such endpoint"},
+	}
+	for _, c := range cases {
+		t.Run(c.method+" "+c.path+" "+c.body[:min(len(c.body), 30)], func(t *testing.T) {
+			path, raw, _ := strings.Cut(c.path, "?")
+			query := q()
+			extra, _ := url.ParseQuery(raw)
+			for k, v := range extra {
+				query[k] = v
+			}
+			st, got := l.do(c.method, path, query, c.body)
+			if st != c.status || code(t, got) != c.code || !strings.Contains(got, c.exc) {
+				t.Errorf("got %d %s\nwant %d code %d containing %q", st, got, c.status, c.code, c.exc)
+			}
+		})
+	}
+}
