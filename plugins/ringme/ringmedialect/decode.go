@@ -55,6 +55,9 @@ func jsonFieldError(err error) error {
 	msg := err.Error()
 	if name, ok := strings.CutPrefix(msg, "json: unknown field "); ok {
 		name, _ = strconv.Unquote(name)
+		if name == "" {
+			return &dialect.FieldError{Field: "body", Reason: "has a parameter with an empty name"}
+		}
 		return &dialect.FieldError{Field: name, Reason: "is not a known parameter"}
 	}
 	return &dialect.FieldError{Field: "body", Reason: "is not valid JSON: " + strings.TrimPrefix(msg, "json: ")}
