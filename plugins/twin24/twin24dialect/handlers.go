@@ -1,0 +1,412 @@
+package twin24dialect
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+
+	"fmt"
+	"iter"
+	"net/http"
+	"strconv"
+
+	"github.com/switchboard-cc/switchboard/pkg/dialect"
+	"github.com/switchboard-cc/switchboard/pkg/dialer"
+)
+
+const whatAutoCall = "autoCall"
+
+func campaignObject(c dialer.Campaign, id string) (dialect.Object, error) {
+	c.ID = id
+	spec, err := json.Marshal(c)
+	if err != nil {
+		return dialect.Object{}, fmt.Errorf("encode campaign: %w", err)
+	}
+	return dialect.Object{Kind: dialect.KindCampaign, ID: id, Spec: spec}, nil
+}
+
+func createAutoCall(w http.ResponseWriter, r *http.Request, host dialect.Host, acct dialect.Account) {
+	req, _ := r.Context().Value(reqKey{}).(dialect.Request)
+	in, errs := DecodeAutoCall(req.Body)
+	if errs != nil {
+		invalid(w, errs)
+		return
+	}
+	c, errs := in.Campaign(CompanyOf(acct))
+	if errs != nil {
+		invalid(w, errs)
+		return
+	}
+	obj, err := campaignObject(c, "")
+	if err != nil {
+		hostFailed(w, err, whatAutoCall)
+		return
+	}
+	stored, err := host.PutObject(r.Context(), acct.ID, obj)
+	if err != nil {
+		hostFailed(w, err, whatAutoCall)
+		return
+	}
+	writeJSON(w, http.StatusOK, struct {
+		ID Identity `json:"id"`
+	}{Identity{stored.ID}})
+}
+
+func getAutoCall(w http.ResponseWriter, r *http.Request, host dialect.Host, acct dialect.Account) {
+	obj, err := host.GetObject(r.Context(), acct.ID, dialect.KindCampaign, r.PathValue("id"))
+	if err != nil {
+		hostFailed(w, err, whatAutoCall)
+		return
+	}
+	writeView(w, obj, acct)
+}
+
+func writeView(w http.ResponseWriter, obj dialect.Object, acct dialect.Account) {
+	v, err := viewOf(obj, CompanyOf(acct).Zone)
+	if err != nil {
+		hostFailed(w, err, whatAutoCall)
+		return
+	}
+	writeJSON(w, http.StatusOK, v)
+}
+
+// paging reads limit (1–1000, default 100) and offset, or page (from 1).
+func paging(q map[string][]string) (limit, offset int, errs Errors) {
+	get := func(k string) string {
+		if v := q[k]; len(v) > 0 {
+			return v[0]
+		}
+		return ""
+	}
+	errs = Errors{}
+	num := func(field string, lo, hi, def int) int {
+		raw := get(field)
+		if raw == "" {
+			return def
+		}
+		n, err := strconv.Atoi(raw)
+		if err != nil || n < lo || n > hi {
+			errs.add(field, fmt.Sprintf("must be a whole number %d–%d", lo, hi))
+			return def
+		}
+		return n
+	}
+	limit = num("limit", 1, maxLimit, defaultLimit)
+	offset = num("offset", 0, 1<<30, 0)
+	if page := num("page", 1, 1<<30/maxLimit, 0); page > 0 {
+		if get("offset") != "" {
+			errs.add("page", "give page or offset, not both")
+		}
+		offset = (page - 1) * limit
+	}
+	if len(errs) > 0 {
+		return 0, 0, errs
+	}
+	return limit, offset, nil
+}
+
+// listPage is the reply of the list endpoints.
+type listPage[T any] struct {
+	Items  []T `json:"items"`
+	Limit  int `json:"limit"`
+	Offset int `json:"offset"`
+}
+
+// walk yields the items from offset on, following the host's opaque page tokens.
+func walk[T any](fetch func(dialect.Page) ([]T, string, error), offset, limit int) ([]T, error) {
+	out := []T{}
+	token := ""
+	skipped := 0
+	for {
+		items, next, err := fetch(dialect.Page{Size: maxLimit, Token: token})
+		if err != nil {
+			return nil, err
+		}
+		for _, it := range items {
+			if skipped < offset {
+				skipped++
+				continue
+			}
+			out = append(out, it)
+			if len(out) == limit {
+				return out, nil
+			}
+		}
+		if next == "" {
+			return out, nil
+		}
+		token = next
+	}
+}
+
+func listAutoCalls(w http.ResponseWriter, r *http.Request, host dialect.Host, acct dialect.Account) {
+	limit, offset, errs := paging(r.URL.Query())
+	if errs != nil {
+		invalid(w, errs)
+		return
+	}
+	objs, err := walk(func(p dialect.Page) ([]dialect.Object, string, error) {
+		pg, err := host.ListObjects(r.Context(), acct.ID, dialect.KindCampaign, p)
+		return pg.Objects, pg.NextToken, err
+	}, offset, limit)
+	if err != nil {
+		hostFailed(w, err, whatAutoCall)
+		return
+	}
+	page := listPage[View]{Items: []View{}, Limit: limit, Offset: offset}
+	zone := CompanyOf(acct).Zone
+	for _, o := range objs {
+		v, err := viewOf(o, zone)
+		if err != nil {
+			hostFailed(w, err, whatAutoCall)
+			return
+		}
+		page.Items = append(page.Items, v)
+	}
+	writeJSON(w, http.StatusOK, page)
+}
+
+// patchAutoCall merges the body onto the campaign as GET shows it (objects
+// merge field by field, anything else replaces), validates the whole and
+// stores it.
+func patchAutoCall(w http.ResponseWriter, r *http.Request, host dialect.Host, acct dialect.Account) {
+	req, _ := r.Context().Value(reqKey{}).(dialect.Request)
+	var patch map[string]any
+	if err := json.Unmarshal(req.Body, &patch); err != nil || patch == nil {
+		invalid(w, Errors{"body": "must be a JSON object"})
+		return
+	}
+	id := r.PathValue("id")
+	obj, err := host.GetObject(r.Context(), acct.ID, dialect.KindCampaign, id)
+	if err != nil {
+		hostFailed(w, err, whatAutoCall)
+		return
+	}
+	co := CompanyOf(acct)
+	v, err := viewOf(obj, co.Zone)
+	if err != nil {
+		hostFailed(w, err, whatAutoCall)
+		return
+	}
+	cur, err := json.Marshal(v)
+	if err != nil {
+		hostFailed(w, err, whatAutoCall)
+		return
+	}
+	var base map[string]any
+	if err := json.Unmarshal(cur, &base); err != nil {
+		hostFailed(w, err, whatAutoCall)
+		return
+	}
+	delete(patch, "id")
+	delete(patch, "status")
+	merged, err := json.Marshal(merge(base, patch))
+	if err != nil {
+		invalid(w, Errors{"body": "cannot be merged"})
+		return
+	}
+	in, errs := DecodeAutoCall(merged)
+	if errs != nil {
+		invalid(w, errs)
+		return
+	}
+	c, errs := in.Campaign(co)
+	if errs != nil {
+		invalid(w, errs)
+		return
+	}
+	nobj, err := campaignObject(c, id)
+	if err != nil {
+		hostFailed(w, err, whatAutoCall)
+		return
+	}
+	stored, err := host.PutObject(r.Context(), acct.ID, nobj)
+	if err != nil {
+		hostFailed(w, err, whatAutoCall)
+		return
+	}
+	writeView(w, stored, acct)
+}
+
+func merge(base, patch map[string]any) map[string]any {
+	for k, pv := range patch {
+		if pm, ok := pv.(map[string]any); ok {
+			if bm, ok := base[k].(map[string]any); ok {
+				base[k] = merge(bm, pm)
+				continue
+			}
+		}
+		base[k] = pv
+	}
+	return base
+}
+
+func deleteAutoCall(w http.ResponseWriter, r *http.Request, host dialect.Host, acct dialect.Account) {
+	if err := host.DeleteObject(r.Context(), acct.ID, dialect.KindCampaign, r.PathValue("id")); err != nil {
+		hostFailed(w, err, whatAutoCall)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func action(a dialect.CampaignAction) func(http.ResponseWriter, *http.Request, dialect.Host, dialect.Account) {
+	return func(w http.ResponseWriter, r *http.Request, host dialect.Host, acct dialect.Account) {
+		obj, err := host.CampaignAction(r.Context(), acct.ID, r.PathValue("id"), a)
+		if err != nil {
+			hostFailed(w, err, whatAutoCall)
+			return
+		}
+		writeView(w, obj, acct)
+	}
+}
+
+// ContactIn is one number of POST /telephony/autoCall/{id}/contacts (ours:
+// the seed does not describe it).
+type ContactIn struct {
+	ID        string            `json:"id"`
+	Phone     *string           `json:"phone"`
+	Variables map[string]string `json:"variables"`
+}
+
+// contactsBody is the body of POST …/contacts.
+type contactsBody struct {
+	Contacts []ContactIn `json:"contacts"`
+}
+
+// contactOut is a contact as the replies show it: the number as sent.
+type contactOut struct {
+	ID        string            `json:"id"`
+	Phone     string            `json:"phone"`
+	Variables map[string]string `json:"variables,omitempty"`
+	Status    string            `json:"status,omitempty"`
+	Tries     int               `json:"tries"`
+}
+
+type rejected struct {
+	Index  int    `json:"index"`
+	ID     string `json:"id,omitempty"`
+	Phone  string `json:"phone"`
+	Reason string `json:"reason"`
+}
+
+// imported is a contact an import accepted, with its number as sent.
+type imported struct {
+	ID        string            `json:"id"`
+	Phone     string            `json:"phone"`
+	Variables map[string]string `json:"variables,omitempty"`
+}
+
+type importReply struct {
+	Accepted int        `json:"accepted"`
+	Rejected []rejected `json:"rejected"`
+	Contacts []imported `json:"contacts"`
+}
+
+// customPhone keeps the number as the client sent it (the host stores E.164).
+const customPhone = "phone"
+
+func newID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	h := hex.EncodeToString(b[:])
+	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+}
+
+// DecodeContacts reads the body of POST …/contacts, giving each contact an
+// id when it has none.
+func DecodeContacts(body []byte) ([]ContactIn, Errors) {
+	var in contactsBody
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if err := dec.Decode(&in); err != nil {
+		return nil, jsonErrors(err)
+	}
+	errs := Errors{}
+	switch {
+	case len(in.Contacts) == 0:
+		errs.add("contacts", "is required: at least one number")
+	case len(in.Contacts) > maxImportBatch:
+		errs.add("contacts", fmt.Sprintf("at most %d numbers per request", maxImportBatch))
+	}
+	for i := range in.Contacts {
+		c := &in.Contacts[i]
+		if c.Phone == nil || *c.Phone == "" {
+			errs.add(fmt.Sprintf("contacts[%d].phone", i), "is required")
+		}
+		if len(c.Variables) > 50 {
+			errs.add(fmt.Sprintf("contacts[%d].variables", i), "at most 50 variables")
+		}
+		if c.ID == "" {
+			c.ID = newID()
+		}
+	}
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	return in.Contacts, nil
+}
+
+func addContacts(w http.ResponseWriter, r *http.Request, host dialect.Host, acct dialect.Account) {
+	req, _ := r.Context().Value(reqKey{}).(dialect.Request)
+	in, errs := DecodeContacts(req.Body)
+	if errs != nil {
+		invalid(w, errs)
+		return
+	}
+	seq := func(yield func(dialect.Contact, error) bool) {
+		for _, c := range in {
+			if !yield(dialect.Contact{ID: c.ID, Numbers: []string{*c.Phone}, Variables: c.Variables,
+				Custom: map[string]string{customPhone: *c.Phone}}, nil) {
+				return
+			}
+		}
+	}
+	res, err := host.ImportContacts(r.Context(), acct.ID, r.PathValue("id"), iter.Seq2[dialect.Contact, error](seq))
+	if err != nil {
+		hostFailed(w, err, whatAutoCall)
+		return
+	}
+	out := importReply{Accepted: res.Accepted, Rejected: []rejected{}, Contacts: []imported{}}
+	bad := map[int]bool{}
+	for _, rj := range res.Rejected {
+		if rj.Index < 0 || rj.Index >= len(in) {
+			continue
+		}
+		bad[rj.Index] = true
+		out.Rejected = append(out.Rejected, rejected{Index: rj.Index, ID: in[rj.Index].ID, Phone: *in[rj.Index].Phone, Reason: rj.Reason})
+	}
+	for i, c := range in {
+		if !bad[i] {
+			out.Contacts = append(out.Contacts, imported{ID: c.ID, Phone: *c.Phone, Variables: c.Variables})
+		}
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func listContacts(w http.ResponseWriter, r *http.Request, host dialect.Host, acct dialect.Account) {
+	limit, offset, errs := paging(r.URL.Query())
+	if errs != nil {
+		invalid(w, errs)
+		return
+	}
+	id := r.PathValue("id")
+	cs, err := walk(func(p dialect.Page) ([]dialect.Contact, string, error) {
+		pg, err := host.ListContacts(r.Context(), acct.ID, id, p)
+		return pg.Contacts, pg.NextToken, err
+	}, offset, limit)
+	if err != nil {
+		hostFailed(w, err, whatAutoCall)
+		return
+	}
+	page := listPage[contactOut]{Items: []contactOut{}, Limit: limit, Offset: offset}
+	for _, c := range cs {
+		phone := c.Custom[customPhone]
+		if phone == "" && len(c.Numbers) > 0 {
+			phone = c.Numbers[0]
+		}
+		page.Items = append(page.Items, contactOut{ID: c.ID, Phone: phone, Variables: c.Variables, Status: c.Status, Tries: c.Tries})
+	}
+	writeJSON(w, http.StatusOK, page)
+}
