@@ -27,9 +27,8 @@ var pluginBin string
 func TestMain(m *testing.M) {
 	flagged := false
 	for _, a := range os.Args[1:] {
-		// Fuzzing and in-process runs need no binary; build it anyway unless
-		// only the fuzz target runs.
-		if strings.HasPrefix(a, "-test.fuzz=") {
+		// Fuzzing needs no plugin binary.
+		if strings.HasPrefix(a, "-test.fuzz=") || strings.HasPrefix(a, "-test.fuzzworker") {
 			flagged = true
 		}
 	}

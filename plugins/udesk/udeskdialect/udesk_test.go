@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -334,5 +335,111 @@ func TestRoutesAndIDs(t *testing.T) {
 				t.Errorf("got %d %s\nwant %d code %d containing %q", st, got, c.status, c.code, c.exc)
 			}
 		})
+	}
+}
+
+func TestAddNumbers(t *testing.T) {
+	e := newEnv(t)
+	l := newLocal(t, e)
+	tn := e.tenant(t, "", 0)
+	token := l.login(tn)
+	q := func() url.Values { return signed(tn.email, token, l.now, nil) }
+	_, body := l.do("POST", "/open_api_v1/cc_ad_tasks", q(), `{"name":"numbers","task_type":2,"user_group_id":`+tn.queue+`}`)
+	var r struct{ ID int }
+	if json.Unmarshal([]byte(body), &r) != nil || r.ID == 0 {
+		t.Fatalf("create: %s", body)
+	}
+	id := jsonInt(r.ID)
+	eleven := `{"a":"1","b":"2","c":"3","d":"4","e":"5","f":"6","g":"7","h":"8","i":"9","j":"10","k":"11"}`
+	st, got := l.do("POST", "/open_api_v1/cc_ad_tasks/add_numbers", q(), `{"id":`+id+`,"numbers":[
+		{"cellphone":"13223004567","name":"One","custom":{"company":"Udesk"}},
+		{"cellphone":"13223004568, 13223004569","name":"Two numbers"},
+		{"cellphone":"123","name":"Too short"},
+		{"cellphone":"13223004570","custom":`+eleven+`},
+		{"name":"No number"},
+		{"cellphone":"13223004567","name":"Again"},
+		{"cellphone":"13223004571","colour":"red"}
+	]}`)
+	want := `{"code":1000,"successful_count":2,"unsuccessful_count":5,"unsuccessful_numbers":[` +
+		`{"cellphone":"123","name":"Too short","reason":"invalid number: 123"},` +
+		`{"cellphone":"13223004570","custom":` + eleven + `,"reason":"custom has 11 fields; at most 10"},` +
+		`{"cellphone":"","name":"No number","reason":"cellphone is required"},` +
+		`{"cellphone":"13223004567","name":"Again","reason":"duplicate number"},` +
+		`{"cellphone":"","reason":"unknown attribute: colour"}]}`
+	if st != 200 || got != want {
+		t.Errorf("add_numbers:\n got %d %s\nwant %s", st, got, want)
+	}
+	page, err := e.host.ListContacts(context.Background(), tn.id, id, dialect.Page{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(page.Contacts) != 2 || page.Contacts[0].Name != "One" || page.Contacts[0].Custom["company"] != "Udesk" ||
+		!slices.Equal(page.Contacts[0].Numbers, []string{"+8613223004567"}) ||
+		!slices.Equal(page.Contacts[1].Numbers, []string{"+8613223004568", "+8613223004569"}) {
+		t.Errorf("stored contacts: %+v", page.Contacts)
+	}
+	_, got = l.do("GET", "/open_api_v1/cc_ad_tasks/"+id, q(), "")
+	if !strings.Contains(got, `"customer_count":2`) {
+		t.Errorf("customer_count after import: %s", got)
+	}
+}
+
+func TestUpdateOpenDelete(t *testing.T) {
+	e := newEnv(t)
+	l := newLocal(t, e)
+	tn := e.tenant(t, "021002002020", 30)
+	token := l.login(tn)
+	q := func() url.Values { return signed(tn.email, token, l.now, nil) }
+	_, body := l.do("POST", "/open_api_v1/cc_ad_tasks", q(), createBody(tn.queue, nil))
+	var r struct{ ID int }
+	if json.Unmarshal([]byte(body), &r) != nil || r.ID == 0 {
+		t.Fatalf("create: %s", body)
+	}
+	path := "/open_api_v1/cc_ad_tasks/" + jsonInt(r.ID)
+	// A task with numbers and no agents stays open (an empty one finishes at once).
+	if st, got := l.do("POST", "/open_api_v1/cc_ad_tasks/add_numbers", q(), `{"id":`+jsonInt(r.ID)+`,"numbers":[{"cellphone":"13223004567"}]}`); st != 200 {
+		t.Fatalf("add_numbers: %d %s", st, got)
+	}
+	steps := []struct {
+		method, path, body string
+		status, code       int
+		after              string // in the task's details afterwards
+	}{
+		{"PUT", path, `{"name":"n","call_limit":"31"}`, 400, 503002, `"call_limit":10`},
+		{"PUT", path, `{"name":"n","callout_number":"01086465047"}`, 400, 503001, `"callout_number":"021002002020"`},
+		{"PUT", path, `{"name":"n","priority":5}`, 400, 2000, `"name":"Callout Task"`},
+		{"PUT", path, `{"name":"Renamed","description":null,"call_limit":30}`, 200, 1000, `"name":"Renamed","status":2,"call_limit":30`},
+		{"GET", path, ``, 200, 1000, `"description":null`},
+		{"POST", path + "/open", `{"open":false}`, 409, 501016, `"status":2`},
+		{"POST", path + "/open", `{"open":true,"callout_number":"999"}`, 400, 503001, `"status":2`},
+		{"POST", path + "/open", `{"open":true}`, 200, 1000, `"status":1`},
+		{"DELETE", path, ``, 409, 2000, `"status":1`},
+		{"PUT", path, `{"name":"Renamed while open"}`, 200, 1000, `"name":"Renamed while open","status":1`},
+		{"POST", path + "/open", `{"open":false}`, 200, 1000, `"name":"Renamed while open"`},
+	}
+	for _, s := range steps {
+		st, got := l.do(s.method, s.path, q(), s.body)
+		if st != s.status || code(t, got) != s.code {
+			t.Errorf("%s %s %s: got %d %s, want %d code %d", s.method, s.path, s.body, st, got, s.status, s.code)
+		}
+		if _, d := l.do("GET", path, q(), ""); !strings.Contains(d, s.after) {
+			t.Errorf("after %s %s %s: details lack %s: %s", s.method, s.path, s.body, s.after, d)
+		}
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if _, d := l.do("GET", path, q(), ""); strings.Contains(d, `"status":2`) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the task did not close")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if st, got := l.do("DELETE", path, q(), ""); st != 200 || got != `{"code":1000}` {
+		t.Fatalf("delete: %d %s", st, got)
+	}
+	if st, got := l.do("GET", path, q(), ""); st != 404 || code(t, got) != 2005 {
+		t.Errorf("after delete: %d %s", st, got)
 	}
 }
