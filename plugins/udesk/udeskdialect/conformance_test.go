@@ -230,6 +230,16 @@ func TestSeedExamples(t *testing.T) {
 		t.Fatalf("add_numbers: %d %s, want %s", st, body, seed(t, "add_numbers.response.json"))
 	}
 
+	st, body = s.do("GET", "/open_api_v1/cc_ad_tasks/numbers", q(url.Values{"id": {"1"}, "start_number_id": {"2"}}), "")
+	pool := seed(t, "numbers.response.json")
+	if st != 200 || !slices.Equal(keys(t, string(body)), keys(t, pool)) || !slices.Equal(keys(t, string(body), "meta"), keys(t, pool, "meta")) ||
+		!slices.Equal(keys(t, string(body), "numbers", 0), keys(t, pool, "numbers", 0)) {
+		t.Errorf("number pool: %d %s\nwant the fields of %s", st, body, pool)
+	}
+	golden(t, "numbers_after_2.json", append(body, '\n'))
+	_, body = s.do("GET", "/open_api_v1/cc_ad_tasks/numbers", q(url.Values{"id": {"1"}}), "")
+	golden(t, "numbers_all.json", append(body, '\n'))
+
 	// The example's "true/false" is open true, then open false.
 	openBody := strings.Replace(seed(t, "open.request.json"), "true/false", "true", 1)
 	st, body = s.do("POST", "/open_api_v1/cc_ad_tasks/1/open", q(nil), openBody)

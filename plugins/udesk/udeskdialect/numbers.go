@@ -200,3 +200,120 @@ func rejectionReason(r string) string {
 	}
 	return r
 }
+
+// MaxPoolPage is how many numbers GET /cc_ad_tasks/numbers returns at most.
+const MaxPoolPage = 500
+
+// PoolNumber is one number of a task's pool. Its id is the number's position
+// in import order (1, 2, …): numbers are never removed, so it is stable.
+type PoolNumber struct {
+	ID                  int64  `json:"id"`
+	Name                string `json:"name"`
+	Cellphone           string `json:"cellphone"`
+	Description         string `json:"description"`
+	CallCount           int    `json:"call_count"`
+	CustomerAnswerCount int    `json:"customer_answer_count"`
+	AgentAnswerCount    int    `json:"agent_answer_count"`
+}
+
+// PoolMeta is the number pool's additional information.
+type PoolMeta struct {
+	RecordSize  int    `json:"record_size"`
+	MaxNumberID *int64 `json:"max_number_id"`
+}
+
+func queryInt(q map[string][]string, key string) (int64, bool, error) {
+	v := q[key]
+	if len(v) == 0 || v[0] == "" {
+		return 0, false, nil
+	}
+	n, err := strconv.ParseInt(v[0], 10, 64)
+	return n, true, err
+}
+
+// numberPool answers GET /cc_ad_tasks/numbers?id&start_number_id.
+func numberPool(ctx context.Context, t tenant, _ string, req dialect.Request) (dialect.Response, *apiError) {
+	id, given, err := queryInt(req.Query, "id")
+	if !given {
+		return dialect.Response{}, notFound("")
+	}
+	if err != nil || id <= 0 {
+		return dialect.Response{}, notFound(req.Query["id"][0])
+	}
+	start, _, err := queryInt(req.Query, "start_number_id")
+	if err != nil || start < 0 {
+		return dialect.Response{}, badParam("start_number_id", "must be a non-negative integer")
+	}
+	tk, aerr := t.task(ctx, strconv.FormatInt(id, 10))
+	if aerr != nil {
+		return dialect.Response{}, aerr
+	}
+	var (
+		out   = []PoolNumber{}
+		pos   int64
+		token string
+	)
+	for len(out) < MaxPoolPage {
+		page, err := t.host.ListContacts(ctx, t.acct.ID, tk.id, dialect.Page{Size: 1000, Token: token})
+		if err != nil {
+			return dialect.Response{}, hostError(err, tk.id)
+		}
+		for _, c := range page.Contacts {
+			pos++
+			if pos <= start || len(out) == MaxPoolPage {
+				continue
+			}
+			out = append(out, PoolNumber{ID: pos, Name: c.Name, Cellphone: c.ID, Description: c.Description, CallCount: c.Tries})
+		}
+		if page.NextToken == "" {
+			break
+		}
+		token = page.NextToken
+	}
+	if aerr := t.answerCounts(ctx, tk.id, out); aerr != nil {
+		return dialect.Response{}, aerr
+	}
+	meta := PoolMeta{RecordSize: len(out)}
+	if len(out) > 0 {
+		meta.MaxNumberID = &out[len(out)-1].ID
+	}
+	return reply(http.StatusOK, struct {
+		Code    int          `json:"code"`
+		Numbers []PoolNumber `json:"numbers"`
+		Meta    PoolMeta     `json:"meta"`
+	}{CodeOK, out, meta}), nil
+}
+
+// answerCounts fills the answer counts of numbers from the task's call
+// history: customer answers are answered attempts, agent answers those that
+// reached an agent.
+func (t tenant) answerCounts(ctx context.Context, campaign string, numbers []PoolNumber) *apiError {
+	if len(numbers) == 0 {
+		return nil
+	}
+	byContact := map[string]*PoolNumber{}
+	for i := range numbers {
+		byContact[numbers[i].Cellphone] = &numbers[i]
+	}
+	token := ""
+	for {
+		page, err := t.host.CallHistory(ctx, t.acct.ID, dialect.CallQuery{Campaign: campaign, Page: dialect.Page{Size: 1000, Token: token}})
+		if err != nil {
+			return hostError(err, campaign)
+		}
+		for _, c := range page.Calls {
+			n := byContact[c.Contact]
+			if n == nil || c.Answered.IsZero() {
+				continue
+			}
+			n.CustomerAnswerCount++
+			if c.Agent != "" {
+				n.AgentAnswerCount++
+			}
+		}
+		if page.NextToken == "" {
+			return nil
+		}
+		token = page.NextToken
+	}
+}

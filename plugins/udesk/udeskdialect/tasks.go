@@ -93,7 +93,7 @@ func route(method string, parts []string) (routed, *apiError) {
 		{"DELETE", ":id"}:       {handle: deleteTask},
 		{"POST", ":id/open"}:    {handle: openTask},
 		{"POST", "add_numbers"}: {handle: addNumbers},
-		{"GET", "numbers"}:      {query: set("id", "start_number_id"), handle: notSupported("the number pool list")},
+		{"GET", "numbers"}:      {query: set("id", "start_number_id"), handle: numberPool},
 		{"POST", "recall"}:      {handle: notSupported("recall (the host API has no recall call yet)")},
 		{"POST", "follow_on"}:   {handle: notSupported("follow_on (the host API has no follow-on call yet)")},
 	}

@@ -314,6 +314,11 @@ func TestRoutesAndIDs(t *testing.T) {
 		{"POST", "/open_api_v1/cc_ad_tasks/add_numbers", `{"id":1,"numbers":"13223004567"}`, 400, 2000, "numbers: must be an array"},
 		{"POST", "/open_api_v1/cc_ad_tasks/add_numbers", `{"id":1,"numbers":[` + strings.Repeat(`{"cellphone":"13223004567"},`, 300) + `{}]}`, 400, 2000, "at most 300"},
 		{"POST", "/open_api_v1/cc_ad_tasks/add_numbers", `{"id":12,"numbers":[{"cellphone":"13223004567"}]}`, 404, 2005, "id=12"},
+		{"GET", "/open_api_v1/cc_ad_tasks/numbers", "", 404, 2005, "Couldn't find CcAdTask without an ID"},
+		{"GET", "/open_api_v1/cc_ad_tasks/numbers?id=12", "", 404, 2005, "id=12"},
+		{"GET", "/open_api_v1/cc_ad_tasks/numbers?id=x", "", 404, 2005, "id=x"},
+		{"GET", "/open_api_v1/cc_ad_tasks/numbers?id=12&start_number_id=-1", "", 400, 2000, "start_number_id"},
+		{"GET", "/open_api_v1/cc_ad_tasks/numbers?id=12&page=1", "", 400, 2000, "unknown attribute: page"},
 		{"GET", "/open_api_v1/cc_ad_tasks?page=0", "", 400, 2000, "page"},
 		{"GET", "/open_api_v1/cc_ad_tasks?per_page=x", "", 400, 2000, "per_page"},
 		{"POST", "/open_api_v1/cc_ad_tasks/recall", `{"id":1,"number":"13412341234","after_at":"2019-02-08T15:30:02+08:00"}`, 501, 2000, "not supported yet: recall"},
@@ -377,6 +382,19 @@ func TestAddNumbers(t *testing.T) {
 		!slices.Equal(page.Contacts[0].Numbers, []string{"+8613223004567"}) ||
 		!slices.Equal(page.Contacts[1].Numbers, []string{"+8613223004568", "+8613223004569"}) {
 		t.Errorf("stored contacts: %+v", page.Contacts)
+	}
+	q2 := func(extra string) url.Values {
+		v, _ := url.ParseQuery(extra)
+		return signed(tn.email, token, l.now, v)
+	}
+	_, got = l.do("GET", "/open_api_v1/cc_ad_tasks/numbers", q2("id="+id+"&start_number_id=1"), "")
+	if want := `{"code":1000,"numbers":[{"id":2,"name":"Two numbers","cellphone":"13223004568,13223004569","description":"",` +
+		`"call_count":0,"customer_answer_count":0,"agent_answer_count":0}],"meta":{"record_size":1,"max_number_id":2}}`; got != want {
+		t.Errorf("pool after 1:\n got %s\nwant %s", got, want)
+	}
+	_, got = l.do("GET", "/open_api_v1/cc_ad_tasks/numbers", q2("id="+id+"&start_number_id=2"), "")
+	if want := `{"code":1000,"numbers":[],"meta":{"record_size":0,"max_number_id":null}}`; got != want {
+		t.Errorf("pool after 2:\n got %s\nwant %s", got, want)
 	}
 	_, got = l.do("GET", "/open_api_v1/cc_ad_tasks/"+id, q(), "")
 	if !strings.Contains(got, `"customer_count":2`) {
