@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -344,5 +345,38 @@ func TestInfo(t *testing.T) {
 				t.Errorf("the OpenAPI document lacks %s %s", m, path)
 			}
 		}
+	}
+}
+
+// Over the hourly limit a client gets 429 rate_limit_exceeded with the
+// X-RateLimit headers; other clients are not affected; the next hour
+// starts afresh.
+func TestRateLimit(t *testing.T) {
+	f := newFixture(t)
+	f.h = dialect.Bind(ringmedialect.New(ringmedialect.Config{Now: func() time.Time { return f.now }, RateLimit: 3}), f.host)
+	tok, other := f.token("12", "s12"), f.token("13", "s13")
+	get := func(token string) dialect.Response {
+		return f.raw(dialect.Request{Method: "GET", Path: "/api/ver1.0/client/@me/agent/local/", Header: http.Header{"Authorization": {"Bearer " + token}}})
+	}
+	reset := fmt.Sprint(epoch.Add(time.Hour).Unix())
+	for i, remaining := range []string{"2", "1", "0"} {
+		r := get(tok)
+		if r.Status != 200 || r.Header.Get("X-RateLimit-Limit") != "3" || r.Header.Get("X-RateLimit-Remaining") != remaining ||
+			r.Header.Get("X-RateLimit-Reset") != reset {
+			t.Fatalf("request %d: %d %v %s", i+1, r.Status, r.Header, r.Body)
+		}
+	}
+	f.now = f.now.Add(59 * time.Minute)
+	r := get(tok)
+	if r.Status != 429 || string(r.Body) != `{"status":"rate_limit_exceeded","message":"too many requests for this client this hour; retry after X-RateLimit-Reset"}` ||
+		r.Header.Get("X-RateLimit-Remaining") != "0" || r.Header.Get("X-RateLimit-Reset") != reset || r.Header.Get("Retry-After") != "60" {
+		t.Errorf("over the limit: %d %v %s", r.Status, r.Header, r.Body)
+	}
+	if r := get(other); r.Status != 200 || r.Header.Get("X-RateLimit-Remaining") != "2" {
+		t.Errorf("another client: %d %v", r.Status, r.Header)
+	}
+	f.now = f.now.Add(time.Minute)
+	if r := get(f.token("12", "s12")); r.Status != 200 || r.Header.Get("X-RateLimit-Remaining") != "2" {
+		t.Errorf("the next hour: %d %v %s", r.Status, r.Header, r.Body)
 	}
 }

@@ -20,7 +20,6 @@ import (
 	"time"
 
 	"github.com/switchboard-cc/switchboard/pkg/dialect"
-	"github.com/switchboard-cc/switchboard/pkg/event"
 )
 
 //go:embed openapi.json
@@ -44,6 +43,9 @@ type Config struct {
 	Now func() time.Time
 	// Domain is the extensions' SIP domain in responses; "sip.ringme.ru" when empty.
 	Domain string
+	// RateLimit is how many requests a client may make per hour; over it
+	// the client gets 429 rate_limit_exceeded. 0: no limit.
+	RateLimit int
 }
 
 func (c *Config) setDefaults() {
@@ -58,7 +60,8 @@ func (c *Config) setDefaults() {
 // Dialect is the ringme dialect. It keeps no per-account state: everything
 // lives in the host.
 type Dialect struct {
-	cfg Config
+	cfg     Config
+	limiter *limiter // nil: no limit
 }
 
 var _ dialect.Dialect = (*Dialect)(nil)
@@ -66,7 +69,11 @@ var _ dialect.Dialect = (*Dialect)(nil)
 // New returns the ringme dialect.
 func New(cfg Config) *Dialect {
 	cfg.setDefaults()
-	return &Dialect{cfg: cfg}
+	d := &Dialect{cfg: cfg}
+	if cfg.RateLimit > 0 {
+		d.limiter = &limiter{limit: cfg.RateLimit, now: cfg.Now, windows: map[string]window{}}
+	}
+	return d
 }
 
 var tokenAuth = dialect.TokenAuth{Header: "Authorization", Prefix: "Bearer ", Kind: tokenKind}
@@ -75,12 +82,6 @@ var tokenAuth = dialect.TokenAuth{Header: "Authorization", Prefix: "Bearer ", Ki
 func (d *Dialect) Info(context.Context) (dialect.Info, error) {
 	return dialect.Info{Name: Name, RoutePrefix: Name, AuthScheme: dialect.AuthBearer, OpenAPI: openAPI,
 		Version: "0.1.0", TokenAuth: &tokenAuth}, nil
-}
-
-// RenderEvent renders no webhooks yet: agent events and task scheduler
-// webhooks are not done (see README.md).
-func (d *Dialect) RenderEvent(context.Context, event.Event, dialect.Subscription) ([]dialect.Webhook, error) {
-	return nil, nil
 }
 
 // apiError is the body of every error outside the OAuth endpoint:
@@ -176,14 +177,30 @@ func (d *Dialect) HandleHTTP(ctx context.Context, host dialect.Host, req dialect
 	if err != nil {
 		return fail(err, "account"), nil
 	}
+	var limits http.Header
+	if d.limiter != nil {
+		var ok bool
+		if limits, ok = d.limiter.take(acct.ID); !ok {
+			return rateLimited(limits), nil
+		}
+	}
 	c := &call{d: d, host: host, acct: acct, req: req}
+	var resp dialect.Response
 	switch seg[0] {
 	case "client":
-		return c.client(ctx, seg[1:]), nil
+		resp = c.client(ctx, seg[1:])
 	case "extension":
-		return c.extension(ctx, seg[1:]), nil
+		resp = c.extension(ctx, seg[1:])
+	default:
+		resp = errorReply(http.StatusNotFound, "not_found", "", "no such resource: "+req.Path)
 	}
-	return errorReply(http.StatusNotFound, "not_found", "", "no such resource: "+req.Path), nil
+	for k, vs := range limits {
+		if resp.Header == nil {
+			resp.Header = http.Header{}
+		}
+		resp.Header[k] = vs
+	}
+	return resp, nil
 }
 
 // account is the request's account: checked by the host already

@@ -299,6 +299,16 @@ func TestQueueWalkthrough(t *testing.T) {
 			t.Errorf("another client's %s %s: %d %s, want 404 not_found", p.method, p.path, code, b)
 		}
 	}
+	req, _ := http.NewRequest("GET", base+"/ringme/api/ver1.0/client/@me/agent/local/", nil)
+	req.Header.Set("Authorization", "Bearer "+c.token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.Header.Get("X-RateLimit-Limit") != "10000" || resp.Header.Get("X-RateLimit-Remaining") == "" || resp.Header.Get("X-RateLimit-Reset") == "" {
+		t.Errorf("rate limit headers through the host: %v", resp.Header)
+	}
 	if code, b := (client{t: t, base: base}).do("GET", "/extension/"+queue+"/queue/", ""); code != http.StatusUnauthorized {
 		t.Errorf("no token: %d %s", code, b)
 	}
