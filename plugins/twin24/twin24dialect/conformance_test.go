@@ -262,6 +262,13 @@ func TestConformance(t *testing.T) {
 		t.Errorf("list contacts: %d %s", code, b)
 	}
 
+	code, b = f.do("GET", api+"/telephony/autoCall/"+id+"/statistics", token, "")
+	if code != http.StatusOK || !strings.Contains(b, `"total":2`) || !strings.Contains(b, `"answerMash":0`) {
+		t.Errorf("statistics: %d %s", code, b)
+	}
+	if code, b := f.do("GET", api+"/telephony/autoCall/"+id+"/statistics", otherToken, ""); code != http.StatusNotFound {
+		t.Errorf("another company's statistics: %d %s", code, b)
+	}
 	code, b = f.do("GET", api+"/telephony/autoCall?limit=10", token, "")
 	if code != http.StatusOK || !strings.Contains(b, `"identity":"`+id+`"`) {
 		t.Errorf("list: %d %s", code, b)

@@ -9,6 +9,7 @@
 //	POST /telephony/autoCall/{id}/start|stop
 //	POST /telephony/autoCall/{id}/contacts  add numbers (with scenario variables)
 //	GET  /telephony/autoCall/{id}/contacts
+//	GET  /telephony/autoCall/{id}/statistics  counts per outcome, progress
 //
 // Other requests carry "Authorization: Bearer <authToken>". Errors are
 // {"error":{"code":…,"message":…,"fields":{field:reason}}} with 401, 404,
@@ -27,7 +28,6 @@ import (
 	"time"
 
 	"github.com/switchboard-cc/switchboard/pkg/dialect"
-	"github.com/switchboard-cc/switchboard/pkg/event"
 )
 
 //go:embed openapi.json
@@ -78,6 +78,7 @@ func New() *Dialect {
 	d.mux.HandleFunc("POST "+p+"/telephony/autoCall/{id}/stop", authed(action(dialect.CampaignStop)))
 	d.mux.HandleFunc("POST "+p+"/telephony/autoCall/{id}/contacts", authed(addContacts))
 	d.mux.HandleFunc("GET "+p+"/telephony/autoCall/{id}/contacts", authed(listContacts))
+	d.mux.HandleFunc("GET "+p+"/telephony/autoCall/{id}/statistics", authed(statistics))
 	d.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "no such endpoint: "+r.Method+" "+r.URL.Path, nil)
 	})
@@ -97,12 +98,6 @@ type reqKey struct{}
 func (d *Dialect) HandleHTTP(ctx context.Context, host dialect.Host, req dialect.Request) (dialect.Response, error) {
 	ctx = context.WithValue(ctx, reqKey{}, req)
 	return dialect.ServeHTTP(ctx, host, d.mux, req)
-}
-
-// RenderEvent renders nothing yet: webhookUrls are stored as the campaign's
-// subscriptions, but their payloads are not written (see README.md).
-func (*Dialect) RenderEvent(context.Context, event.Event, dialect.Subscription) ([]dialect.Webhook, error) {
-	return nil, nil
 }
 
 // errorBody is the vendor's error shape.

@@ -410,3 +410,43 @@ func listContacts(w http.ResponseWriter, r *http.Request, host dialect.Host, acc
 	}
 	writeJSON(w, http.StatusOK, page)
 }
+
+// Statistics is the reply of GET /telephony/autoCall/{id}/statistics (ours):
+// the host's counts, outcomes by the seed's names.
+type Statistics struct {
+	ID       Identity       `json:"id"`
+	Status   string         `json:"status"`
+	Total    int            `json:"total"`
+	Executed int            `json:"executed"`
+	Done     int            `json:"done"`
+	Percent  float64        `json:"percent"`
+	Dialled  int            `json:"dialled"`
+	Outcomes map[string]int `json:"outcomes"`
+}
+
+func statistics(w http.ResponseWriter, r *http.Request, host dialect.Host, acct dialect.Account) {
+	obj, err := host.GetObject(r.Context(), acct.ID, dialect.KindCampaign, r.PathValue("id"))
+	if err != nil {
+		hostFailed(w, err, whatAutoCall)
+		return
+	}
+	var st struct {
+		State string       `json:"state"`
+		Stats dialer.Stats `json:"stats"`
+	}
+	if len(obj.Status) > 0 {
+		if err := json.Unmarshal(obj.Status, &st); err != nil {
+			hostFailed(w, fmt.Errorf("decode campaign %s status: %w", obj.ID, err), whatAutoCall)
+			return
+		}
+	}
+	out := Statistics{ID: Identity{obj.ID}, Status: st.State, Total: st.Stats.Total, Executed: st.Stats.Executed,
+		Done: st.Stats.Done, Percent: st.Stats.Percent, Dialled: st.Stats.Dialled, Outcomes: map[string]int{}}
+	for _, name := range outcomeNames {
+		out.Outcomes[name] = 0
+	}
+	for o, n := range st.Stats.Outcomes {
+		out.Outcomes[outcomeName(string(o))] += n
+	}
+	writeJSON(w, http.StatusOK, out)
+}

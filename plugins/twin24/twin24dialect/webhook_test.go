@@ -1,0 +1,51 @@
+package twin24dialect_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/switchboard-cc/switchboard/pkg/dialect"
+	"github.com/switchboard-cc/switchboard/pkg/event"
+	"github.com/switchboard-cc/switchboard/plugins/twin24/twin24dialect"
+)
+
+func TestRenderEvent(t *testing.T) {
+	d := twin24dialect.New()
+	ctx := context.Background()
+	at := time.Date(2026, 5, 1, 12, 0, 0, 0, time.FixedZone("MSK", 3*3600))
+	result := event.Event{Type: event.AttemptFinished, At: at, Tenant: "acc", Campaign: "7", Contact: "c1", Call: "call-1",
+		Outcome: "machine", Attrs: map[string]string{"number": "+79215650644", "try": "2", "talk_seconds": "4"}}
+	finished := event.Event{Type: event.CampaignStateChanged, At: at, Tenant: "acc", Campaign: "7", From: "running", To: "finished"}
+	sub := dialect.Subscription{URL: "https://webhook.site/x", Campaign: "7", Format: "twin24"}
+
+	ws, err := d.RenderEvent(ctx, result, sub)
+	if err != nil || len(ws) != 1 || ws[0].Method != "POST" || ws[0].URL != sub.URL || ws[0].ContentType != "application/json" {
+		t.Fatalf("call result: %+v %v", ws, err)
+	}
+	golden(t, "webhook_call_result.json", indent(t, string(ws[0].Body)))
+	ws, err = d.RenderEvent(ctx, finished, sub)
+	if err != nil || len(ws) != 1 {
+		t.Fatalf("finished: %+v %v", ws, err)
+	}
+	golden(t, "webhook_finished.json", indent(t, string(ws[0].Body)))
+
+	for _, c := range []struct {
+		name string
+		ev   event.Event
+		sub  dialect.Subscription
+	}{
+		{"another campaign", result, dialect.Subscription{URL: "https://h/x", Campaign: "8"}},
+		{"not a finish", event.Event{Type: event.CampaignStateChanged, Campaign: "7", To: "running"}, sub},
+		{"an event twin24 does not send", event.Event{Type: event.AttemptStarted, Campaign: "7"}, sub},
+		{"events the subscription does not take", result, dialect.Subscription{URL: "https://h/x", Events: []string{"autoCallFinished"}}},
+	} {
+		if ws, err := d.RenderEvent(ctx, c.ev, c.sub); err != nil || len(ws) != 0 {
+			t.Errorf("%s: %+v %v", c.name, ws, err)
+		}
+	}
+	ws, _ = d.RenderEvent(ctx, result, dialect.Subscription{URL: "https://h/x", Events: []string{"callResult"}, Method: "PUT"})
+	if len(ws) != 1 || ws[0].Method != "PUT" {
+		t.Errorf("account-wide subscription by payload name: %+v", ws)
+	}
+}
