@@ -461,3 +461,39 @@ func TestUpdateOpenDelete(t *testing.T) {
 		t.Errorf("after delete: %d %s", st, got)
 	}
 }
+
+func TestInfo(t *testing.T) {
+	info, err := udeskdialect.New(udeskdialect.Config{}).Info(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := info.Validate(); err != nil || info.RoutePrefix != "udesk" || info.AuthScheme != dialect.AuthSignature || info.TokenAuth != nil {
+		t.Fatalf("%+v %v", info, err)
+	}
+	var doc struct {
+		OpenAPI string                    `json:"openapi"`
+		Paths   map[string]map[string]any `json:"paths"`
+	}
+	if err := json.Unmarshal(info.OpenAPI, &doc); err != nil {
+		t.Fatal(err)
+	}
+	for path, methods := range map[string][]string{
+		"/open_api_v1/log_in":                  {"post"},
+		"/open_api_v1/cc_ad_tasks":             {"get", "post"},
+		"/open_api_v1/cc_ad_tasks/{id}":        {"get", "put", "delete"},
+		"/open_api_v1/cc_ad_tasks/{id}/open":   {"post"},
+		"/open_api_v1/cc_ad_tasks/add_numbers": {"post"},
+		"/open_api_v1/cc_ad_tasks/numbers":     {"get"},
+		"/open_api_v1/cc_ad_tasks/recall":      {"post"},
+		"/open_api_v1/cc_ad_tasks/follow_on":   {"post"},
+	} {
+		for _, m := range methods {
+			if doc.Paths[path][m] == nil {
+				t.Errorf("the OpenAPI document lacks %s %s", m, path)
+			}
+		}
+	}
+	if !strings.HasPrefix(doc.OpenAPI, "3.") {
+		t.Errorf("openapi %q", doc.OpenAPI)
+	}
+}
