@@ -266,6 +266,9 @@ func TestQueueWalkthrough(t *testing.T) {
 	// Changes and removal.
 	step("PUT", "/extension/"+queue+"/queue/agents/remote/"+remoteID, `{"level": 3}`, 200)
 	step("PUT", "/client/@me/agent/local/"+localID, `{"status": "on_break", "wrap_up_time": 5}`, 200)
+	if b := step("PUT", "/client/@me/agent/local/"+localID, `{"name": "Anna", "call_timeout": 20}`, 200); !strings.Contains(b, `"status":"on_break"`) {
+		t.Errorf("a PUT without status changed the status: %s", b)
+	}
 	step("DELETE", "/client/@me/agent/remote/"+remoteID+"?remove_from_queues=false", "", 409)
 	step("DELETE", "/extension/"+queue+"/queue/agents/remote/"+remoteID, "", 204)
 	step("DELETE", "/client/@me/agent/remote/"+remoteID+"?remove_from_queues=false", "", 204)
