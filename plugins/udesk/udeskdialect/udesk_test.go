@@ -497,3 +497,53 @@ func TestInfo(t *testing.T) {
 		t.Errorf("openapi %q", doc.OpenAPI)
 	}
 }
+
+func TestListPages(t *testing.T) {
+	e := newEnv(t)
+	l := newLocal(t, e)
+	tn := e.tenant(t, "", 0)
+	token := l.login(tn)
+	q := func(extra string) url.Values {
+		v, _ := url.ParseQuery(extra)
+		return signed(tn.email, token, l.now, v)
+	}
+	for i := range 12 {
+		if st, got := l.do("POST", "/open_api_v1/cc_ad_tasks", q(""), `{"name":"task `+jsonInt(i+1)+`","task_type":1,"user_group_id":`+tn.queue+`}`); st != 200 {
+			t.Fatalf("create: %d %s", st, got)
+		}
+	}
+	type page struct {
+		Code  int `json:"code"`
+		Tasks []struct {
+			ID   int    `json:"id"`
+			Name string `json:"name"`
+		} `json:"cc_ad_tasks"`
+		Meta struct {
+			CurrentPage  int `json:"current_page"`
+			TotalPages   int `json:"total_pages"`
+			TotalEntries int `json:"total_entries"`
+		} `json:"meta"`
+	}
+	cases := []struct {
+		query             string
+		n, current, pages int
+		firstName         string
+	}{
+		{"", 10, 1, 2, "task 1"},
+		{"page=2", 2, 2, 2, "task 11"},
+		{"page=3&per_page=5", 2, 3, 3, "task 11"},
+		{"page=4&per_page=5", 0, 4, 3, ""},
+		{"per_page=500", 12, 1, 1, "task 1"},
+	}
+	for _, c := range cases {
+		st, got := l.do("GET", "/open_api_v1/cc_ad_tasks", q(c.query), "")
+		var p page
+		if st != 200 || json.Unmarshal([]byte(got), &p) != nil {
+			t.Fatalf("%s: %d %s", c.query, st, got)
+		}
+		if len(p.Tasks) != c.n || p.Meta.CurrentPage != c.current || p.Meta.TotalPages != c.pages || p.Meta.TotalEntries != 12 ||
+			(c.n > 0 && p.Tasks[0].Name != c.firstName) {
+			t.Errorf("%q: %s", c.query, got)
+		}
+	}
+}
