@@ -9,10 +9,13 @@ TEST_FLAGS ?= -race -count=1 -timeout 20m
 
 all: build
 
+# Every plugins/<name> with a main.go is a dialect plugin, built as bin/plugins/<name>.
+PLUGINS := $(patsubst plugins/%/main.go,%,$(wildcard plugins/*/main.go))
+
 build:
 	@mkdir -p $(BIN)/plugins
 	$(GO) build -o $(BIN)/switchboard ./cmd/switchboard
-	$(GO) build -o $(BIN)/plugins/example ./plugins/example
+	@for p in $(PLUGINS); do echo "$(GO) build -o $(BIN)/plugins/$$p ./plugins/$$p"; $(GO) build -o $(BIN)/plugins/$$p ./plugins/$$p || exit 1; done
 
 test: lint e2e-deps
 	$(GO) test $(TEST_FLAGS) $(PKGS)

@@ -3,10 +3,13 @@ package service
 import (
 	"context"
 	"fmt"
+	"maps"
 	"math/rand/v2"
+	"slices"
 	"time"
 
 	"github.com/switchboard-cc/switchboard/adapters/store"
+	"github.com/switchboard-cc/switchboard/internal/accounts"
 	"github.com/switchboard-cc/switchboard/pkg/acd"
 	"github.com/switchboard-cc/switchboard/testenv/asterisk"
 )
@@ -69,11 +72,79 @@ func (s *Service) programDemoPhones(ctx context.Context) error {
 	return nil
 }
 
+// DemoAccount is a demo account of one dialect with credentials to try it.
+type DemoAccount struct {
+	Dialect     string
+	Account     string
+	Credentials accounts.Credentials
+}
+
+// ProvisionDemoTenants makes sure each of the dialects has a demo tenant
+// and returns their credentials. The store keeps only hashes of secrets, so
+// an existing demo tenant's secret is rotated to be shown.
+func ProvisionDemoTenants(ctx context.Context, db *store.DB, dialects []string, now time.Time) ([]DemoAccount, error) {
+	var out []DemoAccount
+	for _, d := range dialects {
+		name := "demo " + d
+		existing, err := db.Accounts(ctx, d)
+		if err != nil {
+			return nil, err
+		}
+		t := DemoAccount{Dialect: d}
+		for _, a := range existing {
+			if a.Name == name {
+				t.Account = a.ID
+			}
+		}
+		if t.Account != "" {
+			t.Credentials, err = accounts.Rotate(ctx, db, t.Account, now)
+		} else {
+			var a store.Account
+			a, t.Credentials, err = accounts.Create(ctx, db, accounts.Request{Dialect: d, Name: name, Email: "demo-" + d + "@switchboard.local"}, now)
+			t.Account = a.ID
+		}
+		if err != nil {
+			return nil, fmt.Errorf("demo tenant for %s: %w", d, err)
+		}
+		out = append(out, t)
+	}
+	return out, nil
+}
+
+// seedDemoTenants gives every loaded vendor dialect a demo tenant and logs
+// its credentials with the dialect's URL, so a user can try the APIs at once.
+func (s *Service) seedDemoTenants(ctx context.Context) error {
+	if s.plugins == nil {
+		return nil
+	}
+	var dialects []string
+	for _, d := range accounts.Dialects {
+		if slices.Contains(s.plugins.Dialects(), d) {
+			dialects = append(dialects, d)
+		}
+	}
+	tenants, err := ProvisionDemoTenants(ctx, s.db, dialects, time.Now())
+	if err != nil {
+		return err
+	}
+	for _, t := range tenants {
+		attrs := []any{"dialect", t.Dialect, "account", t.Account, "url", s.URL() + "/" + t.Dialect + "/"}
+		for _, k := range slices.Sorted(maps.Keys(t.Credentials)) {
+			attrs = append(attrs, k, t.Credentials[k])
+		}
+		s.log.Info("demo tenant: try the "+t.Dialect+" API with", attrs...)
+	}
+	return nil
+}
+
 // runDemo seeds the demo and, when asked, places an inbound call into the
 // demo queue every DemoCallEvery.
 func (s *Service) runDemo(ctx context.Context) error {
 	queueID, err := s.seedDemo(ctx)
 	if err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	if err := s.seedDemoTenants(ctx); err != nil {
 		return fmt.Errorf("demo: %w", err)
 	}
 	endpoint := "Local/" + DemoQueueName + "@switchboard-in"
