@@ -94,8 +94,8 @@ func route(method string, parts []string) (routed, *apiError) {
 		{"POST", ":id/open"}:    {handle: openTask},
 		{"POST", "add_numbers"}: {handle: addNumbers},
 		{"GET", "numbers"}:      {query: set("id", "start_number_id"), handle: numberPool},
-		{"POST", "recall"}:      {handle: notSupported("recall (the host API has no recall call yet)")},
-		{"POST", "follow_on"}:   {handle: notSupported("follow_on (the host API has no follow-on call yet)")},
+		{"POST", "recall"}:      {handle: checkRedialBody("number", true)},
+		{"POST", "follow_on"}:   {handle: checkRedialBody("called", false)},
 	}
 	r, ok := routes[key{method, path}]
 	if !ok {
@@ -112,12 +112,6 @@ func set(keys ...string) map[string]bool {
 		m[k] = true
 	}
 	return m
-}
-
-func notSupported(what string) handler {
-	return func(context.Context, tenant, string, dialect.Request) (dialect.Response, *apiError) {
-		return dialect.Response{}, errf(http.StatusNotImplemented, CodeUnknown, "Unknown error", "not supported yet: %s", what)
-	}
 }
 
 // taskInput is a create request, checked.

@@ -321,8 +321,10 @@ func TestRoutesAndIDs(t *testing.T) {
 		{"GET", "/open_api_v1/cc_ad_tasks/numbers?id=12&page=1", "", 400, 2000, "unknown attribute: page"},
 		{"GET", "/open_api_v1/cc_ad_tasks?page=0", "", 400, 2000, "page"},
 		{"GET", "/open_api_v1/cc_ad_tasks?per_page=x", "", 400, 2000, "per_page"},
-		{"POST", "/open_api_v1/cc_ad_tasks/recall", `{"id":1,"number":"13412341234","after_at":"2019-02-08T15:30:02+08:00"}`, 501, 2000, "not supported yet: recall"},
-		{"POST", "/open_api_v1/cc_ad_tasks/follow_on", `{"id":1,"called":"13223004570"}`, 501, 2000, "not supported yet: follow_on"},
+		{"POST", "/open_api_v1/cc_ad_tasks/recall", `{"id":12,"number":"13412341234","after_at":"2019-02-08T15:30:02+08:00"}`, 404, 2005, "id=12"},
+		{"POST", "/open_api_v1/cc_ad_tasks/recall", `{"number":"13412341234"}`, 404, 2005, "without an ID"},
+		{"POST", "/open_api_v1/cc_ad_tasks/follow_on", `{"id":12,"called":"13223004570"}`, 404, 2005, "id=12"},
+		{"POST", "/open_api_v1/cc_ad_tasks/follow_on", `{"id":1,"called":"13223004570","x":1}`, 400, 2000, "unknown attribute: x"},
 		{"PATCH", "/open_api_v1/cc_ad_tasks/1", "", 404, 2005, "no such endpoint"},
 		{"GET", "/open_api_v1/customers", "", 404, 2005, "no such endpoint"},
 		{"GET", "/elsewhere", "", 404, 2005, "no such endpoint"},
@@ -395,6 +397,24 @@ func TestAddNumbers(t *testing.T) {
 	_, got = l.do("GET", "/open_api_v1/cc_ad_tasks/numbers", q2("id="+id+"&start_number_id=2"), "")
 	if want := `{"code":1000,"numbers":[],"meta":{"record_size":0,"max_number_id":null}}`; got != want {
 		t.Errorf("pool after 2:\n got %s\nwant %s", got, want)
+	}
+	for _, c := range []struct {
+		path, body   string
+		status, code int
+		exc          string
+	}{
+		{"recall", `{"id":` + id + `,"number":"13412341234","after_at":"2019-02-08T15:30:02+08:00"}`, 501, 2000, "not supported yet: recall"},
+		{"recall", `{"id":` + id + `,"number":"12","after_at":"2019-02-08T15:30:02+08:00"}`, 400, 501032, "number"},
+		{"recall", `{"id":` + id + `,"after_at":"2019-02-08T15:30:02+08:00"}`, 400, 501032, "number"},
+		{"recall", `{"id":` + id + `,"number":"13412341234","after_at":"2019-02-08 15:30"}`, 400, 501033, "after_at"},
+		{"recall", `{"id":` + id + `,"number":"13412341234"}`, 400, 501033, "after_at"},
+		{"follow_on", `{"id":` + id + `,"called":"13223004570"}`, 501, 2000, "not supported yet: follow_on"},
+		{"follow_on", `{"id":` + id + `,"called":5}`, 400, 501032, "called"},
+	} {
+		st, got := l.do("POST", "/open_api_v1/cc_ad_tasks/"+c.path, q(), c.body)
+		if st != c.status || code(t, got) != c.code || !strings.Contains(got, c.exc) {
+			t.Errorf("%s %s: got %d %s, want %d code %d containing %q", c.path, c.body, st, got, c.status, c.code, c.exc)
+		}
 	}
 	_, got = l.do("GET", "/open_api_v1/cc_ad_tasks/"+id, q(), "")
 	if !strings.Contains(got, `"customer_count":2`) {
