@@ -56,7 +56,7 @@ func (c *Core) setState(a *agent, s State) {
 	from := a.state
 	a.state = s
 	a.stateSince = c.now
-	c.emit(event.Event{Type: event.AgentStateChanged, Agent: a.cfg.ID, From: string(from), To: string(s)})
+	c.emit(a.cfg.Tenant, event.Event{Type: event.AgentStateChanged, Agent: a.cfg.ID, From: string(from), To: string(s)})
 }
 
 func (c *Core) setAgentStatusCmd(cmd SetAgentStatus) error {
@@ -92,7 +92,7 @@ func (c *Core) setStatus(a *agent, st Status, source string) {
 	}
 	a.status = st
 	a.statusSince = c.now
-	c.emit(event.Event{Type: event.AgentStatusChanged, Agent: a.cfg.ID, From: string(from), To: string(st), Source: source})
+	c.emit(a.cfg.Tenant, event.Event{Type: event.AgentStatusChanged, Agent: a.cfg.ID, From: string(from), To: string(st), Source: source})
 	if !nowAvailable && a.offer != nil {
 		c.cancelOffer(a.offer, true)
 	}

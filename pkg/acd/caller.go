@@ -63,7 +63,7 @@ func (c *Core) join(cmd Join) error {
 	if resumed {
 		e.Reason = "resumed"
 	}
-	c.emit(e)
+	c.emit(q.cfg.Tenant, e)
 
 	if q.cfg.ExitWithNoAvailableAgents && q.available == 0 {
 		c.leave(cl, ReasonNoAvailable, q.cfg.ExitTransferDst)
@@ -412,7 +412,7 @@ func (c *Core) makeOffer(cl *caller, t *tier) {
 		ID: o.id, Caller: cl.id, Queue: cl.q.cfg.ID, Agent: a.cfg.ID, Target: targetOf(a),
 		CallerNumber: cl.number, CallerName: cl.name, Timeout: a.cfg.CallTimeout,
 	})
-	c.emit(event.Event{Type: event.CallerOffered, Queue: cl.q.cfg.ID, Call: cl.id, Agent: a.cfg.ID, Number: cl.number})
+	c.emit(cl.q.cfg.Tenant, event.Event{Type: event.CallerOffered, Queue: cl.q.cfg.ID, Call: cl.id, Agent: a.cfg.ID, Number: cl.number})
 }
 
 func (c *Core) setCallerState(cl *caller, s callerState) {
@@ -465,7 +465,7 @@ func (c *Core) cancelOffer(o *offer, withDecision bool) {
 	if withDecision {
 		c.decide(CancelOffer{ID: o.id, Caller: o.caller.id, Agent: o.agent.cfg.ID})
 	}
-	c.emit(event.Event{Type: event.OfferCancelled, Queue: o.caller.q.cfg.ID, Call: o.caller.id, Agent: o.agent.cfg.ID})
+	c.emit(o.caller.q.cfg.Tenant, event.Event{Type: event.OfferCancelled, Queue: o.caller.q.cfg.ID, Call: o.caller.id, Agent: o.agent.cfg.ID})
 	a := o.agent
 	if a.caller == nil && a.state == Receiving {
 		c.afterOfferWithoutCall(a)
@@ -512,7 +512,7 @@ func (c *Core) offerResult(cmd OfferResult) error {
 func (c *Core) failOffer(o *offer, result OfferOutcome) {
 	a, cl := o.agent, o.caller
 	c.endOffer(o)
-	c.emit(event.Event{Type: event.OfferFailed, Queue: cl.q.cfg.ID, Call: cl.id, Agent: a.cfg.ID, Reason: string(result)})
+	c.emit(cl.q.cfg.Tenant, event.Event{Type: event.OfferFailed, Queue: cl.q.cfg.ID, Call: cl.id, Agent: a.cfg.ID, Reason: string(result)})
 	switch result {
 	case OfferBusy:
 		c.delayAgent(a, a.cfg.BusyDelayTime)
@@ -561,7 +561,7 @@ func (c *Core) connect(o *offer) {
 		d.Waited = c.now.Sub(cl.joinedAt)
 	}
 	c.decide(d)
-	c.emit(event.Event{Type: event.CallerBridged, Queue: q.cfg.ID, Call: cl.id, Agent: a.cfg.ID, Number: cl.number,
+	c.emit(q.cfg.Tenant, event.Event{Type: event.CallerBridged, Queue: q.cfg.ID, Call: cl.id, Agent: a.cfg.ID, Number: cl.number,
 		DurationMS: c.now.Sub(cl.joinedAt).Milliseconds()})
 }
 
@@ -595,7 +595,7 @@ func (c *Core) leave(cl *caller, reason LeaveReason, dst string) {
 			c.decide(HangupCaller{Caller: cl.id, Reason: reason})
 		}
 	}
-	c.emit(event.Event{Type: event.CallerLeft, Queue: q.cfg.ID, Call: cl.id, Reason: string(reason), Number: cl.number,
+	c.emit(q.cfg.Tenant, event.Event{Type: event.CallerLeft, Queue: q.cfg.ID, Call: cl.id, Reason: string(reason), Number: cl.number,
 		DurationMS: c.now.Sub(cl.joinedAt).Milliseconds()})
 }
 
@@ -660,9 +660,9 @@ func (c *Core) callEnded(id string) error {
 		a.lastBridgeEndNS = c.now.UnixNano()
 	})
 	a.caller = nil
-	c.emit(event.Event{Type: event.CallEnded, Queue: cl.q.cfg.ID, Call: cl.id, Agent: a.cfg.ID, Number: cl.number,
+	c.emit(cl.q.cfg.Tenant, event.Event{Type: event.CallEnded, Queue: cl.q.cfg.ID, Call: cl.id, Agent: a.cfg.ID, Number: cl.number,
 		DurationMS: talk.Milliseconds()})
-	c.emit(event.Event{Type: event.CallerLeft, Queue: cl.q.cfg.ID, Call: cl.id, Agent: a.cfg.ID, Reason: string(ReasonCompleted),
+	c.emit(cl.q.cfg.Tenant, event.Event{Type: event.CallerLeft, Queue: cl.q.cfg.ID, Call: cl.id, Agent: a.cfg.ID, Reason: string(ReasonCompleted),
 		Number: cl.number, DurationMS: cl.connectedAt.Sub(cl.joinedAt).Milliseconds()})
 	if a.cfg.WrapUpTime > 0 {
 		c.setState(a, WrapUp)
@@ -724,7 +724,7 @@ func (c *Core) fire(t timer) {
 			return
 		}
 		c.decide(Announce{Caller: cl.id, Sound: cl.q.cfg.AnnounceSound})
-		c.emit(event.Event{Type: event.CallerAnnounced, Queue: cl.q.cfg.ID, Call: cl.id})
+		c.emit(cl.q.cfg.Tenant, event.Event{Type: event.CallerAnnounced, Queue: cl.q.cfg.ID, Call: cl.id})
 		if f := cl.q.cfg.AnnounceFrequency; f > 0 {
 			c.timers.add(c.now.Add(f), timerAnnounce, 0, cl)
 		}

@@ -198,18 +198,13 @@ type offer struct {
 	done   bool
 }
 
-// emit records an event, stamped with the time and the tenant that owns its
-// queue or agent (or the core's tenant).
-func (c *Core) emit(e event.Event) {
+// emit records an event of tenant's queue or agent (the core's tenant when
+// the owner has none), stamped with the time.
+func (c *Core) emit(tenant string, e event.Event) {
 	e.At = c.now
+	e.Tenant = tenant
 	if e.Tenant == "" {
-		if q, ok := c.queues[e.Queue]; ok && q.cfg.Tenant != "" {
-			e.Tenant = q.cfg.Tenant
-		} else if a, ok := c.agents[e.Agent]; ok && a.cfg.Tenant != "" {
-			e.Tenant = a.cfg.Tenant
-		} else {
-			e.Tenant = c.cfg.Tenant
-		}
+		e.Tenant = c.cfg.Tenant
 	}
 	c.out.Events = append(c.out.Events, e)
 }
@@ -327,7 +322,7 @@ func (c *Core) addQueue(cfg QueueConfig) error {
 	}
 	c.queues[cfg.ID] = q
 	c.scheduleNoAgent(q)
-	c.emit(event.Event{Type: event.QueueChanged, Queue: cfg.ID})
+	c.emit(cfg.Tenant, event.Event{Type: event.QueueChanged, Queue: cfg.ID})
 	return nil
 }
 
@@ -362,7 +357,7 @@ func (c *Core) reconfigureQueue(q *queue, cfg QueueConfig) {
 		c.exitAll(q, ReasonNoAvailable)
 	}
 	c.markDirty(q)
-	c.emit(event.Event{Type: event.QueueChanged, Queue: cfg.ID})
+	c.emit(cfg.Tenant, event.Event{Type: event.QueueChanged, Queue: cfg.ID})
 }
 
 func (c *Core) removeQueue(id string) error {
@@ -378,7 +373,7 @@ func (c *Core) removeQueue(id string) error {
 	for _, t := range q.tiersSorted() {
 		c.dropTier(t)
 	}
-	c.emit(event.Event{Type: event.QueueRemoved, Queue: id})
+	c.emit(q.cfg.Tenant, event.Event{Type: event.QueueRemoved, Queue: id})
 	delete(c.queues, id)
 	q.noAgentGen++
 	return nil
@@ -434,7 +429,7 @@ func (c *Core) addAgent(cfg AgentConfig) error {
 	}
 	if a, ok := c.agents[cfg.ID]; ok {
 		a.cfg = cfg
-		c.emit(event.Event{Type: event.AgentChanged, Agent: cfg.ID})
+		c.emit(cfg.Tenant, event.Event{Type: event.AgentChanged, Agent: cfg.ID})
 		return nil
 	}
 	c.agents[cfg.ID] = &agent{
@@ -444,7 +439,7 @@ func (c *Core) addAgent(cfg AgentConfig) error {
 		statusSince: c.now,
 		stateSince:  c.now,
 	}
-	c.emit(event.Event{Type: event.AgentChanged, Agent: cfg.ID, To: string(LoggedOut)})
+	c.emit(cfg.Tenant, event.Event{Type: event.AgentChanged, Agent: cfg.ID, To: string(LoggedOut)})
 	return nil
 }
 
@@ -465,7 +460,7 @@ func (c *Core) removeAgent(id string, fromQueues bool) error {
 	for _, t := range slices.Clone(a.tiers) {
 		c.dropTier(t)
 	}
-	c.emit(event.Event{Type: event.AgentRemoved, Agent: id})
+	c.emit(a.cfg.Tenant, event.Event{Type: event.AgentRemoved, Agent: id})
 	delete(c.agents, id)
 	a.gen++
 	return nil
@@ -514,7 +509,7 @@ func (c *Core) setTier(t Tier) error {
 			q.dropLevelIfEmpty(oldLevel)
 		})
 		c.levelsChanged(q) // levels may have appeared, vanished or emptied
-		c.emit(event.Event{Type: event.TierChanged, Queue: q.cfg.ID, Agent: a.cfg.ID,
+		c.emit(q.cfg.Tenant, event.Event{Type: event.TierChanged, Queue: q.cfg.ID, Agent: a.cfg.ID,
 			Attrs: map[string]string{"level": fmt.Sprint(t.Level), "position": fmt.Sprint(t.Position)}})
 		return nil
 	}
@@ -536,7 +531,7 @@ func (c *Core) setTier(t Tier) error {
 	if tr.lvl.tiers == 1 {
 		c.levelsChanged(q)
 	}
-	c.emit(event.Event{Type: event.TierChanged, Queue: q.cfg.ID, Agent: a.cfg.ID,
+	c.emit(q.cfg.Tenant, event.Event{Type: event.TierChanged, Queue: q.cfg.ID, Agent: a.cfg.ID,
 		Attrs: map[string]string{"level": fmt.Sprint(t.Level), "position": fmt.Sprint(t.Position)}})
 	return nil
 }
@@ -594,7 +589,7 @@ func (c *Core) dropTier(t *tier) {
 	} else if t.lvl.loggedIn == 0 {
 		c.levelEmptied(q)
 	}
-	c.emit(event.Event{Type: event.TierRemoved, Queue: q.cfg.ID, Agent: a.cfg.ID})
+	c.emit(q.cfg.Tenant, event.Event{Type: event.TierRemoved, Queue: q.cfg.ID, Agent: a.cfg.ID})
 }
 
 // levelsChanged re-derives every caller's reach after a level appeared or vanished.

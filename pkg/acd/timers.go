@@ -21,7 +21,7 @@ const (
 // carries the generation of the thing it belongs to, and a timer whose
 // generation is stale does nothing when it fires.
 type timer struct {
-	at   time.Time
+	at   int64 // Unix nanoseconds: compared on every push and pop
 	seq  uint64
 	kind timerKind
 	gen  uint64
@@ -34,8 +34,8 @@ type timer struct {
 type timerHeap []timer
 
 func (h timerHeap) less(i, j int) bool {
-	if !h[i].at.Equal(h[j].at) {
-		return h[i].at.Before(h[j].at)
+	if h[i].at != h[j].at {
+		return h[i].at < h[j].at
 	}
 	return h[i].seq < h[j].seq
 }
@@ -86,12 +86,12 @@ type timers struct {
 
 func (ts *timers) add(at time.Time, kind timerKind, gen uint64, ref any) {
 	ts.seq++
-	ts.h.push(timer{at: at, seq: ts.seq, kind: kind, gen: gen, ref: ref})
+	ts.h.push(timer{at: at.UnixNano(), seq: ts.seq, kind: kind, gen: gen, ref: ref})
 }
 
 // popDue returns the earliest timer due at or before now.
 func (ts *timers) popDue(now time.Time) (timer, bool) {
-	if len(ts.h) == 0 || ts.h[0].at.After(now) {
+	if len(ts.h) == 0 || ts.h[0].at > now.UnixNano() {
 		return timer{}, false
 	}
 	return ts.h.pop(), true
@@ -101,5 +101,5 @@ func (ts *timers) next() (time.Time, bool) {
 	if len(ts.h) == 0 {
 		return time.Time{}, false
 	}
-	return ts.h[0].at, true
+	return time.Unix(0, ts.h[0].at).UTC(), true
 }

@@ -24,12 +24,13 @@ func TestTimerHeapOrder(t *testing.T) {
 		if !ok {
 			break
 		}
-		if len(got) > 0 && tm.at.Equal(got[len(got)-1]) && tm.seq < lastSeq {
+		at := time.Unix(0, tm.at)
+		if len(got) > 0 && at.Equal(got[len(got)-1]) && tm.seq < lastSeq {
 			t.Fatal("timers due at the same time fired out of insertion order")
 		}
-		got, lastSeq = append(got, tm.at), tm.seq
+		got, lastSeq = append(got, at), tm.seq
 	}
-	if !slices.Equal(got, want) {
+	if !slices.EqualFunc(got, want, time.Time.Equal) {
 		t.Fatal("timers did not fire in time order")
 	}
 	ts.add(t0.Add(time.Minute), timerAnnounce, 0, nil)
