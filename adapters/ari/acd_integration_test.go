@@ -97,6 +97,9 @@ func newACDEnvDisorder(t *testing.T, minBackoff time.Duration, d *asterisk.Disor
 	if err != nil {
 		t.Fatal(err)
 	}
+	if err := binding.Listen(ctx); err != nil {
+		t.Fatal(err)
+	}
 	var wg sync.WaitGroup
 	wg.Add(2)
 	go func() { defer wg.Done(); _ = eng.Run(ctx) }()

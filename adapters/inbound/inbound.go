@@ -97,6 +97,9 @@ type Binding struct {
 	wake     chan struct{}
 	handoffs chan handoff
 
+	// events is the port's event stream, opened by Listen.
+	events <-chan telephony.Event
+
 	// Owned by Run's goroutine.
 	callers   map[telephony.CallID]*callerLeg
 	agentLegs map[telephony.CallID]*agentLeg
@@ -172,13 +175,29 @@ func (b *Binding) HandToQueue(ctx context.Context, call telephony.CallID, queue,
 	}
 }
 
-// Run carries calls until ctx ends: PBX events to the ACD, the ACD's
-// decisions to the PBX, in the order they happen.
-func (b *Binding) Run(ctx context.Context, engine ACD) error {
+// Listen subscribes to the port's call events. Call it before Run and
+// before any call can arrive (right after starting the PBX adapter), so no
+// call at start-up goes unheard; Run calls it when nobody did. ctx must live
+// as long as Run's.
+func (b *Binding) Listen(ctx context.Context) error {
+	if b.events != nil {
+		return nil
+	}
 	events, err := b.cfg.Port.Events(ctx)
 	if err != nil {
 		return fmt.Errorf("inbound: subscribe to call events: %w", err)
 	}
+	b.events = events
+	return nil
+}
+
+// Run carries calls until ctx ends: PBX events to the ACD, the ACD's
+// decisions to the PBX, in the order they happen.
+func (b *Binding) Run(ctx context.Context, engine ACD) error {
+	if err := b.Listen(ctx); err != nil {
+		return err
+	}
+	events := b.events
 	for {
 		select {
 		case <-ctx.Done():

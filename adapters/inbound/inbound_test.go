@@ -111,6 +111,9 @@ func newRig(t *testing.T) *rig {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
+	if err := binding.Listen(ctx); err != nil {
+		t.Fatal(err)
+	}
 	var wg sync.WaitGroup
 	wg.Go(func() { _ = engine.Run(ctx) })
 	wg.Go(func() {
@@ -346,6 +349,9 @@ func TestQueueByName(t *testing.T) {
 	evs := &events{ch: make(chan event.Event, 64)}
 	engine, _ := acd.NewEngine(acd.EngineConfig{Clock: clk, Decisions: binding, Events: evs})
 	ctx, cancel := context.WithCancel(context.Background())
+	if err := binding.Listen(ctx); err != nil {
+		t.Fatal(err)
+	}
 	var wg sync.WaitGroup
 	wg.Go(func() { _ = engine.Run(ctx) })
 	wg.Go(func() { _ = binding.Run(ctx, engine) })

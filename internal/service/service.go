@@ -236,6 +236,12 @@ func (s *Service) Run(ctx context.Context) error {
 	defer cancel()
 	g, ctx := errgroup.WithContext(ctx)
 	s.pbx.Start()
+	// Hear call events before the PBX has connected (Start only begins to
+	// dial), so no call at start-up goes unheard.
+	if err := s.binding.Listen(ctx); err != nil {
+		cancel()
+		return err
+	}
 	g.Go(func() error { return s.bus.Run(ctx) })
 	g.Go(func() error { return s.emitter.Run(ctx) })
 	g.Go(func() error { return s.sender.Run(ctx) })
