@@ -1,65 +1,25 @@
 package service_test
 
 import (
-	"context"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net/http"
-	"os/exec"
-	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/switchboard-cc/switchboard/internal/service/servicetest"
+
 	"github.com/switchboard-cc/switchboard/adapters/store"
 	"github.com/switchboard-cc/switchboard/internal/accounts"
-	"github.com/switchboard-cc/switchboard/internal/config"
-	"github.com/switchboard-cc/switchboard/internal/service"
 )
 
 // The service started with --plugins-dir runs the example plugin as a
 // process and serves its API at /example/ over real HTTP; the plugin acts
 // through the service's host API on the tenant the bearer token names.
 func TestServeExamplePlugin(t *testing.T) {
-	dir := t.TempDir()
-	build := exec.Command("go", "build", "-o", filepath.Join(dir, "example"), "github.com/switchboard-cc/switchboard/plugins/example")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build the example plugin: %v\n%s", err, out)
-	}
-	cfg := config.Defaults()
-	cfg.Addr = "127.0.0.1:0"
-	cfg.DataDir = t.TempDir()
-	cfg.PluginsDir = dir
-	ctx, cancel := context.WithCancel(context.Background())
-	svc, err := service.New(ctx, cfg, service.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		cancel()
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- svc.Run(ctx) }()
-	var once sync.Once
-	stop := func() {
-		once.Do(func() {
-			cancel()
-			select {
-			case err := <-done:
-				if err != nil {
-					t.Errorf("run: %v", err)
-				}
-			case <-time.After(15 * time.Second):
-				t.Error("service did not stop within 15 s")
-			}
-		})
-	}
-	t.Cleanup(stop)
-
-	eventually(t, "ready with the plugin running", func() bool {
-		code, b := body(t, svc, "/readyz")
-		return code == http.StatusOK && strings.Contains(b, "plugins")
-	})
+	running := servicetest.WithPlugin(t, "example")
+	svc, ctx, stop := running.Service, running.Ctx, running.Stop
 
 	tenant, creds, err := accounts.Create(ctx, svc.DB(), accounts.Request{Dialect: "zxycall"}, time.Now())
 	if err != nil {

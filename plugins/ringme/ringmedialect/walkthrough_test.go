@@ -1,27 +1,23 @@
 package ringmedialect_test
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"reflect"
 	"regexp"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/switchboard-cc/switchboard/internal/service/servicetest"
+
 	"github.com/switchboard-cc/switchboard/internal/accounts"
-	"github.com/switchboard-cc/switchboard/internal/config"
-	"github.com/switchboard-cc/switchboard/internal/service"
 )
 
 // startService builds the ringme plugin, starts the service with it in
@@ -29,52 +25,8 @@ import (
 // and a function creating ringme accounts.
 func startService(t *testing.T) (string, func() accounts.Credentials) {
 	t.Helper()
-	dir := t.TempDir()
-	build := exec.Command("go", "build", "-o", filepath.Join(dir, "ringme"), "github.com/switchboard-cc/switchboard/plugins/ringme")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build the ringme plugin: %v\n%s", err, out)
-	}
-	cfg := config.Defaults()
-	cfg.Addr = "127.0.0.1:0"
-	cfg.DataDir = t.TempDir()
-	cfg.PluginsDir = dir
-	ctx, cancel := context.WithCancel(context.Background())
-	svc, err := service.New(ctx, cfg, service.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		cancel()
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- svc.Run(ctx) }()
-	var once sync.Once
-	t.Cleanup(func() {
-		once.Do(func() {
-			cancel()
-			select {
-			case err := <-done:
-				if err != nil {
-					t.Errorf("run: %v", err)
-				}
-			case <-time.After(15 * time.Second):
-				t.Error("service did not stop within 15 s")
-			}
-		})
-	})
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		resp, err := http.Get(svc.URL() + "/readyz")
-		if err == nil {
-			b, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK && strings.Contains(string(b), "plugins") {
-				break
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the service with the ringme plugin was not ready in 20 s: %v", err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	svc := servicetest.WithPlugin(t, "ringme")
+	ctx := svc.Ctx
 	return svc.URL(), func() accounts.Credentials {
 		_, creds, err := accounts.Create(ctx, svc.DB(), accounts.Request{Dialect: "ringme"}, time.Now())
 		if err != nil {

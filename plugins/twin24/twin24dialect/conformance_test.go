@@ -5,20 +5,18 @@ import (
 	"encoding/json"
 	"flag"
 	"io"
-	"log/slog"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/switchboard-cc/switchboard/internal/service/servicetest"
+
 	"github.com/switchboard-cc/switchboard/adapters/store"
 	"github.com/switchboard-cc/switchboard/internal/accounts"
-	"github.com/switchboard-cc/switchboard/internal/config"
 	"github.com/switchboard-cc/switchboard/internal/service"
 	"github.com/switchboard-cc/switchboard/pkg/dialer"
 	"github.com/switchboard-cc/switchboard/pkg/telephony"
@@ -62,49 +60,8 @@ type fixture struct {
 
 func startService(t *testing.T) *fixture {
 	t.Helper()
-	dir := t.TempDir()
-	build := exec.Command("go", "build", "-o", filepath.Join(dir, "twin24"), "github.com/switchboard-cc/switchboard/plugins/twin24")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build the twin24 plugin: %v\n%s", err, out)
-	}
-	cfg := config.Defaults()
-	cfg.Addr = "127.0.0.1:0"
-	cfg.DataDir = t.TempDir()
-	cfg.PluginsDir = dir
-	ctx, cancel := context.WithCancel(context.Background())
-	svc, err := service.New(ctx, cfg, service.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		cancel()
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- svc.Run(ctx) }()
-	var once sync.Once
-	t.Cleanup(func() {
-		once.Do(func() {
-			cancel()
-			select {
-			case err := <-done:
-				if err != nil {
-					t.Errorf("run: %v", err)
-				}
-			case <-time.After(15 * time.Second):
-				t.Error("service did not stop within 15 s")
-			}
-		})
-	})
-	f := &fixture{t: t, ctx: ctx, svc: svc}
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		code, b := f.do("GET", "/readyz", "", "")
-		if code == http.StatusOK && strings.Contains(b, "plugins") {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("not ready: %d %s", code, b)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	running := servicetest.WithPlugin(t, "twin24")
+	f := &fixture{t: t, ctx: running.Ctx, svc: running.Service}
 	return f
 }
 

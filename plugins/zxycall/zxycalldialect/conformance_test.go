@@ -1,14 +1,11 @@
 package zxycalldialect_test
 
 import (
-	"context"
 	"encoding/json"
 	"flag"
 	"io"
-	"log/slog"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -16,9 +13,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/switchboard-cc/switchboard/internal/service/servicetest"
+
 	"github.com/switchboard-cc/switchboard/internal/accounts"
-	"github.com/switchboard-cc/switchboard/internal/config"
-	"github.com/switchboard-cc/switchboard/internal/service"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files")
@@ -77,31 +74,8 @@ var stamps = regexp.MustCompile(`"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d"`)
 // (internal/hostapi over SQLite, the dialer engine), over real HTTP, with
 // the seed's example bodies.
 func TestConformance(t *testing.T) {
-	dir := t.TempDir()
-	build := exec.Command("go", "build", "-o", filepath.Join(dir, "zxycall"), "github.com/switchboard-cc/switchboard/plugins/zxycall")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build the plugin: %v\n%s", err, out)
-	}
-	cfg := config.Defaults()
-	cfg.Addr = "127.0.0.1:0"
-	cfg.DataDir = t.TempDir()
-	cfg.PluginsDir = dir
-	ctx, cancel := context.WithCancel(context.Background())
-	svc, err := service.New(ctx, cfg, service.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		cancel()
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- svc.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case <-done:
-		case <-time.After(15 * time.Second):
-			t.Error("service did not stop within 15 s")
-		}
-	})
+	svc := servicetest.WithPlugin(t, "zxycall")
+	ctx := svc.Ctx
 	tenant, creds, err := accounts.Create(ctx, svc.DB(), accounts.Request{Dialect: "zxycall"}, time.Now())
 	if err != nil {
 		t.Fatal(err)

@@ -1,0 +1,84 @@
+// Package servicetest starts the real service for tests of what runs
+// behind it, above all the dialect plugins' conformance tests.
+package servicetest
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/switchboard-cc/switchboard/internal/config"
+	"github.com/switchboard-cc/switchboard/internal/service"
+)
+
+// Running is a service started by WithPlugin.
+type Running struct {
+	*service.Service
+	// Ctx is the service's context; it ends when the service stops.
+	Ctx context.Context
+	// Stop stops the service once and reports Run's error to the test; the
+	// test's cleanup calls it too.
+	Stop func()
+}
+
+// WithPlugin builds plugins/<name> into a plugin directory, runs the service
+// with it (SQLite in a temp dir, the built-in Asterisk emulator, the real
+// host API) and waits until /readyz reports the plugin running.
+func WithPlugin(t testing.TB, name string) *Running {
+	t.Helper()
+	dir := t.TempDir()
+	build := exec.Command("go", "build", "-o", filepath.Join(dir, name), "github.com/switchboard-cc/switchboard/plugins/"+name)
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build the %s plugin: %v\n%s", name, err, out)
+	}
+	cfg := config.Defaults()
+	cfg.Addr = "127.0.0.1:0"
+	cfg.DataDir = t.TempDir()
+	cfg.PluginsDir = dir
+	ctx, cancel := context.WithCancel(context.Background())
+	svc, err := service.New(ctx, cfg, service.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- svc.Run(ctx) }()
+	var once sync.Once
+	stop := func() {
+		once.Do(func() {
+			cancel()
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Errorf("run: %v", err)
+				}
+			case <-time.After(15 * time.Second):
+				t.Error("service did not stop within 15 s")
+			}
+		})
+	}
+	t.Cleanup(stop)
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		resp, err := http.Get(svc.URL() + "/readyz")
+		if err == nil {
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK && strings.Contains(string(b), "plugins") {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the service with the %s plugin was not ready in 20 s: %v", name, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return &Running{Service: svc, Ctx: ctx, Stop: stop}
+}
