@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"time"
@@ -30,9 +31,14 @@ type Delivery struct {
 	Method         string `bun:"method,notnull"`
 	ContentType    string `bun:"content_type,notnull"`
 	Query          string `bun:"query,notnull"` // encoded query appended to the URL
-	Body           []byte `bun:"body"`
-	State          string `bun:"state,notnull"`
-	Attempts       int    `bun:"attempts,notnull"`
+	// URL, when set, is where this delivery goes instead of its
+	// subscription's URL (a dialect that renders one event to several).
+	URL string `bun:"url,notnull"`
+	// Header holds extra request headers the renderer set.
+	Header   map[string]string `bun:"header,type:text"`
+	Body     []byte            `bun:"body"`
+	State    string            `bun:"state,notnull"`
+	Attempts int               `bun:"attempts,notnull"`
 	// NextAttemptNS and LeaseUntilNS are Unix nanoseconds so both dialects
 	// compare them as integers.
 	NextAttemptNS int64     `bun:"next_attempt_ns,notnull"`
@@ -98,15 +104,19 @@ func (db *DB) insertDeliveriesPrepared(ctx context.Context, ds []Delivery) ([]De
 	err := db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		out = out[:0]
 		st, err := tx.PrepareContext(ctx, `INSERT INTO deliveries (id, subscription_id, tenant, event_id, event_type, method,
-			content_type, query, body, state, attempts, next_attempt_ns, lease_until_ns, last_status, last_error, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, 0, '', ?, ?) ON CONFLICT (id) DO NOTHING`)
+			content_type, query, url, header, body, state, attempts, next_attempt_ns, lease_until_ns, last_status, last_error, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, 0, '', ?, ?) ON CONFLICT (id) DO NOTHING`)
 		if err != nil {
 			return err
 		}
 		defer st.Close()
 		for _, d := range ds {
+			header, err := headerColumn(d.Header)
+			if err != nil {
+				return err
+			}
 			res, err := st.ExecContext(ctx, d.ID, d.SubscriptionID, d.Tenant, d.EventID, d.EventType, d.Method,
-				d.ContentType, d.Query, d.Body, d.State, d.NextAttemptNS, d.LeaseUntilNS, d.CreatedAt, d.UpdatedAt)
+				d.ContentType, d.Query, d.URL, header, d.Body, d.State, d.NextAttemptNS, d.LeaseUntilNS, d.CreatedAt, d.UpdatedAt)
 			if err != nil {
 				return err
 			}
@@ -334,4 +344,17 @@ func (db *DB) ReleaseLeases(ctx context.Context, ids []string, lease int64) erro
 		return fmt.Errorf("store: release %d leases: %w", len(ids), err)
 	}
 	return nil
+}
+
+// headerColumn encodes a delivery's extra headers as bun stores a map in a
+// text column (JSON; NULL when there are none).
+func headerColumn(h map[string]string) (any, error) {
+	if len(h) == 0 {
+		return nil, nil
+	}
+	b, err := json.Marshal(h)
+	if err != nil {
+		return nil, fmt.Errorf("encode header: %w", err)
+	}
+	return string(b), nil
 }

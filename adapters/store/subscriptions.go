@@ -17,7 +17,14 @@ type Subscription struct {
 	Tenant string `bun:"tenant,notnull"` // empty: every tenant's events
 	URL    string `bun:"url,notnull"`
 	Method string `bun:"method,notnull"` // empty: the renderer's default
-	Format string `bun:"format,notnull"` // renderer name; empty: "json"
+	Format string `bun:"format,notnull"` // renderer name (the dialect's own when Dialect is set); empty: "json"
+	// Dialect is the dialect plugin that created the subscription and
+	// renders its events; empty: a built-in format.
+	Dialect string `bun:"dialect,notnull"`
+	// Campaign limits the subscription to one campaign's events; empty: all.
+	Campaign string `bun:"campaign,notnull"`
+	// Attrs are the dialect's own settings (extra URLs, filters), kept as given.
+	Attrs map[string]string `bun:"attrs,type:text"`
 	// Events are the event types delivered: exact names, "<subject>.*" or "*".
 	Events []string `bun:"events,notnull,type:text"`
 	// Secret is the Standard Webhooks signing secret ("whsec_<base64>"); empty: unsigned.
@@ -86,6 +93,16 @@ func (db *DB) Subscription(ctx context.Context, id string) (Subscription, error)
 	var s Subscription
 	err := db.NewSelect().Model(&s).Where("id = ?", id).Scan(ctx)
 	return s, notFound(err, "subscription", id)
+}
+
+// CampaignSubscriptions lists a tenant's subscriptions limited to one campaign, ordered by id.
+func (db *DB) CampaignSubscriptions(ctx context.Context, tenant, campaign string) ([]Subscription, error) {
+	var ss []Subscription
+	err := db.NewSelect().Model(&ss).Where("tenant = ?", tenant).Where("campaign = ?", campaign).OrderExpr("id").Scan(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("store: list subscriptions of campaign %q: %w", campaign, err)
+	}
+	return ss, nil
 }
 
 // Subscriptions lists subscriptions ordered by id; tenant "" lists all.

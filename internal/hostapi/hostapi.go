@@ -91,15 +91,21 @@ func New(cfg Config) (*Service, error) {
 	return &Service{cfg: cfg, tokens: newTokenStore()}, nil
 }
 
-// For returns the host API of one dialect: it authenticates the accounts
-// provisioned for accountsDialect (usually the dialect's own name).
-func (s *Service) For(accountsDialect string) dialect.Host {
-	return &Host{svc: s, dialect: accountsDialect}
+// For returns the host API of the dialect plugin of that name, serving
+// the accounts provisioned for it.
+func (s *Service) For(name string) dialect.Host { return s.ForPlugin(name, name) }
+
+// ForPlugin returns the host API of the dialect plugin named plugin: it
+// authenticates the accounts provisioned for accountsDialect, and the
+// subscriptions it creates are rendered by that plugin.
+func (s *Service) ForPlugin(plugin, accountsDialect string) dialect.Host {
+	return &Host{svc: s, plugin: plugin, dialect: accountsDialect}
 }
 
 // Host is one dialect's host API.
 type Host struct {
 	svc     *Service
+	plugin  string
 	dialect string
 }
 
@@ -151,7 +157,7 @@ func translate(err error) error {
 	case errors.As(err, &dfe):
 		return err
 	case errors.As(err, &ue):
-		return &dialect.FieldError{Field: "url", Value: ue.URL, Reason: ue.Reason}
+		return &dialect.FieldError{Field: ue.Field(), Value: ue.URL, Reason: ue.Reason}
 	case errors.As(err, &sfe):
 		return &dialect.FieldError{Field: sfe.Field, Reason: sfe.Reason}
 	case errors.As(err, &drfe):

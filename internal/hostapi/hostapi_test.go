@@ -78,7 +78,7 @@ func newFixture(t *testing.T, policy webhook.Policy) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sender, err := webhook.New(webhook.Config{DB: db, Policy: policy, Logger: quiet})
+	sender, err := webhook.New(webhook.Config{DB: db, Policy: policy, Dialects: servedDialects{}, Logger: quiet})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -439,41 +439,3 @@ func TestObjectsContactsHistory(t *testing.T) {
 	}
 }
 
-func TestSubscriptions(t *testing.T) {
-	f := newFixture(t, webhook.Policy{DenyPrivate: true})
-	ctx := context.Background()
-	a, _ := f.account(t, "udesk")
-	b, _ := f.account(t, "udesk")
-	h := f.svc.For("udesk")
-
-	sub, err := h.PutSubscription(ctx, a.ID, dialect.Subscription{URL: "http://127.0.0.1:9/hook", Events: []string{"attempt.*"}})
-	if err != nil || sub.ID == "" || sub.Account != a.ID || sub.Format != "json" {
-		t.Fatalf("create %+v %v", sub, err)
-	}
-	var fe *dialect.FieldError
-	if _, err := h.PutSubscription(ctx, a.ID, dialect.Subscription{URL: "http://10.1.2.3/hook"}); !errors.As(err, &fe) || fe.Field != "url" {
-		t.Errorf("a refused address: %v", err)
-	}
-	if _, err := h.PutSubscription(ctx, a.ID, dialect.Subscription{URL: "http://127.0.0.1:9/x", Campaign: "1"}); !errors.Is(err, dialect.ErrNotImplemented) {
-		t.Errorf("campaign-scoped: %v", err)
-	}
-	sub.URL = "http://127.0.0.1:9/other"
-	if got, err := h.PutSubscription(ctx, a.ID, sub); err != nil || got.ID != sub.ID || got.URL != sub.URL {
-		t.Errorf("replace %+v %v", got, err)
-	}
-	if subs, err := h.ListSubscriptions(ctx, b.ID, dialect.Page{}); err != nil || len(subs) != 0 {
-		t.Errorf("b lists %+v %v", subs, err)
-	}
-	_, err = h.PutSubscription(ctx, b.ID, sub)
-	isNotFound(t, "b replaces a's subscription", err)
-	isNotFound(t, "b deletes a's subscription", h.DeleteSubscription(ctx, b.ID, sub.ID))
-	if subs, err := h.ListSubscriptions(ctx, a.ID, dialect.Page{}); err != nil || len(subs) != 1 || subs[0].URL != sub.URL {
-		t.Errorf("a lists %+v %v", subs, err)
-	}
-	if err := h.DeleteSubscription(ctx, a.ID, sub.ID); err != nil {
-		t.Errorf("delete: %v", err)
-	}
-	if subs, err := h.ListSubscriptions(ctx, a.ID, dialect.Page{}); err != nil || len(subs) != 0 {
-		t.Errorf("after delete %+v %v", subs, err)
-	}
-}

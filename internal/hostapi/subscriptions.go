@@ -4,28 +4,31 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/switchboard-cc/switchboard/adapters/bus/webhook"
 	"github.com/switchboard-cc/switchboard/adapters/store"
 	"github.com/switchboard-cc/switchboard/pkg/dialect"
 )
 
-// PutSubscription creates a webhook subscription (the sender checks its URL
-// against the address policy and resolves its host now) or replaces one of
-// the account's. Campaign-scoped subscriptions and Attrs are not stored yet.
+// PutSubscription creates a webhook subscription or replaces one of the
+// account's. The subscription belongs to the calling plugin, which renders
+// its events (webhook.DialectRenderer); the sender checks its URL, and the
+// URLs among its Attrs, against the address policy now. A campaign-scoped
+// subscription must name one of the account's campaigns.
 func (h *Host) PutSubscription(ctx context.Context, account string, sub dialect.Subscription) (dialect.Subscription, error) {
 	if _, err := h.account(ctx, account); err != nil {
 		return dialect.Subscription{}, err
 	}
 	if sub.Campaign != "" {
-		return dialect.Subscription{}, notImplemented("campaign-scoped subscriptions")
+		n, err := parseID("campaign", sub.Campaign)
+		if err != nil {
+			return dialect.Subscription{}, err
+		}
+		if _, err := h.svc.cfg.DB.Campaign(ctx, account, n); err != nil {
+			return dialect.Subscription{}, translate(err)
+		}
 	}
-	if len(sub.Attrs) > 0 {
-		return dialect.Subscription{}, notImplemented("subscription attrs")
-	}
-	events := sub.Events
-	if len(events) == 0 {
-		events = []string{"*"}
-	}
-	row := store.Subscription{ID: sub.ID, Tenant: account, URL: sub.URL, Method: sub.Method, Format: sub.Format, Events: events}
+	row := store.Subscription{ID: sub.ID, Tenant: account, URL: sub.URL, Method: sub.Method, Format: sub.Format, Events: sub.Events,
+		Dialect: h.plugin, Campaign: sub.Campaign, Attrs: sub.Attrs}
 	if sub.ID == "" {
 		if err := h.svc.cfg.Webhooks.CreateSubscription(ctx, &row); err != nil {
 			return dialect.Subscription{}, translate(err)
@@ -40,7 +43,7 @@ func (h *Host) PutSubscription(ctx context.Context, account string, sub dialect.
 			return dialect.Subscription{}, translate(err)
 		}
 	}
-	return subscriptionOf(row), nil
+	return webhook.DialectSubscription(row), nil
 }
 
 func (h *Host) subscription(ctx context.Context, account, id string) (store.Subscription, error) {
@@ -54,22 +57,25 @@ func (h *Host) subscription(ctx context.Context, account, id string) (store.Subs
 	return s, nil
 }
 
-func subscriptionOf(s store.Subscription) dialect.Subscription {
-	return dialect.Subscription{ID: s.ID, Account: s.Tenant, URL: s.URL, Method: s.Method, Format: s.Format, Events: s.Events}
-}
-
-// ListSubscriptions pages through the account's subscriptions.
+// ListSubscriptions pages through the account's subscriptions; the filter
+// "campaign" narrows them to one campaign's.
 func (h *Host) ListSubscriptions(ctx context.Context, account string, page dialect.Page) ([]dialect.Subscription, error) {
 	if _, err := h.account(ctx, account); err != nil {
 		return nil, err
 	}
-	rows, err := h.svc.cfg.DB.Subscriptions(ctx, account)
+	var rows []store.Subscription
+	var err error
+	if c, ok := page.Filter["campaign"]; ok {
+		rows, err = h.svc.cfg.DB.CampaignSubscriptions(ctx, account, c)
+	} else {
+		rows, err = h.svc.cfg.DB.Subscriptions(ctx, account)
+	}
 	if err != nil {
 		return nil, translate(err)
 	}
 	subs := make([]dialect.Subscription, 0, len(rows))
 	for _, r := range rows {
-		subs = append(subs, subscriptionOf(r))
+		subs = append(subs, webhook.DialectSubscription(r))
 	}
 	out, _, err := offsetPage(subs, page)
 	return out, err

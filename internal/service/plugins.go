@@ -1,18 +1,22 @@
 package service
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
 	"net/http"
 	"os"
+	"slices"
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/switchboard-cc/switchboard/adapters/bus/webhook"
 	"github.com/switchboard-cc/switchboard/internal/hostapi"
 	"github.com/switchboard-cc/switchboard/internal/pluginhost"
 	"github.com/switchboard-cc/switchboard/internal/server"
 	"github.com/switchboard-cc/switchboard/pkg/dialect"
+	"github.com/switchboard-cc/switchboard/pkg/event"
 )
 
 // pluginAccounts names the accounts a plugin is served when they are not
@@ -55,7 +59,7 @@ func (s *Service) newPlugins(reg prometheus.Registerer, mounts map[string]http.H
 		Dir: dir,
 		HostFor: func(name string) (dialect.Host, error) {
 			if accounts, ok := pluginAccounts[name]; ok {
-				return hosts.For(accounts), nil
+				return hosts.ForPlugin(name, accounts), nil
 			}
 			return hosts.For(name), nil
 		},
@@ -72,4 +76,28 @@ func (s *Service) newPlugins(reg prometheus.Registerer, mounts map[string]http.H
 	*checks = append(*checks, server.Check{Name: "plugins", Check: s.plugins.Check})
 	s.log.Info("dialect plugins starting", "plugins_dir", dir, "dialects", names)
 	return nil
+}
+
+// pluginRenderer lets the webhook sender render the subscriptions dialect
+// plugins own. A plugin that is down (restarting) makes the render wait
+// for a later try rather than lose the event.
+type pluginRenderer struct{ s *Service }
+
+var _ webhook.DialectRenderer = pluginRenderer{}
+
+// Render implements webhook.DialectRenderer.
+func (r pluginRenderer) Render(ctx context.Context, name string, ev event.Event, sub dialect.Subscription) ([]dialect.Webhook, error) {
+	if r.s.plugins == nil {
+		return nil, fmt.Errorf("render %s: %w", name, pluginhost.ErrUnknownDialect)
+	}
+	ws, err := r.s.plugins.Render(ctx, name, ev, sub)
+	if errors.Is(err, pluginhost.ErrDialectDown) {
+		return nil, fmt.Errorf("%w: %w", webhook.ErrRenderLater, err)
+	}
+	return ws, err
+}
+
+// Has implements webhook.DialectRenderer.
+func (r pluginRenderer) Has(name string) bool {
+	return r.s.plugins != nil && slices.Contains(r.s.plugins.Dialects(), name)
 }

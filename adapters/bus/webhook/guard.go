@@ -35,15 +35,22 @@ type URLError struct {
 	URL    string
 	Reason string
 	Err    error // ErrRefusedAddress for refused destinations
+	// In names the field that holds the URL; empty: "url".
+	In string
 }
 
-func (e *URLError) Error() string { return fmt.Sprintf("url: %s (%q)", e.Reason, e.URL) }
+func (e *URLError) Error() string { return fmt.Sprintf("%s: %s (%q)", e.Field(), e.Reason, e.URL) }
 
 // Unwrap returns the underlying error.
 func (e *URLError) Unwrap() error { return e.Err }
 
 // Field names the invalid field.
-func (e *URLError) Field() string { return "url" }
+func (e *URLError) Field() string {
+	if e.In == "" {
+		return "url"
+	}
+	return e.In
+}
 
 // awsIMDSv6 is the AWS metadata service's IPv6 address (inside fc00::/7).
 var awsIMDSv6 = netip.MustParseAddr("fd00:ec2::254")

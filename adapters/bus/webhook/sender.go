@@ -66,6 +66,8 @@ type Config struct {
 	PollInterval time.Duration
 	// Renderers by subscription format, added to the built-in "json" and "form".
 	Renderers map[string]Renderer
+	// Dialects renders the subscriptions dialect plugins own; nil: none.
+	Dialects  DialectRenderer
 	UserAgent string // default "Switchboard-Webhooks/1"
 	Logger    *slog.Logger
 }
@@ -230,6 +232,15 @@ func (s *Sender) ValidateSubscription(ctx context.Context, sub *store.Subscripti
 	if err := s.cfg.Policy.CheckURL(ctx, s.cfg.Resolver, sub.URL); err != nil {
 		return err
 	}
+	if sub.Dialect != "" {
+		if err := s.validateDialectSubscription(ctx, sub); err != nil {
+			return err
+		}
+		return s.validateLimits(sub)
+	}
+	if len(sub.Attrs) > 0 {
+		return &SubscriptionError{Field: "attrs", Reason: "only a dialect's subscriptions have attrs"}
+	}
 	if sub.Format == "" {
 		sub.Format = "json"
 	}
@@ -249,6 +260,10 @@ func (s *Sender) ValidateSubscription(ctx context.Context, sub *store.Subscripti
 			return &SubscriptionError{Field: "events", Reason: fmt.Sprintf("bad pattern %q", p)}
 		}
 	}
+	return s.validateLimits(sub)
+}
+
+func (s *Sender) validateLimits(sub *store.Subscription) error {
 	if sub.Secret != "" {
 		if _, err := ParseSecret(sub.Secret); err != nil {
 			return &SubscriptionError{Field: "secret", Reason: err.Error()}
@@ -345,10 +360,15 @@ func (s *Sender) subscriptions(ctx context.Context, force bool) (map[string]stor
 	return m, nil
 }
 
-// Matches reports whether a subscription takes an event.
+// Matches reports whether a subscription takes an event. A dialect's
+// subscription takes every event of its tenant (and campaign): the
+// dialect's renderer decides.
 func Matches(sub store.Subscription, ev event.Event) bool {
-	if !sub.Active || (sub.Tenant != "" && sub.Tenant != ev.Tenant) {
+	if !sub.Active || (sub.Tenant != "" && sub.Tenant != ev.Tenant) || (sub.Campaign != "" && sub.Campaign != ev.Campaign) {
 		return false
+	}
+	if sub.Dialect != "" {
+		return true // the dialect reads its own Events (they may be its vendor's names)
 	}
 	for _, p := range sub.Events {
 		if p == "*" || p == string(ev.Type) || (strings.HasSuffix(p, ".*") && strings.HasPrefix(string(ev.Type), p[:len(p)-1])) {
@@ -382,6 +402,18 @@ func (s *Sender) Sink(ctx context.Context, events []event.Event) error {
 		}
 		for _, sub := range subs {
 			if !Matches(sub, ev) {
+				continue
+			}
+			if sub.Dialect != "" {
+				rendered, err := s.renderDialect(ctx, sub, ev, now.UnixNano())
+				if errors.Is(err, ErrRenderLater) {
+					return fmt.Errorf("webhook: render event %s for subscription %s: %w", ev.ID, sub.ID, err)
+				}
+				if err != nil {
+					s.cfg.Logger.Error("webhook: dialect render failed; event skipped for subscription", "subscription", sub.ID, "dialect", sub.Dialect, "event", ev.ID, "err", err)
+					continue
+				}
+				ds = append(ds, rendered...)
 				continue
 			}
 			r := s.renderers[sub.Format]
@@ -813,6 +845,9 @@ func (s *Sender) attempt(ctx context.Context, d store.Delivery, sub store.Subscr
 func (s *Sender) send(ctx context.Context, d store.Delivery, sub store.Subscription) outcome {
 	o := outcome{d: d}
 	target := sub.URL
+	if d.URL != "" {
+		target = d.URL
+	}
 	if d.Query != "" {
 		sep := "?"
 		if strings.Contains(target, "?") {
@@ -834,6 +869,9 @@ func (s *Sender) send(ctx context.Context, d store.Delivery, sub store.Subscript
 	if err != nil {
 		o.err = fmt.Errorf("%w: build request: %v", errPermanent, err)
 		return o
+	}
+	for k, v := range d.Header {
+		req.Header.Set(k, v)
 	}
 	if d.ContentType != "" {
 		req.Header.Set("Content-Type", d.ContentType)

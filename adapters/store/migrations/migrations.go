@@ -21,6 +21,7 @@ func All() *migrate.Migrations {
 	registerCore(m)
 	registerACD(m)
 	registerDialer(m)
+	registerDialectWebhooks(m)
 	registerOutboundObjects(m)
 	return m
 }

@@ -1,0 +1,183 @@
+package webhook_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/switchboard-cc/switchboard/adapters/bus/webhook"
+	"github.com/switchboard-cc/switchboard/adapters/store"
+	"github.com/switchboard-cc/switchboard/adapters/store/storetest"
+	"github.com/switchboard-cc/switchboard/pkg/dialect"
+	"github.com/switchboard-cc/switchboard/pkg/event"
+)
+
+// vendorRenderer renders like a vendor with two callback URLs: every
+// attempt.finished goes to the subscription's URL as JSON and, when the
+// subscription has an "after" URL, to it as a form GET. It can be made
+// unavailable (a restarting plugin) or broken (a dialect bug).
+type vendorRenderer struct {
+	mu     sync.Mutex
+	down   bool
+	broken bool
+	calls  int
+	seen   []dialect.Subscription
+}
+
+func (r *vendorRenderer) Has(name string) bool { return name == "vendor" }
+
+func (r *vendorRenderer) Render(_ context.Context, name string, ev event.Event, sub dialect.Subscription) ([]dialect.Webhook, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.calls++
+	r.seen = append(r.seen, sub)
+	switch {
+	case r.down:
+		return nil, fmt.Errorf("plugin %s restarting: %w", name, webhook.ErrRenderLater)
+	case r.broken:
+		return nil, errors.New("dialect bug")
+	case ev.Type != event.AttemptFinished:
+		return nil, nil
+	}
+	ws := []dialect.Webhook{{URL: sub.URL, ContentType: "application/json", Header: http.Header{"X-Vendor": {"v1"}, "Webhook-Id": {"forged"}},
+		Body: fmt.Appendf(nil, `{"call":%q,"outcome":%q}`, ev.Call, ev.Outcome)}}
+	if after := sub.Attrs["after"]; after != "" {
+		ws = append(ws, dialect.Webhook{Method: "get", URL: after + "?call=" + ev.Call})
+	}
+	return ws, nil
+}
+
+func (r *vendorRenderer) set(f func(*vendorRenderer)) {
+	r.mu.Lock()
+	f(r)
+	r.mu.Unlock()
+}
+
+func attemptFinished(id, tenant, campaign string) event.Event {
+	return event.Event{ID: id, Type: event.AttemptFinished, At: t0, Tenant: tenant, Campaign: campaign, Call: "c-" + id, Outcome: "answered"}
+}
+
+func TestDialectSubscriptionsRenderSeveralRequests(t *testing.T) {
+	db := storetest.SQLite(t)
+	clk := newVirtualClock(t0)
+	ep := newEndpoint(t, clk)
+	r := &vendorRenderer{}
+	h := startSender(t, db, clk, func(c *webhook.Config) { c.Dialects = r })
+	sub := h.subscribe(t, store.Subscription{Tenant: "acme", Dialect: "vendor", Campaign: "7", URL: ep.srv.URL + "/result",
+		Format: "vendor-result", Events: []string{"callResult"}, Attrs: map[string]string{"after": ep.srv.URL + "/after", "mode": "x"}})
+	ctx := context.Background()
+
+	// Another campaign's event and another tenant's are not even rendered.
+	if err := h.sender.Sink(ctx, []event.Event{attemptFinished("e0", "acme", "8"), attemptFinished("e1", "other", "7")}); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.sender.Sink(ctx, []event.Event{attemptFinished("e2", "acme", "7"), {ID: "e3", Type: event.CampaignProgress, Tenant: "acme", Campaign: "7"}}); err != nil {
+		t.Fatal(err)
+	}
+	reqs := ep.waitRequests(t, 2)
+	if len(r.seen) != 2 {
+		t.Fatalf("renderer called %d times, want 2 (e2 and e3 only)", len(r.seen))
+	}
+	if got := r.seen[0]; got.Campaign != "7" || got.Account != "acme" || got.Attrs["mode"] != "x" || got.Format != "vendor-result" || got.Events[0] != "callResult" {
+		t.Fatalf("renderer saw subscription %+v", got)
+	}
+	byPath := map[string]received{}
+	for _, q := range ep.requests() {
+		byPath[q.method+" "+q.query] = q
+	}
+	res, ok := byPath["POST "]
+	if !ok || string(res.body) != `{"call":"c-e2","outcome":"answered"}` || res.header.Get("X-Vendor") != "v1" || res.header.Get("Content-Type") != "application/json" {
+		t.Fatalf("result request missing or wrong: %+v (all %d)", res, len(reqs))
+	}
+	if res.webhookID != webhook.DeliveryID("e2", sub.ID) {
+		t.Fatalf("first request webhook-id %q, want the plain delivery id (a renderer cannot forge it)", res.webhookID)
+	}
+	after, ok := byPath["GET call=c-e2"]
+	if !ok || after.webhookID == res.webhookID || after.webhookID == "" {
+		t.Fatalf("after request missing or with the same id: %+v", after)
+	}
+	eventually(t, "both deliveries recorded as delivered", func() bool {
+		ds, err := db.Deliveries(ctx, store.DeliveryFilter{State: store.DeliveryDelivered, SubscriptionID: sub.ID})
+		return err == nil && len(ds) == 2 && ds[0].EventID == "e2" && ds[1].EventID == "e2"
+	})
+}
+
+func TestDialectRenderLaterKeepsTheEvent(t *testing.T) {
+	db := storetest.SQLite(t)
+	clk := newVirtualClock(t0)
+	ep := newEndpoint(t, clk)
+	r := &vendorRenderer{down: true}
+	h := startSender(t, db, clk, func(c *webhook.Config) { c.Dialects = r })
+	_ = h.subscribe(t, store.Subscription{Tenant: "acme", Dialect: "vendor", URL: ep.srv.URL + "/r"})
+	ctx := context.Background()
+	batch := []event.Event{attemptFinished("e1", "acme", "1")}
+	if err := h.sender.Sink(ctx, batch); !errors.Is(err, webhook.ErrRenderLater) {
+		t.Fatalf("Sink with the dialect down = %v, want ErrRenderLater (the bus offers the batch again)", err)
+	}
+	r.set(func(r *vendorRenderer) { r.down = false })
+	if err := h.sender.Sink(ctx, batch); err != nil {
+		t.Fatal(err)
+	}
+	if reqs := ep.waitRequests(t, 1); string(reqs[0].body) != `{"call":"c-e1","outcome":"answered"}` {
+		t.Fatalf("body %s", reqs[0].body)
+	}
+
+	// A dialect that fails for good skips the event for that subscription
+	// only; the batch is not held up.
+	r.set(func(r *vendorRenderer) { r.broken = true })
+	if err := h.sender.Sink(ctx, []event.Event{attemptFinished("e2", "acme", "1")}); err != nil {
+		t.Fatalf("a broken dialect must not block the bus: %v", err)
+	}
+}
+
+func TestDialectSubscriptionValidation(t *testing.T) {
+	db := storetest.SQLite(t)
+	clk := newVirtualClock(t0)
+	r := &vendorRenderer{}
+	h := startSender(t, db, clk, func(c *webhook.Config) { c.Dialects = r })
+	noDialects := startSender(t, db, clk, nil)
+	ctx := context.Background()
+	cases := []struct {
+		name  string
+		s     *webhook.Sender
+		sub   store.Subscription
+		field string
+	}{
+		{"unknown dialect", h.sender, store.Subscription{Dialect: "nope", URL: "http://127.0.0.1:9/x"}, "dialect"},
+		{"no renderer configured", noDialects.sender, store.Subscription{Dialect: "vendor", URL: "http://127.0.0.1:9/x"}, "dialect"},
+		{"metadata URL in attrs", h.sender, store.Subscription{Dialect: "vendor", URL: "http://127.0.0.1:9/x",
+			Attrs: map[string]string{"after": "http://169.254.169.254/latest"}}, "attrs.after"},
+		{"attrs on a built-in format", h.sender, store.Subscription{URL: "http://127.0.0.1:9/x", Events: []string{"*"},
+			Attrs: map[string]string{"a": "b"}}, "attrs"},
+		{"bad URL", h.sender, store.Subscription{Dialect: "vendor", URL: "ftp://x"}, "url"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			sub := c.sub
+			err := c.s.CreateSubscription(ctx, &sub)
+			var fe *store.FieldError
+			var ue *webhook.URLError
+			switch {
+			case errors.As(err, &ue):
+				if ue.Field() != c.field {
+					t.Fatalf("CreateSubscription = %v, want an error on %q", err, c.field)
+				}
+			case !errors.As(err, &fe) || fe.Field != c.field:
+				t.Fatalf("CreateSubscription = %v, want a field error on %q", err, c.field)
+			}
+		})
+	}
+	ok := store.Subscription{Dialect: "vendor", URL: "http://127.0.0.1:9/x", Format: "anything", Method: "get",
+		Attrs: map[string]string{"after": "http://127.0.0.1:9/after", "label": "not a url"}}
+	if err := h.sender.CreateSubscription(ctx, &ok); err != nil {
+		t.Fatalf("valid dialect subscription refused: %v", err)
+	}
+	got, err := db.Subscription(ctx, ok.ID)
+	if err != nil || got.Dialect != "vendor" || got.Attrs["after"] != "http://127.0.0.1:9/after" || got.Method != "GET" || !strings.EqualFold(got.Format, "anything") {
+		t.Fatalf("stored %+v (%v)", got, err)
+	}
+}

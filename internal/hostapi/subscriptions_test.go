@@ -1,0 +1,100 @@
+package hostapi_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"testing"
+
+	"github.com/switchboard-cc/switchboard/adapters/bus/webhook"
+	"github.com/switchboard-cc/switchboard/pkg/dialect"
+	"github.com/switchboard-cc/switchboard/pkg/event"
+)
+
+// servedDialects stands for the plugin host in the sender: every dialect
+// is served; rendering is not what these tests look at.
+type servedDialects struct{}
+
+func (servedDialects) Has(string) bool { return true }
+
+func (servedDialects) Render(context.Context, string, event.Event, dialect.Subscription) ([]dialect.Webhook, error) {
+	return nil, nil
+}
+
+func TestSubscriptions(t *testing.T) {
+	f := newFixture(t, webhook.Policy{DenyPrivate: true})
+	ctx := context.Background()
+	a, _ := f.account(t, "udesk")
+	b, _ := f.account(t, "udesk")
+	h := f.svc.For("udesk")
+
+	sub, err := h.PutSubscription(ctx, a.ID, dialect.Subscription{URL: "http://127.0.0.1:9/hook", Format: "results",
+		Events: []string{"attempt.*"}, Attrs: map[string]string{"after": "http://127.0.0.1:9/after"}})
+	if err != nil || sub.ID == "" || sub.Account != a.ID || sub.Format != "results" || sub.Attrs["after"] != "http://127.0.0.1:9/after" {
+		t.Fatalf("create %+v %v", sub, err)
+	}
+	if row, err := f.db.Subscription(ctx, sub.ID); err != nil || row.Dialect != "udesk" {
+		t.Fatalf("stored %+v %v: the subscription must belong to the calling dialect", row, err)
+	}
+	var fe *dialect.FieldError
+	if _, err := h.PutSubscription(ctx, a.ID, dialect.Subscription{URL: "http://10.1.2.3/hook"}); !errors.As(err, &fe) || fe.Field != "url" {
+		t.Errorf("a refused address: %v", err)
+	}
+	if _, err := h.PutSubscription(ctx, a.ID, dialect.Subscription{URL: "http://127.0.0.1:9/x",
+		Attrs: map[string]string{"url_after": "http://169.254.169.254/"}}); !errors.As(err, &fe) || fe.Field != "attrs.url_after" {
+		t.Errorf("a refused address among the attrs: %v", err)
+	}
+	sub.URL = "http://127.0.0.1:9/other"
+	if got, err := h.PutSubscription(ctx, a.ID, sub); err != nil || got.ID != sub.ID || got.URL != sub.URL {
+		t.Errorf("replace %+v %v", got, err)
+	}
+	if subs, err := h.ListSubscriptions(ctx, b.ID, dialect.Page{}); err != nil || len(subs) != 0 {
+		t.Errorf("b lists %+v %v", subs, err)
+	}
+	_, err = h.PutSubscription(ctx, b.ID, sub)
+	isNotFound(t, "b replaces a's subscription", err)
+	isNotFound(t, "b deletes a's subscription", h.DeleteSubscription(ctx, b.ID, sub.ID))
+	if subs, err := h.ListSubscriptions(ctx, a.ID, dialect.Page{}); err != nil || len(subs) != 1 || subs[0].URL != sub.URL {
+		t.Errorf("a lists %+v %v", subs, err)
+	}
+	if err := h.DeleteSubscription(ctx, a.ID, sub.ID); err != nil {
+		t.Errorf("delete: %v", err)
+	}
+	if subs, err := h.ListSubscriptions(ctx, a.ID, dialect.Page{}); err != nil || len(subs) != 0 {
+		t.Errorf("after delete %+v %v", subs, err)
+	}
+}
+
+func TestCampaignSubscriptions(t *testing.T) {
+	f := newFixture(t, webhook.Policy{})
+	ctx := context.Background()
+	a, _ := f.account(t, "zxycall")
+	b, _ := f.account(t, "zxycall")
+	h := f.svc.For("zxycall")
+	tr, err := h.PutObject(ctx, a.ID, dialect.Object{Kind: dialect.KindTrunk, Spec: json.RawMessage(`{"name":"line","max_concurrent":2}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmp, err := h.PutObject(ctx, a.ID, dialect.Object{Kind: dialect.KindCampaign, Spec: ivrCampaign(tr.ID)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	onCampaign, err := h.PutSubscription(ctx, a.ID, dialect.Subscription{Campaign: cmp.ID, URL: "http://127.0.0.1:9/notify"})
+	if err != nil || onCampaign.Campaign != cmp.ID {
+		t.Fatalf("campaign subscription %+v %v", onCampaign, err)
+	}
+	if _, err := h.PutSubscription(ctx, a.ID, dialect.Subscription{URL: "http://127.0.0.1:9/all"}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = h.PutSubscription(ctx, b.ID, dialect.Subscription{Campaign: cmp.ID, URL: "http://127.0.0.1:9/spy"})
+	isNotFound(t, "b subscribes to a's campaign", err)
+	_, err = h.PutSubscription(ctx, a.ID, dialect.Subscription{Campaign: "x1", URL: "http://127.0.0.1:9/n"})
+	isNotFound(t, "a campaign id the store never gave", err)
+	subs, err := h.ListSubscriptions(ctx, a.ID, dialect.Page{Filter: map[string]string{"campaign": cmp.ID}})
+	if err != nil || len(subs) != 1 || subs[0].ID != onCampaign.ID {
+		t.Fatalf("campaign filter lists %+v %v", subs, err)
+	}
+	if all, err := h.ListSubscriptions(ctx, a.ID, dialect.Page{}); err != nil || len(all) != 2 {
+		t.Fatalf("all lists %d %v", len(all), err)
+	}
+}
