@@ -438,4 +438,3 @@ func TestObjectsContactsHistory(t *testing.T) {
 		t.Errorf("stop: %v", err)
 	}
 }
-
