@@ -28,10 +28,25 @@ type Running struct {
 	Stop func()
 }
 
+// Option changes how WithPlugin runs the service.
+type Option func(*config.Config, *service.Options)
+
+// Speed runs the emulator's clock (and the ACD's and dialer's) factor
+// times faster than the wall, so calls that take seconds take
+// milliseconds.
+func Speed(factor float64) Option {
+	return func(_ *config.Config, o *service.Options) { o.EmulatorSpeed = factor }
+}
+
+// Configure changes the service's configuration before it starts.
+func Configure(f func(*config.Config)) Option {
+	return func(c *config.Config, _ *service.Options) { f(c) }
+}
+
 // WithPlugin builds plugins/<name> into a plugin directory, runs the service
 // with it (SQLite in a temp dir, the built-in Asterisk emulator, the real
 // host API) and waits until /readyz reports the plugin running.
-func WithPlugin(t testing.TB, name string) *Running {
+func WithPlugin(t testing.TB, name string, opts ...Option) *Running {
 	t.Helper()
 	dir := t.TempDir()
 	build := exec.Command("go", "build", "-o", filepath.Join(dir, name), "github.com/switchboard-cc/switchboard/plugins/"+name)
@@ -42,8 +57,12 @@ func WithPlugin(t testing.TB, name string) *Running {
 	cfg.Addr = "127.0.0.1:0"
 	cfg.DataDir = t.TempDir()
 	cfg.PluginsDir = dir
+	so := service.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	for _, o := range opts {
+		o(&cfg, &so)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
-	svc, err := service.New(ctx, cfg, service.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	svc, err := service.New(ctx, cfg, so)
 	if err != nil {
 		cancel()
 		t.Fatal(err)
