@@ -2,8 +2,10 @@
 // trunks, campaigns and their contacts kept in the database and in the
 // running dialer engine at once, so that what a tenant configures survives a
 // restart and takes effect immediately, and a restarted service resumes its
-// running campaigns where they stopped. Every method is scoped to one
-// tenant; another tenant's objects are not found.
+// running campaigns where they stopped; and the time groups and redial
+// policies a tenant keeps apart (stored only: a dialect copies them into
+// campaigns). Every method is scoped to one tenant; another tenant's
+// objects are not found.
 package campaigns
 
 import (
@@ -12,6 +14,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -42,7 +45,15 @@ type Service struct {
 
 	mu     sync.Mutex
 	queues map[string]string // agent-mode campaign → its queue
+
+	// refs is held by the changes that look at which campaigns use a trunk
+	// (replacing or deleting it) and by those that change it (creating or
+	// updating a campaign), so that neither misses the other.
+	refs sync.Mutex
 }
+
+// ErrInUse is returned for a trunk that campaigns still use.
+var ErrInUse = errors.New("in use by a campaign")
 
 // New returns a Service.
 func New(cfg Config) (*Service, error) {
@@ -159,7 +170,7 @@ func (s *Service) AgentQueues() []string {
 func (s *Service) CreateTrunk(ctx context.Context, tenant string, cfg dialer.Trunk) (store.Trunk, error) {
 	t := store.Trunk{Tenant: tenant, Config: cfg}
 	if cfg.MaxConcurrent < 0 {
-		return t, &dialer.FieldError{Field: "trunk.max_concurrent", Reason: "must not be negative"}
+		return t, negativeConcurrency(cfg)
 	}
 	if err := s.cfg.DB.CreateTrunk(ctx, &t, s.now()); err != nil {
 		return t, err
@@ -169,6 +180,85 @@ func (s *Service) CreateTrunk(ctx context.Context, tenant string, cfg dialer.Tru
 		return store.Trunk{}, err
 	}
 	return t, nil
+}
+
+func negativeConcurrency(cfg dialer.Trunk) error {
+	return &dialer.FieldError{Field: "trunk.max_concurrent", Value: fmt.Sprint(cfg.MaxConcurrent), Reason: "must not be negative"}
+}
+
+// UpdateTrunk replaces a tenant's trunk; cfg.ID is the stored id. The
+// engine applies it at once, also under running campaigns (their calls in
+// progress go on; a lower limit only holds new ones back). A concurrency
+// below what a campaign on the trunk may dial (its pacing.max_concurrent)
+// is refused, as the engine would refuse that campaign on its next start-up.
+func (s *Service) UpdateTrunk(ctx context.Context, tenant string, id int64, cfg dialer.Trunk) (store.Trunk, error) {
+	s.refs.Lock()
+	defer s.refs.Unlock()
+	old, err := s.cfg.DB.Trunk(ctx, tenant, id)
+	if err != nil {
+		return store.Trunk{}, err
+	}
+	if cfg.MaxConcurrent < 0 {
+		return store.Trunk{}, negativeConcurrency(cfg)
+	}
+	users, err := s.trunkUsers(ctx, tenant, id)
+	if err != nil {
+		return store.Trunk{}, err
+	}
+	for _, c := range users {
+		if n := c.Config.Pacing.MaxConcurrent; cfg.MaxConcurrent > 0 && n > cfg.MaxConcurrent {
+			return store.Trunk{}, &dialer.FieldError{Field: "trunk.max_concurrent", Value: fmt.Sprint(cfg.MaxConcurrent),
+				Reason: fmt.Sprintf("campaign %d on this trunk dials up to %d calls", c.ID, n)}
+		}
+	}
+	cfg.ID = old.Config.ID
+	if err := s.cfg.Engine.Do(ctx, dialer.PutTrunk{Trunk: cfg}); err != nil {
+		return store.Trunk{}, err
+	}
+	t := old
+	t.Config = cfg
+	if err := s.cfg.DB.UpdateTrunk(ctx, &t, s.now()); err != nil {
+		if rerr := s.cfg.Engine.Do(ctx, dialer.PutTrunk{Trunk: old.Config}); rerr != nil {
+			s.cfg.Logger.Error("dialer: trunk left as replaced in the engine, not in the store", "trunk", id, "err", rerr)
+		}
+		return store.Trunk{}, err
+	}
+	return s.cfg.DB.Trunk(ctx, tenant, id)
+}
+
+// DeleteTrunk deletes a tenant's trunk that no campaign uses; otherwise it
+// returns ErrInUse naming the campaigns, running or not (the engine would
+// refuse a stored campaign on a missing trunk at the next start-up). The
+// running engine keeps the trunk's limits until the service restarts (it
+// has no command to forget a trunk); no campaign can use it again, as its
+// id is not reused.
+func (s *Service) DeleteTrunk(ctx context.Context, tenant string, id int64) error {
+	s.refs.Lock()
+	defer s.refs.Unlock()
+	if _, err := s.cfg.DB.Trunk(ctx, tenant, id); err != nil {
+		return err
+	}
+	users, err := s.trunkUsers(ctx, tenant, id)
+	if err != nil {
+		return err
+	}
+	if len(users) > 0 {
+		names := make([]string, len(users))
+		for i, c := range users {
+			names[i] = fmt.Sprintf("%d (%s)", c.ID, c.State)
+		}
+		return fmt.Errorf("campaigns: trunk %d is used by campaign %s: %w", id, strings.Join(names, ", "), ErrInUse)
+	}
+	return s.cfg.DB.DeleteTrunk(ctx, tenant, id)
+}
+
+// trunkUsers lists the tenant's campaigns on trunk id.
+func (s *Service) trunkUsers(ctx context.Context, tenant string, id int64) ([]store.Campaign, error) {
+	cs, err := s.cfg.DB.Campaigns(ctx, tenant)
+	if err != nil {
+		return nil, err
+	}
+	return slices.DeleteFunc(cs, func(c store.Campaign) bool { return c.Config.Trunk != store.ACDID(id) }), nil
 }
 
 // Trunks lists a tenant's trunks.
@@ -202,6 +292,8 @@ func (s *Service) checkRefs(ctx context.Context, tenant string, c dialer.Campaig
 // CreateCampaign stores and adds a campaign; cfg.ID is assigned by the store
 // and cfg.Tenant is the tenant. Its Start decides when it runs.
 func (s *Service) CreateCampaign(ctx context.Context, tenant string, cfg dialer.Campaign) (store.Campaign, error) {
+	s.refs.Lock()
+	defer s.refs.Unlock()
 	check := cfg
 	check.ID, check.Tenant = "new", tenant
 	check.SetDefaults()
@@ -226,6 +318,8 @@ func (s *Service) CreateCampaign(ctx context.Context, tenant string, cfg dialer.
 // UpdateCampaign reconfigures a campaign (mode, queue and trunk only while
 // it is not running).
 func (s *Service) UpdateCampaign(ctx context.Context, c store.Campaign) (store.Campaign, error) {
+	s.refs.Lock()
+	defer s.refs.Unlock()
 	old, err := s.cfg.DB.Campaign(ctx, c.Tenant, c.ID)
 	if err != nil {
 		return store.Campaign{}, err
