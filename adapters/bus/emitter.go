@@ -3,16 +3,25 @@ package bus
 import (
 	"context"
 	"log/slog"
+	"time"
 
+	"github.com/uptrace/bun"
+
+	"github.com/switchboard-cc/switchboard/adapters/store"
+	"github.com/switchboard-cc/switchboard/pkg/clock"
 	"github.com/switchboard-cc/switchboard/pkg/event"
 )
 
 // Emitter is an event.Publisher for engines: Publish hands events to a
-// buffered channel and returns; Run publishes them on the bus in batches.
-// Events still buffered when the process dies are lost — state changes
-// that must not lose their events go through the store's outbox (DB.InTx).
+// buffered channel and returns; Run writes them in batches to the bus
+// (NewEmitter) or to the store's outbox (NewOutboxEmitter), from which the
+// relay publishes them. Events still buffered when the process dies are
+// lost; once in the outbox they survive it. State changes that must commit
+// with their events go through DB.InTx instead.
 type Emitter struct {
-	bus   *Bus
+	bus   *Bus // nil: write to the outbox
+	db    *store.DB
+	clock clock.Clock
 	ch    chan []event.Event
 	batch int
 	log   *slog.Logger
@@ -35,6 +44,31 @@ func NewEmitter(b *Bus, buffer, batch int, log *slog.Logger) *Emitter {
 	return &Emitter{bus: b, ch: make(chan []event.Event, buffer), batch: batch, log: log}
 }
 
+// OutboxEmitterConfig configures NewOutboxEmitter.
+type OutboxEmitterConfig struct {
+	DB *store.DB
+	// Clock stamps outbox entries and paces retries. Default clock.Real{}.
+	Clock clock.Clock
+	// Buffer is how many Publish calls may wait (default 4096); Batch the
+	// most events written per transaction (default 256).
+	Buffer, Batch int
+	Logger        *slog.Logger
+}
+
+// NewOutboxEmitter returns an emitter that commits events to the outbox,
+// one transaction per batch; a relay (NewRelay) publishes them.
+func NewOutboxEmitter(cfg OutboxEmitterConfig) (*Emitter, error) {
+	if cfg.DB == nil {
+		return nil, &store.FieldError{Field: "db", Reason: "required"}
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = clock.Real{}
+	}
+	e := NewEmitter(nil, cfg.Buffer, cfg.Batch, cfg.Logger)
+	e.db, e.clock = cfg.DB, cfg.Clock
+	return e, nil
+}
+
 // Publish queues events; it blocks only while the buffer is full.
 func (e *Emitter) Publish(events ...event.Event) {
 	if len(events) == 0 {
@@ -47,8 +81,16 @@ func (e *Emitter) Publish(events ...event.Event) {
 // already queued (with a fresh context) and returns. It starts publishing
 // once the bus's sinks run; until then Publish calls queue.
 func (e *Emitter) Run(ctx context.Context) error {
+	var running <-chan struct{}
+	if e.bus != nil {
+		running = e.bus.Running()
+	} else {
+		ready := make(chan struct{})
+		close(ready)
+		running = ready
+	}
 	select {
-	case <-e.bus.Running():
+	case <-running:
 	case <-ctx.Done():
 		e.drain(context.WithoutCancel(ctx))
 		return nil
@@ -88,7 +130,36 @@ func (e *Emitter) drain(ctx context.Context) {
 }
 
 func (e *Emitter) flush(ctx context.Context, evs []event.Event) {
-	if err := e.bus.Publish(ctx, evs...); err != nil {
-		e.log.Error("emitter: events lost", "count", len(evs), "err", err)
+	if e.bus != nil {
+		if err := e.bus.Publish(ctx, evs...); err != nil {
+			e.log.Error("emitter: events lost", "count", len(evs), "err", err)
+		}
+		return
+	}
+	// A busy or briefly unreachable database gets a few more tries; the
+	// events are lost only if it stays down.
+	wait := 50 * time.Millisecond
+	for try := 1; ; try++ {
+		err := e.db.InTx(ctx, e.clock.Now(), func(_ context.Context, _ bun.Tx, out *store.Outbox) error {
+			return out.Emit(evs...)
+		})
+		if err == nil {
+			return
+		}
+		if try == outboxTries || ctx.Err() != nil {
+			e.log.Error("emitter: events lost: the outbox write failed", "count", len(evs), "tries", try, "err", err)
+			return
+		}
+		e.log.Warn("emitter: outbox write failed; retrying", "count", len(evs), "err", err)
+		t := e.clock.NewTimer(wait)
+		select {
+		case <-t.C():
+		case <-ctx.Done():
+			t.Stop()
+		}
+		wait = min(2*wait, 2*time.Second)
 	}
 }
+
+// outboxTries bounds the outbox writes of one batch (about 10 s of retries).
+const outboxTries = 8

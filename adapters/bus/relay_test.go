@@ -181,3 +181,58 @@ func TestRelayStartedBeforeTheBusLosesNothing(t *testing.T) {
 	bustest.Start(t, b)
 	waitFor(t, "early event relayed", func() bool { evs, _ := rec.snapshot(); return len(evs) == 1 && evs[0].Queue == "early" })
 }
+
+func TestOutboxEmitterEventsSurviveUntilARelayPublishesThem(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		if _, err := bus.NewOutboxEmitter(bus.OutboxEmitterConfig{}); err == nil {
+			t.Fatal("an outbox emitter without a database was accepted")
+		}
+		em, err := bus.NewOutboxEmitter(bus.OutboxEmitterConfig{DB: db, Batch: 16})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var _ event.Publisher = em
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { defer close(done); _ = em.Run(ctx) }()
+		const n = 40
+		for i := range n {
+			em.Publish(event.Event{Type: event.AgentStatusChanged, Tenant: "t1", Agent: fmt.Sprintf("a%d", i)})
+		}
+		waitFor(t, "events committed to the outbox", func() bool { es, _ := db.PendingOutbox(ctx, 100); return len(es) == n })
+		// The emitter stops (the process goes away) with no relay having run:
+		// the events wait in the outbox.
+		cancel()
+		<-done
+		es, err := db.PendingOutbox(context.Background(), 100)
+		if err != nil || len(es) != n {
+			t.Fatalf("outbox holds %d entries (%v), want %d", len(es), err, n)
+		}
+
+		// The next run's relay publishes them, in order, with their ids.
+		b, err := bus.New(bus.Config{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rec := &recorder{}
+		if err := b.AddSink("rec", rec.sink); err != nil {
+			t.Fatal(err)
+		}
+		bustest.Start(t, b)
+		relay, err := bus.NewRelay(bus.RelayConfig{DB: db, Bus: b, PollInterval: time.Hour})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rctx, rcancel := context.WithCancel(context.Background())
+		rdone := make(chan struct{})
+		go func() { defer close(rdone); _ = relay.Run(rctx) }()
+		t.Cleanup(func() { rcancel(); <-rdone })
+		waitFor(t, "relayed events", func() bool { evs, _ := rec.snapshot(); return len(evs) == n })
+		evs, _ := rec.snapshot()
+		for i, ev := range evs {
+			if ev.Agent != fmt.Sprintf("a%d", i) || ev.ID != es[i].EventID {
+				t.Fatalf("event %d = %+v, want a%d with the outbox's id %s", i, ev, i, es[i].EventID)
+			}
+		}
+	})
+}

@@ -117,7 +117,11 @@ func New(ctx context.Context, cfg config.Config, opts Options) (s *Service, err 
 	if err := s.bus.AddSink("webhooks", s.sender.Sink); err != nil {
 		return nil, err
 	}
-	s.emitter = bus.NewEmitter(s.bus, 0, 0, s.log)
+	// The ACD's and AMI's events reach the bus through the outbox, as the
+	// dialer's do: once committed, a crash does not lose their webhooks.
+	if s.emitter, err = bus.NewOutboxEmitter(bus.OutboxEmitterConfig{DB: s.db, Logger: s.log.With("component", "emitter")}); err != nil {
+		return nil, err
+	}
 
 	ariCfg := ari.Config{App: cfg.ARIApp, Logger: s.log}
 	if cfg.UsesEmulator() {
