@@ -5,17 +5,25 @@
 // is not found, not forbidden.
 //
 // Inbound queues, agents and tiers go through internal/queues (stored and
-// live in the ACD at once); campaigns, trunks, contacts and call history
-// through internal/campaigns; subscriptions through the webhook sender
-// (which checks the address policy when one is created). Ids are the
-// store's numeric ids as decimal strings, assigned here: a vendor's API
-// cannot choose them.
+// live in the ACD at once); campaigns, trunks, time groups, redial
+// policies, contacts and call history through internal/campaigns;
+// subscriptions through the webhook sender (which checks the address
+// policy when one is created). Ids are the store's numeric ids as decimal
+// strings, assigned here: a vendor's API cannot choose them.
 //
-// Not backed yet (the calls return dialect.ErrNotImplemented): time groups
-// and redial policies as objects of their own, replacing or deleting a
-// trunk, signatures made with an account's provisioned secret (only its
-// hash is stored), campaign-scoped subscriptions and subscription Attrs,
-// and inbound queue calls in CallHistory (only dialled attempts are kept).
+// Outbound objects: every kind is created, replaced, read, listed and
+// deleted. Time groups and redial policies are stored per account and
+// checked with the dialer's own validation (field errors name the spec's
+// fields: "ranges[0]", "rules.busy.count"); a redial policy's spec is a
+// dialer.RedialPolicy with "id" and an optional "name". Campaigns hold
+// copies of them, so they can always change or go. A trunk is replaced at
+// once, also under running campaigns, but not below the concurrency of a
+// campaign on it (a field error on trunk.max_concurrent); deleting a trunk
+// that a campaign uses, running or not, is dialect.ErrFailedPrecondition.
+//
+// Not backed yet: signatures made with an account's provisioned secret
+// (dialect.ErrNotImplemented: only its hash is stored), and inbound queue
+// calls in CallHistory (only dialled attempts are kept).
 // Issued tokens live in memory: a restart of the service forgets them.
 package hostapi
 

@@ -364,9 +364,6 @@ func TestObjectsContactsHistory(t *testing.T) {
 	if _, err := h.PutObject(ctx, a.ID, dialect.Object{Kind: "widget"}); !errors.As(err, &fe) || fe.Field != "kind" {
 		t.Errorf("unknown kind: %v", err)
 	}
-	if _, err := h.GetObject(ctx, a.ID, dialect.KindTimeGroup, "1"); !errors.Is(err, dialect.ErrNotImplemented) {
-		t.Errorf("time groups: %v", err)
-	}
 	_, err = h.GetObject(ctx, b.ID, dialect.KindCampaign, cmp.ID)
 	isNotFound(t, "b gets a's campaign", err)
 	_, err = h.GetObject(ctx, b.ID, dialect.KindTrunk, tr.ID)
@@ -436,5 +433,239 @@ func TestObjectsContactsHistory(t *testing.T) {
 	}
 	if _, err := h.CampaignAction(ctx, a.ID, cmp.ID, dialect.CampaignStop); err != nil {
 		t.Errorf("stop: %v", err)
+	}
+}
+
+// specField reads one top-level field of an object's spec.
+func specField(t *testing.T, o dialect.Object, field string) any {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(o.Spec, &m); err != nil {
+		t.Fatalf("%s %s: spec %s: %v", o.Kind, o.ID, o.Spec, err)
+	}
+	return m[field]
+}
+
+// named is a campaign spec with another name.
+func named(spec json.RawMessage, name string) string {
+	var m map[string]any
+	_ = json.Unmarshal(spec, &m)
+	m["name"] = name
+	b, _ := json.Marshal(m)
+	return string(b)
+}
+
+// Every object kind is created with a host-assigned id, read, listed in
+// pages, replaced and deleted; bad specs are field errors naming the field,
+// on create and on replace; another account finds none of them.
+func TestObjectKinds(t *testing.T) {
+	f := newFixture(t, webhook.Policy{})
+	ctx := context.Background()
+	a, _ := f.account(t, "zxycall")
+	b, _ := f.account(t, "zxycall")
+	h := f.svc.For("zxycall")
+
+	type bad struct{ spec, field string }
+	ivr := ivrCampaign("")
+	cases := []struct {
+		kind        dialect.Kind
+		spec, again string // named "one" and "two"
+		bad         []bad
+	}{
+		{dialect.KindCampaign, named(ivr, "one"), named(ivr, "two"), []bad{
+			{`{"name":"x","mode":"nope","default_region":"RU"}`, "mode"},
+			{`{"name":"x","mode":"ivr","default_region":"RU","ring_timeout":"30s"}`, "ring_timeout"},
+		}},
+		{dialect.KindTrunk, `{"name":"one","max_concurrent":2}`, `{"name":"two","max_concurrent":3,"caller_id_number":"+74950000000"}`, []bad{
+			{`{"max_concurrent":-1}`, "trunk.max_concurrent"},
+			{`{"max_concurrent":"x"}`, "max_concurrent"},
+			{`{"available_from":"2026-01-02T00:00:00Z","available_until":"2026-01-01T00:00:00Z"}`, "trunk.available_until"},
+		}},
+		{dialect.KindTimeGroup,
+			`{"name":"one","zone":"Europe/Moscow","ranges":[{"days":[1,2,3,4,5],"from":32400000000000,"to":64800000000000}]}`,
+			`{"name":"two","ranges":[{"from":75600000000000,"to":32400000000000}],"dates":[{"date":"2027-01-01","ranges":[{"from":0,"to":86400000000000}]}]}`,
+			[]bad{
+				{`{"name":"x"}`, "ranges"},
+				{`{"zone":"Mars/Base","ranges":[{"from":0,"to":3600000000000}]}`, "zone"},
+				{`{"ranges":[{"from":0,"to":3600000000000},{"from":0,"to":90000000000000}]}`, "ranges[1]"},
+				{`{"ranges":[{"days":[9],"from":0,"to":3600000000000}]}`, "ranges[0].days"},
+				{`{"dates":[{"date":"1 Jan","ranges":[{"from":0,"to":3600000000000}]}]}`, "dates[0].date"},
+				{`{"ranges":[{"from":"9h"}]}`, "ranges.from"},
+			}},
+		{dialect.KindRedialPolicy,
+			`{"name":"one","rules":{"busy":{"count":2,"intervals":[60000000000]}},"max_tries":3}`,
+			`{"name":"two","follow_on":["no_answer"]}`,
+			[]bad{
+				{`{"max_tries":51}`, "max_tries"},
+				{`{"rules":{"answered":{"count":1}}}`, "rules.answered"},
+				{`{"rules":{"sleepy":{"count":1}}}`, "rules"},
+				{`{"rules":{"busy":{"count":101}}}`, "rules.busy.count"},
+				{`{"rules":{"busy":{"count":1,"intervals":[-1]}}}`, "rules.busy.intervals[0]"},
+				{`{"follow_on_count":11}`, "follow_on_count"},
+			}},
+	}
+	for _, c := range cases {
+		t.Run(string(c.kind), func(t *testing.T) {
+			put := func(account, id, spec string) (dialect.Object, error) {
+				return h.PutObject(ctx, account, dialect.Object{Kind: c.kind, ID: id, Spec: json.RawMessage(spec)})
+			}
+			one, err := put(a.ID, "", c.spec)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := store.ParseACDID(one.ID); err != nil || one.Kind != c.kind || specField(t, one, "id") != one.ID || specField(t, one, "name") != "one" {
+				t.Fatalf("created %s %s: %v", one.ID, one.Spec, err)
+			}
+			other, err := put(a.ID, "", c.spec)
+			if err != nil || other.ID == one.ID {
+				t.Fatalf("second %+v %v", other, err)
+			}
+			if got, err := h.GetObject(ctx, a.ID, c.kind, one.ID); err != nil || string(got.Spec) != string(one.Spec) {
+				t.Errorf("get %s %v, want %s", got.Spec, err, one.Spec)
+			}
+			p1, err := h.ListObjects(ctx, a.ID, c.kind, dialect.Page{Size: 1})
+			if err != nil || len(p1.Objects) != 1 || p1.Objects[0].ID != one.ID || p1.NextToken == "" {
+				t.Fatalf("page 1 %+v %v", p1, err)
+			}
+			p2, err := h.ListObjects(ctx, a.ID, c.kind, dialect.Page{Size: 1, Token: p1.NextToken})
+			if err != nil || len(p2.Objects) != 1 || p2.Objects[0].ID != other.ID || p2.NextToken != "" {
+				t.Fatalf("page 2 %+v %v", p2, err)
+			}
+
+			two, err := put(a.ID, one.ID, c.again)
+			if err != nil || two.ID != one.ID || specField(t, two, "id") != one.ID || specField(t, two, "name") != "two" {
+				t.Fatalf("replace %+v %s %v", two, two.Spec, err)
+			}
+			if got, err := h.GetObject(ctx, a.ID, c.kind, one.ID); err != nil || string(got.Spec) != string(two.Spec) {
+				t.Errorf("get after replace %s %v, want %s", got.Spec, err, two.Spec)
+			}
+
+			var fe *dialect.FieldError
+			for _, bd := range append(c.bad, bad{`[1]`, "spec"}, bad{``, "spec"}) {
+				if _, err := put(a.ID, "", bd.spec); !errors.As(err, &fe) || fe.Field != bd.field {
+					t.Errorf("create %s: got %v, want a field error on %q", bd.spec, err, bd.field)
+				}
+				if _, err := put(a.ID, one.ID, bd.spec); !errors.As(err, &fe) || fe.Field != bd.field {
+					t.Errorf("replace with %s: got %v, want a field error on %q", bd.spec, err, bd.field)
+				}
+			}
+			if got, err := h.GetObject(ctx, a.ID, c.kind, one.ID); err != nil || specField(t, got, "name") != "two" {
+				t.Errorf("after refused replacements %s %v", got.Spec, err)
+			}
+
+			_, err = h.GetObject(ctx, b.ID, c.kind, one.ID)
+			isNotFound(t, "b gets a's object", err)
+			_, err = put(b.ID, one.ID, c.again)
+			isNotFound(t, "b replaces a's object", err)
+			isNotFound(t, "b deletes a's object", h.DeleteObject(ctx, b.ID, c.kind, one.ID))
+			if p, err := h.ListObjects(ctx, b.ID, c.kind, dialect.Page{}); err != nil || len(p.Objects) != 0 {
+				t.Errorf("b lists %+v %v", p, err)
+			}
+			_, err = f.svc.For("ringme").GetObject(ctx, a.ID, c.kind, one.ID)
+			isNotFound(t, "a zxycall account through the ringme host", err)
+			_, err = put(a.ID, "999999", c.again)
+			isNotFound(t, "replace an object that does not exist", err)
+			_, err = put(a.ID, "first", c.again)
+			isNotFound(t, "replace a non-numeric id", err)
+			if got, err := h.GetObject(ctx, a.ID, c.kind, one.ID); err != nil || specField(t, got, "name") != "two" {
+				t.Errorf("after b's attempts %s %v", got.Spec, err)
+			}
+
+			if err := h.DeleteObject(ctx, a.ID, c.kind, one.ID); err != nil {
+				t.Fatal(err)
+			}
+			_, err = h.GetObject(ctx, a.ID, c.kind, one.ID)
+			isNotFound(t, "a deleted object", err)
+			isNotFound(t, "delete twice", h.DeleteObject(ctx, a.ID, c.kind, one.ID))
+			if p, err := h.ListObjects(ctx, a.ID, c.kind, dialect.Page{}); err != nil || len(p.Objects) != 1 || p.Objects[0].ID != other.ID {
+				t.Errorf("after delete %+v %v", p, err)
+			}
+		})
+	}
+	var fe *dialect.FieldError
+	if _, err := h.ListObjects(ctx, a.ID, dialect.KindTimeGroup, dialect.Page{Filter: map[string]string{"state": "running"}}); !errors.As(err, &fe) || fe.Field != "page.filter" {
+		t.Errorf("a campaign filter on time groups: %v", err)
+	}
+	if err := h.DeleteObject(ctx, a.ID, "widget", "1"); !errors.As(err, &fe) || fe.Field != "kind" {
+		t.Errorf("delete an unknown kind: %v", err)
+	}
+}
+
+// A trunk is replaced under its running campaign but not below the
+// campaign's concurrency, and deleted only when no campaign uses it.
+func TestTrunkInUse(t *testing.T) {
+	f := newFixture(t, webhook.Policy{})
+	ctx := context.Background()
+	a, _ := f.account(t, "zxycall")
+	b, _ := f.account(t, "zxycall")
+	h := f.svc.For("zxycall")
+	trunk := func(spec string) dialect.Object {
+		t.Helper()
+		o, err := h.PutObject(ctx, a.ID, dialect.Object{Kind: dialect.KindTrunk, Spec: json.RawMessage(spec)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return o
+	}
+	campaign := func(trunk string, maxConcurrent int) dialect.Object {
+		t.Helper()
+		var c dialer.Campaign
+		_ = json.Unmarshal(ivrCampaign(trunk), &c)
+		c.Pacing.MaxConcurrent = maxConcurrent
+		spec, _ := json.Marshal(c)
+		o, err := h.PutObject(ctx, a.ID, dialect.Object{Kind: dialect.KindCampaign, Spec: spec})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return o
+	}
+
+	line := trunk(`{"name":"line","max_concurrent":2}`)
+	running := campaign(line.ID, 2)
+	one := func(yield func(dialect.Contact, error) bool) {
+		yield(dialect.Contact{ID: "k1", Numbers: []string{"89215650644"}}, nil)
+	}
+	if _, err := h.ImportContacts(ctx, a.ID, running.ID, one); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.CampaignAction(ctx, a.ID, running.ID, dialect.CampaignStart); err != nil {
+		t.Fatal(err)
+	}
+	var fe *dialect.FieldError
+	_, err := h.PutObject(ctx, a.ID, dialect.Object{Kind: dialect.KindTrunk, ID: line.ID, Spec: json.RawMessage(`{"name":"narrow","max_concurrent":1}`)})
+	if !errors.As(err, &fe) || fe.Field != "trunk.max_concurrent" || !strings.Contains(fe.Reason, "campaign "+running.ID) {
+		t.Errorf("a trunk narrower than its campaign: %v", err)
+	}
+	wide, err := h.PutObject(ctx, a.ID, dialect.Object{Kind: dialect.KindTrunk, ID: line.ID, Spec: json.RawMessage(`{"name":"wide","max_concurrent":4}`)})
+	if err != nil || specField(t, wide, "max_concurrent") != 4.0 {
+		t.Errorf("replace the trunk of a running campaign: %s %v", wide.Spec, err)
+	}
+	err = h.DeleteObject(ctx, a.ID, dialect.KindTrunk, line.ID)
+	if !errors.Is(err, dialect.ErrFailedPrecondition) || !strings.Contains(err.Error(), running.ID+" (running)") {
+		t.Errorf("delete the trunk of a running campaign: %v", err)
+	}
+	isNotFound(t, "b deletes a's trunk", h.DeleteObject(ctx, b.ID, dialect.KindTrunk, line.ID))
+
+	spare := trunk(`{"name":"spare"}`)
+	idle := campaign(spare.ID, 0)
+	if err := h.DeleteObject(ctx, a.ID, dialect.KindTrunk, spare.ID); !errors.Is(err, dialect.ErrFailedPrecondition) {
+		t.Errorf("delete the trunk of a campaign that never ran: %v", err)
+	}
+	if err := h.DeleteObject(ctx, a.ID, dialect.KindCampaign, idle.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.DeleteObject(ctx, a.ID, dialect.KindTrunk, spare.ID); err != nil {
+		t.Errorf("delete a trunk no campaign uses: %v", err)
+	}
+	_, err = h.GetObject(ctx, a.ID, dialect.KindTrunk, spare.ID)
+	isNotFound(t, "a deleted trunk", err)
+	var c dialer.Campaign
+	_ = json.Unmarshal(ivrCampaign(spare.ID), &c)
+	spec, _ := json.Marshal(c)
+	if _, err := h.PutObject(ctx, a.ID, dialect.Object{Kind: dialect.KindCampaign, Spec: spec}); !errors.As(err, &fe) || fe.Field != "trunk" {
+		t.Errorf("a campaign on a deleted trunk: %v", err)
+	}
+	if p, err := h.ListObjects(ctx, a.ID, dialect.KindTrunk, dialect.Page{}); err != nil || len(p.Objects) != 1 || p.Objects[0].ID != line.ID {
+		t.Errorf("trunks %+v %v", p, err)
 	}
 }

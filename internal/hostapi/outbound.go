@@ -3,11 +3,16 @@ package hostapi
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"iter"
+	"reflect"
+	"slices"
 	"strconv"
 
 	"github.com/switchboard-cc/switchboard/adapters/store"
+	"github.com/switchboard-cc/switchboard/internal/campaigns"
+	"github.com/switchboard-cc/switchboard/internal/campaigns/specs"
 	"github.com/switchboard-cc/switchboard/pkg/dialect"
 	"github.com/switchboard-cc/switchboard/pkg/dialer"
 )
@@ -88,19 +93,58 @@ func trunkObject(t store.Trunk) (dialect.Object, error) {
 	return dialect.Object{Kind: dialect.KindTrunk, ID: cfg.ID, Spec: sp}, err
 }
 
-// checkKind refuses unknown kinds and the kinds not backed yet.
-func checkKind(k dialect.Kind) error {
-	switch k {
-	case dialect.KindCampaign, dialect.KindTrunk:
-		return nil
-	case dialect.KindTimeGroup, dialect.KindRedialPolicy:
-		return notImplemented(string(k) + " objects (set them inside a campaign's spec)")
-	}
-	return &dialect.FieldError{Field: "kind", Value: string(k), Reason: "must be campaign or trunk"}
+func timeGroupObject(g store.TimeGroup) (dialect.Object, error) {
+	cfg := g.Config
+	cfg.ID = store.ACDID(g.ID)
+	sp, err := spec(cfg)
+	return dialect.Object{Kind: dialect.KindTimeGroup, ID: cfg.ID, Spec: sp}, err
 }
 
-// PutObject creates a campaign or a trunk (empty ID: the store assigns the
-// id) or replaces a campaign. Replacing a trunk is not backed yet.
+func redialPolicyObject(p store.RedialPolicy) (dialect.Object, error) {
+	id := store.ACDID(p.ID)
+	sp, err := spec(specs.RedialPolicy{ID: id, Name: p.Name, RedialPolicy: p.Config})
+	return dialect.Object{Kind: dialect.KindRedialPolicy, ID: id, Spec: sp}, err
+}
+
+// checkKind refuses unknown kinds.
+func checkKind(k dialect.Kind) error {
+	if slices.Contains(dialect.Kinds, k) {
+		return nil
+	}
+	return &dialect.FieldError{Field: "kind", Value: string(k), Reason: "must be campaign, trunk, time_group or redial_policy"}
+}
+
+// decodeSpec reads an object's spec into v; a spec that does not fit names
+// the field that does not when JSON tells it.
+func decodeSpec(spec json.RawMessage, what string, v any) error {
+	err := json.Unmarshal(spec, v)
+	if err == nil {
+		return nil
+	}
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) && te.Field != "" && te.Type != nil {
+		return &dialect.FieldError{Field: te.Field, Value: te.Value, Reason: "must be " + jsonKind(te.Type.Kind())}
+	}
+	return &dialect.FieldError{Field: "spec", Reason: "is not " + what + ": " + err.Error()}
+}
+
+func jsonKind(k reflect.Kind) string {
+	switch k {
+	case reflect.Bool:
+		return "true or false"
+	case reflect.String:
+		return "a string"
+	case reflect.Slice, reflect.Array:
+		return "an array"
+	case reflect.Map, reflect.Struct:
+		return "an object"
+	}
+	return "a number"
+}
+
+// PutObject creates an object (empty ID: the store assigns the id) or
+// replaces one. Replacing a trunk applies at once, also under running
+// campaigns, but not below the concurrency of a campaign on it.
 func (h *Host) PutObject(ctx context.Context, account string, obj dialect.Object) (dialect.Object, error) {
 	if _, err := h.account(ctx, account); err != nil {
 		return dialect.Object{}, err
@@ -108,36 +152,80 @@ func (h *Host) PutObject(ctx context.Context, account string, obj dialect.Object
 	if err := checkKind(obj.Kind); err != nil {
 		return dialect.Object{}, err
 	}
+	var id int64
+	if obj.ID != "" {
+		var err error
+		if id, err = parseID(string(obj.Kind), obj.ID); err != nil {
+			return dialect.Object{}, err
+		}
+	}
 	cs := h.svc.cfg.Campaigns
 	switch obj.Kind {
 	case dialect.KindTrunk:
-		if obj.ID != "" {
-			return dialect.Object{}, notImplemented("replacing a trunk")
-		}
 		var t dialer.Trunk
-		if err := json.Unmarshal(obj.Spec, &t); err != nil {
-			return dialect.Object{}, &dialect.FieldError{Field: "spec", Reason: "is not a trunk: " + err.Error()}
+		if err := decodeSpec(obj.Spec, "a trunk", &t); err != nil {
+			return dialect.Object{}, err
 		}
-		stored, err := cs.CreateTrunk(ctx, account, t)
+		var (
+			stored store.Trunk
+			err    error
+		)
+		if id == 0 {
+			stored, err = cs.CreateTrunk(ctx, account, t)
+		} else {
+			stored, err = cs.UpdateTrunk(ctx, account, id, t)
+		}
 		if err != nil {
 			return dialect.Object{}, translate(err)
 		}
 		return trunkObject(stored)
+	case dialect.KindTimeGroup:
+		var g dialer.TimeGroup
+		if err := decodeSpec(obj.Spec, "a time group", &g); err != nil {
+			return dialect.Object{}, err
+		}
+		var (
+			stored store.TimeGroup
+			err    error
+		)
+		if id == 0 {
+			stored, err = cs.CreateTimeGroup(ctx, account, g)
+		} else {
+			stored, err = cs.UpdateTimeGroup(ctx, account, id, g)
+		}
+		if err != nil {
+			return dialect.Object{}, translate(err)
+		}
+		return timeGroupObject(stored)
+	case dialect.KindRedialPolicy:
+		var p specs.RedialPolicy
+		if err := decodeSpec(obj.Spec, "a redial policy", &p); err != nil {
+			return dialect.Object{}, err
+		}
+		var (
+			stored store.RedialPolicy
+			err    error
+		)
+		if id == 0 {
+			stored, err = cs.CreateRedialPolicy(ctx, account, p.Name, p.RedialPolicy)
+		} else {
+			stored, err = cs.UpdateRedialPolicy(ctx, account, id, p.Name, p.RedialPolicy)
+		}
+		if err != nil {
+			return dialect.Object{}, translate(err)
+		}
+		return redialPolicyObject(stored)
 	}
 	var c dialer.Campaign
-	if err := json.Unmarshal(obj.Spec, &c); err != nil {
-		return dialect.Object{}, &dialect.FieldError{Field: "spec", Reason: "is not a campaign: " + err.Error()}
+	if err := decodeSpec(obj.Spec, "a campaign", &c); err != nil {
+		return dialect.Object{}, err
 	}
-	if obj.ID == "" {
+	if id == 0 {
 		stored, err := cs.CreateCampaign(ctx, account, c)
 		if err != nil {
 			return dialect.Object{}, translate(err)
 		}
 		return h.campaignObject(ctx, account, stored.ID)
-	}
-	id, err := parseID("campaign", obj.ID)
-	if err != nil {
-		return dialect.Object{}, err
 	}
 	stored, err := cs.Campaign(ctx, account, id)
 	if err != nil {
@@ -151,7 +239,7 @@ func (h *Host) PutObject(ctx context.Context, account string, obj dialect.Object
 	return h.campaignObject(ctx, account, id)
 }
 
-// GetObject returns one of the account's campaigns or trunks.
+// GetObject returns one of the account's objects.
 func (h *Host) GetObject(ctx context.Context, account string, kind dialect.Kind, id string) (dialect.Object, error) {
 	if _, err := h.account(ctx, account); err != nil {
 		return dialect.Object{}, err
@@ -163,18 +251,48 @@ func (h *Host) GetObject(ctx context.Context, account string, kind dialect.Kind,
 	if err != nil {
 		return dialect.Object{}, err
 	}
-	if kind == dialect.KindTrunk {
+	cs := h.svc.cfg.Campaigns
+	switch kind {
+	case dialect.KindTrunk:
 		t, err := h.svc.cfg.DB.Trunk(ctx, account, n)
 		if err != nil {
 			return dialect.Object{}, translate(err)
 		}
 		return trunkObject(t)
+	case dialect.KindTimeGroup:
+		g, err := cs.TimeGroup(ctx, account, n)
+		if err != nil {
+			return dialect.Object{}, translate(err)
+		}
+		return timeGroupObject(g)
+	case dialect.KindRedialPolicy:
+		p, err := cs.RedialPolicy(ctx, account, n)
+		if err != nil {
+			return dialect.Object{}, translate(err)
+		}
+		return redialPolicyObject(p)
 	}
 	return h.campaignObject(ctx, account, n)
 }
 
-// ListObjects pages through the account's campaigns or trunks. Campaigns
-// can be filtered by "state".
+// objects converts stored rows to objects.
+func objects[T any](rows []T, err error, conv func(T) (dialect.Object, error)) ([]dialect.Object, error) {
+	if err != nil {
+		return nil, translate(err)
+	}
+	out := make([]dialect.Object, 0, len(rows))
+	for _, r := range rows {
+		o, err := conv(r)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, o)
+	}
+	return out, nil
+}
+
+// ListObjects pages through the account's objects of a kind, by id.
+// Campaigns can be filtered by "state".
 func (h *Host) ListObjects(ctx context.Context, account string, kind dialect.Kind, page dialect.Page) (dialect.ObjectPage, error) {
 	if _, err := h.account(ctx, account); err != nil {
 		return dialect.ObjectPage{}, err
@@ -187,30 +305,35 @@ func (h *Host) ListObjects(ctx context.Context, account string, kind dialect.Kin
 			return dialect.ObjectPage{}, &dialect.FieldError{Field: "page.filter", Value: k, Reason: "not a filter of this list (campaigns: state)"}
 		}
 	}
-	var objs []dialect.Object
-	if kind == dialect.KindTrunk {
-		ts, err := h.svc.cfg.Campaigns.Trunks(ctx, account)
-		if err != nil {
+	var (
+		objs []dialect.Object
+		err  error
+	)
+	cs := h.svc.cfg.Campaigns
+	switch kind {
+	case dialect.KindTrunk:
+		ts, lerr := cs.Trunks(ctx, account)
+		objs, err = objects(ts, lerr, trunkObject)
+	case dialect.KindTimeGroup:
+		gs, lerr := cs.TimeGroups(ctx, account)
+		objs, err = objects(gs, lerr, timeGroupObject)
+	case dialect.KindRedialPolicy:
+		ps, lerr := cs.RedialPolicies(ctx, account)
+		objs, err = objects(ps, lerr, redialPolicyObject)
+	default:
+		var all []store.Campaign
+		if all, err = cs.Campaigns(ctx, account); err != nil {
 			return dialect.ObjectPage{}, translate(err)
 		}
-		for _, t := range ts {
-			o, err := trunkObject(t)
-			if err != nil {
-				return dialect.ObjectPage{}, err
-			}
-			objs = append(objs, o)
-		}
-	} else {
-		cs, err := h.svc.cfg.Campaigns.Campaigns(ctx, account)
-		if err != nil {
-			return dialect.ObjectPage{}, translate(err)
-		}
-		for _, c := range cs {
+		for _, c := range all {
 			if state, ok := page.Filter["state"]; ok && string(c.State) != state {
 				continue
 			}
 			objs = append(objs, dialect.Object{Kind: dialect.KindCampaign, ID: store.ACDID(c.ID)})
 		}
+	}
+	if err != nil {
+		return dialect.ObjectPage{}, err
 	}
 	out, next, err := offsetPage(objs, page)
 	if err != nil {
@@ -227,8 +350,10 @@ func (h *Host) ListObjects(ctx context.Context, account string, kind dialect.Kin
 	return dialect.ObjectPage{Objects: out, NextToken: next}, nil
 }
 
-// DeleteObject removes a campaign that is not running. Deleting a trunk is
-// not backed yet.
+// DeleteObject removes one of the account's objects: a campaign that is not
+// running, a trunk that no campaign uses (else ErrFailedPrecondition naming
+// the campaigns), a time group or a redial policy (campaigns hold copies,
+// so it is always possible).
 func (h *Host) DeleteObject(ctx context.Context, account string, kind dialect.Kind, id string) error {
 	if _, err := h.account(ctx, account); err != nil {
 		return err
@@ -236,14 +361,25 @@ func (h *Host) DeleteObject(ctx context.Context, account string, kind dialect.Ki
 	if err := checkKind(kind); err != nil {
 		return err
 	}
-	if kind == dialect.KindTrunk {
-		return notImplemented("deleting a trunk")
-	}
-	n, err := parseID("campaign", id)
+	n, err := parseID(string(kind), id)
 	if err != nil {
 		return err
 	}
-	return translate(h.svc.cfg.Campaigns.Delete(ctx, account, n))
+	cs := h.svc.cfg.Campaigns
+	switch kind {
+	case dialect.KindTrunk:
+		err = cs.DeleteTrunk(ctx, account, n)
+		if errors.Is(err, campaigns.ErrInUse) {
+			return fmt.Errorf("%w: %w", dialect.ErrFailedPrecondition, err)
+		}
+	case dialect.KindTimeGroup:
+		err = cs.DeleteTimeGroup(ctx, account, n)
+	case dialect.KindRedialPolicy:
+		err = cs.DeleteRedialPolicy(ctx, account, n)
+	default:
+		err = cs.Delete(ctx, account, n)
+	}
+	return translate(err)
 }
 
 // CampaignAction starts or stops a campaign and returns it.
