@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"iter"
-	"reflect"
 	"slices"
 	"strconv"
 
@@ -114,32 +113,9 @@ func checkKind(k dialect.Kind) error {
 	return &dialect.FieldError{Field: "kind", Value: string(k), Reason: "must be campaign, trunk, time_group or redial_policy"}
 }
 
-// decodeSpec reads an object's spec into v; a spec that does not fit names
-// the field that does not when JSON tells it.
+// decodeSpec reads an object's spec into v, in the host API's errors.
 func decodeSpec(spec json.RawMessage, what string, v any) error {
-	err := json.Unmarshal(spec, v)
-	if err == nil {
-		return nil
-	}
-	var te *json.UnmarshalTypeError
-	if errors.As(err, &te) && te.Field != "" && te.Type != nil {
-		return &dialect.FieldError{Field: te.Field, Value: te.Value, Reason: "must be " + jsonKind(te.Type.Kind())}
-	}
-	return &dialect.FieldError{Field: "spec", Reason: "is not " + what + ": " + err.Error()}
-}
-
-func jsonKind(k reflect.Kind) string {
-	switch k {
-	case reflect.Bool:
-		return "true or false"
-	case reflect.String:
-		return "a string"
-	case reflect.Slice, reflect.Array:
-		return "an array"
-	case reflect.Map, reflect.Struct:
-		return "an object"
-	}
-	return "a number"
+	return translate(specs.Decode(spec, what, v))
 }
 
 // PutObject creates an object (empty ID: the store assigns the id) or

@@ -7,8 +7,10 @@
 package specs
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 
 	"github.com/switchboard-cc/switchboard/pkg/dialer"
@@ -21,6 +23,35 @@ type RedialPolicy struct {
 	ID   string `json:"id"`
 	Name string `json:"name,omitempty"`
 	dialer.RedialPolicy
+}
+
+// Decode reads an object's JSON spec into v (what names it: "a trunk"). A
+// value of the wrong JSON type is a *dialer.FieldError naming its field
+// ("ranges.from"); any other bad JSON one naming "spec".
+func Decode(spec json.RawMessage, what string, v any) error {
+	err := json.Unmarshal(spec, v)
+	if err == nil {
+		return nil
+	}
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) && te.Field != "" && te.Type != nil {
+		return &dialer.FieldError{Field: te.Field, Value: te.Value, Reason: "must be " + jsonKind(te.Type.Kind())}
+	}
+	return &dialer.FieldError{Field: "spec", Reason: "is not " + what + ": " + err.Error()}
+}
+
+func jsonKind(k reflect.Kind) string {
+	switch k {
+	case reflect.Bool:
+		return "true or false"
+	case reflect.String:
+		return "a string"
+	case reflect.Slice, reflect.Array:
+		return "an array"
+	case reflect.Map, reflect.Struct:
+		return "an object"
+	}
+	return "a number"
 }
 
 // CheckTimeGroup reports the first bad field of g as a *dialer.FieldError.

@@ -77,3 +77,27 @@ func TestCheckRedialPolicy(t *testing.T) {
 		t.Errorf("defaults: follow_on_count %d, %v; want 1", p.FollowOnCount, err)
 	}
 }
+
+func TestDecode(t *testing.T) {
+	for _, c := range []struct {
+		spec, field string
+	}{
+		{`{"name":"x","ranges":[{"from":0,"to":3600000000000}]}`, ""},
+		{`{"ranges":[{"from":"9h"}]}`, "ranges.from"},
+		{`{"name":7}`, "name"},
+		{`{"ranges":{}}`, "ranges"},
+		{`[1]`, "spec"},
+		{`{"name":`, "spec"},
+		{``, "spec"},
+	} {
+		var g dialer.TimeGroup
+		err := specs.Decode([]byte(c.spec), "a time group", &g)
+		var fe *dialer.FieldError
+		switch {
+		case c.field == "" && err != nil:
+			t.Errorf("%s: %v", c.spec, err)
+		case c.field != "" && (!errors.As(err, &fe) || fe.Field != c.field):
+			t.Errorf("%s: got %v, want a field error on %q", c.spec, err, c.field)
+		}
+	}
+}
