@@ -4,7 +4,9 @@
 // Queues, agents, tiers, agent status, queue status and members are served by
 // a real *acd.Engine per account. Everything else is a small in-memory store
 // with no engine behind it: outbound objects (campaigns, trunks, time groups,
-// redial policies) are stored as JSON and CampaignAction only flips a state;
+// redial policies) are stored as JSON with ids and refusals as the
+// service's host gives them (time groups and redial policies checked as it
+// checks them), and CampaignAction only flips a state;
 // contacts are normalised with phonenumbers and stored; subscriptions are
 // stored and never delivered; call history holds what the test adds with
 // AddCall; accounts and their credentials are a fixed table, tokens a map.
@@ -20,8 +22,10 @@ import (
 	"crypto/subtle"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"iter"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -30,8 +34,10 @@ import (
 
 	"github.com/nyaruka/phonenumbers"
 
+	"github.com/switchboard-cc/switchboard/internal/campaigns/specs"
 	"github.com/switchboard-cc/switchboard/pkg/acd"
 	"github.com/switchboard-cc/switchboard/pkg/dialect"
+	"github.com/switchboard-cc/switchboard/pkg/dialer"
 )
 
 // Credential is an account's provisioned credential: Principal and Password
@@ -426,7 +432,68 @@ func validKind(k dialect.Kind) error {
 	return &dialect.FieldError{Field: "kind", Value: string(k), Reason: "unknown object kind"}
 }
 
-// PutObject stores an object's spec as it is (it must be a JSON object).
+// fieldError turns the dialer's field errors into the host API's.
+func fieldError(err error) error {
+	var fe *dialer.FieldError
+	if errors.As(err, &fe) {
+		return &dialect.FieldError{Field: fe.Field, Value: fe.Value, Reason: fe.Reason}
+	}
+	return err
+}
+
+// typedSpec decodes and checks the spec of a time group or a redial policy
+// as the service's host does (package specs); nil for other kinds.
+func typedSpec(obj dialect.Object) (func(id string) any, error) {
+	switch obj.Kind {
+	case dialect.KindTimeGroup:
+		var g dialer.TimeGroup
+		if err := specs.Decode(obj.Spec, "a time group", &g); err != nil {
+			return nil, fieldError(err)
+		}
+		if err := specs.CheckTimeGroup(g); err != nil {
+			return nil, fieldError(err)
+		}
+		return func(id string) any { g.ID = id; return g }, nil
+	case dialect.KindRedialPolicy:
+		var p specs.RedialPolicy
+		if err := specs.Decode(obj.Spec, "a redial policy", &p); err != nil {
+			return nil, fieldError(err)
+		}
+		if err := specs.CheckRedialPolicy(&p.RedialPolicy); err != nil {
+			return nil, fieldError(err)
+		}
+		return func(id string) any { p.ID = id; return p }, nil
+	}
+	return nil, nil
+}
+
+// campaignOn is what the host reads of a stored campaign's spec.
+type campaignOn struct {
+	Trunk  string `json:"trunk"`
+	Pacing struct {
+		MaxConcurrent int `json:"max_concurrent"`
+	} `json:"pacing"`
+}
+
+// trunkUsers lists the account's campaigns on a trunk, by id; h.mu is held.
+func (h *Host) trunkUsers(account, trunk string) map[string]campaignOn {
+	out := map[string]campaignOn{}
+	for k, o := range h.objects {
+		var c campaignOn
+		if k.account == account && k.kind == dialect.KindCampaign && json.Unmarshal(o.Spec, &c) == nil && c.Trunk == trunk {
+			out[k.id] = c
+		}
+	}
+	return out
+}
+
+// PutObject creates an object (an empty ID gets the next number) or
+// replaces one of the account's (another id is not found), as the
+// service's host does. The spec must be a JSON object; its "id" is set to
+// the object's. Time groups and redial policies are checked as the
+// service checks them and stored as decoded; campaigns and trunks are
+// stored as given, except that a trunk's max_concurrent may not go below
+// the pacing.max_concurrent of a campaign on it.
 func (h *Host) PutObject(ctx context.Context, account string, obj dialect.Object) (dialect.Object, error) {
 	if err := h.before(ctx, "PutObject", account); err != nil {
 		return dialect.Object{}, err
@@ -434,15 +501,40 @@ func (h *Host) PutObject(ctx context.Context, account string, obj dialect.Object
 	if err := validKind(obj.Kind); err != nil {
 		return dialect.Object{}, err
 	}
-	if obj.ID == "" {
-		return dialect.Object{}, &dialect.FieldError{Field: "id", Reason: "is required"}
-	}
 	var spec map[string]any
 	if err := json.Unmarshal(obj.Spec, &spec); err != nil {
 		return dialect.Object{}, &dialect.FieldError{Field: "spec", Reason: "must be a JSON object: " + err.Error()}
 	}
+	typed, err := typedSpec(obj)
+	if err != nil {
+		return dialect.Object{}, err
+	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	if obj.ID == "" {
+		h.nextID++
+		obj.ID = strconv.Itoa(h.nextID)
+	} else if _, ok := h.objects[objKey{account, obj.Kind, obj.ID}]; !ok {
+		return dialect.Object{}, fmt.Errorf("%s %q: %w", obj.Kind, obj.ID, dialect.ErrNotFound)
+	}
+	if obj.Kind == dialect.KindTrunk {
+		limit, _ := spec["max_concurrent"].(float64)
+		for id, c := range h.trunkUsers(account, obj.ID) {
+			if limit > 0 && float64(c.Pacing.MaxConcurrent) > limit {
+				return dialect.Object{}, &dialect.FieldError{Field: "trunk.max_concurrent", Value: fmt.Sprint(limit),
+					Reason: fmt.Sprintf("campaign %s on this trunk dials up to %d calls", id, c.Pacing.MaxConcurrent)}
+			}
+		}
+	}
+	var out any = spec
+	if typed != nil {
+		out = typed(obj.ID)
+	} else {
+		spec["id"] = obj.ID
+	}
+	if obj.Spec, err = json.Marshal(out); err != nil {
+		return dialect.Object{}, fmt.Errorf("encode %s: %w", obj.Kind, err)
+	}
 	k := objKey{account, obj.Kind, obj.ID}
 	obj.Status = h.objects[k].Status
 	if obj.Kind == dialect.KindCampaign && obj.Status == nil {
@@ -457,6 +549,9 @@ func (h *Host) GetObject(ctx context.Context, account string, kind dialect.Kind,
 	if err := h.before(ctx, "GetObject", account); err != nil {
 		return dialect.Object{}, err
 	}
+	if err := validKind(kind); err != nil {
+		return dialect.Object{}, err
+	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	o, ok := h.objects[objKey{account, kind, id}]
@@ -466,19 +561,23 @@ func (h *Host) GetObject(ctx context.Context, account string, kind dialect.Kind,
 	return o, nil
 }
 
-// page cuts a sorted list into the page asked for; tokens are offsets.
+// page cuts a sorted list into the page asked for, with the service's
+// host's sizes (0: 100, at most 1000); tokens are offsets.
 func page[T any](all []T, p dialect.Page) ([]T, string, error) {
 	off := 0
 	if p.Token != "" {
 		n, err := strconv.Atoi(p.Token)
 		if err != nil || n < 0 || n > len(all) {
-			return nil, "", &dialect.FieldError{Field: "page_token", Value: p.Token, Reason: "is not a token this list gave"}
+			return nil, "", &dialect.FieldError{Field: "page.token", Value: p.Token, Reason: "is not a token this list gave"}
 		}
 		off = n
 	}
 	size := p.Size
-	if size <= 0 || size > 1000 {
-		size = 1000
+	switch {
+	case size < 0 || size > 1000:
+		return nil, "", &dialect.FieldError{Field: "page.size", Value: strconv.Itoa(size), Reason: "must be 0 (default 100) to 1000"}
+	case size == 0:
+		size = 100
 	}
 	end := min(off+size, len(all))
 	next := ""
@@ -488,7 +587,8 @@ func page[T any](all []T, p dialect.Page) ([]T, string, error) {
 	return all[off:end], next, nil
 }
 
-// ListObjects lists the account's objects of a kind, by id.
+// ListObjects lists the account's objects of a kind, by id (in number
+// order). Campaigns can be filtered by "state".
 func (h *Host) ListObjects(ctx context.Context, account string, kind dialect.Kind, p dialect.Page) (dialect.ObjectPage, error) {
 	if err := h.before(ctx, "ListObjects", account); err != nil {
 		return dialect.ObjectPage{}, err
@@ -496,29 +596,64 @@ func (h *Host) ListObjects(ctx context.Context, account string, kind dialect.Kin
 	if err := validKind(kind); err != nil {
 		return dialect.ObjectPage{}, err
 	}
+	for k := range p.Filter {
+		if kind != dialect.KindCampaign || k != "state" {
+			return dialect.ObjectPage{}, &dialect.FieldError{Field: "page.filter", Value: k, Reason: "not a filter of this list (campaigns: state)"}
+		}
+	}
 	h.mu.Lock()
 	var all []dialect.Object
 	for k, o := range h.objects {
-		if k.account == account && k.kind == kind {
-			all = append(all, o)
+		if k.account != account || k.kind != kind {
+			continue
 		}
+		if want, ok := p.Filter["state"]; ok {
+			var st struct {
+				State string `json:"state"`
+			}
+			if json.Unmarshal(o.Status, &st) != nil || st.State != want {
+				continue
+			}
+		}
+		all = append(all, o)
 	}
 	h.mu.Unlock()
-	slices.SortFunc(all, func(a, b dialect.Object) int { return cmp.Compare(a.ID, b.ID) })
+	slices.SortFunc(all, func(a, b dialect.Object) int {
+		return cmp.Or(cmp.Compare(len(a.ID), len(b.ID)), cmp.Compare(a.ID, b.ID))
+	})
 	objs, next, err := page(all, p)
 	return dialect.ObjectPage{Objects: objs, NextToken: next}, err
 }
 
-// DeleteObject removes a stored object.
+// DeleteObject removes a stored object, as the service's host does: not a
+// running campaign, nor a trunk a campaign uses (ErrFailedPrecondition).
 func (h *Host) DeleteObject(ctx context.Context, account string, kind dialect.Kind, id string) error {
 	if err := h.before(ctx, "DeleteObject", account); err != nil {
+		return err
+	}
+	if err := validKind(kind); err != nil {
 		return err
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	k := objKey{account, kind, id}
-	if _, ok := h.objects[k]; !ok {
+	o, ok := h.objects[k]
+	if !ok {
 		return fmt.Errorf("%s %q: %w", kind, id, dialect.ErrNotFound)
+	}
+	switch kind {
+	case dialect.KindCampaign:
+		var st struct {
+			State string `json:"state"`
+		}
+		if json.Unmarshal(o.Status, &st) == nil && st.State == "running" {
+			return fmt.Errorf("campaign %q is running: %w", id, dialect.ErrFailedPrecondition)
+		}
+	case dialect.KindTrunk:
+		if users := h.trunkUsers(account, id); len(users) > 0 {
+			ids := slices.Sorted(maps.Keys(users))
+			return fmt.Errorf("trunk %q is used by campaign %s: %w", id, strings.Join(ids, ", "), dialect.ErrFailedPrecondition)
+		}
 	}
 	delete(h.objects, k)
 	return nil

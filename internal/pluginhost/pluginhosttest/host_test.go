@@ -150,24 +150,31 @@ func TestAuthSchemes(t *testing.T) {
 func TestObjectsContactsSubscriptionsCalls(t *testing.T) {
 	h := newHost(t)
 	ctx := context.Background()
-	for _, id := range []string{"c1", "c2", "c3"} {
-		if _, err := h.PutObject(ctx, "acc-a", dialect.Object{Kind: dialect.KindCampaign, ID: id, Spec: json.RawMessage(`{"mode":"ivr"}`)}); err != nil {
+	var ids []string
+	for range 3 {
+		o, err := h.PutObject(ctx, "acc-a", dialect.Object{Kind: dialect.KindCampaign, Spec: json.RawMessage(`{"mode":"ivr"}`)})
+		if err != nil {
 			t.Fatal(err)
 		}
+		ids = append(ids, o.ID)
 	}
+	c1 := ids[0]
 	p, err := h.ListObjects(ctx, "acc-a", dialect.KindCampaign, dialect.Page{Size: 2})
 	if err != nil || len(p.Objects) != 2 || p.NextToken == "" {
 		t.Fatalf("page 1: %+v %v", p, err)
 	}
 	p, err = h.ListObjects(ctx, "acc-a", dialect.KindCampaign, dialect.Page{Size: 2, Token: p.NextToken})
-	if err != nil || len(p.Objects) != 1 || p.Objects[0].ID != "c3" || p.NextToken != "" {
+	if err != nil || len(p.Objects) != 1 || p.Objects[0].ID != ids[2] || p.NextToken != "" {
 		t.Fatalf("page 2: %+v %v", p, err)
 	}
-	o, err := h.CampaignAction(ctx, "acc-a", "c1", dialect.CampaignStart)
+	o, err := h.CampaignAction(ctx, "acc-a", c1, dialect.CampaignStart)
 	if err != nil || string(o.Status) != `{"state":"running"}` {
 		t.Errorf("start: %+v %v", o, err)
 	}
-	if _, err := h.GetObject(ctx, "acc-b", dialect.KindCampaign, "c1"); !errors.Is(err, dialect.ErrNotFound) {
+	if p, err := h.ListObjects(ctx, "acc-a", dialect.KindCampaign, dialect.Page{Filter: map[string]string{"state": "running"}}); err != nil || len(p.Objects) != 1 || p.Objects[0].ID != c1 {
+		t.Errorf("running campaigns: %+v %v", p, err)
+	}
+	if _, err := h.GetObject(ctx, "acc-b", dialect.KindCampaign, c1); !errors.Is(err, dialect.ErrNotFound) {
 		t.Errorf("acc-b sees acc-a's campaign: %v", err)
 	}
 	var fe *dialect.FieldError
@@ -181,7 +188,7 @@ func TestObjectsContactsSubscriptionsCalls(t *testing.T) {
 		{ID: "k1", Numbers: []string{"89215650645"}},
 		{ID: "k3", Numbers: []string{"+7 921 565-06-46", "89215650647"}},
 	}
-	res, err := h.ImportContacts(ctx, "acc-a", "c1", func(yield func(dialect.Contact, error) bool) {
+	res, err := h.ImportContacts(ctx, "acc-a", c1, func(yield func(dialect.Contact, error) bool) {
 		for _, c := range in {
 			if !yield(c, nil) {
 				return
@@ -193,7 +200,7 @@ func TestObjectsContactsSubscriptionsCalls(t *testing.T) {
 		res.Rejected[1].Index != 2 || res.Rejected[1].Field != "id" {
 		t.Fatalf("import: %+v %v", res, err)
 	}
-	cp, err := h.ListContacts(ctx, "acc-a", "c1", dialect.Page{})
+	cp, err := h.ListContacts(ctx, "acc-a", c1, dialect.Page{})
 	if err != nil || len(cp.Contacts) != 2 || cp.Contacts[1].ID != "k3" || cp.Contacts[1].Status != "scheduled" {
 		t.Errorf("contacts: %+v %v", cp, err)
 	}
