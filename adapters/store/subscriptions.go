@@ -23,6 +23,12 @@ type Subscription struct {
 	Dialect string `bun:"dialect,notnull"`
 	// Campaign limits the subscription to one campaign's events; empty: all.
 	Campaign string `bun:"campaign,notnull"`
+	// Agent limits the subscription to one agent's events; empty: all.
+	Agent string `bun:"agent,notnull"`
+	// EventTypes, on a dialect's subscription, are the event types its
+	// dialect is offered (patterns as in Events); empty: all. The dialect
+	// reads Events itself.
+	EventTypes []string `bun:"event_types,type:text"`
 	// Attrs are the dialect's own settings (extra URLs, filters), kept as given.
 	Attrs map[string]string `bun:"attrs,type:text"`
 	// Events are the event types delivered: exact names, "<subject>.*" or "*".

@@ -12,8 +12,8 @@ import (
 // PutSubscription creates a webhook subscription or replaces one of the
 // account's. The subscription belongs to the calling plugin, which renders
 // its events (webhook.DialectRenderer); the sender checks its URL, and the
-// URLs among its Attrs, against the address policy now. A campaign-scoped
-// subscription must name one of the account's campaigns.
+// URLs among its Attrs, against the address policy now. A campaign- or
+// agent-scoped subscription must name one of the account's campaigns or agents.
 func (h *Host) PutSubscription(ctx context.Context, account string, sub dialect.Subscription) (dialect.Subscription, error) {
 	if _, err := h.account(ctx, account); err != nil {
 		return dialect.Subscription{}, err
@@ -27,8 +27,13 @@ func (h *Host) PutSubscription(ctx context.Context, account string, sub dialect.
 			return dialect.Subscription{}, translate(err)
 		}
 	}
+	if sub.Agent != "" {
+		if _, err := h.GetAgent(ctx, account, sub.Agent); err != nil {
+			return dialect.Subscription{}, err
+		}
+	}
 	row := store.Subscription{ID: sub.ID, Tenant: account, URL: sub.URL, Method: sub.Method, Format: sub.Format, Events: sub.Events,
-		Dialect: h.plugin, Campaign: sub.Campaign, Attrs: sub.Attrs}
+		Dialect: h.plugin, Campaign: sub.Campaign, Agent: sub.Agent, EventTypes: sub.EventTypes, Attrs: sub.Attrs}
 	if sub.ID == "" {
 		if err := h.svc.cfg.Webhooks.CreateSubscription(ctx, &row); err != nil {
 			return dialect.Subscription{}, translate(err)

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/switchboard-cc/switchboard/adapters/bus/webhook"
+	"github.com/switchboard-cc/switchboard/pkg/acd"
 	"github.com/switchboard-cc/switchboard/pkg/dialect"
 	"github.com/switchboard-cc/switchboard/pkg/event"
 )
@@ -96,5 +97,30 @@ func TestCampaignSubscriptions(t *testing.T) {
 	}
 	if all, err := h.ListSubscriptions(ctx, a.ID, dialect.Page{}); err != nil || len(all) != 2 {
 		t.Fatalf("all lists %d %v", len(all), err)
+	}
+}
+
+func TestAgentSubscriptions(t *testing.T) {
+	f := newFixture(t, webhook.Policy{})
+	ctx := context.Background()
+	a, _ := f.account(t, "ringme")
+	b, _ := f.account(t, "ringme")
+	h := f.svc.For("ringme")
+	ac := acd.NewAgentConfig("", acd.LocalAgent)
+	ac.Extension = "PJSIP/1001"
+	ag, err := h.PutAgent(ctx, a.ID, ac)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub, err := h.PutSubscription(ctx, a.ID, dialect.Subscription{Agent: ag.ID, EventTypes: []string{"agent.status_changed"},
+		Events: []string{"agent-login"}, URL: "http://127.0.0.1:9/login"})
+	if err != nil || sub.Agent != ag.ID || len(sub.EventTypes) != 1 || sub.Events[0] != "agent-login" {
+		t.Fatalf("agent subscription %+v %v", sub, err)
+	}
+	_, err = h.PutSubscription(ctx, b.ID, dialect.Subscription{Agent: ag.ID, URL: "http://127.0.0.1:9/spy"})
+	isNotFound(t, "b subscribes to a's agent", err)
+	var fe *dialect.FieldError
+	if _, err := h.PutSubscription(ctx, a.ID, dialect.Subscription{EventTypes: []string{"agent status"}, URL: "http://127.0.0.1:9/x"}); !errors.As(err, &fe) || fe.Field != "event_types" {
+		t.Errorf("a bad event type pattern: %v", err)
 	}
 }

@@ -135,12 +135,13 @@ func eventFromPB(m *pb.Event) event.Event {
 
 func subscriptionToPB(s Subscription) *pb.Subscription {
 	return &pb.Subscription{Id: s.ID, Account: s.Account, Campaign: s.Campaign, Url: s.URL, Method: s.Method,
-		Format: s.Format, Events: s.Events, Attrs: s.Attrs}
+		Format: s.Format, Events: s.Events, Attrs: s.Attrs, EventTypes: s.EventTypes, Agent: s.Agent}
 }
 
 func subscriptionFromPB(m *pb.Subscription) Subscription {
 	return Subscription{ID: m.GetId(), Account: m.GetAccount(), Campaign: m.GetCampaign(), URL: m.GetUrl(),
-		Method: m.GetMethod(), Format: m.GetFormat(), Events: m.GetEvents(), Attrs: m.GetAttrs()}
+		Method: m.GetMethod(), Format: m.GetFormat(), Events: m.GetEvents(), Attrs: m.GetAttrs(),
+		EventTypes: m.GetEventTypes(), Agent: m.GetAgent()}
 }
 
 func webhookToPB(w Webhook) *pb.Webhook {

@@ -254,22 +254,36 @@ func validHeaderValue(s string) bool {
 }
 
 // Subscription is a webhook registration: where, how and which events.
-// Format and Attrs are the dialect's (a vendor's payload flavour, extra
-// URLs); the host stores them as they are.
+// Format, Events and Attrs are the dialect's (a vendor's payload flavour,
+// its event names, extra URLs); the host stores them as they are. The host
+// offers RenderEvent only the events in the subscription's scope: its
+// account, and its Campaign, Agent and EventTypes when set — narrow them,
+// since every offer is a call into the plugin.
 type Subscription struct {
 	ID      string
 	Account string
 	// Campaign limits the subscription to one campaign; empty: the whole account.
 	Campaign string
-	URL      string
-	Method   string
-	Format   string
-	// Events are event.Type values, or the dialect's own names; empty: all.
+	// Agent limits the subscription to one agent's events; empty: all.
+	Agent string
+	// EventTypes are the event types offered to RenderEvent (event.Type
+	// values, "<subject>.*" or "*"); empty: all.
+	EventTypes []string
+	URL        string
+	Method     string
+	Format     string
+	// Events are the dialect's own filter (event.Type values or its
+	// vendor's names), read by its RenderEvent; the host ignores them.
 	Events []string
-	Attrs  map[string]string
+	// Attrs are the dialect's settings. Every value that is an http(s) URL
+	// is checked against the address policy when the subscription is
+	// stored, and a rendered Webhook may go to it.
+	Attrs map[string]string
 }
 
-// Webhook is one HTTP request the host delivers for an event.
+// Webhook is one HTTP request the host delivers for an event. URL is the
+// subscription's URL when empty; otherwise it must be the subscription's
+// URL or one of its Attrs URLs, with any query string.
 type Webhook struct {
 	Method      string
 	URL         string

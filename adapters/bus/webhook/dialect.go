@@ -30,8 +30,8 @@ var ErrRenderLater = errors.New("renderer unavailable; retry later")
 
 // DialectSubscription is the subscription as its dialect sees it.
 func DialectSubscription(s store.Subscription) dialect.Subscription {
-	return dialect.Subscription{ID: s.ID, Account: s.Tenant, Campaign: s.Campaign, URL: s.URL, Method: s.Method,
-		Format: s.Format, Events: s.Events, Attrs: s.Attrs}
+	return dialect.Subscription{ID: s.ID, Account: s.Tenant, Campaign: s.Campaign, Agent: s.Agent, EventTypes: s.EventTypes,
+		URL: s.URL, Method: s.Method, Format: s.Format, Events: s.Events, Attrs: s.Attrs}
 }
 
 // validateDialectSubscription checks what the sender owns of a dialect's
@@ -53,6 +53,9 @@ func (s *Sender) validateDialectSubscription(ctx context.Context, sub *store.Sub
 			}
 			return err
 		}
+	}
+	if err := checkPatterns("event_types", sub.EventTypes); err != nil {
+		return err
 	}
 	sub.Method = strings.ToUpper(sub.Method)
 	return nil

@@ -181,3 +181,49 @@ func TestDialectSubscriptionValidation(t *testing.T) {
 		t.Fatalf("stored %+v (%v)", got, err)
 	}
 }
+
+func TestDialectSubscriptionScopeNarrowsWhatTheDialectIsOffered(t *testing.T) {
+	db := storetest.SQLite(t)
+	clk := newVirtualClock(t0)
+	r := &vendorRenderer{}
+	h := startSender(t, db, clk, func(c *webhook.Config) { c.Dialects = r })
+	agentSub := h.subscribe(t, store.Subscription{Tenant: "acme", Dialect: "vendor", URL: "http://127.0.0.1:9/a7",
+		Agent: "7", EventTypes: []string{"agent.status_changed"}, Events: []string{"agent-login"}})
+	typed := h.subscribe(t, store.Subscription{Tenant: "acme", Dialect: "vendor", URL: "http://127.0.0.1:9/results",
+		EventTypes: []string{"attempt.*", "campaign.state_changed"}})
+	evs := []event.Event{
+		{ID: "s7", Type: event.AgentStatusChanged, Tenant: "acme", Agent: "7"},  // agentSub
+		{ID: "s8", Type: event.AgentStatusChanged, Tenant: "acme", Agent: "8"},  // nobody
+		{ID: "st7", Type: event.AgentStateChanged, Tenant: "acme", Agent: "7"},  // nobody (type)
+		{ID: "af", Type: event.AttemptFinished, Tenant: "acme", Campaign: "1"},  // typed
+		{ID: "cs", Type: event.CampaignStateChanged, Tenant: "acme", To: "run"}, // typed
+		{ID: "cj", Type: event.CallerJoined, Tenant: "acme", Queue: "q"},        // nobody
+	}
+	if err := h.sender.Sink(context.Background(), evs); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]int{}
+	r.mu.Lock()
+	for _, s := range r.seen {
+		got[s.ID]++
+	}
+	seen := append([]dialect.Subscription(nil), r.seen...)
+	r.mu.Unlock()
+	if got[agentSub.ID] != 1 || got[typed.ID] != 2 || len(seen) != 3 {
+		t.Fatalf("offers per subscription %v (total %d), want the agent's 1 and the typed 2", got, len(seen))
+	}
+	for _, s := range seen {
+		if s.ID == agentSub.ID && (s.Agent != "7" || s.EventTypes[0] != "agent.status_changed" || s.Events[0] != "agent-login") {
+			t.Fatalf("the dialect saw %+v", s)
+		}
+	}
+	bad := store.Subscription{Tenant: "acme", Dialect: "vendor", URL: "http://127.0.0.1:9/x", EventTypes: []string{"agent.*.x"}}
+	var fe *store.FieldError
+	if err := h.sender.CreateSubscription(context.Background(), &bad); !errors.As(err, &fe) || fe.Field != "event_types" {
+		t.Fatalf("a bad event_types pattern: %v", err)
+	}
+	builtin := store.Subscription{Tenant: "acme", URL: "http://127.0.0.1:9/x", Events: []string{"*"}, Agent: "7"}
+	if err := h.sender.CreateSubscription(context.Background(), &builtin); !errors.As(err, &fe) || fe.Field != "event_types" {
+		t.Fatalf("agent scope on a built-in format: %v", err)
+	}
+}

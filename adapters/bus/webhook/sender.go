@@ -255,10 +255,11 @@ func (s *Sender) ValidateSubscription(ctx context.Context, sub *store.Subscripti
 	if len(sub.Events) == 0 {
 		return &SubscriptionError{Field: "events", Reason: `required (event types, "<subject>.*" or "*")`}
 	}
-	for _, p := range sub.Events {
-		if p == "" || strings.ContainsAny(p, " ,") || (strings.Contains(p, "*") && p != "*" && !strings.HasSuffix(p, ".*")) || strings.Count(p, "*") > 1 {
-			return &SubscriptionError{Field: "events", Reason: fmt.Sprintf("bad pattern %q", p)}
-		}
+	if len(sub.EventTypes) > 0 || sub.Agent != "" {
+		return &SubscriptionError{Field: "event_types", Reason: "only a dialect's subscriptions have event_types and agent (use events)"}
+	}
+	if err := checkPatterns("events", sub.Events); err != nil {
+		return err
 	}
 	return s.validateLimits(sub)
 }
@@ -360,18 +361,34 @@ func (s *Sender) subscriptions(ctx context.Context, force bool) (map[string]stor
 	return m, nil
 }
 
+// checkPatterns checks event type patterns: exact types, "<subject>.*" or "*".
+func checkPatterns(field string, ps []string) error {
+	for _, p := range ps {
+		if p == "" || strings.ContainsAny(p, " ,") || (strings.Contains(p, "*") && p != "*" && !strings.HasSuffix(p, ".*")) || strings.Count(p, "*") > 1 {
+			return &SubscriptionError{Field: field, Reason: fmt.Sprintf("bad pattern %q", p)}
+		}
+	}
+	return nil
+}
+
 // Matches reports whether a subscription takes an event. A dialect's
 // subscription takes every event of its tenant (and campaign): the
 // dialect's renderer decides.
 func Matches(sub store.Subscription, ev event.Event) bool {
-	if !sub.Active || (sub.Tenant != "" && sub.Tenant != ev.Tenant) || (sub.Campaign != "" && sub.Campaign != ev.Campaign) {
+	if !sub.Active || (sub.Tenant != "" && sub.Tenant != ev.Tenant) || (sub.Campaign != "" && sub.Campaign != ev.Campaign) ||
+		(sub.Agent != "" && sub.Agent != ev.Agent) {
 		return false
 	}
 	if sub.Dialect != "" {
-		return true // the dialect reads its own Events (they may be its vendor's names)
+		// The dialect reads its own Events (they may be its vendor's names).
+		return len(sub.EventTypes) == 0 || matchesType(sub.EventTypes, ev.Type)
 	}
-	for _, p := range sub.Events {
-		if p == "*" || p == string(ev.Type) || (strings.HasSuffix(p, ".*") && strings.HasPrefix(string(ev.Type), p[:len(p)-1])) {
+	return matchesType(sub.Events, ev.Type)
+}
+
+func matchesType(patterns []string, t event.Type) bool {
+	for _, p := range patterns {
+		if p == "*" || p == string(t) || (strings.HasSuffix(p, ".*") && strings.HasPrefix(string(t), p[:len(p)-1])) {
 			return true
 		}
 	}

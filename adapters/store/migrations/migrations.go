@@ -23,6 +23,7 @@ func All() *migrate.Migrations {
 	registerDialer(m)
 	registerDialectWebhooks(m)
 	registerOutboundObjects(m)
+	registerSubscriptionScope(m)
 	return m
 }
 

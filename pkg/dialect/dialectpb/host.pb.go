@@ -2504,13 +2504,18 @@ type Subscription struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	Id    string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
 	// campaign limits the subscription to one campaign; empty: the account.
-	Campaign      string            `protobuf:"bytes,2,opt,name=campaign,proto3" json:"campaign,omitempty"`
-	Url           string            `protobuf:"bytes,3,opt,name=url,proto3" json:"url,omitempty"`
-	Method        string            `protobuf:"bytes,4,opt,name=method,proto3" json:"method,omitempty"`
-	Format        string            `protobuf:"bytes,5,opt,name=format,proto3" json:"format,omitempty"`
-	Events        []string          `protobuf:"bytes,6,rep,name=events,proto3" json:"events,omitempty"`
-	Attrs         map[string]string `protobuf:"bytes,7,rep,name=attrs,proto3" json:"attrs,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
-	Account       string            `protobuf:"bytes,8,opt,name=account,proto3" json:"account,omitempty"`
+	Campaign string            `protobuf:"bytes,2,opt,name=campaign,proto3" json:"campaign,omitempty"`
+	Url      string            `protobuf:"bytes,3,opt,name=url,proto3" json:"url,omitempty"`
+	Method   string            `protobuf:"bytes,4,opt,name=method,proto3" json:"method,omitempty"`
+	Format   string            `protobuf:"bytes,5,opt,name=format,proto3" json:"format,omitempty"`
+	Events   []string          `protobuf:"bytes,6,rep,name=events,proto3" json:"events,omitempty"`
+	Attrs    map[string]string `protobuf:"bytes,7,rep,name=attrs,proto3" json:"attrs,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	Account  string            `protobuf:"bytes,8,opt,name=account,proto3" json:"account,omitempty"`
+	// event_types are the event types (event.Type values, "<subject>.*" or
+	// "*") the host offers to RenderEvent; empty: every event in scope.
+	EventTypes []string `protobuf:"bytes,9,rep,name=event_types,json=eventTypes,proto3" json:"event_types,omitempty"`
+	// agent limits the subscription to one agent's events; empty: all.
+	Agent         string `protobuf:"bytes,10,opt,name=agent,proto3" json:"agent,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2597,6 +2602,20 @@ func (x *Subscription) GetAttrs() map[string]string {
 func (x *Subscription) GetAccount() string {
 	if x != nil {
 		return x.Account
+	}
+	return ""
+}
+
+func (x *Subscription) GetEventTypes() []string {
+	if x != nil {
+		return x.EventTypes
+	}
+	return nil
+}
+
+func (x *Subscription) GetAgent() string {
+	if x != nil {
+		return x.Agent
 	}
 	return ""
 }
@@ -3248,7 +3267,7 @@ const file_switchboard_dialect_v1_host_proto_rawDesc = "" +
 	"\brejected\x18\x02 \x03(\v2!.switchboard.dialect.v1.RejectionR\brejected\"r\n" +
 	"\vContactList\x12;\n" +
 	"\bcontacts\x18\x01 \x03(\v2\x1f.switchboard.dialect.v1.ContactR\bcontacts\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xaf\x02\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xe6\x02\n" +
 	"\fSubscription\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1a\n" +
 	"\bcampaign\x18\x02 \x01(\tR\bcampaign\x12\x10\n" +
@@ -3257,7 +3276,11 @@ const file_switchboard_dialect_v1_host_proto_rawDesc = "" +
 	"\x06format\x18\x05 \x01(\tR\x06format\x12\x16\n" +
 	"\x06events\x18\x06 \x03(\tR\x06events\x12E\n" +
 	"\x05attrs\x18\a \x03(\v2/.switchboard.dialect.v1.Subscription.AttrsEntryR\x05attrs\x12\x18\n" +
-	"\aaccount\x18\b \x01(\tR\aaccount\x1a8\n" +
+	"\aaccount\x18\b \x01(\tR\aaccount\x12\x1f\n" +
+	"\vevent_types\x18\t \x03(\tR\n" +
+	"eventTypes\x12\x14\n" +
+	"\x05agent\x18\n" +
+	" \x01(\tR\x05agent\x1a8\n" +
 	"\n" +
 	"AttrsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
