@@ -46,6 +46,9 @@ type Options struct {
 	// EmulatorSpeed runs the emulator's clock (and the ACD's) this many
 	// times faster than the wall (tests); default 1.
 	EmulatorSpeed float64
+	// WebhookResolver resolves webhook hosts when a subscription is
+	// stored (tests on machines without DNS); default the system's.
+	WebhookResolver webhook.Resolver
 }
 
 // Service is a running contact centre.
@@ -105,7 +108,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (s *Service, err 
 	if s.bus, err = bus.New(bus.Config{Backend: bus.Backend(cfg.Bus), DB: s.db, NATSURL: cfg.NATSURL, Logger: s.log}); err != nil {
 		return nil, err
 	}
-	if s.sender, err = webhook.New(webhook.Config{DB: s.db, Dialects: pluginRenderer{s}, Logger: s.log}); err != nil {
+	if s.sender, err = webhook.New(webhook.Config{DB: s.db, Dialects: pluginRenderer{s}, Resolver: opts.WebhookResolver, Logger: s.log}); err != nil {
 		return nil, err
 	}
 	reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{

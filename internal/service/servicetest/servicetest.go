@@ -4,9 +4,12 @@ package servicetest
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
+	"net/netip"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -36,6 +39,27 @@ type Option func(*config.Config, *service.Options)
 // milliseconds.
 func Speed(factor float64) Option {
 	return func(_ *config.Config, o *service.Options) { o.EmulatorSpeed = factor }
+}
+
+// Resolve has webhook hosts resolve to fixed addresses when a subscription
+// is stored ("example.com" → "93.184.215.14"), for seeds whose examples name
+// hosts this machine cannot resolve. Other names fail to resolve.
+func Resolve(hosts map[string]string) Option {
+	return func(_ *config.Config, o *service.Options) { o.WebhookResolver = staticResolver(hosts) }
+}
+
+type staticResolver map[string]string
+
+func (r staticResolver) LookupNetIP(_ context.Context, _, host string) ([]netip.Addr, error) {
+	a, ok := r[host]
+	if !ok {
+		return nil, &net.DNSError{Err: "no such host (servicetest.Resolve)", Name: host, IsNotFound: true}
+	}
+	addr, err := netip.ParseAddr(a)
+	if err != nil {
+		return nil, fmt.Errorf("servicetest.Resolve: %s: %w", host, err)
+	}
+	return []netip.Addr{addr}, nil
 }
 
 // Configure changes the service's configuration before it starts.
