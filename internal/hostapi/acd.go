@@ -187,7 +187,10 @@ func (h *Host) DeleteAgent(ctx context.Context, account, id string, removeFromQu
 	if err != nil {
 		return err
 	}
-	return translate(h.svc.cfg.Queues.DeleteAgent(ctx, account, n, removeFromQueues))
+	if err := h.svc.cfg.Queues.DeleteAgent(ctx, account, n, removeFromQueues); err != nil {
+		return translate(err)
+	}
+	return h.dropSubscriptions(ctx, account, func(s store.Subscription) bool { return s.Agent == id })
 }
 
 // SetAgentStatus changes an agent's status.

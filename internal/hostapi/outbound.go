@@ -353,7 +353,10 @@ func (h *Host) DeleteObject(ctx context.Context, account string, kind dialect.Ki
 	case dialect.KindRedialPolicy:
 		err = cs.DeleteRedialPolicy(ctx, account, n)
 	default:
-		err = cs.Delete(ctx, account, n)
+		if err := cs.Delete(ctx, account, n); err != nil {
+			return translate(err)
+		}
+		return h.dropSubscriptions(ctx, account, func(s store.Subscription) bool { return s.Campaign == id })
 	}
 	return translate(err)
 }

@@ -2,6 +2,7 @@ package hostapi
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/switchboard-cc/switchboard/adapters/bus/webhook"
@@ -95,4 +96,23 @@ func (h *Host) DeleteSubscription(ctx context.Context, account, id string) error
 		return err
 	}
 	return translate(h.svc.cfg.Webhooks.DeleteSubscription(ctx, id))
+}
+
+// dropSubscriptions deletes the account's subscriptions scoped to an
+// object that is gone (a campaign, an agent); their deliveries already
+// stored are dead-lettered when next due, and can be replayed.
+func (h *Host) dropSubscriptions(ctx context.Context, account string, scoped func(store.Subscription) bool) error {
+	rows, err := h.svc.cfg.DB.Subscriptions(ctx, account)
+	if err != nil {
+		return translate(err)
+	}
+	for _, r := range rows {
+		if !scoped(r) {
+			continue
+		}
+		if err := h.svc.cfg.Webhooks.DeleteSubscription(ctx, r.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
+			return translate(err)
+		}
+	}
+	return nil
 }

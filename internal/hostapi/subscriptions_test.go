@@ -98,6 +98,13 @@ func TestCampaignSubscriptions(t *testing.T) {
 	if all, err := h.ListSubscriptions(ctx, a.ID, dialect.Page{}); err != nil || len(all) != 2 {
 		t.Fatalf("all lists %d %v", len(all), err)
 	}
+	// Deleting the campaign drops its subscriptions, not the account's.
+	if err := h.DeleteObject(ctx, a.ID, dialect.KindCampaign, cmp.ID); err != nil {
+		t.Fatal(err)
+	}
+	if all, err := h.ListSubscriptions(ctx, a.ID, dialect.Page{}); err != nil || len(all) != 1 || all[0].Campaign != "" {
+		t.Fatalf("after deleting the campaign: %+v %v", all, err)
+	}
 }
 
 func TestAgentSubscriptions(t *testing.T) {
@@ -122,5 +129,11 @@ func TestAgentSubscriptions(t *testing.T) {
 	var fe *dialect.FieldError
 	if _, err := h.PutSubscription(ctx, a.ID, dialect.Subscription{EventTypes: []string{"agent status"}, URL: "http://127.0.0.1:9/x"}); !errors.As(err, &fe) || fe.Field != "event_types" {
 		t.Errorf("a bad event type pattern: %v", err)
+	}
+	if err := h.DeleteAgent(ctx, a.ID, ag.ID, true); err != nil {
+		t.Fatal(err)
+	}
+	if subs, err := h.ListSubscriptions(ctx, a.ID, dialect.Page{}); err != nil || len(subs) != 0 {
+		t.Fatalf("the deleted agent's subscriptions remain: %+v %v", subs, err)
 	}
 }
