@@ -271,6 +271,11 @@ func (c *call) updateAgent(ctx context.Context, typ, id string) dialect.Response
 	if _, err := c.host.PutAgent(ctx, c.acct.ID, a); err != nil {
 		return fail(err, "agent")
 	}
+	if a.Number != info.Config.Number || a.Extension != info.Config.Extension {
+		if err := c.refreshAgentEvents(ctx, a); err != nil {
+			return fail(err, "agent event")
+		}
+	}
 	if st != nil && *st == info.Status {
 		st = nil // no change, no event
 	}
@@ -295,6 +300,9 @@ func (c *call) deleteAgent(ctx context.Context, typ, id string) dialect.Response
 				"the agent is in at least one queue; remove it from the queues first or send remove_from_queues=true")
 		}
 		return fail(err, "agent")
+	}
+	if err := c.dropAgentEvents(ctx, id); err != nil {
+		return fail(err, "agent event")
 	}
 	return dialect.Response{Status: http.StatusNoContent}
 }

@@ -13,10 +13,18 @@ import (
 )
 
 // AgentEventFormat is the subscription format of ringme agent events (an
-// AgentEvent registration). Its Attrs: agent_id (the agent whose changes
-// it wants), agent_type (local|remote), agent_number (remote) or
-// extension_name (local); its Events: agent-login and/or agent-logout.
+// AgentEvent registration). Its Attrs: id (the vendor's numeric id),
+// agent_id (the agent whose changes it wants), agent_type (local|remote),
+// agent_number (remote) or extension_name (local); its Events: agent-login
+// or agent-logout.
 const AgentEventFormat = "ringme-agent-event"
+
+// TaskEventFormat is the subscription format of a callback task's
+// webhooks, scoped to the task's scheduler (campaign). Its Attrs: task_id,
+// the task's url_before, url_before_again, url_success and url_after (those
+// set), a_number and b_number as sent and a_e164 (the A number the dialer
+// dials first); its Events: the names of the URLs set.
+const TaskEventFormat = "ringme-task"
 
 // Agent event types of the vendor.
 const (
@@ -24,56 +32,166 @@ const (
 	AgentLogout = "agent-logout"
 )
 
+// Task webhook names (the task's fields holding their URLs).
+const (
+	URLBefore      = "url_before"
+	URLBeforeAgain = "url_before_again"
+	URLSuccess     = "url_success"
+	URLAfter       = "url_after"
+)
+
+// taskURLs are the task's webhook fields, in the order they fire.
+var taskURLs = []string{URLBefore, URLBeforeAgain, URLSuccess, URLAfter}
+
+// formContentType is the content type of every ringme webhook body.
+const formContentType = "application/x-www-form-urlencoded"
+
+// RenderEvent renders an event for one of the dialect's subscriptions:
+// agent events (AgentEventFormat) and task webhooks (TaskEventFormat).
+// Events of another client, and events the subscription does not take,
+// render nothing.
+func (d *Dialect) RenderEvent(_ context.Context, ev event.Event, sub dialect.Subscription) ([]dialect.Webhook, error) {
+	if sub.Account != "" && ev.Tenant != sub.Account {
+		return nil, nil
+	}
+	var w *dialect.Webhook
+	switch sub.Format {
+	case AgentEventFormat:
+		w = renderAgentEvent(ev, sub)
+	case TaskEventFormat:
+		w = renderTaskEvent(ev, sub)
+	}
+	if w == nil {
+		return nil, nil
+	}
+	return []dialect.Webhook{*w}, nil
+}
+
 func available(s string) bool {
 	return s == string(acd.Available) || s == string(acd.AvailableOnDemand)
 }
 
-// RenderEvent renders an agent's status change as the vendor's agent
-// event: application/x-www-form-urlencoded, in the query for GET and in
-// the body for POST. Only a real change fires it: logging in means
-// becoming available from a status that was not; logging out means
-// becoming logged_out. Other events and formats render nothing.
-func (d *Dialect) RenderEvent(_ context.Context, ev event.Event, sub dialect.Subscription) ([]dialect.Webhook, error) {
-	if sub.Format != AgentEventFormat || ev.Type != event.AgentStatusChanged {
-		return nil, nil
+// renderAgentEvent renders an agent's status change as the vendor's agent
+// event. Only a real change fires: logging in is becoming available (or
+// available on demand) from a status that was neither; logging out is
+// becoming logged_out. A break fires nothing.
+func renderAgentEvent(ev event.Event, sub dialect.Subscription) *dialect.Webhook {
+	if ev.Type != event.AgentStatusChanged || ev.From == ev.To {
+		return nil
 	}
-	if id := sub.Attrs["agent_id"]; id != "" && id != ev.Agent {
-		return nil, nil
+	if id := sub.Attrs[attrAgentID]; id == "" || id != ev.Agent {
+		return nil
 	}
 	var kind, status string
 	switch {
 	case available(ev.To) && !available(ev.From):
 		kind, status = AgentLogin, string(acd.Available)
-	case ev.To == string(acd.LoggedOut) && ev.From != string(acd.LoggedOut):
+	case ev.To == string(acd.LoggedOut):
 		kind, status = AgentLogout, string(acd.LoggedOut)
 	default:
-		return nil, nil
+		return nil
 	}
-	if len(sub.Events) > 0 && !slices.Contains(sub.Events, kind) && !slices.Contains(sub.Events, string(ev.Type)) {
-		return nil, nil
+	if len(sub.Events) > 0 && !slices.Contains(sub.Events, kind) {
+		return nil
 	}
-	v := url.Values{"agent_id": {ev.Agent}, "agent_status": {status}}
-	source := "api"
+	v := url.Values{attrAgentID: {ev.Agent}, "agent_status": {status}, "event_source": {"api"}}
 	if ev.Source == "phone" {
-		source = "phone"
+		v.Set("event_source", "phone")
 	}
-	v.Set("event_source", source)
-	if t := sub.Attrs["agent_type"]; t == "remote" {
-		v.Set("agent_type", "remote")
-		v.Set("agent_number", sub.Attrs["agent_number"])
+	if sub.Attrs[attrAgentType] == "remote" {
+		v.Set(attrAgentType, "remote")
+		v.Set(attrAgentNumber, sub.Attrs[attrAgentNumber])
 	} else {
-		v.Set("agent_type", "local")
-		v.Set("extension_name", sub.Attrs["extension_name"])
+		v.Set(attrAgentType, "local")
+		v.Set(attrExtensionName, sub.Attrs[attrExtensionName])
 	}
-	form := v.Encode()
-	if strings.EqualFold(sub.Method, http.MethodGet) {
-		u := sub.URL
-		if strings.Contains(u, "?") {
-			u += "&" + form
-		} else {
-			u += "?" + form
+	return formWebhook(sub.Method, sub.URL, v)
+}
+
+// Attrs of a task's subscription beyond its URLs.
+const (
+	attrTaskID  = "task_id"
+	attrANumber = "a_number"
+	attrBNumber = "b_number"
+	attrAE164   = "a_e164"
+)
+
+// renderTaskEvent renders a callback task's webhooks (ours: the vendor's
+// documents name the URLs, not what they receive), each a POST of a form
+// to the task's URL for it:
+//   - url_before when the first try starts dialling A, url_before_again
+//     when each later try does (attempt.started of the A number);
+//   - url_success when A and B are connected (attempt.connected);
+//   - url_after with the result once the task is finished (contact.finished).
+func renderTaskEvent(ev event.Event, sub dialect.Subscription) *dialect.Webhook {
+	task := sub.Attrs[attrTaskID]
+	if task == "" || ev.Contact != task || (sub.Campaign != "" && ev.Campaign != sub.Campaign) {
+		return nil
+	}
+	v := url.Values{"task_id": {task}, "scheduler_id": {ev.Campaign},
+		attrANumber: {sub.Attrs[attrANumber]}, attrBNumber: {sub.Attrs[attrBNumber]}}
+	var hook string
+	switch ev.Type {
+	case event.AttemptStarted:
+		if ev.Attrs["leg"] == "b" || ev.Attrs["number"] != sub.Attrs[attrAE164] {
+			return nil
 		}
-		return []dialect.Webhook{{Method: http.MethodGet, URL: u}}, nil
+		hook = URLBeforeAgain
+		if ev.Attrs["try"] == "1" {
+			hook = URLBefore
+		}
+		v.Set("status", "executed")
+		v.Set("try", ev.Attrs["try"])
+		v.Set("cdr", ev.Attempt)
+	case event.AttemptConnected:
+		hook = URLSuccess
+		v.Set("status", "executed")
+		v.Set("cdr", ev.Attempt)
+	case event.ContactFinished:
+		hook = URLAfter
+		result := "failed"
+		if ev.Reason == "success" {
+			result = "success"
+		}
+		v.Set("status", "finished")
+		v.Set("finish_result", result)
+		v.Set("finish_comment", finishComment(result, ev.Outcome))
+		v.Set("tries", ev.Attrs["tries"])
+	default:
+		return nil
 	}
-	return []dialect.Webhook{{Method: http.MethodPost, URL: sub.URL, ContentType: "application/x-www-form-urlencoded", Body: []byte(form)}}, nil
+	target := sub.Attrs[hook]
+	if target == "" || (len(sub.Events) > 0 && !slices.Contains(sub.Events, hook)) {
+		return nil
+	}
+	v.Set("event", hook)
+	return formWebhook(http.MethodPost, target, v)
+}
+
+// finishComment says why a task failed: the outcome of its last try
+// (busy, no_answer, failed, …); empty on success.
+func finishComment(result, outcome string) string {
+	if result == "success" {
+		return ""
+	}
+	return outcome
+}
+
+// formWebhook sends v form-urlencoded: in the query for GET (after any
+// query of the URL's own), in the body otherwise.
+func formWebhook(method, target string, v url.Values) *dialect.Webhook {
+	form := v.Encode()
+	if strings.EqualFold(method, http.MethodGet) {
+		u, err := url.Parse(target)
+		if err != nil {
+			return nil
+		}
+		if u.RawQuery != "" {
+			u.RawQuery += "&" + form
+		} else {
+			u.RawQuery = form
+		}
+		return &dialect.Webhook{Method: http.MethodGet, URL: u.String()}
+	}
+	return &dialect.Webhook{Method: http.MethodPost, URL: target, ContentType: formContentType, Body: []byte(form)}
 }

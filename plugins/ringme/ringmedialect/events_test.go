@@ -48,9 +48,28 @@ func TestRenderAgentEvent(t *testing.T) {
 		{"a logout to a login subscription", event.Event{Type: event.AgentStatusChanged, Agent: "136", From: "available", To: "logged_out"}, local},
 		{"another event", event.Event{Type: event.AgentStateChanged, Agent: "136", From: "idle", To: "waiting"}, local},
 		{"another format", login, dialect.Subscription{URL: "https://h.example/", Format: "json"}},
+		{"no agent named", login, dialect.Subscription{URL: "https://h.example/", Method: "GET", Format: ringmedialect.AgentEventFormat,
+			Attrs: map[string]string{"agent_type": "local"}}},
+		{"another client's agent", login, dialect.Subscription{Account: "13", URL: local.URL, Method: "GET", Format: local.Format,
+			Events: local.Events, Attrs: local.Attrs}},
+		{"a logout to a logged out agent", event.Event{Type: event.AgentStatusChanged, Agent: "9", From: "logged_out", To: "logged_out"}, remote},
 	} {
 		if ws, err := d.RenderEvent(context.Background(), c.ev, c.sub); err != nil || len(ws) != 0 {
 			t.Errorf("%s: rendered %+v %v", c.name, ws, err)
 		}
 	}
+}
+
+// Logging in on demand from a break counts as a login; the payload goes
+// after a GET URL's own query.
+func TestRenderAgentEventForms(t *testing.T) {
+	d := ringmedialect.New(ringmedialect.Config{Domain: "pbx.example.org"})
+	sub := dialect.Subscription{Account: "12", URL: "https://h.example/hook?token=abc", Method: "get", Format: ringmedialect.AgentEventFormat,
+		Attrs: map[string]string{"id": "4", "agent_id": "136", "agent_type": "local", "extension_name": "000*094@pbx.example.org"}}
+	ev := event.Event{Type: event.AgentStatusChanged, Tenant: "12", Agent: "136", From: "on_break", To: "available_on_demand", Source: "phone"}
+	ws, err := d.RenderEvent(context.Background(), ev, sub)
+	if err != nil || len(ws) != 1 || ws[0].Method != "GET" || ws[0].Body != nil {
+		t.Fatalf("%+v %v", ws, err)
+	}
+	golden(t, "agent_login_on_demand_get.txt", []byte(ws[0].URL+"\n"))
 }

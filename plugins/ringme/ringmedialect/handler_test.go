@@ -253,8 +253,8 @@ func TestErrors(t *testing.T) {
 		{"another client adds its agent", other, "POST", "/extension/" + q + "/queue/agents/local/", `{"agent_id":` + local + `}`, 404, notFound("queue")},
 		{"task schedulers", tok, "GET", "/client/@me/task_scheduler/", "", 501,
 			`{"status":"not_supported","message":"task schedulers is not supported by this server yet"}`},
-		{"agent events", tok, "GET", "/client/@me/agent/local/" + local + "/event/", "", 501,
-			`{"status":"not_supported","message":"agent events is not supported by this server yet"}`},
+		{"call history", tok, "GET", "/client/@me/call_history/", "", 501,
+			`{"status":"not_supported","message":"call_history is not supported by this server yet"}`},
 		{"no such resource", tok, "GET", "/client/@me/nothing", "", 404, notFound("resource")},
 		{"outside the API", tok, "GET", "/../x", "", 404, `{"status":"not_found","message":"no such resource: /api/ver1.0/../x"}`},
 	}

@@ -43,6 +43,9 @@ type Config struct {
 	Now func() time.Time
 	// Domain is the extensions' SIP domain in responses; "sip.ringme.ru" when empty.
 	Domain string
+	// ExtensionDomain is the domain of extension names in agent events
+	// ("000*094@ringme.ru"); Domain without a leading "sip." when empty.
+	ExtensionDomain string
 	// RateLimit is how many requests a client may make per hour; over it
 	// the client gets 429 rate_limit_exceeded. 0: no limit.
 	RateLimit int
@@ -55,13 +58,18 @@ func (c *Config) setDefaults() {
 	if c.Domain == "" {
 		c.Domain = "sip.ringme.ru"
 	}
+	if c.ExtensionDomain == "" {
+		c.ExtensionDomain = strings.TrimPrefix(c.Domain, "sip.")
+	}
 }
 
-// Dialect is the ringme dialect. It keeps no per-account state: everything
-// lives in the host.
+// Dialect is the ringme dialect. Everything lives in the host; the plugin
+// process keeps only the rate limit counters and the highest numeric ids
+// it handed out (so that it never hands one out twice).
 type Dialect struct {
-	cfg     Config
-	limiter *limiter // nil: no limit
+	cfg      Config
+	limiter  *limiter // nil: no limit
+	eventIDs *idAllocator
 }
 
 var _ dialect.Dialect = (*Dialect)(nil)
@@ -69,7 +77,7 @@ var _ dialect.Dialect = (*Dialect)(nil)
 // New returns the ringme dialect.
 func New(cfg Config) *Dialect {
 	cfg.setDefaults()
-	d := &Dialect{cfg: cfg}
+	d := &Dialect{cfg: cfg, eventIDs: newIDAllocator()}
 	if cfg.RateLimit > 0 {
 		d.limiter = &limiter{limit: cfg.RateLimit, now: cfg.Now, windows: map[string]window{}}
 	}
@@ -256,9 +264,17 @@ func (c *call) client(ctx context.Context, seg []string) dialect.Response {
 			}
 			return methodNotAllowed(http.MethodGet, http.MethodPut, http.MethodDelete)
 		}
-		if len(seg) >= 5 && seg[4] == "event" {
-			return notSupported("agent events")
+		switch {
+		case seg[4] != "event" || len(seg) > 6:
+			return notFound("resource")
+		case !validID(seg[3]):
+			return notFound("agent")
+		case len(seg) == 5:
+			return c.agentEvents(ctx, typ, seg[3], "")
+		case !validID(seg[5]):
+			return notFound("agent event")
 		}
+		return c.agentEvents(ctx, typ, seg[3], seg[5])
 	case seg[1] == "task_scheduler":
 		return notSupported("task schedulers")
 	case seg[1] == "current_calls" || seg[1] == "call_history":
