@@ -41,6 +41,12 @@ type Config struct {
 	// AdminPassword guards the wallboard at `/`; empty: one is generated at
 	// each start and logged.
 	AdminPassword string
+
+	// Webhook destination classes: loopback and private ranges are allowed
+	// by default (CRMs live there), link-local and cloud metadata refused.
+	WebhookDenyLoopback   bool
+	WebhookDenyPrivate    bool
+	WebhookAllowLinkLocal bool
 }
 
 // Defaults are the embedded defaults: SQLite under ./data, the in-process
@@ -90,6 +96,9 @@ func Bind(fs *pflag.FlagSet, d Config) *Config {
 	fs.StringVar(&c.LogLevel, "log-level", d.LogLevel, "log level: debug, info, warn or error")
 	fs.StringVar(&c.LogFormat, "log-format", d.LogFormat, "log format: text or json")
 	fs.StringVar(&c.AdminPassword, "admin-password", d.AdminPassword, "password of the wallboard's admin login (empty: generated at start and logged)")
+	fs.BoolVar(&c.WebhookDenyLoopback, "webhook-deny-loopback", d.WebhookDenyLoopback, "refuse webhook destinations on loopback (127.0.0.0/8, ::1)")
+	fs.BoolVar(&c.WebhookDenyPrivate, "webhook-deny-private", d.WebhookDenyPrivate, "refuse webhook destinations in private ranges (10/8, 172.16/12, 192.168/16, 100.64/10, fc00::/7)")
+	fs.BoolVar(&c.WebhookAllowLinkLocal, "webhook-allow-link-local", d.WebhookAllowLinkLocal, "allow webhook destinations that are link-local (169.254/16, fe80::/10; cloud metadata lives there)")
 	return &c
 }
 

@@ -116,3 +116,20 @@ func TestAdminPasswordFromFlagEnvOrFile(t *testing.T) {
 		})
 	}
 }
+
+func TestWebhookAddressClassesFromFlagEnvOrFile(t *testing.T) {
+	c, err := resolve(t, nil, nil, "")
+	if err != nil || c.WebhookDenyLoopback || c.WebhookDenyPrivate || c.WebhookAllowLinkLocal {
+		t.Fatalf("defaults %+v %v: loopback and private allowed, link-local refused", c, err)
+	}
+	c, err = resolve(t, []string{"--webhook-deny-loopback"}, map[string]string{"SWITCHBOARD_WEBHOOK_DENY_PRIVATE": "true"},
+		"webhook-allow-link-local: true\n")
+	if err != nil || !c.WebhookDenyLoopback || !c.WebhookDenyPrivate || !c.WebhookAllowLinkLocal {
+		t.Fatalf("flag, env and file: %+v %v", c, err)
+	}
+	_, err = resolve(t, nil, map[string]string{"SWITCHBOARD_WEBHOOK_DENY_PRIVATE": "maybe"}, "")
+	var fe *FieldError
+	if !errors.As(err, &fe) || fe.Setting != "webhook-deny-private" {
+		t.Fatalf("a bad boolean: %v", err)
+	}
+}

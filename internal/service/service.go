@@ -108,7 +108,8 @@ func New(ctx context.Context, cfg config.Config, opts Options) (s *Service, err 
 	if s.bus, err = bus.New(bus.Config{Backend: bus.Backend(cfg.Bus), DB: s.db, NATSURL: cfg.NATSURL, Logger: s.log}); err != nil {
 		return nil, err
 	}
-	if s.sender, err = webhook.New(webhook.Config{DB: s.db, Dialects: pluginRenderer{s}, Resolver: opts.WebhookResolver, Logger: s.log}); err != nil {
+	if s.sender, err = webhook.New(webhook.Config{DB: s.db, Dialects: pluginRenderer{s}, Resolver: opts.WebhookResolver, Logger: s.log,
+		Policy: webhook.Policy{DenyLoopback: cfg.WebhookDenyLoopback, DenyPrivate: cfg.WebhookDenyPrivate, AllowLinkLocal: cfg.WebhookAllowLinkLocal}}); err != nil {
 		return nil, err
 	}
 	reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
