@@ -220,7 +220,9 @@ func FormatCPS(r dialer.Rate) json.Number {
 }
 
 // Campaign validates a request and maps it onto the core's campaign. It
-// reports every bad field at once.
+// reports every bad field at once. webhookUrls are checked for their form
+// only: they become host subscriptions of the campaign (see hooks.go), not
+// part of it.
 func (a AutoCall) Campaign(co Company) (dialer.Campaign, Errors) {
 	errs := Errors{}
 	c := dialer.Campaign{Mode: dialer.ModeIVR, DefaultRegion: co.Region, Attrs: map[string]string{}}
@@ -329,9 +331,7 @@ func (a AutoCall) Campaign(co Company) (dialer.Campaign, Errors) {
 		p, err := url.Parse(u)
 		if err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {
 			errs.add(fmt.Sprintf("webhookUrls[%d]", i), "must be an absolute http or https URL")
-			continue
 		}
-		c.Subscriptions = append(c.Subscriptions, dialer.Subscription{URL: u, Method: "POST", Format: webhookFormat})
 	}
 
 	if o := a.AdditionalOptions; o == nil {
@@ -492,8 +492,9 @@ type Identity struct {
 func ptr[T any](v T) *T { return &v }
 
 // viewOf renders a stored campaign the vendor's way. Fields the core acts
-// on come from the campaign; the rest from the Attrs kept at creation.
-func viewOf(obj dialect.Object, zone *time.Location) (View, error) {
+// on come from the campaign; the rest from the Attrs kept at creation;
+// webhookUrls are the URLs of its subscriptions.
+func viewOf(obj dialect.Object, zone *time.Location, webhookURLs []string) (View, error) {
 	var c dialer.Campaign
 	if err := json.Unmarshal(obj.Spec, &c); err != nil {
 		return View{}, fmt.Errorf("decode campaign %s: %w", obj.ID, err)
@@ -538,11 +539,7 @@ func viewOf(obj dialect.Object, zone *time.Location) (View, error) {
 		}
 		v.Cps = &cps
 	}
-	for _, s := range c.Subscriptions {
-		if s.Format == webhookFormat {
-			v.WebhookURLs = append(v.WebhookURLs, s.URL)
-		}
-	}
+	v.WebhookURLs = append(v.WebhookURLs, webhookURLs...)
 	o := &v.AdditionalOptions
 	o.FullListMethod = ptr("reject")
 	o.FullListTime = ptr(int(c.EffectiveTalk / time.Second))

@@ -14,7 +14,9 @@
 // Other requests carry "Authorization: Bearer <authToken>". Errors are
 // {"error":{"code":…,"message":…,"fields":{field:reason}}} with 401, 404,
 // 409 or 422. Campaigns live in the host as pkg/dialer campaigns in ivr
-// mode; see README.md for what is the vendor's and what is ours.
+// mode, their webhookUrls as host subscriptions of the campaign whose
+// events RenderEvent renders (callResult, autoCallFinished); see README.md
+// for what is the vendor's and what is ours.
 package twin24dialect
 
 import (

@@ -2,10 +2,11 @@ package twin24dialect
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
-
+	"errors"
 	"fmt"
 	"iter"
 	"net/http"
@@ -26,6 +27,10 @@ func campaignObject(c dialer.Campaign, id string) (dialect.Object, error) {
 	return dialect.Object{Kind: dialect.KindCampaign, ID: id, Spec: spec}, nil
 }
 
+// createAutoCall stores the campaign, then one subscription per webhookUrls
+// entry. A campaign with webhooks is stored not started, so that it emits
+// nothing before they exist; once they do it gets its start (startType).
+// A URL the host refuses removes what was created: 422 on webhookUrls[i].
 func createAutoCall(w http.ResponseWriter, r *http.Request, host dialect.Host, acct dialect.Account) {
 	req, _ := r.Context().Value(reqKey{}).(dialect.Request)
 	in, errs := DecodeAutoCall(req.Body)
@@ -38,6 +43,10 @@ func createAutoCall(w http.ResponseWriter, r *http.Request, host dialect.Host, a
 		invalid(w, errs)
 		return
 	}
+	start := c.Start
+	if len(in.WebhookURLs) > 0 {
+		c.Start = dialer.Start{Mode: dialer.StartManual}
+	}
 	obj, err := campaignObject(c, "")
 	if err != nil {
 		hostFailed(w, err, whatAutoCall)
@@ -48,9 +57,56 @@ func createAutoCall(w http.ResponseWriter, r *http.Request, host dialect.Host, a
 		hostFailed(w, err, whatAutoCall)
 		return
 	}
+	if len(in.WebhookURLs) > 0 {
+		if errs, err := hookUp(r.Context(), host, acct.ID, stored.ID, c, start, in.WebhookURLs); errs != nil || err != nil {
+			if derr := host.DeleteObject(context.WithoutCancel(r.Context()), acct.ID, dialect.KindCampaign, stored.ID); derr != nil {
+				err = errors.Join(err, fmt.Errorf("remove campaign %s: %w", stored.ID, derr))
+			}
+			if err != nil {
+				hostFailed(w, err, whatAutoCall)
+			} else {
+				invalid(w, errs)
+			}
+			return
+		}
+	}
 	writeJSON(w, http.StatusOK, struct {
 		ID Identity `json:"id"`
 	}{Identity{stored.ID}})
+}
+
+// hookUp creates a new campaign's subscriptions and then gives it its
+// start. On failure the subscriptions are gone again (the caller removes
+// the campaign).
+func hookUp(ctx context.Context, host dialect.Host, account, id string, c dialer.Campaign, start dialer.Start, urls []string) (Errors, error) {
+	hs, errs, err := syncHooks(ctx, host, account, id, nil, urls)
+	if errs != nil || err != nil {
+		return errs, err
+	}
+	if start.Mode == dialer.StartManual {
+		return nil, nil
+	}
+	c.Start = start
+	obj, err := campaignObject(c, id)
+	if err == nil {
+		_, err = host.PutObject(ctx, account, obj)
+	}
+	if err == nil && start.Mode == dialer.StartNow {
+		_, err = host.CampaignAction(ctx, account, id, dialect.CampaignStart)
+	}
+	if err != nil {
+		return nil, errors.Join(err, hs.undo(ctx))
+	}
+	return nil, nil
+}
+
+// campaignHooks lists one campaign's subscriptions.
+func campaignHooks(ctx context.Context, host dialect.Host, account, id string) ([]dialect.Subscription, error) {
+	hooks, err := hooksOf(ctx, host, account, id)
+	if err != nil {
+		return nil, err
+	}
+	return hooks[id], nil
 }
 
 func getAutoCall(w http.ResponseWriter, r *http.Request, host dialect.Host, acct dialect.Account) {
@@ -59,11 +115,18 @@ func getAutoCall(w http.ResponseWriter, r *http.Request, host dialect.Host, acct
 		hostFailed(w, err, whatAutoCall)
 		return
 	}
-	writeView(w, obj, acct)
+	writeView(w, r, host, obj, acct)
 }
 
-func writeView(w http.ResponseWriter, obj dialect.Object, acct dialect.Account) {
-	v, err := viewOf(obj, CompanyOf(acct).Zone)
+// writeView answers with a campaign as GET shows it, its webhookUrls read
+// from the host.
+func writeView(w http.ResponseWriter, r *http.Request, host dialect.Host, obj dialect.Object, acct dialect.Account) {
+	hooks, err := campaignHooks(r.Context(), host, acct.ID, obj.ID)
+	if err != nil {
+		hostFailed(w, err, whatAutoCall)
+		return
+	}
+	v, err := viewOf(obj, CompanyOf(acct).Zone, urlsOf(hooks))
 	if err != nil {
 		hostFailed(w, err, whatAutoCall)
 		return
@@ -154,10 +217,17 @@ func listAutoCalls(w http.ResponseWriter, r *http.Request, host dialect.Host, ac
 		hostFailed(w, err, whatAutoCall)
 		return
 	}
+	hooks := map[string][]dialect.Subscription{}
+	if len(objs) > 0 {
+		if hooks, err = hooksOf(r.Context(), host, acct.ID, ""); err != nil {
+			hostFailed(w, err, whatAutoCall)
+			return
+		}
+	}
 	page := listPage[View]{Items: []View{}, Limit: limit, Offset: offset}
 	zone := CompanyOf(acct).Zone
 	for _, o := range objs {
-		v, err := viewOf(o, zone)
+		v, err := viewOf(o, zone, urlsOf(hooks[o.ID]))
 		if err != nil {
 			hostFailed(w, err, whatAutoCall)
 			return
@@ -169,7 +239,9 @@ func listAutoCalls(w http.ResponseWriter, r *http.Request, host dialect.Host, ac
 
 // patchAutoCall merges the body onto the campaign as GET shows it (objects
 // merge field by field, anything else replaces), validates the whole and
-// stores it.
+// stores it. Its subscriptions change first (a refused URL changes
+// nothing); they are put back if the campaign is refused, and the ones no
+// longer wanted go once it is stored.
 func patchAutoCall(w http.ResponseWriter, r *http.Request, host dialect.Host, acct dialect.Account) {
 	req, _ := r.Context().Value(reqKey{}).(dialect.Request)
 	var patch map[string]any
@@ -183,8 +255,13 @@ func patchAutoCall(w http.ResponseWriter, r *http.Request, host dialect.Host, ac
 		hostFailed(w, err, whatAutoCall)
 		return
 	}
+	hooks, err := campaignHooks(r.Context(), host, acct.ID, id)
+	if err != nil {
+		hostFailed(w, err, whatAutoCall)
+		return
+	}
 	co := CompanyOf(acct)
-	v, err := viewOf(obj, co.Zone)
+	v, err := viewOf(obj, co.Zone, urlsOf(hooks))
 	if err != nil {
 		hostFailed(w, err, whatAutoCall)
 		return
@@ -216,17 +293,30 @@ func patchAutoCall(w http.ResponseWriter, r *http.Request, host dialect.Host, ac
 		invalid(w, errs)
 		return
 	}
-	nobj, err := campaignObject(c, id)
+	hs, errs, err := syncHooks(r.Context(), host, acct.ID, id, hooks, in.WebhookURLs)
 	if err != nil {
 		hostFailed(w, err, whatAutoCall)
+		return
+	}
+	if errs != nil {
+		invalid(w, errs)
+		return
+	}
+	nobj, err := campaignObject(c, id)
+	if err != nil {
+		hostFailed(w, errors.Join(err, hs.undo(r.Context())), whatAutoCall)
 		return
 	}
 	stored, err := host.PutObject(r.Context(), acct.ID, nobj)
 	if err != nil {
+		hostFailed(w, errors.Join(err, hs.undo(r.Context())), whatAutoCall)
+		return
+	}
+	if err := hs.commit(r.Context()); err != nil {
 		hostFailed(w, err, whatAutoCall)
 		return
 	}
-	writeView(w, stored, acct)
+	writeView(w, r, host, stored, acct)
 }
 
 func merge(base, patch map[string]any) map[string]any {
@@ -242,8 +332,20 @@ func merge(base, patch map[string]any) map[string]any {
 	return base
 }
 
+// deleteAutoCall removes the campaign, then its subscriptions (a campaign
+// that cannot go, running, keeps them).
 func deleteAutoCall(w http.ResponseWriter, r *http.Request, host dialect.Host, acct dialect.Account) {
-	if err := host.DeleteObject(r.Context(), acct.ID, dialect.KindCampaign, r.PathValue("id")); err != nil {
+	id := r.PathValue("id")
+	hooks, err := campaignHooks(r.Context(), host, acct.ID, id)
+	if err != nil {
+		hostFailed(w, err, whatAutoCall)
+		return
+	}
+	if err := host.DeleteObject(r.Context(), acct.ID, dialect.KindCampaign, id); err != nil {
+		hostFailed(w, err, whatAutoCall)
+		return
+	}
+	if err := deleteHooks(context.WithoutCancel(r.Context()), host, acct.ID, hooks); err != nil {
 		hostFailed(w, err, whatAutoCall)
 		return
 	}
@@ -257,7 +359,7 @@ func action(a dialect.CampaignAction) func(http.ResponseWriter, *http.Request, d
 			hostFailed(w, err, whatAutoCall)
 			return
 		}
-		writeView(w, obj, acct)
+		writeView(w, r, host, obj, acct)
 	}
 }
 
