@@ -52,7 +52,10 @@ type Webhook struct {
 	Outcome    string `json:"outcome,omitempty"`
 	Attempt    int    `json:"attempt,omitempty"`
 	// Duration is the talk time in seconds (0 when nobody answered).
-	Duration  *int   `json:"duration,omitempty"`
+	Duration *int `json:"duration,omitempty"`
+	// Recording is the attempt's recording reference when the event carries
+	// one (attr "recording"); pkg/dialer does not put one on
+	// attempt.finished yet, so it is absent today.
 	Recording string `json:"recording,omitempty"`
 	Timestamp string `json:"timestamp"`
 }
@@ -60,7 +63,9 @@ type Webhook struct {
 // RenderEvent renders attempt.finished as a callResult and a campaign's
 // move to finished as autoCallFinished, for subscriptions of the event's
 // campaign (or of the whole account) that take the event: Events empty, or
-// naming the event type, the payload's event name, or "*".
+// naming the event type, the payload's event name, or "*". It reads the
+// attrs pkg/dialer puts on attempt.finished: number (E.164), try (the
+// contact's try, from 1) and talk_seconds (only when answered).
 func (*Dialect) RenderEvent(_ context.Context, ev event.Event, sub dialect.Subscription) ([]dialect.Webhook, error) {
 	if sub.Campaign != "" && sub.Campaign != ev.Campaign {
 		return nil, nil

@@ -14,8 +14,12 @@ func TestRenderEvent(t *testing.T) {
 	d := twin24dialect.New()
 	ctx := context.Background()
 	at := time.Date(2026, 5, 1, 12, 0, 0, 0, time.FixedZone("MSK", 3*3600))
+	// The attrs are the ones pkg/dialer's attemptDone sets: talk_seconds
+	// only when the call was answered.
 	result := event.Event{Type: event.AttemptFinished, At: at, Tenant: "acc", Campaign: "7", Contact: "c1", Call: "call-1",
-		Outcome: "machine", Attrs: map[string]string{"number": "+79215650644", "try": "2", "talk_seconds": "4"}}
+		Outcome: "machine", Reason: "machine", Attempt: "call-1", Attrs: map[string]string{"number": "+79215650644", "try": "2", "talk_seconds": "4"}}
+	busy := event.Event{Type: event.AttemptFinished, At: at, Tenant: "acc", Campaign: "7", Contact: "c2", Call: "call-2",
+		Outcome: "busy", Reason: "cause 17", Attempt: "call-2", Attrs: map[string]string{"number": "+79215650645", "try": "1"}}
 	finished := event.Event{Type: event.CampaignStateChanged, At: at, Tenant: "acc", Campaign: "7", From: "running", To: "finished"}
 	sub := dialect.Subscription{URL: "https://webhook.site/x", Campaign: "7", Format: "twin24"}
 
@@ -24,6 +28,11 @@ func TestRenderEvent(t *testing.T) {
 		t.Fatalf("call result: %+v %v", ws, err)
 	}
 	golden(t, "webhook_call_result.json", indent(t, string(ws[0].Body)))
+	ws, err = d.RenderEvent(ctx, busy, sub)
+	if err != nil || len(ws) != 1 {
+		t.Fatalf("unanswered call result: %+v %v", ws, err)
+	}
+	golden(t, "webhook_call_result_busy.json", indent(t, string(ws[0].Body)))
 	ws, err = d.RenderEvent(ctx, finished, sub)
 	if err != nil || len(ws) != 1 {
 		t.Fatalf("finished: %+v %v", ws, err)
