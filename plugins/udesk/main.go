@@ -4,10 +4,18 @@
 package main
 
 import (
+	"fmt"
+	"os"
+
 	"github.com/switchboard-cc/switchboard/pkg/dialect"
 	"github.com/switchboard-cc/switchboard/plugins/udesk/udeskdialect"
 )
 
 func main() {
-	dialect.Serve(udeskdialect.New(udeskdialect.Config{}))
+	d, err := udeskdialect.New(udeskdialect.Config{})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	dialect.Serve(d)
 }

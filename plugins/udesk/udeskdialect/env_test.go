@@ -28,7 +28,9 @@ import (
 	"github.com/switchboard-cc/switchboard/pkg/acd"
 	"github.com/switchboard-cc/switchboard/pkg/dialect"
 	"github.com/switchboard-cc/switchboard/pkg/dialer"
+	"github.com/switchboard-cc/switchboard/pkg/event"
 	"github.com/switchboard-cc/switchboard/pkg/telephony/telephonytest"
+	"github.com/switchboard-cc/switchboard/plugins/udesk/udeskdialect"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files")
@@ -36,7 +38,9 @@ var update = flag.Bool("update", false, "rewrite the golden files")
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
 // env is the service's real host API (internal/hostapi) over SQLite, with
-// the real ACD and dialer engines on the fake PBX (calls ring for an hour).
+// the real ACD and dialer engines on the fake PBX (calls ring for an hour)
+// and the real webhook sender (subscriptions are stored and checked, not
+// delivered: the sender does not run).
 type env struct {
 	db   *store.DB
 	host dialect.Host
@@ -65,7 +69,11 @@ func newEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sender, err := webhook.New(webhook.Config{DB: db, Logger: quiet})
+	renderer, err := udeskdialect.New(udeskdialect.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sender, err := webhook.New(webhook.Config{DB: db, Logger: quiet, Dialects: inProcess{renderer}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,6 +83,16 @@ func newEnv(t *testing.T) *env {
 	}
 	return &env{db: db, host: svc.For("udesk")}
 }
+
+// inProcess renders the udesk plugin's subscriptions with the dialect in
+// this process, as the service's plugin host does with the plugin's.
+type inProcess struct{ d *udeskdialect.Dialect }
+
+func (p inProcess) Render(ctx context.Context, _ string, ev event.Event, sub dialect.Subscription) ([]dialect.Webhook, error) {
+	return p.d.RenderEvent(ctx, ev, sub)
+}
+
+func (inProcess) Has(name string) bool { return name == udeskdialect.Name }
 
 // tenant is a provisioned udesk account with a customer service group (a
 // queue) and a relay line (a trunk) whose number is the seed's.

@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/nyaruka/phonenumbers"
 
@@ -316,45 +315,5 @@ func (t tenant) answerCounts(ctx context.Context, campaign string, numbers []Poo
 			return nil
 		}
 		token = page.NextToken
-	}
-}
-
-// checkRedialBody checks a recall or follow_on body the way Udesk does (the
-// task, then the number: 501032, then after_at: 501033) before answering that
-// the call is not supported yet: the host API has no recall or follow-on.
-func checkRedialBody(numberKey string, withAfter bool) handler {
-	return func(ctx context.Context, t tenant, _ string, req dialect.Request) (dialect.Response, *apiError) {
-		allowed := []string{"id", numberKey}
-		if withAfter {
-			allowed = append(allowed, "after_at")
-		}
-		m, aerr := object(req.Body, allowed...)
-		if aerr != nil {
-			return dialect.Response{}, aerr
-		}
-		id, given, err := integer(m, "id")
-		if !given {
-			return dialect.Response{}, notFound("")
-		}
-		if err != nil || id <= 0 {
-			return dialect.Response{}, notFound(strings.Trim(string(m["id"]), `"`))
-		}
-		if _, aerr := t.task(ctx, strconv.FormatInt(id, 10)); aerr != nil {
-			return dialect.Response{}, aerr
-		}
-		number, _, aerr := str(m, numberKey)
-		pn, perr := phonenumbers.Parse(number, region(t.acct))
-		if aerr != nil || number == "" || perr != nil || !phonenumbers.IsValidNumber(pn) {
-			return dialect.Response{}, errf(http.StatusBadRequest, CodeBadNumber, "Invalid number", "%s %q is not a phone number", numberKey, number)
-		}
-		if withAfter {
-			at, _, aerr := str(m, "after_at")
-			if _, err := time.Parse(time.RFC3339, at); aerr != nil || err != nil {
-				return dialect.Response{}, errf(http.StatusBadRequest, CodeBadAfterAt, "Incorrect redial start time format",
-					"after_at %q is not YYYY-MM-DDTHH:MM:SSZ or with an offset", at)
-			}
-		}
-		return dialect.Response{}, errf(http.StatusNotImplemented, CodeUnknown, "Unknown error",
-			"not supported yet: %s (the host API has no such call yet)", strings.TrimPrefix(req.Path, "/open_api_v1/cc_ad_tasks/"))
 	}
 }

@@ -48,6 +48,10 @@ const (
 // china is the zone Udesk's times are shown in.
 var china = time.FixedZone("CST", 8*3600)
 
+// detailsTime is the layout of the task details' times (the seed's
+// "2017-11-02T20:13:40.000+08:00").
+const detailsTime = "2006-01-02T15:04:05.000-07:00"
+
 // callResults maps Udesk's call result types to the core's outcomes.
 var callResults = map[string][]telephony.Outcome{
 	"customer_missed":   {telephony.OutcomeNoAnswer, telephony.OutcomeRejected},
@@ -64,14 +68,16 @@ type tenant struct {
 	host dialect.Host
 	acct dialect.Account
 	now  func() time.Time
+	d    *Dialect
 }
 
 type handler func(ctx context.Context, t tenant, id string, req dialect.Request) (dialect.Response, *apiError)
 
 type routed struct {
-	id     string
-	query  map[string]bool
-	handle handler
+	id       string
+	query    map[string]bool
+	handle   handler
+	isImport bool // add_numbers, limited to one call a second
 }
 
 // route finds the handler of a path under /open_api_v1/cc_ad_tasks.
@@ -80,7 +86,7 @@ func route(method string, parts []string) (routed, *apiError) {
 	path := strings.Join(parts, "/")
 	id := ""
 	switch {
-	case len(parts) == 1 && !slices.Contains([]string{"add_numbers", "numbers", "recall", "follow_on"}, parts[0]):
+	case len(parts) == 1 && !slices.Contains([]string{"add_numbers", "numbers", "recall", "follow_on", "results_callback"}, parts[0]):
 		id, path = parts[0], ":id"
 	case len(parts) == 2 && parts[1] == "open":
 		id, path = parts[0], ":id/open"
@@ -92,10 +98,14 @@ func route(method string, parts []string) (routed, *apiError) {
 		{"PUT", ":id"}:          {handle: updateTask},
 		{"DELETE", ":id"}:       {handle: deleteTask},
 		{"POST", ":id/open"}:    {handle: openTask},
-		{"POST", "add_numbers"}: {handle: addNumbers},
+		{"POST", "add_numbers"}: {handle: addNumbers, isImport: true},
 		{"GET", "numbers"}:      {query: set("id", "start_number_id"), handle: numberPool},
-		{"POST", "recall"}:      {handle: checkRedialBody("number", true)},
-		{"POST", "follow_on"}:   {handle: checkRedialBody("called", false)},
+		{"POST", "recall"}:      {handle: redialHandler("number", true)},
+		{"POST", "follow_on"}:   {handle: redialHandler("called", false)},
+
+		{"GET", "results_callback"}:    {handle: getResultsCallback},
+		{"POST", "results_callback"}:   {handle: setResultsCallback},
+		{"DELETE", "results_callback"}: {handle: deleteResultsCallback},
 	}
 	r, ok := routes[key{method, path}]
 	if !ok {
@@ -583,7 +593,7 @@ type Details struct {
 func (tk task) details() Details {
 	d := Details{ID: idValue(tk.id), Name: tk.c.Name, Status: tk.status(), CalloutNumber: nullable(tk.c.CallerID.Number),
 		TaskType: attrInt(tk.c, attrTaskType), ForcePolicyID: attrInt(tk.c, attrForcePolicy), UserGroupID: attrInt(tk.c, attrUserGroup),
-		Description: nullable(tk.c.Description), CreatedAt: tk.created().Format("2006-01-02T15:04:05.000-07:00"),
+		Description: nullable(tk.c.Description), CreatedAt: tk.created().Format(detailsTime),
 		ScheduleID: attrInt(tk.c, attrWorkingTime), RedialGuide: attrList(tk.c, attrRecallInterval),
 		RedialScene: attrList(tk.c, attrRecallPolicy), RedialMultiScene: attrList(tk.c, attrFollowOn), Priority: tk.c.Priority,
 		Stats: tk.statistics()}

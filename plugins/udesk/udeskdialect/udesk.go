@@ -29,7 +29,6 @@ import (
 
 	"github.com/switchboard-cc/switchboard/pkg/clock"
 	"github.com/switchboard-cc/switchboard/pkg/dialect"
-	"github.com/switchboard-cc/switchboard/pkg/event"
 )
 
 //go:embed openapi.json
@@ -74,6 +73,13 @@ type Config struct {
 	MaxSkew time.Duration
 	// NonceTTL is how long a used nonce is refused (Udesk: 15 min).
 	NonceTTL time.Duration
+	// RateLimit is how many requests an account may make in any RateWindow
+	// (Udesk: 60 a minute); negative: no limit.
+	RateLimit  int
+	RateWindow time.Duration
+	// ImportInterval is the least time between two add_numbers calls of an
+	// account (Udesk: 1 s); negative: no limit.
+	ImportInterval time.Duration
 }
 
 func (c *Config) setDefaults() {
@@ -86,31 +92,55 @@ func (c *Config) setDefaults() {
 	if c.NonceTTL == 0 {
 		c.NonceTTL = 15 * time.Minute
 	}
+	if c.RateLimit == 0 {
+		c.RateLimit = 60
+	}
+	if c.RateWindow == 0 {
+		c.RateWindow = time.Minute
+	}
+	if c.ImportInterval == 0 {
+		c.ImportInterval = time.Second
+	}
 }
 
-// Dialect is the udesk dialect. Its only state is the cache of used nonces.
+// Validate reports the first setting that cannot work.
+func (c Config) Validate() error {
+	switch {
+	case c.MaxSkew < 0:
+		return &dialect.FieldError{Field: "max_skew", Value: c.MaxSkew.String(), Reason: "must not be negative"}
+	case c.NonceTTL < 0:
+		return &dialect.FieldError{Field: "nonce_ttl", Value: c.NonceTTL.String(), Reason: "must not be negative"}
+	case c.RateWindow < 0:
+		return &dialect.FieldError{Field: "rate_window", Value: c.RateWindow.String(), Reason: "must not be negative"}
+	}
+	return nil
+}
+
+// Dialect is the udesk dialect. Its state is the cache of used nonces and
+// the accounts' request counts, each guarded by its own mutex.
 type Dialect struct {
-	cfg    Config
-	nonces *nonceCache
+	cfg      Config
+	nonces   *nonceCache
+	limits   *limiter
+	callback sync.Mutex // serialises results_callback changes, so a company has one
 }
 
 var _ dialect.Dialect = (*Dialect)(nil)
 
-// New returns the udesk dialect.
-func New(cfg Config) *Dialect {
+// New returns the udesk dialect, or an error naming the setting of cfg
+// that cannot work.
+func New(cfg Config) (*Dialect, error) {
 	cfg.setDefaults()
-	return &Dialect{cfg: cfg, nonces: &nonceCache{used: map[string]time.Time{}}}
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("udesk: %w", err)
+	}
+	return &Dialect{cfg: cfg, nonces: &nonceCache{used: map[string]time.Time{}},
+		limits: newLimiter(cfg.RateLimit, cfg.RateWindow, cfg.ImportInterval)}, nil
 }
 
 // Info describes the dialect.
 func (d *Dialect) Info(context.Context) (dialect.Info, error) {
 	return dialect.Info{Name: Name, RoutePrefix: Name, AuthScheme: dialect.AuthSignature, OpenAPI: openAPI, Version: "0.1.0"}, nil
-}
-
-// RenderEvent renders nothing yet: Udesk's call-result pushes are not done
-// (see README.md).
-func (d *Dialect) RenderEvent(context.Context, event.Event, dialect.Subscription) ([]dialect.Webhook, error) {
-	return nil, nil
 }
 
 // apiError is a Udesk error answer.
@@ -119,6 +149,7 @@ type apiError struct {
 	Code      int
 	Message   string
 	Exception string
+	Header    http.Header // extra response headers (Retry-After)
 }
 
 func (e *apiError) Error() string {
@@ -153,7 +184,11 @@ func reply(status int, v any) dialect.Response {
 func (e *apiError) response() dialect.Response {
 	b := errorBody{Code: e.Code, Message: e.Message}
 	b.Exception.Message = e.Exception
-	return reply(e.Status, b)
+	r := reply(e.Status, b)
+	for k, vs := range e.Header {
+		r.Header[k] = vs
+	}
+	return r
 }
 
 // ok is a success body with just the code.
@@ -182,7 +217,7 @@ func (d *Dialect) handle(ctx context.Context, host dialect.Host, req dialect.Req
 		if req.Method != http.MethodPost {
 			return dialect.Response{}, methodNotAllowed(req)
 		}
-		return logIn(ctx, host, req.Body)
+		return d.logIn(ctx, host, req.Body)
 	}
 	if parts[0] != "cc_ad_tasks" {
 		return dialect.Response{}, errf(http.StatusNotFound, CodeNotFound, "Resource not found", "no such endpoint: %s %s", req.Method, req.Path)
@@ -195,12 +230,15 @@ func (d *Dialect) handle(ctx context.Context, host dialect.Host, req dialect.Req
 	if aerr != nil {
 		return dialect.Response{}, aerr
 	}
+	if aerr := d.limits.take(acct.ID, d.cfg.Now(), rt.isImport); aerr != nil {
+		return dialect.Response{}, aerr
+	}
 	for k := range req.Query {
 		if !authParams[k] && !rt.query[k] {
 			return dialect.Response{}, errf(http.StatusBadRequest, CodeUnknown, "Unknown error", "unknown attribute: %s", k)
 		}
 	}
-	t := tenant{host: host, acct: acct, now: d.cfg.Now}
+	t := tenant{host: host, acct: acct, now: d.cfg.Now, d: d}
 	return rt.handle(ctx, t, rt.id, req)
 }
 
@@ -212,8 +250,9 @@ func methodNotAllowed(req dialect.Request) *apiError {
 var authParams = map[string]bool{"email": true, "timestamp": true, "nonce": true, "sign": true, "sign_version": true}
 
 // logIn answers POST /open_api_v1/log_in {"email", "password"} with an
-// open_api_auth_token; the password is the account's api_token.
-func logIn(ctx context.Context, host dialect.Host, body []byte) (dialect.Response, *apiError) {
+// open_api_auth_token; the password is the account's api_token. A
+// successful log_in counts against the account's request limit.
+func (d *Dialect) logIn(ctx context.Context, host dialect.Host, body []byte) (dialect.Response, *apiError) {
 	m, aerr := object(body, "email", "password")
 	if aerr != nil {
 		return dialect.Response{}, aerr
@@ -235,6 +274,9 @@ func logIn(ctx context.Context, host dialect.Host, body []byte) (dialect.Respons
 	}
 	if err != nil {
 		return dialect.Response{}, hostError(err, "")
+	}
+	if aerr := d.limits.take(acct.ID, d.cfg.Now(), false); aerr != nil {
+		return dialect.Response{}, aerr
 	}
 	tok, err := host.IssueToken(ctx, acct.ID, dialect.TokenRequest{Kind: TokenKind})
 	if err != nil {

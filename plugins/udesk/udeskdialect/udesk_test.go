@@ -22,13 +22,31 @@ type local struct {
 	now time.Time
 }
 
+// newLocal runs the dialect without its rate limits (TestRateLimits has
+// them), so a test's requests at one instant of its clock all pass.
 func newLocal(t *testing.T, e *env) *local {
+	return newLocalWith(t, e, udeskdialect.Config{RateLimit: -1, ImportInterval: -1})
+}
+
+func newLocalWith(t *testing.T, e *env, cfg udeskdialect.Config) *local {
 	l := &local{t: t, now: time.Now()}
-	l.h = dialect.Bind(udeskdialect.New(udeskdialect.Config{Now: func() time.Time { return l.now }}), e.host)
+	cfg.Now = func() time.Time { return l.now }
+	d, err := udeskdialect.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.h = dialect.Bind(d, e.host)
 	return l
 }
 
 func (l *local) do(method, path string, q url.Values, body string) (int, string) {
+	l.t.Helper()
+	resp := l.call(method, path, q, body)
+	return resp.Status, string(resp.Body)
+}
+
+// call is do with the whole response.
+func (l *local) call(method, path string, q url.Values, body string) dialect.Response {
 	l.t.Helper()
 	resp, err := l.h.HandleHTTP(context.Background(), dialect.Request{Method: method, Path: path, Query: q, Header: http.Header{}, Body: []byte(body)})
 	if err != nil {
@@ -40,7 +58,7 @@ func (l *local) do(method, path string, q url.Values, body string) (int, string)
 	if resp.Status == 0 {
 		resp.Status = 200
 	}
-	return resp.Status, string(resp.Body)
+	return resp
 }
 
 // login returns the tenant's open_api_token.
@@ -398,17 +416,22 @@ func TestAddNumbers(t *testing.T) {
 	if want := `{"code":1000,"numbers":[],"meta":{"record_size":0,"max_number_id":null}}`; got != want {
 		t.Errorf("pool after 2:\n got %s\nwant %s", got, want)
 	}
+	_, got = l.do("GET", "/open_api_v1/cc_ad_tasks/"+id, q(), "")
+	if !strings.Contains(got, `"customer_count":2`) {
+		t.Errorf("customer_count after import: %s", got)
+	}
 	for _, c := range []struct {
 		path, body   string
 		status, code int
 		exc          string
 	}{
-		{"recall", `{"id":` + id + `,"number":"13412341234","after_at":"2019-02-08T15:30:02+08:00"}`, 501, 2000, "not supported yet: recall"},
+		{"recall", `{"id":` + id + `,"number":"13412341234","after_at":"2019-02-08T15:30:02+08:00"}`, 400, 501032, "number 13412341234 is not in the number pool of task " + id},
 		{"recall", `{"id":` + id + `,"number":"12","after_at":"2019-02-08T15:30:02+08:00"}`, 400, 501032, "number"},
 		{"recall", `{"id":` + id + `,"after_at":"2019-02-08T15:30:02+08:00"}`, 400, 501032, "number"},
 		{"recall", `{"id":` + id + `,"number":"13412341234","after_at":"2019-02-08 15:30"}`, 400, 501033, "after_at"},
 		{"recall", `{"id":` + id + `,"number":"13412341234"}`, 400, 501033, "after_at"},
-		{"follow_on", `{"id":` + id + `,"called":"13223004570"}`, 501, 2000, "not supported yet: follow_on"},
+		{"recall", `{"id":` + id + `,"number":"13223004567","after_at":"2019-02-08T15:30:02+08:00","x":1}`, 400, 2000, "unknown attribute: x"},
+		{"follow_on", `{"id":` + id + `,"called":"13223004570"}`, 400, 501032, "called 13223004570 is not in the number pool of task " + id},
 		{"follow_on", `{"id":` + id + `,"called":5}`, 400, 501032, "called"},
 	} {
 		st, got := l.do("POST", "/open_api_v1/cc_ad_tasks/"+c.path, q(), c.body)
@@ -416,9 +439,8 @@ func TestAddNumbers(t *testing.T) {
 			t.Errorf("%s %s: got %d %s, want %d code %d containing %q", c.path, c.body, st, got, c.status, c.code, c.exc)
 		}
 	}
-	_, got = l.do("GET", "/open_api_v1/cc_ad_tasks/"+id, q(), "")
-	if !strings.Contains(got, `"customer_count":2`) {
-		t.Errorf("customer_count after import: %s", got)
+	if page, err := e.host.ListContacts(context.Background(), tn.id, id, dialect.Page{}); err != nil || len(page.Contacts) != 2 {
+		t.Errorf("refused recalls imported contacts: %+v %v", page.Contacts, err)
 	}
 }
 
@@ -483,7 +505,11 @@ func TestUpdateOpenDelete(t *testing.T) {
 }
 
 func TestInfo(t *testing.T) {
-	info, err := udeskdialect.New(udeskdialect.Config{}).Info(context.Background())
+	d, err := udeskdialect.New(udeskdialect.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := d.Info(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -498,14 +524,15 @@ func TestInfo(t *testing.T) {
 		t.Fatal(err)
 	}
 	for path, methods := range map[string][]string{
-		"/open_api_v1/log_in":                  {"post"},
-		"/open_api_v1/cc_ad_tasks":             {"get", "post"},
-		"/open_api_v1/cc_ad_tasks/{id}":        {"get", "put", "delete"},
-		"/open_api_v1/cc_ad_tasks/{id}/open":   {"post"},
-		"/open_api_v1/cc_ad_tasks/add_numbers": {"post"},
-		"/open_api_v1/cc_ad_tasks/numbers":     {"get"},
-		"/open_api_v1/cc_ad_tasks/recall":      {"post"},
-		"/open_api_v1/cc_ad_tasks/follow_on":   {"post"},
+		"/open_api_v1/log_in":                       {"post"},
+		"/open_api_v1/cc_ad_tasks":                  {"get", "post"},
+		"/open_api_v1/cc_ad_tasks/{id}":             {"get", "put", "delete"},
+		"/open_api_v1/cc_ad_tasks/{id}/open":        {"post"},
+		"/open_api_v1/cc_ad_tasks/add_numbers":      {"post"},
+		"/open_api_v1/cc_ad_tasks/numbers":          {"get"},
+		"/open_api_v1/cc_ad_tasks/recall":           {"post"},
+		"/open_api_v1/cc_ad_tasks/follow_on":        {"post"},
+		"/open_api_v1/cc_ad_tasks/results_callback": {"get", "post", "delete"},
 	} {
 		for _, m := range methods {
 			if doc.Paths[path][m] == nil {
