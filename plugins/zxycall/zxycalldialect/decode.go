@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"net/url"
 	"strconv"
 	"strings"
 
@@ -26,6 +27,9 @@ type TaskInput struct {
 	OriginateTimeout       *int
 	CallPauseSecond        *int
 	AutoRecycleRuleID      *int
+	// CallNotifyURL receives a POST per finished call; "" or absent: none.
+	CallNotifyURL  *string
+	CallNotifyType *int
 }
 
 // DecodeTask reads a task body: a JSON object whose integers may also come
@@ -44,7 +48,8 @@ func DecodeTask(body []byte) (TaskInput, *dialect.FieldError) {
 	strs := []struct {
 		name string
 		dst  **string
-	}{{"caller_line_id", &in.CallerLineID}, {"disable_dial_timegroup", &in.DisableDialTimegroup}, {"name", &in.Name}, {"remark", &in.Remark}}
+	}{{"caller_line_id", &in.CallerLineID}, {"disable_dial_timegroup", &in.DisableDialTimegroup}, {"name", &in.Name}, {"remark", &in.Remark},
+		{"call_notify_url", &in.CallNotifyURL}}
 	for _, f := range strs {
 		v, fe := decodeString(f.name, raw[f.name])
 		if fe != nil {
@@ -58,7 +63,8 @@ func DecodeTask(body []byte) (TaskInput, *dialect.FieldError) {
 	}{{"customer_service_id", &in.CustomerServiceID}, {"destination_extension", &in.DestinationExtension},
 		{"maximumcall", &in.Maximumcall}, {"random_assignment_number", &in.RandomAssignmentNumber},
 		{"recycle_limit", &in.RecycleLimit}, {"_originate_timeout", &in.OriginateTimeout},
-		{"call_pause_second", &in.CallPauseSecond}, {"auto_recycle_rule_id", &in.AutoRecycleRuleID}}
+		{"call_pause_second", &in.CallPauseSecond}, {"auto_recycle_rule_id", &in.AutoRecycleRuleID},
+		{"call_notify_type", &in.CallNotifyType}}
 	for _, f := range ints {
 		v, fe := decodeInt(f.name, raw[f.name])
 		if fe != nil {
@@ -170,6 +176,42 @@ func (in TaskInput) check() *dialect.FieldError {
 		return &dialect.FieldError{Field: "remark", Reason: "must be at most 500 characters"}
 	case in.CustomerServiceID != nil && *in.CustomerServiceID <= 0:
 		return &dialect.FieldError{Field: "customer_service_id", Value: fmt.Sprint(*in.CustomerServiceID), Reason: "must be an agent group id (a positive integer)"}
+	case in.CallNotifyType != nil && *in.CallNotifyType != notifyTypeJSON:
+		return &dialect.FieldError{Field: "call_notify_type", Value: strconv.Itoa(*in.CallNotifyType), Reason: "must be 2 (a JSON POST per finished call)"}
+	}
+	return checkNotifyURL(in.notifyURL())
+}
+
+// notifyURL is the task's call_notify_url, "" for none.
+func (in TaskInput) notifyURL() string {
+	if in.CallNotifyURL == nil {
+		return ""
+	}
+	return strings.TrimSpace(*in.CallNotifyURL)
+}
+
+// checkNotifyURL checks the form of a call_notify_url ("" is none); the
+// host checks where it points when the subscription is stored.
+func checkNotifyURL(raw string) *dialect.FieldError {
+	if raw == "" {
+		return nil
+	}
+	bad := func(reason string) *dialect.FieldError {
+		return &dialect.FieldError{Field: "call_notify_url", Value: truncate(raw), Reason: reason}
+	}
+	if len(raw) > maxNotifyURL {
+		return bad(fmt.Sprintf("must be at most %d bytes", maxNotifyURL))
+	}
+	u, err := url.Parse(raw)
+	switch {
+	case err != nil || u.Opaque != "":
+		return bad("must be an absolute http(s) URL")
+	case u.Scheme != "http" && u.Scheme != "https":
+		return bad("must be an http or https URL")
+	case u.Host == "" || u.Hostname() == "":
+		return bad("must name a host")
+	case u.Fragment != "":
+		return bad("must not have a #fragment")
 	}
 	return nil
 }

@@ -1,6 +1,8 @@
 package zxycalldialect_test
 
 import (
+	"net/url"
+	"strings"
 	"testing"
 
 	"github.com/switchboard-cc/switchboard/plugins/zxycall/zxycalldialect"
@@ -11,6 +13,8 @@ import (
 func FuzzDecodeTask(f *testing.F) {
 	f.Add([]byte(`{"caller_line_id":"1","destination_extension":297,"disable_dial_timegroup":"146979fe-3864-4817-ad76-13b37f43bb1c","maximumcall":1,"name":"测试任务","random_assignment_number":0,"recycle_limit":0,"remark":"第一个任务","_originate_timeout":60,"call_pause_second":10,"auto_recycle_rule_id":1}`))
 	f.Add([]byte(`{"maximumcall":"2","_originate_timeout":1e1}`))
+	f.Add([]byte(`{"call_notify_url":"http://127.0.0.1:81/api/hangup_notify","call_notify_type":2}`))
+	f.Add([]byte(`{"call_notify_url":"ftp://x","call_notify_type":"1"}`))
 	f.Add([]byte(`[1]`))
 	f.Add([]byte(`null`))
 	f.Fuzz(func(t *testing.T, body []byte) {
@@ -19,6 +23,15 @@ func FuzzDecodeTask(f *testing.F) {
 			if in.Name == nil || in.Maximumcall == nil || *in.Maximumcall < 1 || *in.RecycleLimit != 0 || *in.RandomAssignmentNumber != 0 ||
 				in.OriginateTimeout == nil || *in.OriginateTimeout < 1 || in.CallerLineID == nil || in.AutoRecycleRuleID == nil {
 				t.Fatalf("accepted %q as %+v", body, in)
+			}
+			if in.CallNotifyURL != nil && strings.TrimSpace(*in.CallNotifyURL) != "" {
+				u, err := url.Parse(strings.TrimSpace(*in.CallNotifyURL))
+				if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Hostname() == "" {
+					t.Fatalf("accepted call_notify_url %q", *in.CallNotifyURL)
+				}
+			}
+			if in.CallNotifyType != nil && *in.CallNotifyType != 2 {
+				t.Fatalf("accepted call_notify_type %d", *in.CallNotifyType)
 			}
 		} else if fe.Field == "" {
 			t.Fatalf("an error naming no field: %v", fe)

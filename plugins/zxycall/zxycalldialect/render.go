@@ -79,6 +79,9 @@ func (d *Dialect) entity(acct dialect.Account, t task, l *line) Entity {
 	if e.DestinationExtension != nil {
 		e.Group = &Group{ID: *e.DestinationExtension, UserID: acct.ID}
 	}
+	if u := c.Attrs[attrNotifyURL]; u != "" {
+		e.CallNotifyURL, e.CallNotifyType = &u, t.attrInt(attrNotifyType)
+	}
 	return e
 }
 
@@ -154,6 +157,7 @@ func (d *Dialect) listEntity(acct dialect.Account, t task, l *line) ListEntity {
 		DestinationContext: e.DestinationContext, Remark: e.Remark, OriginateTimeout: e.OriginateTimeout,
 		OriginationCallerIDNumber: e.OriginationCallerIDNumber, UserID: e.UserID, CallerLineID: e.CallerLineID,
 		CustomerServiceID: e.CustomerServiceID, AutoRecycleRuleID: e.AutoRecycleRuleID, CallPauseSecond: e.CallPauseSecond,
+		CallNotifyURL: e.CallNotifyURL, CallNotifyType: e.CallNotifyType,
 		StartStr: e.StartStr, ProgressBar: e.ProgressBar}
 	if g := e.Group; g != nil {
 		out.Group = &ListGroup{ID: g.ID, UserID: g.UserID}

@@ -155,6 +155,9 @@ func (d *Dialect) campaign(ctx context.Context, host dialect.Host, acct dialect.
 			attrScript: strconv.Itoa(*in.DestinationExtension), attrRandom: "0", attrRecycle: "0",
 		},
 	}
+	if u := in.notifyURL(); u != "" {
+		c.Attrs[attrNotifyURL], c.Attrs[attrNotifyType] = u, strconv.Itoa(notifyTypeJSON)
+	}
 	if prev != nil {
 		if v := prev.Spec.Attrs[attrCreated]; v != "" {
 			c.Attrs[attrCreated] = v
@@ -221,7 +224,7 @@ func (d *Dialect) putTask(w http.ResponseWriter, r *http.Request, id string) {
 		return
 	}
 	c.ID = id
-	stored, err := host.PutObject(ctx, acct.ID, dialect.Object{Kind: dialect.KindCampaign, ID: id, Spec: mustJSON(c)})
+	stored, err := storeTask(ctx, host, acct.ID, c, in.notifyURL())
 	if err != nil {
 		failErr(w, err)
 		return
@@ -233,6 +236,51 @@ func (d *Dialect) putTask(w http.ResponseWriter, r *http.Request, id string) {
 	}
 	ok(w, d.entity(acct, t, lineOrNil(ctx, host, acct.ID, t.Spec.Trunk)))
 }
+
+// storeTask creates (c.ID empty) or replaces a task's campaign and makes
+// notify its call_notify_url subscription; when either fails, neither is
+// left changed (as far as putting back works: the error says if not).
+func storeTask(ctx context.Context, host dialect.Host, account string, c dialer.Campaign, notify string) (dialect.Object, error) {
+	obj := dialect.Object{Kind: dialect.KindCampaign, ID: c.ID, Spec: mustJSON(c)}
+	if c.ID == "" {
+		stored, err := host.PutObject(ctx, account, obj)
+		if err != nil || notify == "" {
+			return stored, err
+		}
+		if _, err := setNotify(ctx, host, account, stored.ID, notify); err != nil {
+			return dialect.Object{}, withUndo(err, func(ctx context.Context) error {
+				return host.DeleteObject(ctx, account, dialect.KindCampaign, stored.ID)
+			})
+		}
+		return stored, nil
+	}
+	undo, err := setNotify(ctx, host, account, c.ID, notify)
+	if err != nil {
+		return dialect.Object{}, err
+	}
+	stored, err := host.PutObject(ctx, account, obj)
+	if err != nil {
+		return dialect.Object{}, withUndo(err, undo)
+	}
+	return stored, nil
+}
+
+// withUndo runs undo after err, on a context that outlives a cancelled
+// request, and adds its failure to err.
+func withUndo(err error, undo undoFunc) error {
+	ctx, cancel := context.WithTimeout(context.Background(), undoTimeout)
+	defer cancel()
+	if uerr := undo(ctx); uerr != nil {
+		return &undoError{err: err, undo: uerr}
+	}
+	return err
+}
+
+// undoError is a failed change whose undoing failed too: what is stored is
+// half changed, which the client must hear as an internal error.
+type undoError struct{ err, undo error }
+
+func (e *undoError) Error() string { return e.err.Error() + "; putting back failed: " + e.undo.Error() }
 
 func mustJSON(v any) json.RawMessage {
 	b, err := json.Marshal(v)
@@ -309,8 +357,13 @@ func (d *Dialect) destroyTask(w http.ResponseWriter, r *http.Request) {
 		fail(w, CodeState, "状态不允许: 任务运行中, 请先暂停 (stop the task first)")
 		return
 	}
-	if err := host.DeleteObject(ctx, acct.ID, dialect.KindCampaign, id); err != nil {
+	undo, err := setNotify(ctx, host, acct.ID, id, "")
+	if err != nil {
 		failErr(w, err)
+		return
+	}
+	if err := host.DeleteObject(ctx, acct.ID, dialect.KindCampaign, id); err != nil {
+		failErr(w, withUndo(err, undo))
 		return
 	}
 	success(w, nil)

@@ -12,6 +12,9 @@
 //	GET  /v1/task/progress/{task_id}            progress (decided)
 //	POST /v1/caller_line, GET /v1/caller_line[/{id}] caller lines (ours)
 //
+// A task's call_notify_url receives a JSON POST per finished call
+// (CallNotify, rendered by RenderEvent for the host's webhook sender).
+//
 // Requests carry "Authorization: Bearer <key.secret>", the account's
 // provisioned token. Business errors are HTTP 200 with
 // {"code": non-zero, "msg": "...", "data": null}; auth failures are 401 in
@@ -28,7 +31,6 @@ import (
 	"time"
 
 	"github.com/switchboard-cc/switchboard/pkg/dialect"
-	"github.com/switchboard-cc/switchboard/pkg/event"
 )
 
 //go:embed openapi.json
@@ -52,6 +54,8 @@ const (
 	zone               = "Asia/Shanghai"
 	datetimeLayout     = time.DateTime
 	maxImportBodyBytes = 32 << 20
+	// undoTimeout bounds putting back a half-done change.
+	undoTimeout = 10 * time.Second
 )
 
 // Config configures the dialect.
@@ -133,8 +137,13 @@ func badParam(w http.ResponseWriter, field, reason string) {
 
 // failErr answers a host error in the vendor's shape.
 func failErr(w http.ResponseWriter, err error) {
-	var fe *dialect.FieldError
+	var (
+		fe *dialect.FieldError
+		ue *undoError
+	)
 	switch {
+	case errors.As(err, &ue):
+		fail(w, CodeInternal, "内部错误: "+err.Error())
 	case errors.As(err, &fe):
 		fail(w, CodeBadParam, "参数错误: "+fe.Error())
 	case errors.Is(err, dialect.ErrNotFound):
@@ -212,9 +221,4 @@ func (d *Dialect) routes() *http.ServeMux {
 		fail(w, CodeNoRoute, "接口不存在: "+r.Method+" "+r.URL.Path)
 	})
 	return m
-}
-
-// RenderEvent renders no webhooks yet: call_notify_url is not done (README).
-func (d *Dialect) RenderEvent(context.Context, event.Event, dialect.Subscription) ([]dialect.Webhook, error) {
-	return nil, nil
 }
