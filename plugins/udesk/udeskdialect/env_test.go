@@ -121,10 +121,6 @@ func (e *env) tenant(t *testing.T, relay string, maxConcurrent int) tenant {
 	return tenant{id: a.ID, email: creds["email"], apiToken: creds["api_token"], queue: q.ID}
 }
 
-func trunkObject(spec string) dialect.Object {
-	return dialect.Object{Kind: dialect.KindTrunk, Spec: json.RawMessage(spec)}
-}
-
 var nonceSeq atomic.Int64
 
 // signed returns the query of a v2-signed request made at now.

@@ -1,6 +1,7 @@
 package udeskdialect_test
 
 import (
+	"encoding/json"
 	"net/url"
 	"strings"
 	"testing"
@@ -55,10 +56,12 @@ func TestRateLimits(t *testing.T) {
 
 	// add_numbers: once a second per company; other requests in between pass.
 	_, body := l.do("POST", list, qa(), `{"name":"imports","task_type":1,"user_group_id":`+a.queue+`}`)
-	if code(t, body) != 1000 {
+	var created struct{ Code, ID int }
+	if json.Unmarshal([]byte(body), &created) != nil || created.Code != 1000 {
 		t.Fatalf("create: %s", body)
 	}
-	add := `{"id":1,"numbers":[{"cellphone":"13223004567"}]}`
+	task := jsonInt(created.ID)
+	add := `{"id":` + task + `,"numbers":[{"cellphone":"13223004567"}]}`
 	imports := []step{
 		{"the first add_numbers", 0, qa, 200, "", `"successful_count":1`},
 		{"the second at once", 0, qa, 429, "1", "add_numbers: at most one call per 1s per company; retry in 1 s"},
@@ -72,7 +75,7 @@ func TestRateLimits(t *testing.T) {
 			t.Errorf("%s: %d Retry-After %q %s\nwant %d Retry-After %q containing %q",
 				s.name, resp.Status, resp.Header.Get("Retry-After"), resp.Body, s.status, s.retryAfter, s.exc)
 		}
-		if st, got := l.do("GET", "/open_api_v1/cc_ad_tasks/1", qa(), ""); st != 200 {
+		if st, got := l.do("GET", "/open_api_v1/cc_ad_tasks/"+task, qa(), ""); st != 200 {
 			t.Errorf("%s: a request other than add_numbers was refused: %d %s", s.name, st, got)
 		}
 	}
