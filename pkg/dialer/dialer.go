@@ -210,7 +210,7 @@ func (d *Dialer) apply(now time.Time, cmd Command) error {
 		if err != nil {
 			return err
 		}
-		if cp.state != StateRunning {
+		if cp.state != StateRunning && cp.state != StateFinished {
 			return fmt.Errorf("stop campaign %s: %w (%s)", c.Campaign, ErrState, cp.state)
 		}
 		if cp.inflight > 0 {
