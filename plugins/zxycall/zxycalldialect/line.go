@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"time"
@@ -82,9 +83,13 @@ func getLine(ctx context.Context, host dialect.Host, account, id string) (line, 
 	if err != nil {
 		return line{}, err
 	}
+	return lineOf(o)
+}
+
+func lineOf(o dialect.Object) (line, error) {
 	var l line
 	if err := json.Unmarshal(o.Spec, &l); err != nil {
-		return line{}, err
+		return line{}, fmt.Errorf("trunk %s spec: %w", o.ID, err)
 	}
 	l.ID = o.ID
 	return l, nil
@@ -99,26 +104,7 @@ func lineOrNil(ctx context.Context, host dialect.Host, account, id string) *line
 }
 
 func allLines(ctx context.Context, host dialect.Host, account string) ([]line, error) {
-	var out []line
-	page := dialect.Page{Size: 1000}
-	for {
-		p, err := host.ListObjects(ctx, account, dialect.KindTrunk, page)
-		if err != nil {
-			return nil, err
-		}
-		for _, o := range p.Objects {
-			var l line
-			if err := json.Unmarshal(o.Spec, &l); err != nil {
-				return nil, err
-			}
-			l.ID = o.ID
-			out = append(out, l)
-		}
-		if p.NextToken == "" {
-			return out, nil
-		}
-		page.Token = p.NextToken
-	}
+	return allObjects(ctx, host, account, dialect.KindTrunk, lineOf)
 }
 
 // LineInput is the body of POST /v1/caller_line (ours: the seed has no

@@ -85,47 +85,21 @@ func (d *Dialect) entity(acct dialect.Account, t task, l *line) Entity {
 	return e
 }
 
-// ListEntity is a task in the seed's list shape.
+// ListEntity is a task in the seed's list shape: the create entity's fields
+// (in that order), the list's own, and the objects the task uses embedded.
 type ListEntity struct {
-	UUID                      string            `json:"uuid"`
-	Name                      string            `json:"name"`
-	CreateDatetime            string            `json:"create_datetime"`
-	AlterDatetime             string            `json:"alter_datetime"`
-	Start                     int               `json:"start"`
-	Maximumcall               int               `json:"maximumcall"`
-	CallPerSecond             *int              `json:"call_per_second"`
-	RecycleLimit              int               `json:"recycle_limit"`
-	RandomAssignmentNumber    int               `json:"random_assignment_number"`
-	DisableDialTimegroup      string            `json:"disable_dial_timegroup"`
-	DestinationExtension      *int              `json:"destination_extension"`
-	DestinationDialplan       string            `json:"destination_dialplan"`
-	DestinationContext        string            `json:"destination_context"`
-	SchedulingPolicyRatio     *string           `json:"scheduling_policy_ratio"`
-	SchedulingQueue           *string           `json:"scheduling_queue"`
-	DialFormat                *string           `json:"dial_format"`
-	Domain                    *string           `json:"domain"`
-	Remark                    *string           `json:"remark"`
-	Sort                      *int              `json:"sort"`
-	OriginateVariables        *string           `json:"originate_variables"`
-	OriginateTimeout          int               `json:"_originate_timeout"`
-	OriginationCallerIDNumber *string           `json:"_origination_caller_id_number"`
-	UserID                    string            `json:"user_id"`
-	CallerLineID              string            `json:"caller_line_id"`
-	CustomerServiceID         *int              `json:"customer_service_id"`
-	AutoRecycleRuleID         *int              `json:"auto_recycle_rule_id"`
-	CallNotifyURL             *string           `json:"call_notify_url"`
-	CallNotifyType            *int              `json:"call_notify_type"`
-	CallPauseSecond           int               `json:"call_pause_second"`
-	StartStr                  string            `json:"start_str"`
-	GroupStr                  *string           `json:"group_str"`
-	ProgressBar               ProgressBar       `json:"progress_bar"`
-	CallerLine                *CallerLine       `json:"caller_line"`
-	AutoRecycleRule           *AutoRecycleRule  `json:"auto_recycle_rule"`
-	DisableTimeGroup          *DisableTimeGroup `json:"disable_time_group"`
-	Group                     *ListGroup        `json:"group"`
+	Entity
+	CallPerSecond         *int              `json:"call_per_second"`
+	SchedulingPolicyRatio *string           `json:"scheduling_policy_ratio"`
+	SchedulingQueue       *string           `json:"scheduling_queue"`
+	Domain                *string           `json:"domain"`
+	Sort                  *int              `json:"sort"`
+	CallerLine            *CallerLine       `json:"caller_line"`
+	AutoRecycleRule       *AutoRecycleRule  `json:"auto_recycle_rule"`
+	DisableTimeGroup      *DisableTimeGroup `json:"disable_time_group"`
+	// Group hides Entity.Group: the list embeds fewer of its fields.
+	Group *ListGroup `json:"group"`
 }
-
-type listEntity = ListEntity
 
 // AutoRecycleRule is a redial rule as the list embeds it.
 type AutoRecycleRule struct {
@@ -150,28 +124,20 @@ type DisableTimeGroup struct {
 }
 
 func (d *Dialect) listEntity(acct dialect.Account, t task, l *line) ListEntity {
-	e := d.entity(acct, t, l)
-	out := ListEntity{UUID: e.UUID, Name: e.Name, CreateDatetime: e.CreateDatetime, AlterDatetime: e.AlterDatetime, Start: e.Start,
-		Maximumcall: e.Maximumcall, RecycleLimit: e.RecycleLimit, RandomAssignmentNumber: e.RandomAssignmentNumber,
-		DisableDialTimegroup: e.DisableDialTimegroup, DestinationExtension: e.DestinationExtension, DestinationDialplan: e.DestinationDialplan,
-		DestinationContext: e.DestinationContext, Remark: e.Remark, OriginateTimeout: e.OriginateTimeout,
-		OriginationCallerIDNumber: e.OriginationCallerIDNumber, UserID: e.UserID, CallerLineID: e.CallerLineID,
-		CustomerServiceID: e.CustomerServiceID, AutoRecycleRuleID: e.AutoRecycleRuleID, CallPauseSecond: e.CallPauseSecond,
-		CallNotifyURL: e.CallNotifyURL, CallNotifyType: e.CallNotifyType,
-		StartStr: e.StartStr, ProgressBar: e.ProgressBar}
-	if g := e.Group; g != nil {
+	out := ListEntity{Entity: d.entity(acct, t, l)}
+	if g := out.Entity.Group; g != nil {
 		out.Group = &ListGroup{ID: g.ID, UserID: g.UserID}
 	}
 	if l != nil {
 		cl := callerLine(acct, *l, nil)
 		out.CallerLine = &cl
 	}
-	if e.AutoRecycleRuleID != nil {
-		if r, ok := findRecycleRule(*e.AutoRecycleRuleID); ok {
+	if id := out.AutoRecycleRuleID; id != nil {
+		if r, ok := findRecycleRule(*id); ok {
 			out.AutoRecycleRule = &AutoRecycleRule{ID: r.ID, UserID: acct.ID, Name: r.Name, Remark: r.Remark, Status: true, IsDefault: r.IsDefault}
 		}
 	}
-	if g, ok := findTimeGroup(e.DisableDialTimegroup); ok {
+	if g, ok := findTimeGroup(out.DisableDialTimegroup); ok {
 		out.DisableTimeGroup = &DisableTimeGroup{UUID: g.UUID, Name: g.Name, UserID: acct.ID}
 	}
 	return out

@@ -67,19 +67,24 @@ func (t task) attrInt(k string) *int {
 }
 
 func allTasks(ctx context.Context, host dialect.Host, account string) ([]task, error) {
-	var out []task
+	return allObjects(ctx, host, account, dialect.KindCampaign, taskOf)
+}
+
+// allObjects lists every object of a kind of the account, converted.
+func allObjects[T any](ctx context.Context, host dialect.Host, account string, kind dialect.Kind, conv func(dialect.Object) (T, error)) ([]T, error) {
+	var out []T
 	page := dialect.Page{Size: 1000}
 	for {
-		p, err := host.ListObjects(ctx, account, dialect.KindCampaign, page)
+		p, err := host.ListObjects(ctx, account, kind, page)
 		if err != nil {
 			return nil, err
 		}
 		for _, o := range p.Objects {
-			t, err := taskOf(o)
+			v, err := conv(o)
 			if err != nil {
 				return nil, err
 			}
-			out = append(out, t)
+			out = append(out, v)
 		}
 		if p.NextToken == "" {
 			return out, nil
@@ -331,7 +336,7 @@ func (d *Dialect) listTasks(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	lines := map[string]*line{}
-	out := make([]listEntity, 0, len(tasks))
+	out := make([]ListEntity, 0, len(tasks))
 	for _, t := range tasks {
 		l, seen := lines[t.Spec.Trunk]
 		if !seen {
@@ -341,7 +346,7 @@ func (d *Dialect) listTasks(w http.ResponseWriter, r *http.Request) {
 		out = append(out, d.listEntity(acct, t, l))
 	}
 	ok(w, struct {
-		Data []listEntity `json:"data"`
+		Data []ListEntity `json:"data"`
 	}{out})
 }
 
