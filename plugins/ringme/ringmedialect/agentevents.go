@@ -13,6 +13,7 @@ import (
 
 	"github.com/switchboard-cc/switchboard/pkg/acd"
 	"github.com/switchboard-cc/switchboard/pkg/dialect"
+	"github.com/switchboard-cc/switchboard/pkg/event"
 )
 
 // AgentEventRequest is the body of POST and PUT
@@ -232,6 +233,7 @@ func (c *call) agentEvents(ctx context.Context, typ, agent, id string) dialect.R
 	if err := in.apply(&sub, false); err != nil {
 		return fail(err, "agent event")
 	}
+	scopeToAgent(&sub, info.Config.ID)
 	sub.Attrs = c.d.agentAttrs(info.Config)
 	sub.Attrs[attrID] = id
 	stored, err := c.host.PutSubscription(ctx, c.acct.ID, sub)
@@ -249,6 +251,7 @@ func (c *call) createAgentEvent(ctx context.Context, a acd.AgentConfig, all []di
 		return fail(err, "agent event")
 	}
 	sub := dialect.Subscription{Format: AgentEventFormat}
+	scopeToAgent(&sub, a.ID)
 	if err := in.apply(&sub, true); err != nil {
 		return fail(err, "agent event")
 	}
@@ -267,6 +270,12 @@ func (c *call) createAgentEvent(ctx context.Context, a acd.AgentConfig, all []di
 	return reply(http.StatusCreated, agentEventOf(stored))
 }
 
+// scopeToAgent has the host offer sub only the agent's status changes.
+func scopeToAgent(sub *dialect.Subscription, agent string) {
+	sub.Agent = agent
+	sub.EventTypes = []string{string(event.AgentStatusChanged)}
+}
+
 // refreshAgentEvents rewrites the agent's registrations after the agent
 // changed (its number or extension is in their payloads).
 func (c *call) refreshAgentEvents(ctx context.Context, a acd.AgentConfig) error {
@@ -281,6 +290,7 @@ func (c *call) refreshAgentEvents(ctx context.Context, a acd.AgentConfig) error 
 			continue
 		}
 		s.Attrs = attrs
+		scopeToAgent(&s, a.ID)
 		if _, err := c.host.PutSubscription(ctx, c.acct.ID, s); err != nil {
 			return err
 		}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"maps"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 
@@ -69,7 +70,8 @@ func TestAgentEventRegistrations(t *testing.T) {
 		"3": {"id": "3", "agent_id": local, "agent_type": "local", "extension_name": "000*094@ringme.ru"},
 	}
 	for _, s := range subs {
-		if s.Format != ringmedialect.AgentEventFormat || !maps.Equal(s.Attrs, want[s.Attrs["id"]]) {
+		if s.Format != ringmedialect.AgentEventFormat || !maps.Equal(s.Attrs, want[s.Attrs["id"]]) ||
+			s.Agent != want[s.Attrs["id"]]["agent_id"] || !slices.Equal(s.EventTypes, []string{"agent.status_changed"}) {
 			t.Errorf("subscription %+v, want attrs %v", s, want[s.Attrs["id"]])
 		}
 	}

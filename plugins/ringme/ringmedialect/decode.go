@@ -65,12 +65,16 @@ func jsonFieldError(err error) error {
 
 func jsonType(kind string) string {
 	switch kind {
-	case "int", "int64", "int32", "uint", "uint64", "float64":
+	case "int", "int64", "int32", "uint", "uint64":
 		return "integer"
+	case "float64":
+		return "number"
 	case "bool":
 		return "boolean"
 	case "ptr", "struct", "map":
 		return "object"
+	case "slice", "array":
+		return "array"
 	}
 	return kind
 }

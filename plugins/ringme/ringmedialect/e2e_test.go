@@ -2,10 +2,14 @@ package ringmedialect_test
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -14,6 +18,8 @@ import (
 	"github.com/switchboard-cc/switchboard/adapters/store"
 	"github.com/switchboard-cc/switchboard/internal/accounts"
 	"github.com/switchboard-cc/switchboard/internal/service/servicetest"
+	"github.com/switchboard-cc/switchboard/pkg/dialer"
+	"github.com/switchboard-cc/switchboard/testenv/asterisk"
 )
 
 // hook is one request a webhook endpoint received.
@@ -224,4 +230,244 @@ func TestAgentEventsEndToEnd(t *testing.T) {
 	if n := e.deliveries(otherTenant); n != 1 {
 		t.Errorf("%d deliveries stored for the other client, want 1", n)
 	}
+}
+
+// paths are the paths of the requests received so far, in order, that start with prefix.
+func (h *hookServer) paths(prefix string) []string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	var out []string
+	for _, r := range h.got {
+		if strings.HasPrefix(r.Path, prefix) {
+			out = append(out, r.Path)
+		}
+	}
+	return out
+}
+
+// waitFor polls f until it holds (15 s at most).
+func waitFor(t *testing.T, what string, f func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for !f() {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not within 15 s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// campaignState is the stored state of the scheduler at path.
+func (e *e2e) campaignState(tenant, path string) dialer.State {
+	e.t.Helper()
+	id, err := strconv.ParseInt(path[strings.LastIndex(path, "/")+1:], 10, 64)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	c, err := e.svc.DB().Campaign(context.Background(), tenant, id)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return c.State
+}
+
+// Callback tasks through the real service and the Asterisk emulator: a
+// scheduler is created switched off and switched on; a task whose A and B
+// answer calls url_before, url_success and url_after (success); a task
+// whose A is busy twice (try_count 2) calls url_before, url_before_again and
+// url_after (failed). The tasks read back with their results.
+func TestTaskSchedulerEndToEnd(t *testing.T) {
+	e := startE2E(t)
+	hooks := newHookServer(t)
+	c, tenant := e.client()
+	other, _ := e.client()
+	emu := e.svc.Emulator()
+	for number, b := range map[string]asterisk.Behaviour{
+		"+79215550001": {Result: asterisk.ResultAnswer, RingFor: 3 * time.Second, HangupAfter: 30 * time.Second},
+		"+79215550002": {Result: asterisk.ResultAnswer, RingFor: 3 * time.Second, HangupAfter: 20 * time.Second},
+		"+79215550003": {Result: asterisk.ResultBusy},
+		"+79215550004": {Result: asterisk.ResultAnswer, RingFor: time.Second, HangupAfter: 20 * time.Second},
+		"+79215550007": {Result: asterisk.ResultBusy},
+		"+79215550008": {Result: asterisk.ResultAnswer, RingFor: 3 * time.Second, HangupAfter: 30 * time.Second},
+		"+79215550010": {Result: asterisk.ResultAnswer, RingFor: 3 * time.Second, HangupAfter: 20 * time.Second},
+		"+79215550011": {Result: asterisk.ResultAnswer, RingFor: 3 * time.Second, HangupAfter: 30 * time.Second},
+		"+79215550012": {Result: asterisk.ResultAnswer, RingFor: 3 * time.Second, HangupAfter: 20 * time.Second},
+	} {
+		if err := emu.SetEndpoint("customers", number, b); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	created := c.must("POST", "/client/@me/task_scheduler/", `{"name":"callbacks","concurrent_task_limit":2}`, 201)
+	sid := num(t, created, "id")
+	var s map[string]any
+	if s = object(t, created); s["status"] != "inactive" || s["name"] != "callbacks" || s["concurrent_task_limit"] != 2.0 {
+		t.Errorf("created %s", created)
+	}
+	sched := "/client/@me/task_scheduler/" + sid
+	if got := c.must("GET", sched, "", 200); got != created {
+		t.Errorf("GET %s, POST answered %s", got, created)
+	}
+	if got := c.must("GET", "/client/@me/task_scheduler/", "", 200); got != "["+created+"]" {
+		t.Errorf("list %s", got)
+	}
+	if got := object(t, c.must("PUT", sched, `{"status":"active","interval":0}`, 200)); got["status"] != "active" {
+		t.Errorf("switched on: %v", got)
+	}
+
+	// A scheduler switched on without tasks runs dry (the dialer finishes
+	// it); switched off then, a task added waits until it is switched on.
+	idle := "/client/@me/task_scheduler/" + num(t, c.must("POST", "/client/@me/task_scheduler/", `{"name":"idle","status":"active"}`, 201), "id")
+	waitFor(t, "the empty scheduler finished", func() bool { return e.campaignState(tenant, idle) == dialer.StateFinished })
+	if got := object(t, c.must("PUT", idle, `{"status":"inactive"}`, 200)); got["status"] != "inactive" {
+		t.Errorf("switched off: %v", got)
+	}
+	c.must("POST", idle+"/tasks/", `{"tasks":[{"a_number":"89215550011","b_number":"89215550012",
+		"url_before":"`+hooks.URL+`/t5/before","url_after":"`+hooks.URL+`/t5/after"}]}`, 201)
+
+	body := `{"tasks":[
+		{"name":"ok","a_number":"89215550001","b_number":"8 921 555-00-02","extension_id":370,
+		 "url_before":"` + hooks.URL + `/t1/before","url_before_again":"` + hooks.URL + `/t1/again",
+		 "url_success":"` + hooks.URL + `/t1/success","url_after":"` + hooks.URL + `/t1/after"},
+		{"a_number":"+79215550003","b_number":"89215550004","try_count":2,"try_again_pause":"10",
+		 "url_before":"` + hooks.URL + `/t2/before","url_before_again":"` + hooks.URL + `/t2/again",
+		 "url_success":"` + hooks.URL + `/t2/success","url_after":"` + hooks.URL + `/t2/after"},
+		{"a_number":"89215550005","b_number":"89215550006","start_time_utc":"2099-01-01 00:00","url_before":"` + hooks.URL + `/t3/before"},
+		{"a_number":"89215550007","b_number":"89215550010","callback_params":{"extended_a_numbers":["89215550008"]},
+		 "url_before":"` + hooks.URL + `/t4/before","url_before_again":"` + hooks.URL + `/t4/again",
+		 "url_success":"` + hooks.URL + `/t4/success","url_after":"` + hooks.URL + `/t4/after"}]}`
+	var tasks []map[string]any
+	if err := json.Unmarshal([]byte(c.must("POST", sched+"/tasks/", body, 201)), &tasks); err != nil || len(tasks) != 4 {
+		t.Fatalf("created tasks %v %v", tasks, err)
+	}
+	t1, t2, t3, t4 := fmt.Sprint(tasks[0]["id"]), fmt.Sprint(tasks[1]["id"]), fmt.Sprint(tasks[2]["id"]), fmt.Sprint(tasks[3]["id"])
+	if t1 != "1" || t2 != "2" || t3 != "3" || t4 != "4" {
+		t.Errorf("task ids %s %s %s %s", t1, t2, t3, t4)
+	}
+	if tasks[0]["status"] != "scheduled" || tasks[0]["a_number"] != "89215550001" || tasks[0]["b_number"] != "8 921 555-00-02" ||
+		tasks[0]["extension_id"] != 370.0 || tasks[0]["try_count"] != 1.0 || tasks[0]["url_after"] != hooks.URL+"/t1/after" ||
+		tasks[1]["try_count"] != 2.0 || tasks[1]["try_again_pause"] != "10" || fmt.Sprint(tasks[0]["scheduler_id"]) != sid ||
+		tasks[2]["start_time_utc"] != "2099-01-01 00:00:00" || tasks[2]["url_after"] != nil {
+		t.Errorf("created tasks %v", tasks)
+	}
+
+	hooks.wait(t, "/t1/after", 1)
+	hooks.wait(t, "/t2/after", 1)
+	hooks.wait(t, "/t4/after", 1)
+	if got := hooks.paths("/t1/"); !slices.Equal(got, []string{"/t1/before", "/t1/success", "/t1/after"}) {
+		t.Errorf("task 1 webhooks %v", got)
+	}
+	if got := hooks.paths("/t2/"); !slices.Equal(got, []string{"/t2/before", "/t2/again", "/t2/after"}) {
+		t.Errorf("task 2 webhooks %v", got)
+	}
+	before := hooks.on("/t1/before")[0]
+	cdr := before.Form.Get("cdr")
+	checkForm(t, "t1 before", before, http.MethodPost, url.Values{"task_id": {t1}, "scheduler_id": {sid}, "a_number": {"89215550001"},
+		"b_number": {"8 921 555-00-02"}, "event": {"url_before"}, "status": {"executed"}, "try": {"1"}, "cdr": {cdr}})
+	checkForm(t, "t1 success", hooks.on("/t1/success")[0], http.MethodPost, url.Values{"task_id": {t1}, "scheduler_id": {sid},
+		"a_number": {"89215550001"}, "b_number": {"8 921 555-00-02"}, "event": {"url_success"}, "status": {"executed"}, "cdr": {cdr}})
+	checkForm(t, "t1 after", hooks.on("/t1/after")[0], http.MethodPost, url.Values{"task_id": {t1}, "scheduler_id": {sid},
+		"a_number": {"89215550001"}, "b_number": {"8 921 555-00-02"}, "event": {"url_after"}, "status": {"finished"},
+		"finish_result": {"success"}, "finish_comment": {""}, "tries": {"1"}})
+	again := hooks.on("/t2/again")[0]
+	if again.Form.Get("try") != "2" || again.Form.Get("event") != "url_before_again" || again.Form.Get("task_id") != t2 {
+		t.Errorf("t2 again %v", again.Form)
+	}
+	if f := hooks.on("/t2/after")[0].Form; f.Get("finish_result") != "failed" || f.Get("finish_comment") != "busy" || f.Get("tries") != "2" {
+		t.Errorf("t2 after %v", f)
+	}
+	// A busy A number moves on to the extended one within the same try.
+	if got := hooks.paths("/t4/"); !slices.Equal(got, []string{"/t4/before", "/t4/success", "/t4/after"}) {
+		t.Errorf("task 4 webhooks %v", got)
+	}
+	if f := hooks.on("/t4/after")[0].Form; f.Get("finish_result") != "success" || f.Get("tries") != "1" {
+		t.Errorf("t4 after %v", f)
+	}
+	if cdr == "" || cdr == again.Form.Get("cdr") {
+		t.Errorf("cdr %q, the retry's %q", cdr, again.Form.Get("cdr"))
+	}
+
+	// The tasks read back with their results once the store has them.
+	var got1, got2 map[string]any
+	waitFor(t, "both tasks finished", func() bool {
+		got1 = object(t, c.must("GET", sched+"/task/"+t1, "", 200))
+		got2 = object(t, c.must("GET", sched+"/task/"+t2, "", 200))
+		return got1["status"] == "finished" && got2["status"] == "finished"
+	})
+	if got1["finish_result"] != "success" || got1["finish_comment"] != nil || got1["cdr"] != cdr || got1["name"] != "ok" {
+		t.Errorf("task 1 %v", got1)
+	}
+	if got2["finish_result"] != "failed" || got2["finish_comment"] != "busy" || got2["cdr"] != again.Form.Get("cdr") {
+		t.Errorf("task 2 %v", got2)
+	}
+	got3 := object(t, c.must("GET", sched+"/task/"+t3, "", 200))
+	if got3["status"] != "scheduled" || got3["cdr"] != nil || got3["finish_result"] != nil || len(hooks.paths("/t3/")) != 0 {
+		t.Errorf("task 3, not due before 2099: %v", got3)
+	}
+	got4 := object(t, c.must("GET", sched+"/task/"+t4, "", 200))
+	if ext, _ := got4["callback_params"].(map[string]any); fmt.Sprint(ext["extended_a_numbers"]) != "[89215550008]" {
+		t.Errorf("task 4 %v", got4)
+	}
+	var list []map[string]any
+	if err := json.Unmarshal([]byte(c.must("GET", sched+"/tasks/?limit=1", "", 200)), &list); err != nil || len(list) != 1 || fmt.Sprint(list[0]["id"]) != t1 {
+		t.Errorf("first page %v %v", list, err)
+	}
+
+	// All this while the switched-off scheduler's task waited.
+	if got := object(t, c.must("GET", idle+"/task/1", "", 200)); got["status"] != "scheduled" || len(hooks.paths("/t5/")) != 0 {
+		t.Errorf("the switched-off scheduler's task: %v, webhooks %v", got, hooks.paths("/t5/"))
+	}
+	c.must("PUT", idle, `{"status":"active"}`, 200)
+	if f := hooks.wait(t, "/t5/after", 1)[0].Form; f.Get("finish_result") != "success" {
+		t.Errorf("the task of the scheduler switched on again: %v", f)
+	}
+
+	// Mistakes, another client, and what is not served.
+	for _, x := range []struct {
+		cl                 client
+		method, path, body string
+		status             int
+		want               string
+	}{
+		{c, "POST", sched + "/tasks/", `{"tasks":[{"a_number":"12","b_number":"89215550002"}]}`, 400, `"field":"tasks[0].a_number"`},
+		{c, "POST", sched + "/tasks/", `{"tasks":[{"a_number":"89215550009"}]}`, 400, `"field":"tasks[0].b_number"`},
+		{c, "POST", sched + "/tasks/", `{"tasks":[{"a_number":"89215550009","b_number":"89215550002","try_count":51}]}`, 400, `"field":"tasks[0].try_count"`},
+		{c, "POST", sched + "/tasks/", `{"tasks":[{"a_number":"89215550009","b_number":"89215550002","url_after":"http://169.254.169.254/latest"}]}`, 400, `"field":"tasks[0].url_after"`},
+		{c, "POST", sched + "/tasks/", `{"tasks":[{"a_number":"89215550001","b_number":"89215550002"}]}`, 409, `"field":"tasks[0].a_number"`},
+		{c, "POST", sched + "/tasks/", `{"tasks":[]}`, 400, `"field":"tasks"`},
+		{c, "POST", sched + "/tasks/", `{"tasks":[{"a_number":"89215550009","b_number":"89215550002","start_time_utc":"tomorrow"}]}`, 400, `"field":"tasks[0].start_time_utc"`},
+		{c, "POST", sched + "/tasks/", `{"tasks":[{"a_number":"89215550009","b_number":"89215550002","try_again_pause":864001}]}`, 400, `"field":"tasks[0].try_again_pause"`},
+		{c, "POST", sched + "/tasks/", `{"tasks":[{"a_number":"89215550009","b_number":"89215550002","try_again_pause":5,"try_again_pause_caller":6}]}`, 400, `"field":"tasks[0].try_again_pause_caller"`},
+		{c, "POST", sched + "/tasks/", `{"tasks":[{"a_number":"89215550009","b_number":"89215550002","callback_params":{"caller_id_number":"74951234567"}}]}`, 400, `"field":"tasks[0].callback_params.caller_id_number"`},
+		{c, "POST", sched + "/tasks/", `{"tasks":[{"a_number":"89215550009","b_number":"89215550002","callback_params":{"extended_a_numbers":["1"]}}]}`, 400, `"field":"tasks[0].callback_params.extended_a_numbers[0]"`},
+		{c, "POST", sched + "/tasks/", `{"tasks":[{"a_number":"89215550009","b_number":"89215550002"},{"a_number":"89215550009","b_number":"89215550004"}]}`, 409, `"field":"tasks[1].a_number"`},
+		{c, "POST", sched + "/tasks/", `{"tasks":[{"a_number":"89215550009","b_number":"89215550002","colour":"red"}]}`, 400, `"field":"tasks[0].colour"`},
+		{c, "POST", sched + "/tasks/", `{"tasks":[{"a_number":"89215550009","b_number":"89215550002","callback_params":{"extended_a_numbers":["+79215550009"]}}]}`, 400, `"field":"tasks[0].callback_params.extended_a_numbers[0]"`},
+		{c, "POST", sched + "/tasks/", `{"tasks":[{"a_number":"89215550009","b_number":"89215550002","try_count":"2"}]}`, 400, `"field":"tasks[0].try_count"`},
+		{c, "GET", sched + "/tasks/?limit=0", "", 400, `"field":"limit"`},
+		{c, "GET", sched + "/tasks/?page_token=zz", "", 400, `"field":"page_token"`},
+		{c, "DELETE", sched + "/task/" + t1, "", 501, `"status":"not_supported"`},
+		{c, "GET", sched + "/task/999", "", 404, `"status":"not_found"`},
+		{other, "GET", sched, "", 404, `"status":"not_found"`},
+		{other, "GET", sched + "/task/" + t1, "", 404, `"status":"not_found"`},
+		{other, "POST", sched + "/tasks/", `{"tasks":[{"a_number":"89215550009","b_number":"89215550002"}]}`, 404, `"status":"not_found"`},
+		{other, "DELETE", sched, "", 404, `"status":"not_found"`},
+	} {
+		if code, b := x.cl.do(x.method, x.path, x.body); code != x.status || !strings.Contains(b, x.want) {
+			t.Errorf("%s %s %s: %d %s, want %d with %s", x.method, x.path, x.body, code, b, x.status, x.want)
+		}
+	}
+	if got := c.must("GET", sched+"/tasks/", "", 200); strings.Count(got, `"id":`) != 4 {
+		t.Errorf("the failed POSTs added tasks: %s", got)
+	}
+
+	c.must("PUT", sched, `{"status":"inactive"}`, 200)
+	waitFor(t, "the scheduler deleted once its calls ended", func() bool {
+		code, b := c.do("DELETE", sched, "")
+		if code != http.StatusNoContent && code != http.StatusConflict {
+			t.Fatalf("DELETE: %d %s", code, b)
+		}
+		return code == http.StatusNoContent
+	})
+	c.must("GET", sched, "", 404)
 }

@@ -4,8 +4,9 @@
 //
 // Done: OAuth client_credentials tokens; queues as extensions of type
 // "queue" with every queue parameter; queue status and callers; local and
-// remote agents with their status; agents in queues with level and
-// position. See plugins/ringme/README.md for the endpoint list, what is
+// remote agents with their status and agent event registrations; agents in
+// queues with level and position; callback task schedulers, their tasks and
+// the tasks' webhooks. See plugins/ringme/README.md for the endpoint list, what is
 // not done yet and what we decided where the vendor's documents are silent.
 package ringmedialect
 
@@ -70,6 +71,7 @@ type Dialect struct {
 	cfg      Config
 	limiter  *limiter // nil: no limit
 	eventIDs *idAllocator
+	taskIDs  *idAllocator
 }
 
 var _ dialect.Dialect = (*Dialect)(nil)
@@ -77,7 +79,7 @@ var _ dialect.Dialect = (*Dialect)(nil)
 // New returns the ringme dialect.
 func New(cfg Config) *Dialect {
 	cfg.setDefaults()
-	d := &Dialect{cfg: cfg, eventIDs: newIDAllocator()}
+	d := &Dialect{cfg: cfg, eventIDs: newIDAllocator(), taskIDs: newIDAllocator()}
 	if cfg.RateLimit > 0 {
 		d.limiter = &limiter{limit: cfg.RateLimit, now: cfg.Now, windows: map[string]window{}}
 	}
@@ -276,7 +278,7 @@ func (c *call) client(ctx context.Context, seg []string) dialect.Response {
 		}
 		return c.agentEvents(ctx, typ, seg[3], seg[5])
 	case seg[1] == "task_scheduler":
-		return notSupported("task schedulers")
+		return c.taskSchedulers(ctx, seg[2:])
 	case seg[1] == "current_calls" || seg[1] == "call_history":
 		return notSupported(seg[1])
 	}
