@@ -1,9 +1,11 @@
 package store_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -385,4 +387,50 @@ func fileSize(t *testing.T, path string) int64 {
 		t.Fatal(err)
 	}
 	return fi.Size()
+}
+
+// Large batches go through COPY on PostgreSQL; every field must come back
+// as the row-by-row insert stores it, and a batch holding a delivery stored
+// before must still store the others once.
+func TestLargeDeliveryBatches(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		var ds []store.Delivery
+		for i := range 40 {
+			d := newDelivery(fmt.Sprintf("big%02d", i), t0.Add(time.Duration(i)*time.Second))
+			switch i % 4 {
+			case 1:
+				d.URL, d.Header = "http://127.0.0.1:9/after?x=1", map[string]string{"X-Vendor": "v,1 \"q\""}
+			case 2:
+				d.Body, d.ContentType, d.Query, d.Method = nil, "", "a=1&b=%22", "GET"
+			case 3:
+				d.Body = []byte("line1\nline2,\"quoted\"\x00\xff")
+			}
+			if i == 39 {
+				d.LeaseUntilNS = t0.Add(time.Minute).UnixNano()
+			}
+			ds = append(ds, d)
+		}
+		in, err := db.InsertDeliveries(ctx, ds[:30], t0)
+		if err != nil || len(in) != 30 {
+			t.Fatalf("insert 30 = %d, %v", len(in), err)
+		}
+		// 20 stored before, 10 new: only the new ones are inserted.
+		in, err = db.InsertDeliveries(ctx, ds[10:], t0)
+		if err != nil || len(in) != 10 || in[0].ID != "big30" {
+			t.Fatalf("overlapping batch inserted %v, %v; want big30..big39", deliveryIDs(in), err)
+		}
+		for _, want := range ds {
+			got, err := db.Delivery(ctx, want.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.URL != want.URL || !maps.Equal(got.Header, want.Header) || !bytes.Equal(got.Body, want.Body) || got.Query != want.Query ||
+				got.ContentType != want.ContentType || got.Method != want.Method || got.Tenant != want.Tenant || got.EventID != want.EventID ||
+				got.NextAttemptNS != want.NextAttemptNS || got.LeaseUntilNS != want.LeaseUntilNS || got.State != store.DeliveryPending ||
+				!got.CreatedAt.Equal(t0) {
+				t.Fatalf("stored %s as\n%+v\nwant\n%+v", want.ID, got, want)
+			}
+		}
+	})
 }
