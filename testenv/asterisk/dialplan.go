@@ -45,6 +45,11 @@ func apps(pairs ...string) []App {
 	return out
 }
 
+// robotScenario stands in for a vendor's robot or IVR scenario.
+func robotScenario() []App {
+	return apps("NoOp", "Scenario ${EXTEN}", "Answer", "", "Wait", "8", "Hangup", "")
+}
+
 // DefaultDialplan is DefaultDialplanFor the Stasis app "switchboard".
 func DefaultDialplan() Dialplan { return DefaultDialplanFor("switchboard") }
 
@@ -64,6 +69,13 @@ func DefaultDialplanFor(app string) Dialplan {
 		"queue-in":       {Any: apps("NoOp", "Queue call ${EXTEN}", "Queue", "support,,,,60", "Hangup", "")},
 		"queue-overflow": {Any: apps("NoOp", "Overflow queue call ${EXTEN}", "Queue", "overflow,,,,60", "Hangup", "")},
 		"hold":           {Any: apps("NoOp", "Holding ${EXTEN}", "Wait", "60", "Hangup", "")},
+		// The vendor dialects' robot/IVR scenarios (twin24-robot,<uuid>;
+		// udesk-ivr,<ivr>; zxycall's default,<extension>): stand-ins that
+		// answer and talk 8 s, so a campaign made through a dialect's API
+		// has calls to watch. Tests program their own with SetEndpoint.
+		"twin24-robot": {Any: robotScenario()},
+		"udesk-ivr":    {Any: robotScenario()},
+		"default":      {Any: robotScenario()},
 		// endpoints are the phones behind PJSIP/<ext> and PJSIP/<number>@<trunk>
 		// dial strings: by default they ring 2 s and answer; program one
 		// with SetEndpoint("endpoints", <ext or number>, …).
