@@ -158,7 +158,9 @@ func recordDialerEvent(ctx context.Context, tx bun.Tx, ev event.Event) error {
 		case "redial":
 			c.Redials[telephony.Outcome(ev.Outcome)]++
 		case "follow_on":
-			c.FollowOns++
+			if ev.Outcome != "" { // the redial policy's; one asked for by hand (no outcome) does not use it up
+				c.FollowOns++
+			}
 		}
 		redials, merr := json.Marshal(c.Redials)
 		if merr != nil {

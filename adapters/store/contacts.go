@@ -3,8 +3,10 @@ package store
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -171,6 +173,29 @@ func (db *DB) ContactRow(ctx context.Context, campaignID int64, contactID string
 	var c Contact
 	err := db.NewSelect().Model(&c).Where("campaign_id = ? AND contact_id = ?", campaignID, contactID).Scan(ctx)
 	return c, notFound(err, "contact", contactID)
+}
+
+// ContactByNumber returns the campaign's contact that holds number (E.164):
+// the one whose main number it is, else the first in list order that has
+// it among its other numbers. None: ErrNotFound naming the number.
+func (db *DB) ContactByNumber(ctx context.Context, campaignID int64, number string) (Contact, error) {
+	var c Contact
+	err := db.NewSelect().Model(&c).Where("campaign_id = ? AND number = ?", campaignID, number).Scan(ctx)
+	if !errors.Is(err, sql.ErrNoRows) {
+		return c, notFound(err, "number", number)
+	}
+	q := db.NewSelect().Model(&c).Where("campaign_id = ?", campaignID)
+	if db.dialect == Postgres {
+		elem, err := json.Marshal([]map[string]string{{"e164": number}})
+		if err != nil {
+			return c, fmt.Errorf("store: contact by number: %w", err)
+		}
+		q = q.Where("data->'numbers' @> ?::jsonb", string(elem))
+	} else {
+		q = q.Where("EXISTS (SELECT 1 FROM json_each(data, '$.numbers') AS n WHERE json_extract(n.value, '$.e164') = ?)", number)
+	}
+	err = q.OrderExpr("seq").Limit(1).Scan(ctx)
+	return c, notFound(err, "number", number)
 }
 
 // Contacts pages through a campaign's list in order: up to limit contacts after seq.
