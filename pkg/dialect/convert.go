@@ -306,6 +306,14 @@ func importResultFromPB(m *pb.ImportResult) ImportResult {
 	return out
 }
 
+func redialToPB(account, campaign string, r Redial) *pb.RedialContactRequest {
+	return &pb.RedialContactRequest{Account: account, Campaign: campaign, Contact: r.Contact, Number: r.Number, At: ts(r.At)}
+}
+
+func redialFromPB(m *pb.RedialContactRequest) Redial {
+	return Redial{Contact: m.GetContact(), Number: m.GetNumber(), At: fromTS(m.GetAt())}
+}
+
 func callToPB(c CallRecord) *pb.CallRecord {
 	return &pb.CallRecord{Id: c.ID, Call: c.Call, Direction: c.Direction, Campaign: c.Campaign, Contact: c.Contact,
 		Queue: c.Queue, Agent: c.Agent, Number: c.Number, CallerId: c.CallerID, Started: ts(c.Started),

@@ -67,6 +67,15 @@ type Host interface {
 	// listed in the result, not failed.
 	ImportContacts(ctx context.Context, account, campaign string, contacts iter.Seq2[Contact, error]) (ImportResult, error)
 	ListContacts(ctx context.Context, account, campaign string, page Page) (ContactPage, error)
+	// RedialContact gives one number of a campaign's contact one more try
+	// (udesk recall and follow_on): at r.At, or at once when r.At is zero.
+	// A finished contact comes back for that one try; one still in the
+	// campaign's list gets its next try moved there. The due time is stored,
+	// so it survives a restart of the host; a stopped campaign dials it once
+	// started again. A number no contact of the campaign holds is
+	// ErrNotFound (naming the number); a number that is not one of the named
+	// contact's is a *FieldError on "number".
+	RedialContact(ctx context.Context, account, campaign string, r Redial) error
 
 	// PutSubscription creates or replaces a webhook subscription (the host
 	// assigns an id when sub.ID is empty).
@@ -218,6 +227,18 @@ type Rejection struct {
 type ImportResult struct {
 	Accepted int
 	Rejected []Rejection
+}
+
+// Redial names the number RedialContact dials again, and when.
+type Redial struct {
+	// Contact is the contact's id; empty: the contact holding Number (its
+	// main number first, then the contacts' other numbers in list order).
+	Contact string
+	// Number is the number to dial, in E.164 ("+8613223004567"). Empty
+	// with Contact set: that contact's main number.
+	Number string
+	// At is when to dial; zero: a follow-on call, now.
+	At time.Time
 }
 
 // ContactPage is one page of a campaign's contacts.

@@ -271,6 +271,12 @@ func (c *HostGRPCClient) ListContacts(ctx context.Context, account, campaign str
 	return out, nil
 }
 
+// RedialContact calls the host's RedialContact.
+func (c *HostGRPCClient) RedialContact(ctx context.Context, account, campaign string, r Redial) error {
+	_, err := c.client.RedialContact(ctx, redialToPB(account, campaign, r))
+	return fromStatus(err)
+}
+
 // PutSubscription calls the host's PutSubscription.
 func (c *HostGRPCClient) PutSubscription(ctx context.Context, account string, sub Subscription) (Subscription, error) {
 	m, err := c.client.PutSubscription(ctx, &pb.PutSubscriptionRequest{Account: account, Subscription: subscriptionToPB(sub)})
@@ -558,6 +564,11 @@ func (s *HostGRPCServer) ListContacts(ctx context.Context, m *pb.ListRequest) (*
 		out.Contacts = append(out.Contacts, contactToPB(ct))
 	}
 	return out, nil
+}
+
+// RedialContact serves Impl.RedialContact.
+func (s *HostGRPCServer) RedialContact(ctx context.Context, m *pb.RedialContactRequest) (*pb.Empty, error) {
+	return done(s.Impl.RedialContact(ctx, m.GetAccount(), m.GetCampaign(), redialFromPB(m)))
 }
 
 // PutSubscription serves Impl.PutSubscription.

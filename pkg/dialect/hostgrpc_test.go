@@ -4,9 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"iter"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -148,6 +150,9 @@ func (h *recHost) ImportContacts(_ context.Context, a, c string, cs iter.Seq2[di
 func (h *recHost) ListContacts(_ context.Context, a, c string, p dialect.Page) (dialect.ContactPage, error) {
 	return dialect.ContactPage{Contacts: []dialect.Contact{fxContact}, NextToken: "n"}, h.rec("ListContacts", a, c, p)
 }
+func (h *recHost) RedialContact(_ context.Context, a, c string, r dialect.Redial) error {
+	return h.rec("RedialContact", a, c, r)
+}
 func (h *recHost) PutSubscription(_ context.Context, a string, s dialect.Subscription) (dialect.Subscription, error) {
 	return fxSub, h.rec("PutSubscription", a, s)
 }
@@ -275,6 +280,14 @@ func TestHostAPIRoundTrip(t *testing.T) {
 	eq(t, "ListContacts", cp, dialect.ContactPage{Contacts: []dialect.Contact{fxContact}, NextToken: "n"})
 	eq(t, "ListContacts args", rec.calls["ListContacts"], []any{"acc1", "cmp1", fxPage})
 
+	for _, r := range []dialect.Redial{
+		{Contact: "k1", Number: "+79215650644", At: t0.Add(time.Hour)}, // recall at a time
+		{Number: "+79215650645"}, // follow-on now: At stays zero
+	} {
+		must(h.RedialContact(ctx, "acc1", "cmp1", r))
+		eq(t, "RedialContact args", rec.calls["RedialContact"], []any{"acc1", "cmp1", r})
+	}
+
 	s, err := h.PutSubscription(ctx, "acc1", fxSub)
 	must(err)
 	eq(t, "PutSubscription", s, fxSub)
@@ -383,6 +396,16 @@ func TestHostErrorsCrossTheWire(t *testing.T) {
 			t.Errorf("err = %v", err)
 		}
 	})
+}
+
+// A number the campaign does not hold comes back as ErrNotFound that
+// still names the number, so a dialect can answer with its own code.
+func TestRedialContactNotFoundNamesTheNumber(t *testing.T) {
+	h := hostPair(t, &recHost{err: fmt.Errorf("number %q is not in campaign cmp1: %w", "+79215650699", dialect.ErrNotFound)})
+	err := h.RedialContact(context.Background(), "acc1", "cmp1", dialect.Redial{Number: "+79215650699"})
+	if !errors.Is(err, dialect.ErrNotFound) || !strings.Contains(err.Error(), `number "+79215650699"`) {
+		t.Errorf("err = %v; want ErrNotFound naming the number", err)
+	}
 }
 
 func TestFromCoreKeepsBothSentinels(t *testing.T) {

@@ -7,7 +7,9 @@
 // redial policies) are stored as JSON with ids and refusals as the
 // service's host gives them (time groups and redial policies checked as it
 // checks them), and CampaignAction only flips a state;
-// contacts are normalised with phonenumbers and stored; subscriptions are
+// contacts are checked with phonenumbers and stored; RedialContact finds
+// the contact as the service's host does, marks it delayed and keeps the
+// redial for Redials (nothing is dialled); subscriptions are
 // stored and never delivered; call history holds what the test adds with
 // AddCall; accounts and their credentials are a fixed table, tokens a map.
 package pluginhosttest
@@ -77,6 +79,9 @@ type Host struct {
 	calls    map[string][]dialect.CallRecord
 	tokens   map[string]issued // by value
 	nextID   int
+
+	// redials per account and campaign, in the order asked for
+	redials map[[2]string][]dialect.Redial
 }
 
 type issued struct {
@@ -100,7 +105,7 @@ func New(cfg Config) *Host {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Host{cfg: cfg, tokens: map[string]issued{}, ctx: ctx, cancel: cancel, engines: map[string]*acd.Engine{}, objects: map[objKey]dialect.Object{},
-		contacts: map[[2]string][]dialect.Contact{}, subs: map[string][]dialect.Subscription{}, calls: map[string][]dialect.CallRecord{}}
+		contacts: map[[2]string][]dialect.Contact{}, redials: map[[2]string][]dialect.Redial{}, subs: map[string][]dialect.Subscription{}, calls: map[string][]dialect.CallRecord{}}
 }
 
 // Close stops every engine and waits for them.

@@ -2500,6 +2500,86 @@ func (x *ContactList) GetNextPageToken() string {
 	return ""
 }
 
+// RedialContactRequest: see dialect.Redial.
+type RedialContactRequest struct {
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	Account  string                 `protobuf:"bytes,1,opt,name=account,proto3" json:"account,omitempty"`
+	Campaign string                 `protobuf:"bytes,2,opt,name=campaign,proto3" json:"campaign,omitempty"`
+	// contact is the contact's id; empty: the contact holding number.
+	Contact string `protobuf:"bytes,3,opt,name=contact,proto3" json:"contact,omitempty"`
+	// number is the number to dial, E.164; empty with contact: its main number.
+	Number string `protobuf:"bytes,4,opt,name=number,proto3" json:"number,omitempty"`
+	// at is when to dial; absent: a follow-on call, now.
+	At            *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=at,proto3" json:"at,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RedialContactRequest) Reset() {
+	*x = RedialContactRequest{}
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[34]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RedialContactRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RedialContactRequest) ProtoMessage() {}
+
+func (x *RedialContactRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[34]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RedialContactRequest.ProtoReflect.Descriptor instead.
+func (*RedialContactRequest) Descriptor() ([]byte, []int) {
+	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{34}
+}
+
+func (x *RedialContactRequest) GetAccount() string {
+	if x != nil {
+		return x.Account
+	}
+	return ""
+}
+
+func (x *RedialContactRequest) GetCampaign() string {
+	if x != nil {
+		return x.Campaign
+	}
+	return ""
+}
+
+func (x *RedialContactRequest) GetContact() string {
+	if x != nil {
+		return x.Contact
+	}
+	return ""
+}
+
+func (x *RedialContactRequest) GetNumber() string {
+	if x != nil {
+		return x.Number
+	}
+	return ""
+}
+
+func (x *RedialContactRequest) GetAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.At
+	}
+	return nil
+}
+
 type Subscription struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	Id    string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
@@ -2522,7 +2602,7 @@ type Subscription struct {
 
 func (x *Subscription) Reset() {
 	*x = Subscription{}
-	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[34]
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2534,7 +2614,7 @@ func (x *Subscription) String() string {
 func (*Subscription) ProtoMessage() {}
 
 func (x *Subscription) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[34]
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2547,7 +2627,7 @@ func (x *Subscription) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Subscription.ProtoReflect.Descriptor instead.
 func (*Subscription) Descriptor() ([]byte, []int) {
-	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{34}
+	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *Subscription) GetId() string {
@@ -2630,7 +2710,7 @@ type PutSubscriptionRequest struct {
 
 func (x *PutSubscriptionRequest) Reset() {
 	*x = PutSubscriptionRequest{}
-	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[35]
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2642,7 +2722,7 @@ func (x *PutSubscriptionRequest) String() string {
 func (*PutSubscriptionRequest) ProtoMessage() {}
 
 func (x *PutSubscriptionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[35]
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2655,7 +2735,7 @@ func (x *PutSubscriptionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutSubscriptionRequest.ProtoReflect.Descriptor instead.
 func (*PutSubscriptionRequest) Descriptor() ([]byte, []int) {
-	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{35}
+	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *PutSubscriptionRequest) GetAccount() string {
@@ -2681,7 +2761,7 @@ type SubscriptionList struct {
 
 func (x *SubscriptionList) Reset() {
 	*x = SubscriptionList{}
-	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[36]
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2693,7 +2773,7 @@ func (x *SubscriptionList) String() string {
 func (*SubscriptionList) ProtoMessage() {}
 
 func (x *SubscriptionList) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[36]
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2706,7 +2786,7 @@ func (x *SubscriptionList) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SubscriptionList.ProtoReflect.Descriptor instead.
 func (*SubscriptionList) Descriptor() ([]byte, []int) {
-	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{36}
+	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *SubscriptionList) GetSubscriptions() []*Subscription {
@@ -2733,7 +2813,7 @@ type CallHistoryRequest struct {
 
 func (x *CallHistoryRequest) Reset() {
 	*x = CallHistoryRequest{}
-	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[37]
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2745,7 +2825,7 @@ func (x *CallHistoryRequest) String() string {
 func (*CallHistoryRequest) ProtoMessage() {}
 
 func (x *CallHistoryRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[37]
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2758,7 +2838,7 @@ func (x *CallHistoryRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CallHistoryRequest.ProtoReflect.Descriptor instead.
 func (*CallHistoryRequest) Descriptor() ([]byte, []int) {
-	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{37}
+	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *CallHistoryRequest) GetAccount() string {
@@ -2848,7 +2928,7 @@ type CallRecord struct {
 
 func (x *CallRecord) Reset() {
 	*x = CallRecord{}
-	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[38]
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2860,7 +2940,7 @@ func (x *CallRecord) String() string {
 func (*CallRecord) ProtoMessage() {}
 
 func (x *CallRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[38]
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2873,7 +2953,7 @@ func (x *CallRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CallRecord.ProtoReflect.Descriptor instead.
 func (*CallRecord) Descriptor() ([]byte, []int) {
-	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{38}
+	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *CallRecord) GetId() string {
@@ -2998,7 +3078,7 @@ type CallList struct {
 
 func (x *CallList) Reset() {
 	*x = CallList{}
-	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[39]
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3010,7 +3090,7 @@ func (x *CallList) String() string {
 func (*CallList) ProtoMessage() {}
 
 func (x *CallList) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[39]
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3023,7 +3103,7 @@ func (x *CallList) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CallList.ProtoReflect.Descriptor instead.
 func (*CallList) Descriptor() ([]byte, []int) {
-	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{39}
+	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *CallList) GetCalls() []*CallRecord {
@@ -3267,7 +3347,13 @@ const file_switchboard_dialect_v1_host_proto_rawDesc = "" +
 	"\brejected\x18\x02 \x03(\v2!.switchboard.dialect.v1.RejectionR\brejected\"r\n" +
 	"\vContactList\x12;\n" +
 	"\bcontacts\x18\x01 \x03(\v2\x1f.switchboard.dialect.v1.ContactR\bcontacts\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xe6\x02\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xaa\x01\n" +
+	"\x14RedialContactRequest\x12\x18\n" +
+	"\aaccount\x18\x01 \x01(\tR\aaccount\x12\x1a\n" +
+	"\bcampaign\x18\x02 \x01(\tR\bcampaign\x12\x18\n" +
+	"\acontact\x18\x03 \x01(\tR\acontact\x12\x16\n" +
+	"\x06number\x18\x04 \x01(\tR\x06number\x12*\n" +
+	"\x02at\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\x02at\"\xe6\x02\n" +
 	"\fSubscription\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1a\n" +
 	"\bcampaign\x18\x02 \x01(\tR\bcampaign\x12\x10\n" +
@@ -3326,7 +3412,7 @@ const file_switchboard_dialect_v1_host_proto_rawDesc = "" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"l\n" +
 	"\bCallList\x128\n" +
 	"\x05calls\x18\x01 \x03(\v2\".switchboard.dialect.v1.CallRecordR\x05calls\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken2\xed\x12\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken2\xcb\x13\n" +
 	"\x04Host\x12\\\n" +
 	"\fAuthenticate\x12+.switchboard.dialect.v1.AuthenticateRequest\x1a\x1f.switchboard.dialect.v1.Account\x12V\n" +
 	"\n" +
@@ -3354,7 +3440,8 @@ const file_switchboard_dialect_v1_host_proto_rawDesc = "" +
 	"\fDeleteObject\x12!.switchboard.dialect.v1.ObjectRef\x1a\x1d.switchboard.dialect.v1.Empty\x12_\n" +
 	"\x0eCampaignAction\x12-.switchboard.dialect.v1.CampaignActionRequest\x1a\x1e.switchboard.dialect.v1.Object\x12e\n" +
 	"\x0eImportContacts\x12+.switchboard.dialect.v1.ImportContactsChunk\x1a$.switchboard.dialect.v1.ImportResult(\x01\x12X\n" +
-	"\fListContacts\x12#.switchboard.dialect.v1.ListRequest\x1a#.switchboard.dialect.v1.ContactList\x12g\n" +
+	"\fListContacts\x12#.switchboard.dialect.v1.ListRequest\x1a#.switchboard.dialect.v1.ContactList\x12\\\n" +
+	"\rRedialContact\x12,.switchboard.dialect.v1.RedialContactRequest\x1a\x1d.switchboard.dialect.v1.Empty\x12g\n" +
 	"\x0fPutSubscription\x12..switchboard.dialect.v1.PutSubscriptionRequest\x1a$.switchboard.dialect.v1.Subscription\x12b\n" +
 	"\x11ListSubscriptions\x12#.switchboard.dialect.v1.ListRequest\x1a(.switchboard.dialect.v1.SubscriptionList\x12X\n" +
 	"\x12DeleteSubscription\x12#.switchboard.dialect.v1.ByIDRequest\x1a\x1d.switchboard.dialect.v1.Empty\x12[\n" +
@@ -3372,7 +3459,7 @@ func file_switchboard_dialect_v1_host_proto_rawDescGZIP() []byte {
 	return file_switchboard_dialect_v1_host_proto_rawDescData
 }
 
-var file_switchboard_dialect_v1_host_proto_msgTypes = make([]protoimpl.MessageInfo, 48)
+var file_switchboard_dialect_v1_host_proto_msgTypes = make([]protoimpl.MessageInfo, 49)
 var file_switchboard_dialect_v1_host_proto_goTypes = []any{
 	(*Empty)(nil),                  // 0: switchboard.dialect.v1.Empty
 	(*AuthenticateRequest)(nil),    // 1: switchboard.dialect.v1.AuthenticateRequest
@@ -3408,53 +3495,54 @@ var file_switchboard_dialect_v1_host_proto_goTypes = []any{
 	(*Rejection)(nil),              // 31: switchboard.dialect.v1.Rejection
 	(*ImportResult)(nil),           // 32: switchboard.dialect.v1.ImportResult
 	(*ContactList)(nil),            // 33: switchboard.dialect.v1.ContactList
-	(*Subscription)(nil),           // 34: switchboard.dialect.v1.Subscription
-	(*PutSubscriptionRequest)(nil), // 35: switchboard.dialect.v1.PutSubscriptionRequest
-	(*SubscriptionList)(nil),       // 36: switchboard.dialect.v1.SubscriptionList
-	(*CallHistoryRequest)(nil),     // 37: switchboard.dialect.v1.CallHistoryRequest
-	(*CallRecord)(nil),             // 38: switchboard.dialect.v1.CallRecord
-	(*CallList)(nil),               // 39: switchboard.dialect.v1.CallList
-	nil,                            // 40: switchboard.dialect.v1.AuthenticateRequest.ParamsEntry
-	nil,                            // 41: switchboard.dialect.v1.Account.AttrsEntry
-	nil,                            // 42: switchboard.dialect.v1.ListRequest.FilterEntry
-	nil,                            // 43: switchboard.dialect.v1.Contact.CustomEntry
-	nil,                            // 44: switchboard.dialect.v1.Contact.VariablesEntry
-	nil,                            // 45: switchboard.dialect.v1.Contact.AttrsEntry
-	nil,                            // 46: switchboard.dialect.v1.Subscription.AttrsEntry
-	nil,                            // 47: switchboard.dialect.v1.CallRecord.AttrsEntry
-	(*durationpb.Duration)(nil),    // 48: google.protobuf.Duration
-	(*timestamppb.Timestamp)(nil),  // 49: google.protobuf.Timestamp
+	(*RedialContactRequest)(nil),   // 34: switchboard.dialect.v1.RedialContactRequest
+	(*Subscription)(nil),           // 35: switchboard.dialect.v1.Subscription
+	(*PutSubscriptionRequest)(nil), // 36: switchboard.dialect.v1.PutSubscriptionRequest
+	(*SubscriptionList)(nil),       // 37: switchboard.dialect.v1.SubscriptionList
+	(*CallHistoryRequest)(nil),     // 38: switchboard.dialect.v1.CallHistoryRequest
+	(*CallRecord)(nil),             // 39: switchboard.dialect.v1.CallRecord
+	(*CallList)(nil),               // 40: switchboard.dialect.v1.CallList
+	nil,                            // 41: switchboard.dialect.v1.AuthenticateRequest.ParamsEntry
+	nil,                            // 42: switchboard.dialect.v1.Account.AttrsEntry
+	nil,                            // 43: switchboard.dialect.v1.ListRequest.FilterEntry
+	nil,                            // 44: switchboard.dialect.v1.Contact.CustomEntry
+	nil,                            // 45: switchboard.dialect.v1.Contact.VariablesEntry
+	nil,                            // 46: switchboard.dialect.v1.Contact.AttrsEntry
+	nil,                            // 47: switchboard.dialect.v1.Subscription.AttrsEntry
+	nil,                            // 48: switchboard.dialect.v1.CallRecord.AttrsEntry
+	(*durationpb.Duration)(nil),    // 49: google.protobuf.Duration
+	(*timestamppb.Timestamp)(nil),  // 50: google.protobuf.Timestamp
 }
 var file_switchboard_dialect_v1_host_proto_depIdxs = []int32{
-	40, // 0: switchboard.dialect.v1.AuthenticateRequest.params:type_name -> switchboard.dialect.v1.AuthenticateRequest.ParamsEntry
-	48, // 1: switchboard.dialect.v1.IssueTokenRequest.ttl:type_name -> google.protobuf.Duration
-	49, // 2: switchboard.dialect.v1.Token.expires_at:type_name -> google.protobuf.Timestamp
-	41, // 3: switchboard.dialect.v1.Account.attrs:type_name -> switchboard.dialect.v1.Account.AttrsEntry
-	42, // 4: switchboard.dialect.v1.ListRequest.filter:type_name -> switchboard.dialect.v1.ListRequest.FilterEntry
-	48, // 5: switchboard.dialect.v1.Queue.ring_progressively_delay:type_name -> google.protobuf.Duration
-	48, // 6: switchboard.dialect.v1.Queue.tier_rule_wait_second:type_name -> google.protobuf.Duration
-	48, // 7: switchboard.dialect.v1.Queue.max_wait_time:type_name -> google.protobuf.Duration
-	48, // 8: switchboard.dialect.v1.Queue.max_wait_time_with_no_agent:type_name -> google.protobuf.Duration
-	48, // 9: switchboard.dialect.v1.Queue.max_wait_time_with_no_agent_time_reached:type_name -> google.protobuf.Duration
-	48, // 10: switchboard.dialect.v1.Queue.discard_abandoned_after:type_name -> google.protobuf.Duration
-	48, // 11: switchboard.dialect.v1.Queue.announce_frequency:type_name -> google.protobuf.Duration
+	41, // 0: switchboard.dialect.v1.AuthenticateRequest.params:type_name -> switchboard.dialect.v1.AuthenticateRequest.ParamsEntry
+	49, // 1: switchboard.dialect.v1.IssueTokenRequest.ttl:type_name -> google.protobuf.Duration
+	50, // 2: switchboard.dialect.v1.Token.expires_at:type_name -> google.protobuf.Timestamp
+	42, // 3: switchboard.dialect.v1.Account.attrs:type_name -> switchboard.dialect.v1.Account.AttrsEntry
+	43, // 4: switchboard.dialect.v1.ListRequest.filter:type_name -> switchboard.dialect.v1.ListRequest.FilterEntry
+	49, // 5: switchboard.dialect.v1.Queue.ring_progressively_delay:type_name -> google.protobuf.Duration
+	49, // 6: switchboard.dialect.v1.Queue.tier_rule_wait_second:type_name -> google.protobuf.Duration
+	49, // 7: switchboard.dialect.v1.Queue.max_wait_time:type_name -> google.protobuf.Duration
+	49, // 8: switchboard.dialect.v1.Queue.max_wait_time_with_no_agent:type_name -> google.protobuf.Duration
+	49, // 9: switchboard.dialect.v1.Queue.max_wait_time_with_no_agent_time_reached:type_name -> google.protobuf.Duration
+	49, // 10: switchboard.dialect.v1.Queue.discard_abandoned_after:type_name -> google.protobuf.Duration
+	49, // 11: switchboard.dialect.v1.Queue.announce_frequency:type_name -> google.protobuf.Duration
 	7,  // 12: switchboard.dialect.v1.PutQueueRequest.queue:type_name -> switchboard.dialect.v1.Queue
 	7,  // 13: switchboard.dialect.v1.QueueList.queues:type_name -> switchboard.dialect.v1.Queue
 	10, // 14: switchboard.dialect.v1.QueueStatusReply.stats:type_name -> switchboard.dialect.v1.QueueStats
-	49, // 15: switchboard.dialect.v1.Member.joined:type_name -> google.protobuf.Timestamp
-	48, // 16: switchboard.dialect.v1.Member.wait_time:type_name -> google.protobuf.Duration
+	50, // 15: switchboard.dialect.v1.Member.joined:type_name -> google.protobuf.Timestamp
+	49, // 16: switchboard.dialect.v1.Member.wait_time:type_name -> google.protobuf.Duration
 	12, // 17: switchboard.dialect.v1.MemberList.members:type_name -> switchboard.dialect.v1.Member
-	48, // 18: switchboard.dialect.v1.Agent.call_timeout:type_name -> google.protobuf.Duration
-	48, // 19: switchboard.dialect.v1.Agent.busy_delay_time:type_name -> google.protobuf.Duration
-	48, // 20: switchboard.dialect.v1.Agent.no_answer_delay_time:type_name -> google.protobuf.Duration
-	48, // 21: switchboard.dialect.v1.Agent.reject_delay_time:type_name -> google.protobuf.Duration
-	48, // 22: switchboard.dialect.v1.Agent.wrap_up_time:type_name -> google.protobuf.Duration
+	49, // 18: switchboard.dialect.v1.Agent.call_timeout:type_name -> google.protobuf.Duration
+	49, // 19: switchboard.dialect.v1.Agent.busy_delay_time:type_name -> google.protobuf.Duration
+	49, // 20: switchboard.dialect.v1.Agent.no_answer_delay_time:type_name -> google.protobuf.Duration
+	49, // 21: switchboard.dialect.v1.Agent.reject_delay_time:type_name -> google.protobuf.Duration
+	49, // 22: switchboard.dialect.v1.Agent.wrap_up_time:type_name -> google.protobuf.Duration
 	14, // 23: switchboard.dialect.v1.AgentInfo.config:type_name -> switchboard.dialect.v1.Agent
-	49, // 24: switchboard.dialect.v1.AgentInfo.status_since:type_name -> google.protobuf.Timestamp
-	49, // 25: switchboard.dialect.v1.AgentInfo.state_since:type_name -> google.protobuf.Timestamp
-	49, // 26: switchboard.dialect.v1.AgentInfo.ready_at:type_name -> google.protobuf.Timestamp
-	48, // 27: switchboard.dialect.v1.AgentInfo.talk_time:type_name -> google.protobuf.Duration
-	49, // 28: switchboard.dialect.v1.AgentInfo.last_bridge_end:type_name -> google.protobuf.Timestamp
+	50, // 24: switchboard.dialect.v1.AgentInfo.status_since:type_name -> google.protobuf.Timestamp
+	50, // 25: switchboard.dialect.v1.AgentInfo.state_since:type_name -> google.protobuf.Timestamp
+	50, // 26: switchboard.dialect.v1.AgentInfo.ready_at:type_name -> google.protobuf.Timestamp
+	49, // 27: switchboard.dialect.v1.AgentInfo.talk_time:type_name -> google.protobuf.Duration
+	50, // 28: switchboard.dialect.v1.AgentInfo.last_bridge_end:type_name -> google.protobuf.Timestamp
 	15, // 29: switchboard.dialect.v1.AgentInfo.queues:type_name -> switchboard.dialect.v1.Tier
 	14, // 30: switchboard.dialect.v1.PutAgentRequest.agent:type_name -> switchboard.dialect.v1.Agent
 	16, // 31: switchboard.dialect.v1.AgentList.agents:type_name -> switchboard.dialect.v1.AgentInfo
@@ -3462,83 +3550,86 @@ var file_switchboard_dialect_v1_host_proto_depIdxs = []int32{
 	15, // 33: switchboard.dialect.v1.TierList.tiers:type_name -> switchboard.dialect.v1.Tier
 	24, // 34: switchboard.dialect.v1.PutObjectRequest.object:type_name -> switchboard.dialect.v1.Object
 	24, // 35: switchboard.dialect.v1.ObjectList.objects:type_name -> switchboard.dialect.v1.Object
-	43, // 36: switchboard.dialect.v1.Contact.custom:type_name -> switchboard.dialect.v1.Contact.CustomEntry
-	44, // 37: switchboard.dialect.v1.Contact.variables:type_name -> switchboard.dialect.v1.Contact.VariablesEntry
-	49, // 38: switchboard.dialect.v1.Contact.not_before:type_name -> google.protobuf.Timestamp
-	48, // 39: switchboard.dialect.v1.Contact.retry_pause:type_name -> google.protobuf.Duration
-	45, // 40: switchboard.dialect.v1.Contact.attrs:type_name -> switchboard.dialect.v1.Contact.AttrsEntry
+	44, // 36: switchboard.dialect.v1.Contact.custom:type_name -> switchboard.dialect.v1.Contact.CustomEntry
+	45, // 37: switchboard.dialect.v1.Contact.variables:type_name -> switchboard.dialect.v1.Contact.VariablesEntry
+	50, // 38: switchboard.dialect.v1.Contact.not_before:type_name -> google.protobuf.Timestamp
+	49, // 39: switchboard.dialect.v1.Contact.retry_pause:type_name -> google.protobuf.Duration
+	46, // 40: switchboard.dialect.v1.Contact.attrs:type_name -> switchboard.dialect.v1.Contact.AttrsEntry
 	29, // 41: switchboard.dialect.v1.ImportContactsChunk.contacts:type_name -> switchboard.dialect.v1.Contact
 	31, // 42: switchboard.dialect.v1.ImportResult.rejected:type_name -> switchboard.dialect.v1.Rejection
 	29, // 43: switchboard.dialect.v1.ContactList.contacts:type_name -> switchboard.dialect.v1.Contact
-	46, // 44: switchboard.dialect.v1.Subscription.attrs:type_name -> switchboard.dialect.v1.Subscription.AttrsEntry
-	34, // 45: switchboard.dialect.v1.PutSubscriptionRequest.subscription:type_name -> switchboard.dialect.v1.Subscription
-	34, // 46: switchboard.dialect.v1.SubscriptionList.subscriptions:type_name -> switchboard.dialect.v1.Subscription
-	49, // 47: switchboard.dialect.v1.CallHistoryRequest.from:type_name -> google.protobuf.Timestamp
-	49, // 48: switchboard.dialect.v1.CallHistoryRequest.to:type_name -> google.protobuf.Timestamp
-	49, // 49: switchboard.dialect.v1.CallRecord.started:type_name -> google.protobuf.Timestamp
-	49, // 50: switchboard.dialect.v1.CallRecord.answered:type_name -> google.protobuf.Timestamp
-	49, // 51: switchboard.dialect.v1.CallRecord.ended:type_name -> google.protobuf.Timestamp
-	47, // 52: switchboard.dialect.v1.CallRecord.attrs:type_name -> switchboard.dialect.v1.CallRecord.AttrsEntry
-	38, // 53: switchboard.dialect.v1.CallList.calls:type_name -> switchboard.dialect.v1.CallRecord
-	1,  // 54: switchboard.dialect.v1.Host.Authenticate:input_type -> switchboard.dialect.v1.AuthenticateRequest
-	2,  // 55: switchboard.dialect.v1.Host.IssueToken:input_type -> switchboard.dialect.v1.IssueTokenRequest
-	8,  // 56: switchboard.dialect.v1.Host.PutQueue:input_type -> switchboard.dialect.v1.PutQueueRequest
-	5,  // 57: switchboard.dialect.v1.Host.GetQueue:input_type -> switchboard.dialect.v1.ByIDRequest
-	6,  // 58: switchboard.dialect.v1.Host.ListQueues:input_type -> switchboard.dialect.v1.ListRequest
-	5,  // 59: switchboard.dialect.v1.Host.DeleteQueue:input_type -> switchboard.dialect.v1.ByIDRequest
-	5,  // 60: switchboard.dialect.v1.Host.QueueStatus:input_type -> switchboard.dialect.v1.ByIDRequest
-	5,  // 61: switchboard.dialect.v1.Host.QueueMembers:input_type -> switchboard.dialect.v1.ByIDRequest
-	17, // 62: switchboard.dialect.v1.Host.PutAgent:input_type -> switchboard.dialect.v1.PutAgentRequest
-	5,  // 63: switchboard.dialect.v1.Host.GetAgent:input_type -> switchboard.dialect.v1.ByIDRequest
-	6,  // 64: switchboard.dialect.v1.Host.ListAgents:input_type -> switchboard.dialect.v1.ListRequest
-	19, // 65: switchboard.dialect.v1.Host.DeleteAgent:input_type -> switchboard.dialect.v1.DeleteAgentRequest
-	20, // 66: switchboard.dialect.v1.Host.SetAgentStatus:input_type -> switchboard.dialect.v1.SetAgentStatusRequest
-	21, // 67: switchboard.dialect.v1.Host.PutTier:input_type -> switchboard.dialect.v1.PutTierRequest
-	22, // 68: switchboard.dialect.v1.Host.DeleteTier:input_type -> switchboard.dialect.v1.DeleteTierRequest
-	5,  // 69: switchboard.dialect.v1.Host.ListTiers:input_type -> switchboard.dialect.v1.ByIDRequest
-	25, // 70: switchboard.dialect.v1.Host.PutObject:input_type -> switchboard.dialect.v1.PutObjectRequest
-	26, // 71: switchboard.dialect.v1.Host.GetObject:input_type -> switchboard.dialect.v1.ObjectRef
-	6,  // 72: switchboard.dialect.v1.Host.ListObjects:input_type -> switchboard.dialect.v1.ListRequest
-	26, // 73: switchboard.dialect.v1.Host.DeleteObject:input_type -> switchboard.dialect.v1.ObjectRef
-	28, // 74: switchboard.dialect.v1.Host.CampaignAction:input_type -> switchboard.dialect.v1.CampaignActionRequest
-	30, // 75: switchboard.dialect.v1.Host.ImportContacts:input_type -> switchboard.dialect.v1.ImportContactsChunk
-	6,  // 76: switchboard.dialect.v1.Host.ListContacts:input_type -> switchboard.dialect.v1.ListRequest
-	35, // 77: switchboard.dialect.v1.Host.PutSubscription:input_type -> switchboard.dialect.v1.PutSubscriptionRequest
-	6,  // 78: switchboard.dialect.v1.Host.ListSubscriptions:input_type -> switchboard.dialect.v1.ListRequest
-	5,  // 79: switchboard.dialect.v1.Host.DeleteSubscription:input_type -> switchboard.dialect.v1.ByIDRequest
-	37, // 80: switchboard.dialect.v1.Host.CallHistory:input_type -> switchboard.dialect.v1.CallHistoryRequest
-	4,  // 81: switchboard.dialect.v1.Host.Authenticate:output_type -> switchboard.dialect.v1.Account
-	3,  // 82: switchboard.dialect.v1.Host.IssueToken:output_type -> switchboard.dialect.v1.Token
-	7,  // 83: switchboard.dialect.v1.Host.PutQueue:output_type -> switchboard.dialect.v1.Queue
-	7,  // 84: switchboard.dialect.v1.Host.GetQueue:output_type -> switchboard.dialect.v1.Queue
-	9,  // 85: switchboard.dialect.v1.Host.ListQueues:output_type -> switchboard.dialect.v1.QueueList
-	0,  // 86: switchboard.dialect.v1.Host.DeleteQueue:output_type -> switchboard.dialect.v1.Empty
-	11, // 87: switchboard.dialect.v1.Host.QueueStatus:output_type -> switchboard.dialect.v1.QueueStatusReply
-	13, // 88: switchboard.dialect.v1.Host.QueueMembers:output_type -> switchboard.dialect.v1.MemberList
-	14, // 89: switchboard.dialect.v1.Host.PutAgent:output_type -> switchboard.dialect.v1.Agent
-	16, // 90: switchboard.dialect.v1.Host.GetAgent:output_type -> switchboard.dialect.v1.AgentInfo
-	18, // 91: switchboard.dialect.v1.Host.ListAgents:output_type -> switchboard.dialect.v1.AgentList
-	0,  // 92: switchboard.dialect.v1.Host.DeleteAgent:output_type -> switchboard.dialect.v1.Empty
-	0,  // 93: switchboard.dialect.v1.Host.SetAgentStatus:output_type -> switchboard.dialect.v1.Empty
-	0,  // 94: switchboard.dialect.v1.Host.PutTier:output_type -> switchboard.dialect.v1.Empty
-	0,  // 95: switchboard.dialect.v1.Host.DeleteTier:output_type -> switchboard.dialect.v1.Empty
-	23, // 96: switchboard.dialect.v1.Host.ListTiers:output_type -> switchboard.dialect.v1.TierList
-	24, // 97: switchboard.dialect.v1.Host.PutObject:output_type -> switchboard.dialect.v1.Object
-	24, // 98: switchboard.dialect.v1.Host.GetObject:output_type -> switchboard.dialect.v1.Object
-	27, // 99: switchboard.dialect.v1.Host.ListObjects:output_type -> switchboard.dialect.v1.ObjectList
-	0,  // 100: switchboard.dialect.v1.Host.DeleteObject:output_type -> switchboard.dialect.v1.Empty
-	24, // 101: switchboard.dialect.v1.Host.CampaignAction:output_type -> switchboard.dialect.v1.Object
-	32, // 102: switchboard.dialect.v1.Host.ImportContacts:output_type -> switchboard.dialect.v1.ImportResult
-	33, // 103: switchboard.dialect.v1.Host.ListContacts:output_type -> switchboard.dialect.v1.ContactList
-	34, // 104: switchboard.dialect.v1.Host.PutSubscription:output_type -> switchboard.dialect.v1.Subscription
-	36, // 105: switchboard.dialect.v1.Host.ListSubscriptions:output_type -> switchboard.dialect.v1.SubscriptionList
-	0,  // 106: switchboard.dialect.v1.Host.DeleteSubscription:output_type -> switchboard.dialect.v1.Empty
-	39, // 107: switchboard.dialect.v1.Host.CallHistory:output_type -> switchboard.dialect.v1.CallList
-	81, // [81:108] is the sub-list for method output_type
-	54, // [54:81] is the sub-list for method input_type
-	54, // [54:54] is the sub-list for extension type_name
-	54, // [54:54] is the sub-list for extension extendee
-	0,  // [0:54] is the sub-list for field type_name
+	50, // 44: switchboard.dialect.v1.RedialContactRequest.at:type_name -> google.protobuf.Timestamp
+	47, // 45: switchboard.dialect.v1.Subscription.attrs:type_name -> switchboard.dialect.v1.Subscription.AttrsEntry
+	35, // 46: switchboard.dialect.v1.PutSubscriptionRequest.subscription:type_name -> switchboard.dialect.v1.Subscription
+	35, // 47: switchboard.dialect.v1.SubscriptionList.subscriptions:type_name -> switchboard.dialect.v1.Subscription
+	50, // 48: switchboard.dialect.v1.CallHistoryRequest.from:type_name -> google.protobuf.Timestamp
+	50, // 49: switchboard.dialect.v1.CallHistoryRequest.to:type_name -> google.protobuf.Timestamp
+	50, // 50: switchboard.dialect.v1.CallRecord.started:type_name -> google.protobuf.Timestamp
+	50, // 51: switchboard.dialect.v1.CallRecord.answered:type_name -> google.protobuf.Timestamp
+	50, // 52: switchboard.dialect.v1.CallRecord.ended:type_name -> google.protobuf.Timestamp
+	48, // 53: switchboard.dialect.v1.CallRecord.attrs:type_name -> switchboard.dialect.v1.CallRecord.AttrsEntry
+	39, // 54: switchboard.dialect.v1.CallList.calls:type_name -> switchboard.dialect.v1.CallRecord
+	1,  // 55: switchboard.dialect.v1.Host.Authenticate:input_type -> switchboard.dialect.v1.AuthenticateRequest
+	2,  // 56: switchboard.dialect.v1.Host.IssueToken:input_type -> switchboard.dialect.v1.IssueTokenRequest
+	8,  // 57: switchboard.dialect.v1.Host.PutQueue:input_type -> switchboard.dialect.v1.PutQueueRequest
+	5,  // 58: switchboard.dialect.v1.Host.GetQueue:input_type -> switchboard.dialect.v1.ByIDRequest
+	6,  // 59: switchboard.dialect.v1.Host.ListQueues:input_type -> switchboard.dialect.v1.ListRequest
+	5,  // 60: switchboard.dialect.v1.Host.DeleteQueue:input_type -> switchboard.dialect.v1.ByIDRequest
+	5,  // 61: switchboard.dialect.v1.Host.QueueStatus:input_type -> switchboard.dialect.v1.ByIDRequest
+	5,  // 62: switchboard.dialect.v1.Host.QueueMembers:input_type -> switchboard.dialect.v1.ByIDRequest
+	17, // 63: switchboard.dialect.v1.Host.PutAgent:input_type -> switchboard.dialect.v1.PutAgentRequest
+	5,  // 64: switchboard.dialect.v1.Host.GetAgent:input_type -> switchboard.dialect.v1.ByIDRequest
+	6,  // 65: switchboard.dialect.v1.Host.ListAgents:input_type -> switchboard.dialect.v1.ListRequest
+	19, // 66: switchboard.dialect.v1.Host.DeleteAgent:input_type -> switchboard.dialect.v1.DeleteAgentRequest
+	20, // 67: switchboard.dialect.v1.Host.SetAgentStatus:input_type -> switchboard.dialect.v1.SetAgentStatusRequest
+	21, // 68: switchboard.dialect.v1.Host.PutTier:input_type -> switchboard.dialect.v1.PutTierRequest
+	22, // 69: switchboard.dialect.v1.Host.DeleteTier:input_type -> switchboard.dialect.v1.DeleteTierRequest
+	5,  // 70: switchboard.dialect.v1.Host.ListTiers:input_type -> switchboard.dialect.v1.ByIDRequest
+	25, // 71: switchboard.dialect.v1.Host.PutObject:input_type -> switchboard.dialect.v1.PutObjectRequest
+	26, // 72: switchboard.dialect.v1.Host.GetObject:input_type -> switchboard.dialect.v1.ObjectRef
+	6,  // 73: switchboard.dialect.v1.Host.ListObjects:input_type -> switchboard.dialect.v1.ListRequest
+	26, // 74: switchboard.dialect.v1.Host.DeleteObject:input_type -> switchboard.dialect.v1.ObjectRef
+	28, // 75: switchboard.dialect.v1.Host.CampaignAction:input_type -> switchboard.dialect.v1.CampaignActionRequest
+	30, // 76: switchboard.dialect.v1.Host.ImportContacts:input_type -> switchboard.dialect.v1.ImportContactsChunk
+	6,  // 77: switchboard.dialect.v1.Host.ListContacts:input_type -> switchboard.dialect.v1.ListRequest
+	34, // 78: switchboard.dialect.v1.Host.RedialContact:input_type -> switchboard.dialect.v1.RedialContactRequest
+	36, // 79: switchboard.dialect.v1.Host.PutSubscription:input_type -> switchboard.dialect.v1.PutSubscriptionRequest
+	6,  // 80: switchboard.dialect.v1.Host.ListSubscriptions:input_type -> switchboard.dialect.v1.ListRequest
+	5,  // 81: switchboard.dialect.v1.Host.DeleteSubscription:input_type -> switchboard.dialect.v1.ByIDRequest
+	38, // 82: switchboard.dialect.v1.Host.CallHistory:input_type -> switchboard.dialect.v1.CallHistoryRequest
+	4,  // 83: switchboard.dialect.v1.Host.Authenticate:output_type -> switchboard.dialect.v1.Account
+	3,  // 84: switchboard.dialect.v1.Host.IssueToken:output_type -> switchboard.dialect.v1.Token
+	7,  // 85: switchboard.dialect.v1.Host.PutQueue:output_type -> switchboard.dialect.v1.Queue
+	7,  // 86: switchboard.dialect.v1.Host.GetQueue:output_type -> switchboard.dialect.v1.Queue
+	9,  // 87: switchboard.dialect.v1.Host.ListQueues:output_type -> switchboard.dialect.v1.QueueList
+	0,  // 88: switchboard.dialect.v1.Host.DeleteQueue:output_type -> switchboard.dialect.v1.Empty
+	11, // 89: switchboard.dialect.v1.Host.QueueStatus:output_type -> switchboard.dialect.v1.QueueStatusReply
+	13, // 90: switchboard.dialect.v1.Host.QueueMembers:output_type -> switchboard.dialect.v1.MemberList
+	14, // 91: switchboard.dialect.v1.Host.PutAgent:output_type -> switchboard.dialect.v1.Agent
+	16, // 92: switchboard.dialect.v1.Host.GetAgent:output_type -> switchboard.dialect.v1.AgentInfo
+	18, // 93: switchboard.dialect.v1.Host.ListAgents:output_type -> switchboard.dialect.v1.AgentList
+	0,  // 94: switchboard.dialect.v1.Host.DeleteAgent:output_type -> switchboard.dialect.v1.Empty
+	0,  // 95: switchboard.dialect.v1.Host.SetAgentStatus:output_type -> switchboard.dialect.v1.Empty
+	0,  // 96: switchboard.dialect.v1.Host.PutTier:output_type -> switchboard.dialect.v1.Empty
+	0,  // 97: switchboard.dialect.v1.Host.DeleteTier:output_type -> switchboard.dialect.v1.Empty
+	23, // 98: switchboard.dialect.v1.Host.ListTiers:output_type -> switchboard.dialect.v1.TierList
+	24, // 99: switchboard.dialect.v1.Host.PutObject:output_type -> switchboard.dialect.v1.Object
+	24, // 100: switchboard.dialect.v1.Host.GetObject:output_type -> switchboard.dialect.v1.Object
+	27, // 101: switchboard.dialect.v1.Host.ListObjects:output_type -> switchboard.dialect.v1.ObjectList
+	0,  // 102: switchboard.dialect.v1.Host.DeleteObject:output_type -> switchboard.dialect.v1.Empty
+	24, // 103: switchboard.dialect.v1.Host.CampaignAction:output_type -> switchboard.dialect.v1.Object
+	32, // 104: switchboard.dialect.v1.Host.ImportContacts:output_type -> switchboard.dialect.v1.ImportResult
+	33, // 105: switchboard.dialect.v1.Host.ListContacts:output_type -> switchboard.dialect.v1.ContactList
+	0,  // 106: switchboard.dialect.v1.Host.RedialContact:output_type -> switchboard.dialect.v1.Empty
+	35, // 107: switchboard.dialect.v1.Host.PutSubscription:output_type -> switchboard.dialect.v1.Subscription
+	37, // 108: switchboard.dialect.v1.Host.ListSubscriptions:output_type -> switchboard.dialect.v1.SubscriptionList
+	0,  // 109: switchboard.dialect.v1.Host.DeleteSubscription:output_type -> switchboard.dialect.v1.Empty
+	40, // 110: switchboard.dialect.v1.Host.CallHistory:output_type -> switchboard.dialect.v1.CallList
+	83, // [83:111] is the sub-list for method output_type
+	55, // [55:83] is the sub-list for method input_type
+	55, // [55:55] is the sub-list for extension type_name
+	55, // [55:55] is the sub-list for extension extendee
+	0,  // [0:55] is the sub-list for field type_name
 }
 
 func init() { file_switchboard_dialect_v1_host_proto_init() }
@@ -3552,7 +3643,7 @@ func file_switchboard_dialect_v1_host_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_switchboard_dialect_v1_host_proto_rawDesc), len(file_switchboard_dialect_v1_host_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   48,
+			NumMessages:   49,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -49,6 +49,7 @@ const (
 	Host_CampaignAction_FullMethodName     = "/switchboard.dialect.v1.Host/CampaignAction"
 	Host_ImportContacts_FullMethodName     = "/switchboard.dialect.v1.Host/ImportContacts"
 	Host_ListContacts_FullMethodName       = "/switchboard.dialect.v1.Host/ListContacts"
+	Host_RedialContact_FullMethodName      = "/switchboard.dialect.v1.Host/RedialContact"
 	Host_PutSubscription_FullMethodName    = "/switchboard.dialect.v1.Host/PutSubscription"
 	Host_ListSubscriptions_FullMethodName  = "/switchboard.dialect.v1.Host/ListSubscriptions"
 	Host_DeleteSubscription_FullMethodName = "/switchboard.dialect.v1.Host/DeleteSubscription"
@@ -93,6 +94,10 @@ type HostClient interface {
 	// import never sits in one message.
 	ImportContacts(ctx context.Context, opts ...grpc.CallOption) (grpc.ClientStreamingClient[ImportContactsChunk, ImportResult], error)
 	ListContacts(ctx context.Context, in *ListRequest, opts ...grpc.CallOption) (*ContactList, error)
+	// RedialContact gives one number of a campaign's contact one more try, at
+	// a time or now (a follow-on call); a finished contact comes back for it.
+	// NOT_FOUND: no contact of the campaign holds the number.
+	RedialContact(ctx context.Context, in *RedialContactRequest, opts ...grpc.CallOption) (*Empty, error)
 	// Webhook subscriptions.
 	PutSubscription(ctx context.Context, in *PutSubscriptionRequest, opts ...grpc.CallOption) (*Subscription, error)
 	ListSubscriptions(ctx context.Context, in *ListRequest, opts ...grpc.CallOption) (*SubscriptionList, error)
@@ -342,6 +347,16 @@ func (c *hostClient) ListContacts(ctx context.Context, in *ListRequest, opts ...
 	return out, nil
 }
 
+func (c *hostClient) RedialContact(ctx context.Context, in *RedialContactRequest, opts ...grpc.CallOption) (*Empty, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Empty)
+	err := c.cc.Invoke(ctx, Host_RedialContact_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *hostClient) PutSubscription(ctx context.Context, in *PutSubscriptionRequest, opts ...grpc.CallOption) (*Subscription, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(Subscription)
@@ -420,6 +435,10 @@ type HostServer interface {
 	// import never sits in one message.
 	ImportContacts(grpc.ClientStreamingServer[ImportContactsChunk, ImportResult]) error
 	ListContacts(context.Context, *ListRequest) (*ContactList, error)
+	// RedialContact gives one number of a campaign's contact one more try, at
+	// a time or now (a follow-on call); a finished contact comes back for it.
+	// NOT_FOUND: no contact of the campaign holds the number.
+	RedialContact(context.Context, *RedialContactRequest) (*Empty, error)
 	// Webhook subscriptions.
 	PutSubscription(context.Context, *PutSubscriptionRequest) (*Subscription, error)
 	ListSubscriptions(context.Context, *ListRequest) (*SubscriptionList, error)
@@ -504,6 +523,9 @@ func (UnimplementedHostServer) ImportContacts(grpc.ClientStreamingServer[ImportC
 }
 func (UnimplementedHostServer) ListContacts(context.Context, *ListRequest) (*ContactList, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListContacts not implemented")
+}
+func (UnimplementedHostServer) RedialContact(context.Context, *RedialContactRequest) (*Empty, error) {
+	return nil, status.Error(codes.Unimplemented, "method RedialContact not implemented")
 }
 func (UnimplementedHostServer) PutSubscription(context.Context, *PutSubscriptionRequest) (*Subscription, error) {
 	return nil, status.Error(codes.Unimplemented, "method PutSubscription not implemented")
@@ -941,6 +963,24 @@ func _Host_ListContacts_Handler(srv interface{}, ctx context.Context, dec func(i
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Host_RedialContact_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RedialContactRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(HostServer).RedialContact(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Host_RedialContact_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(HostServer).RedialContact(ctx, req.(*RedialContactRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _Host_PutSubscription_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(PutSubscriptionRequest)
 	if err := dec(in); err != nil {
@@ -1107,6 +1147,10 @@ var Host_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ListContacts",
 			Handler:    _Host_ListContacts_Handler,
+		},
+		{
+			MethodName: "RedialContact",
+			Handler:    _Host_RedialContact_Handler,
 		},
 		{
 			MethodName: "PutSubscription",
