@@ -134,12 +134,26 @@ func (d *Dialect) agentAttrs(a acd.AgentConfig) map[string]string {
 	return m
 }
 
-// subscriptionsPage is the page size used to read every subscription.
-const subscriptionsPage = 1000
+// hostPage is the page size used to read a whole list from the host (its
+// largest).
+const hostPage = 1000
 
-// maxSubscriptionPages bounds the pages read (a host that ignores paging
+// maxPages bounds the pages read of one list (a host that ignores paging
 // must not loop us forever).
-const maxSubscriptionPages = 1000
+const maxPages = 1000
+
+// eachPage reads a paged host list: next reads the page of token and
+// returns the following page's token, "" after the last page.
+func eachPage(next func(token string) (string, error)) error {
+	token := ""
+	for range maxPages {
+		var err error
+		if token, err = next(token); err != nil || token == "" {
+			return err
+		}
+	}
+	return nil
+}
 
 // subscriptions returns every subscription of the account in the format
 // the filter and keep select. The host's ListSubscriptions gives no next
@@ -147,10 +161,10 @@ const maxSubscriptionPages = 1000
 // is short.
 func (c *call) subscriptions(ctx context.Context, filter map[string]string, keep func(dialect.Subscription) bool) ([]dialect.Subscription, error) {
 	var out []dialect.Subscription
-	for page := range maxSubscriptionPages {
-		p := dialect.Page{Size: subscriptionsPage, Filter: filter}
+	for page := range maxPages {
+		p := dialect.Page{Size: hostPage, Filter: filter}
 		if page > 0 {
-			p.Token = strconv.Itoa(page * subscriptionsPage)
+			p.Token = strconv.Itoa(page * hostPage)
 		}
 		subs, err := c.host.ListSubscriptions(ctx, c.acct.ID, p)
 		if err != nil {
@@ -161,7 +175,7 @@ func (c *call) subscriptions(ctx context.Context, filter map[string]string, keep
 				out = append(out, s)
 			}
 		}
-		if len(subs) < subscriptionsPage {
+		if len(subs) < hostPage {
 			break
 		}
 	}

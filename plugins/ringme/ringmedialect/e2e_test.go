@@ -400,6 +400,25 @@ func TestTaskSchedulerEndToEnd(t *testing.T) {
 	if got2["finish_result"] != "failed" || got2["finish_comment"] != "busy" || got2["cdr"] != again.Form.Get("cdr") {
 		t.Errorf("task 2 %v", got2)
 	}
+	// The cdr reaches the call history: A then B, both answered.
+	var hist struct {
+		CallUUID string `json:"call_uuid"`
+		TaskID   int    `json:"task_id"`
+		Legs     []struct {
+			Leg, Number, Result string
+			Answer              *string `json:"answer_time_utc"`
+		} `json:"legs"`
+	}
+	if err := json.Unmarshal([]byte(c.must("GET", "/client/@me/call_history/"+cdr, "", 200)), &hist); err != nil {
+		t.Fatal(err)
+	}
+	if hist.CallUUID != cdr || fmt.Sprint(hist.TaskID) != t1 || len(hist.Legs) != 2 || hist.Legs[0].Leg != "a" || hist.Legs[0].Number != "+79215550001" ||
+		hist.Legs[0].Result != "answered" || hist.Legs[1].Leg != "b" || hist.Legs[1].Number != "+79215550002" || hist.Legs[1].Answer == nil {
+		t.Errorf("call history of %s: %+v", cdr, hist)
+	}
+	if code, _ := other.do("GET", "/client/@me/call_history/"+cdr, ""); code != http.StatusNotFound {
+		t.Errorf("another client reads the call: %d", code)
+	}
 	got3 := object(t, c.must("GET", sched+"/task/"+t3, "", 200))
 	if got3["status"] != "scheduled" || got3["cdr"] != nil || got3["finish_result"] != nil || len(hooks.paths("/t3/")) != 0 {
 		t.Errorf("task 3, not due before 2099: %v", got3)

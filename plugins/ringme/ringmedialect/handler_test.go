@@ -271,8 +271,12 @@ func TestErrors(t *testing.T) {
 		{"tasks not a list", tok, "POST", "/client/@me/task_scheduler/5/tasks/", `{"tasks":{}}`, 400,
 			bad("tasks", `tasks: must be of type array (got \"object\")`)},
 		{"tasks of an unknown scheduler", tok, "POST", "/client/@me/task_scheduler/5/tasks/", `{"tasks":[{}]}`, 404, notFound("task scheduler")},
-		{"call history", tok, "GET", "/client/@me/call_history/", "", 501,
-			`{"status":"not_supported","message":"call_history is not supported by this server yet"}`},
+		{"call history list", tok, "GET", "/client/@me/call_history/", "", 501,
+			`{"status":"not_supported","message":"listing the call history is not supported by this server yet"}`},
+		{"extension read", tok, "GET", "/client/@me/extension/" + q, "", 501,
+			`{"status":"not_supported","message":"reading or changing an extension's name, label and status is not supported by this server yet"}`},
+		{"another client's extension", other, "DELETE", "/client/@me/extension/" + q, "", 404, notFound("extension")},
+		{"unknown extension", tok, "DELETE", "/client/@me/extension/999", "", 404, notFound("extension")},
 		{"no such resource", tok, "GET", "/client/@me/nothing", "", 404, notFound("resource")},
 		{"outside the API", tok, "GET", "/../x", "", 404, `{"status":"not_found","message":"no such resource: /api/ver1.0/../x"}`},
 	}
@@ -335,6 +339,66 @@ func TestQueueMembers(t *testing.T) {
 	if code != 200 || b != `{"answered_members":0,"trying_members":0,"waiting_members":1}` {
 		t.Errorf("status: %d %s", code, b)
 	}
+
+	// The same caller among the client's current calls.
+	current := `{"call_api_id":"call-1","joined_datetime":"` + m["joined_datetime"].(string) + `","number":"89215650644","serving_agent":"","state":"waiting","wait_time":0,"extension_id":` + ext.ID.String() + `}`
+	if code, b = f.do(tok, "GET", "/client/@me/current_calls/", ""); code != 200 || b != "["+current+"]" {
+		t.Errorf("current calls: %d %s\nwant [%s]", code, b, current)
+	}
+	if code, b = f.do(tok, "GET", "/client/@me/current_calls/call-1", ""); code != 200 || b != current {
+		t.Errorf("current call: %d %s", code, b)
+	}
+	other := f.token("13", "s13")
+	for _, c := range []struct {
+		token, method, path string
+		status              int
+		want                string
+	}{
+		{tok, "DELETE", "/client/@me/current_calls/call-1", 501, `{"status":"not_supported","message":"hanging up or transferring a call is not supported by this server yet"}`},
+		{tok, "GET", "/client/@me/current_calls/call-2", 404, `{"status":"not_found","message":"call not found"}`},
+		{other, "GET", "/client/@me/current_calls/", 200, `[]`},
+		{other, "GET", "/client/@me/current_calls/call-1", 404, `{"status":"not_found","message":"call not found"}`},
+		{other, "DELETE", "/client/@me/current_calls/call-1", 404, `{"status":"not_found","message":"call not found"}`},
+		{tok, "PATCH", "/client/@me/current_calls/", 405, `{"status":"method_not_allowed","message":"use GET"}`},
+	} {
+		if code, b := f.do(c.token, c.method, c.path, ""); code != c.status || b != c.want {
+			t.Errorf("%s %s: %d %s, want %d %s", c.method, c.path, code, b, c.status, c.want)
+		}
+	}
+
+	// Deleting the extension deletes its queue.
+	if code, b = f.do(tok, "DELETE", "/client/@me/extension/"+ext.ID.String(), ""); code != 204 {
+		t.Fatalf("delete: %d %s", code, b)
+	}
+	if code, _ = f.do(tok, "GET", "/extension/"+ext.ID.String()+"/queue/", ""); code != 404 {
+		t.Errorf("the deleted extension's queue: %d", code)
+	}
+}
+
+// A call of the history by its uuid (a task's cdr), with both legs; another
+// client's call is not found.
+func TestCallHistory(t *testing.T) {
+	f := newFixture(t)
+	tok, other := f.token("12", "s12"), f.token("13", "s13")
+	at := time.Date(2026, 5, 1, 9, 0, 0, 0, time.UTC)
+	f.host.AddCall("12", dialect.CallRecord{ID: "x-b", Call: "x", Direction: "outbound", Campaign: "4", Contact: "7", Number: "+78125550102",
+		Started: at.Add(5 * time.Second), Answered: at.Add(9 * time.Second), Ended: at.Add(time.Minute), Outcome: "answered", Attrs: map[string]string{"leg": "b"}})
+	f.host.AddCall("12", dialect.CallRecord{ID: "x", Call: "x", Direction: "outbound", Campaign: "4", Contact: "7", Number: "+79215650644",
+		CallerID: "74950000000", Started: at, Answered: at.Add(4 * time.Second), Ended: at.Add(time.Minute), Outcome: "answered",
+		Attrs: map[string]string{"leg": "a"}})
+	f.host.AddCall("12", dialect.CallRecord{ID: "y", Call: "y", Direction: "outbound", Campaign: "4", Contact: "8", Number: "+79215650645",
+		Started: at, Ended: at.Add(time.Second), Outcome: "busy", Cause: "cause 17", Attrs: map[string]string{"leg": "a"}})
+	code, b := f.do(tok, "GET", "/client/@me/call_history/x", "")
+	golden(t, "call_history.json", []byte(fmt.Sprintf("%d %s\n", code, b)))
+	if code, b = f.do(tok, "GET", "/client/@me/call_history/y", ""); code != 200 ||
+		!strings.Contains(b, `"legs":[{"leg":"a","number":"+79215650645","caller_id":null,"start_time_utc":"2026-05-01 09:00:00","answer_time_utc":null,"end_time_utc":"2026-05-01 09:00:01","result":"busy","comment":"cause 17"}]`) {
+		t.Errorf("busy call: %d %s", code, b)
+	}
+	for _, c := range []struct{ token, path string }{{tok, "/client/@me/call_history/z"}, {other, "/client/@me/call_history/x"}} {
+		if code, b := f.do(c.token, "GET", c.path, ""); code != 404 || b != `{"status":"not_found","message":"call not found"}` {
+			t.Errorf("%s: %d %s", c.path, code, b)
+		}
+	}
 }
 
 func TestInfo(t *testing.T) {
@@ -361,6 +425,8 @@ func TestInfo(t *testing.T) {
 		"/client/{client_id}/task_scheduler/": {"get", "post"}, "/client/{client_id}/task_scheduler/{scheduler_id}": {"get", "put", "delete"},
 		"/client/{client_id}/task_scheduler/{scheduler_id}/tasks/":         {"get", "post"},
 		"/client/{client_id}/task_scheduler/{scheduler_id}/task/{task_id}": {"get", "delete"},
+		"/client/{client_id}/current_calls/":                               {"get"}, "/client/{client_id}/current_calls/{call_api_id}": {"get", "delete"},
+		"/client/{client_id}/call_history/{call_uuid}": {"get"}, "/client/{client_id}/extension/{extension_id}": {"delete"},
 	} {
 		for _, m := range methods {
 			if doc.Paths[path][m] == nil {

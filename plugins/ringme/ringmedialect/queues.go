@@ -185,6 +185,26 @@ func (c *call) createExtension(ctx context.Context) dialect.Response {
 		Type: "queue", ID: wireID(q.ID)})
 }
 
+// extensionByID serves /client/{client_id}/extension/{id}. DELETE removes a
+// queue extension with its queue; reading or changing the extension's own
+// fields needs a home for its name, label and status in the host API
+// (501 until then).
+func (c *call) extensionByID(ctx context.Context, id string) dialect.Response {
+	switch c.req.Method {
+	case http.MethodDelete:
+		if err := c.host.DeleteQueue(ctx, c.acct.ID, id); err != nil {
+			return fail(err, "extension")
+		}
+		return dialect.Response{Status: http.StatusNoContent}
+	case http.MethodGet, http.MethodPut:
+		if _, err := c.host.GetQueue(ctx, c.acct.ID, id); err != nil {
+			return fail(err, "extension")
+		}
+		return notSupported("reading or changing an extension's name, label and status")
+	}
+	return methodNotAllowed(http.MethodGet, http.MethodPut, http.MethodDelete)
+}
+
 // QueueParams is the body of PUT /extension/{id}/queue/ (every field
 // optional: those sent replace the stored ones). Times are seconds.
 type QueueParams struct {
@@ -426,14 +446,18 @@ func (c *call) queueMembers(ctx context.Context, id string) dialect.Response {
 	}
 	out := make([]QueueMember, 0, len(ms))
 	for _, m := range ms {
-		joined := ""
-		if !m.Joined.IsZero() {
-			joined = m.Joined.UTC().Format(dateLayout)
-		}
-		out = append(out, QueueMember{CallAPIID: m.Caller, JoinedDatetime: joined, Number: m.Number,
-			ServingAgent: m.ServingAgent, State: m.State, WaitTime: secs(m.WaitTime)})
+		out = append(out, memberOf(m))
 	}
 	return reply(http.StatusOK, out)
+}
+
+func memberOf(m acd.Member) QueueMember {
+	joined := ""
+	if !m.Joined.IsZero() {
+		joined = m.Joined.UTC().Format(dateLayout)
+	}
+	return QueueMember{CallAPIID: m.Caller, JoinedDatetime: joined, Number: m.Number,
+		ServingAgent: m.ServingAgent, State: m.State, WaitTime: secs(m.WaitTime)}
 }
 
 // zeroPad left-pads id with zeros to n characters ("7" → "007").

@@ -241,6 +241,11 @@ func (c *call) client(ctx context.Context, seg []string) dialect.Response {
 			return notSupportedOr(c.req.Method, "listing extensions", http.MethodPost)
 		}
 		return c.createExtension(ctx)
+	case len(seg) == 3 && seg[1] == "extension":
+		if !validID(seg[2]) {
+			return notFound("extension")
+		}
+		return c.extensionByID(ctx, seg[2])
 	case len(seg) >= 3 && seg[1] == "agent" && (seg[2] == "local" || seg[2] == "remote"):
 		typ := seg[2]
 		switch len(seg) {
@@ -279,8 +284,10 @@ func (c *call) client(ctx context.Context, seg []string) dialect.Response {
 		return c.agentEvents(ctx, typ, seg[3], seg[5])
 	case seg[1] == "task_scheduler":
 		return c.taskSchedulers(ctx, seg[2:])
-	case seg[1] == "current_calls" || seg[1] == "call_history":
-		return notSupported(seg[1])
+	case seg[1] == "current_calls":
+		return c.calls(ctx, seg[2:])
+	case seg[1] == "call_history":
+		return c.callHistory(ctx, seg[2:])
 	}
 	return notFound("resource")
 }

@@ -270,24 +270,24 @@ func (c *call) schedulerAction(ctx context.Context, id string, a dialect.Campaig
 
 func (c *call) listSchedulers(ctx context.Context) dialect.Response {
 	out := []Scheduler{}
-	token := ""
-	for range maxSubscriptionPages {
-		p, err := c.host.ListObjects(ctx, c.acct.ID, dialect.KindCampaign, dialect.Page{Size: subscriptionsPage, Token: token})
+	err := eachPage(func(token string) (string, error) {
+		p, err := c.host.ListObjects(ctx, c.acct.ID, dialect.KindCampaign, dialect.Page{Size: hostPage, Token: token})
 		if err != nil {
-			return fail(err, "task scheduler")
+			return "", err
 		}
 		for _, o := range p.Objects {
 			s, err := schedulerOf(o)
 			if err != nil {
-				return fail(err, "task scheduler")
+				return "", err
 			}
 			if s.c.Mode == dialer.ModeCallback {
 				out = append(out, s.wire())
 			}
 		}
-		if token = p.NextToken; token == "" {
-			break
-		}
+		return p.NextToken, nil
+	})
+	if err != nil {
+		return fail(err, "task scheduler")
 	}
 	return reply(http.StatusOK, out)
 }

@@ -285,18 +285,12 @@ func (t newTask) subscription(scheduler string) *dialect.Subscription {
 // contacts returns every task of the scheduler, in the order they were added.
 func (c *call) contacts(ctx context.Context, scheduler string) ([]dialect.Contact, error) {
 	var out []dialect.Contact
-	token := ""
-	for range maxSubscriptionPages {
-		p, err := c.host.ListContacts(ctx, c.acct.ID, scheduler, dialect.Page{Size: maxTasksPage, Token: token})
-		if err != nil {
-			return nil, err
-		}
+	err := eachPage(func(token string) (string, error) {
+		p, err := c.host.ListContacts(ctx, c.acct.ID, scheduler, dialect.Page{Size: hostPage, Token: token})
 		out = append(out, p.Contacts...)
-		if token = p.NextToken; token == "" {
-			break
-		}
-	}
-	return out, nil
+		return p.NextToken, err
+	})
+	return out, err
 }
 
 // taskSubs returns the webhook subscriptions of the scheduler's tasks.
@@ -447,23 +441,16 @@ type lastCall struct {
 // lastCallOf reads the task's latest A leg.
 func (c *call) lastCallOf(ctx context.Context, sid, task string) (*lastCall, error) {
 	var last *lastCall
-	token := ""
-	for range maxSubscriptionPages {
-		p, err := c.host.CallHistory(ctx, c.acct.ID, dialect.CallQuery{Campaign: sid, Contact: task, Page: dialect.Page{Size: maxTasksPage, Token: token}})
-		if err != nil {
-			return nil, err
-		}
+	err := eachPage(func(token string) (string, error) {
+		p, err := c.host.CallHistory(ctx, c.acct.ID, dialect.CallQuery{Campaign: sid, Contact: task, Page: dialect.Page{Size: hostPage, Token: token}})
 		for _, r := range p.Calls {
-			if r.Attrs["leg"] == "b" {
-				continue
+			if r.Attrs["leg"] != "b" {
+				last = &lastCall{call: r.Call, outcome: r.Outcome}
 			}
-			last = &lastCall{call: r.Call, outcome: r.Outcome}
 		}
-		if token = p.NextToken; token == "" {
-			break
-		}
-	}
-	return last, nil
+		return p.NextToken, err
+	})
+	return last, err
 }
 
 // taskStatuses maps the dialer's contact statuses to the vendor's.
