@@ -1,64 +1,194 @@
 package zxycalldialect
 
 import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
 	"time"
 
+	"github.com/switchboard-cc/switchboard/pkg/dialect"
 	"github.com/switchboard-cc/switchboard/pkg/dialer"
 	"github.com/switchboard-cc/switchboard/pkg/telephony"
 )
 
-// The host API does not store time groups or redial policies as objects of
-// their own yet (hostapi answers ErrNotImplemented), so the dialect offers a
-// built-in set of each: the seed's three blocked time groups (with its
-// uuids; the windows are ours) and two redial rules. A task carries the
-// chosen group and rule inside its campaign spec (Windows.Blocked, Redial).
+// Time groups (禁呼时间) and redial rules (重呼规则) are the account's host
+// objects (dialect.KindTimeGroup, dialect.KindRedialPolicy). A task copies
+// the ones it names into its campaign (Windows.Blocked, Redial); changing
+// one copies it again into the tasks that name it.
+//
+// An account that has none of a kind is given the defaults below when it
+// first lists them (as zxycall gives every user its default rule): the
+// seed's three blocked time groups, with our windows, and two rules.
 
-// timeGroup is a blocked time group of enum_disable_dial_timegroup.
-type timeGroup struct {
-	UUID   string
-	Name   string
-	Ranges []dialer.TimeRange
+var defaultTimeGroups = []dialer.TimeGroup{
+	{Name: "休息时间", Ranges: []dialer.TimeRange{{From: 21 * time.Hour, To: 9 * time.Hour}}},
+	{Name: "午休时间", Ranges: []dialer.TimeRange{{From: 12 * time.Hour, To: 13*time.Hour + 30*time.Minute}}},
+	{Name: "早会时间", Ranges: []dialer.TimeRange{{From: 9 * time.Hour, To: 9*time.Hour + 30*time.Minute}}},
 }
 
-var timeGroups = []timeGroup{
-	{"146979fe-3864-4817-ad76-13b37f43bb1c", "休息时间", []dialer.TimeRange{{From: 21 * time.Hour, To: 9 * time.Hour}}},
-	{"cf44b8fc-a60f-499e-a5c8-5340963a56a3", "午休时间", []dialer.TimeRange{{From: 12 * time.Hour, To: 13*time.Hour + 30*time.Minute}}},
-	{"a6c20127-1199-4b87-bffa-75ed3e368fd0", "早会时间", []dialer.TimeRange{{From: 9 * time.Hour, To: 9*time.Hour + 30*time.Minute}}},
+// RedialSpec is the spec of a redial_policy object: a named redial rule.
+type RedialSpec struct {
+	ID   string `json:"id"`
+	Name string `json:"name,omitempty"`
+	dialer.RedialPolicy
 }
 
-func findTimeGroup(uuid string) (timeGroup, bool) {
-	for _, g := range timeGroups {
-		if g.UUID == uuid {
-			return g, true
+var defaultRecycleRules = []RedialSpec{
+	{Name: "默认", RedialPolicy: dialer.RedialPolicy{Rules: map[telephony.Outcome]dialer.RedialRule{
+		telephony.OutcomeNoAnswer:   {Count: 2, Intervals: []time.Duration{30 * time.Minute}},
+		telephony.OutcomeBusy:       {Count: 2, Intervals: []time.Duration{30 * time.Minute}},
+		telephony.OutcomeCongestion: {Count: 2, Intervals: []time.Duration{30 * time.Minute}},
+	}}},
+	{Name: "不重呼"},
+}
+
+func timeGroupOf(o dialect.Object) (dialer.TimeGroup, error) {
+	var g dialer.TimeGroup
+	if err := json.Unmarshal(o.Spec, &g); err != nil {
+		return g, fmt.Errorf("time group %s spec: %w", o.ID, err)
+	}
+	g.ID = o.ID
+	return g, nil
+}
+
+func recycleRuleOf(o dialect.Object) (RedialSpec, error) {
+	var r RedialSpec
+	if err := json.Unmarshal(o.Spec, &r); err != nil {
+		return r, fmt.Errorf("redial policy %s spec: %w", o.ID, err)
+	}
+	r.ID = o.ID
+	return r, nil
+}
+
+// lookup reads one of the account's objects; an id that is not one of
+// them (or no id of the host's at all) is a FieldError on field.
+func lookup[T any](ctx context.Context, host dialect.Host, account string, kind dialect.Kind, id, field, reason string, conv func(dialect.Object) (T, error)) (T, error) {
+	var zero T
+	o, err := host.GetObject(ctx, account, kind, id)
+	if errors.Is(err, dialect.ErrNotFound) {
+		return zero, &dialect.FieldError{Field: field, Value: truncate(id), Reason: reason}
+	}
+	if err != nil {
+		return zero, err
+	}
+	return conv(o)
+}
+
+// named is the part of a spec seeding compares.
+type named struct {
+	ID   string
+	Name string `json:"name"`
+}
+
+func namedOf(o dialect.Object) (named, error) {
+	n := named{ID: o.ID}
+	if err := json.Unmarshal(o.Spec, &n); err != nil {
+		return n, fmt.Errorf("%s %s spec: %w", o.Kind, o.ID, err)
+	}
+	n.ID = o.ID
+	return n, nil
+}
+
+// compareIDs orders the host's decimal ids numerically.
+func compareIDs(a, b string) int {
+	x, errA := strconv.ParseInt(a, 10, 64)
+	y, errB := strconv.ParseInt(b, 10, 64)
+	if errA != nil || errB != nil {
+		return cmp.Compare(a, b)
+	}
+	return cmp.Compare(x, y)
+}
+
+// seeded lists the account's objects of kind, first giving an account that
+// has none the defaults. Two requests seeding at once both create them;
+// each then deletes what it created when an object of the same name has a
+// lower id, so one set remains.
+func seeded[T any](ctx context.Context, host dialect.Host, account string, kind dialect.Kind, defaults []any, conv func(dialect.Object) (T, error)) ([]T, error) {
+	raw := func(o dialect.Object) (dialect.Object, error) { return o, nil }
+	objs, err := allObjects(ctx, host, account, kind, raw)
+	if err != nil {
+		return nil, err
+	}
+	if len(objs) == 0 {
+		if objs, err = seed(ctx, host, account, kind, defaults); err != nil {
+			return nil, err
 		}
 	}
-	return timeGroup{}, false
+	out := make([]T, 0, len(objs))
+	for _, o := range objs {
+		v, err := conv(o)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, nil
 }
 
-// recycleRule is a redial rule of auto_recycle_rules.
-type recycleRule struct {
-	ID        int
-	Name      string
-	Remark    string
-	IsDefault bool
-	Policy    dialer.RedialPolicy
-}
-
-var recycleRules = []recycleRule{
-	{ID: 1, Name: "默认", Remark: "未接通、占线、线路拥塞: 30 分钟后重呼, 最多 2 次", IsDefault: true, Policy: dialer.RedialPolicy{
-		Rules: map[telephony.Outcome]dialer.RedialRule{
-			telephony.OutcomeNoAnswer:   {Count: 2, Intervals: []time.Duration{30 * time.Minute}},
-			telephony.OutcomeBusy:       {Count: 2, Intervals: []time.Duration{30 * time.Minute}},
-			telephony.OutcomeCongestion: {Count: 2, Intervals: []time.Duration{30 * time.Minute}},
-		}}},
-	{ID: 2, Name: "不重呼", Remark: "不重呼"},
-}
-
-func findRecycleRule(id int) (recycleRule, bool) {
-	for _, r := range recycleRules {
-		if r.ID == id {
-			return r, true
+// seed creates the defaults and returns the account's objects after.
+func seed(ctx context.Context, host dialect.Host, account string, kind dialect.Kind, defaults []any) ([]dialect.Object, error) {
+	mine := map[string]string{} // id → name
+	for _, spec := range defaults {
+		o, err := host.PutObject(ctx, account, dialect.Object{Kind: kind, Spec: mustJSON(spec)})
+		if err != nil {
+			return nil, fmt.Errorf("create the default %s: %w", kind, err)
+		}
+		n, err := namedOf(o)
+		if err != nil {
+			return nil, err
+		}
+		mine[n.ID] = n.Name
+	}
+	objs, err := allObjects(ctx, host, account, kind, func(o dialect.Object) (dialect.Object, error) { return o, nil })
+	if err != nil {
+		return nil, err
+	}
+	names := make([]named, len(objs))
+	for i, o := range objs {
+		if names[i], err = namedOf(o); err != nil {
+			return nil, err
 		}
 	}
-	return recycleRule{}, false
+	var drop []string
+	for id, name := range mine {
+		if slices.ContainsFunc(names, func(n named) bool { return n.Name == name && compareIDs(n.ID, id) < 0 }) {
+			if err := host.DeleteObject(ctx, account, kind, id); err != nil && !errors.Is(err, dialect.ErrNotFound) {
+				return nil, fmt.Errorf("delete a default %s seeded twice: %w", kind, err)
+			}
+			drop = append(drop, id)
+		}
+	}
+	return slices.DeleteFunc(objs, func(o dialect.Object) bool { return slices.Contains(drop, o.ID) }), nil
+}
+
+func timeGroups(ctx context.Context, host dialect.Host, account string) ([]dialer.TimeGroup, error) {
+	defaults := make([]any, len(defaultTimeGroups))
+	for i, g := range defaultTimeGroups {
+		defaults[i] = g
+	}
+	return seeded(ctx, host, account, dialect.KindTimeGroup, defaults, timeGroupOf)
+}
+
+func recycleRules(ctx context.Context, host dialect.Host, account string) ([]RedialSpec, error) {
+	defaults := make([]any, len(defaultRecycleRules))
+	for i, r := range defaultRecycleRules {
+		defaults[i] = r
+	}
+	return seeded(ctx, host, account, dialect.KindRedialPolicy, defaults, recycleRuleOf)
+}
+
+// defaultRule is the account's default rule (is_default): its oldest, the
+// seeded 默认 unless that was deleted.
+func defaultRule(rules []RedialSpec) string {
+	id := ""
+	for _, r := range rules {
+		if id == "" || compareIDs(r.ID, id) < 0 {
+			id = r.ID
+		}
+	}
+	return id
 }

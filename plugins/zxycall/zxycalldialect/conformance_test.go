@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -16,6 +17,7 @@ import (
 	"github.com/switchboard-cc/switchboard/internal/service/servicetest"
 
 	"github.com/switchboard-cc/switchboard/internal/accounts"
+	"github.com/switchboard-cc/switchboard/plugins/zxycall/zxycalldialect"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files")
@@ -138,12 +140,24 @@ func TestConformance(t *testing.T) {
 		t.Fatalf("meta: %d %s", code, b)
 	}
 	sameKeys(t, "GET /v1/task/create", "seed_meta.json", meta)
-	golden(t, "meta.json", strings.ReplaceAll(norm(b), `"`+ln.ID+`"`, `"<line>"`))
+	golden(t, "meta.json", strings.ReplaceAll(norm(b), `"value":"`+ln.ID+`"`, `"value":"<line>"`))
+	// A new account's defaults: the seed's three blocked time groups and two rules.
+	var choices zxycalldialect.Meta
+	if err := json.Unmarshal([]byte(b), &choices); err != nil {
+		t.Fatal(err)
+	}
+	tgs, rules := choices.Meta.EnumDisableDialTimegroup, choices.Meta.AutoRecycleRules
+	if len(tgs) != 3 || tgs[0].Name != "休息时间" || len(rules) != 2 || rules[0].Name != "默认" || rules[1].Name != "不重呼" {
+		t.Fatalf("default time groups %+v, rules %+v", tgs, rules)
+	}
+	if _, again := do("GET", "/v1/task/create", tok, "", ""); again != b {
+		t.Errorf("meta changed on a second read (defaults seeded twice?):\n%s\n%s", b, again)
+	}
 
-	// The seed's create example (its table's example values).
-	create := `{"caller_line_id":"` + ln.ID + `","destination_extension":297,"disable_dial_timegroup":"146979fe-3864-4817-ad76-13b37f43bb1c",
+	// The seed's create example (its table's example values), with the ids meta gave.
+	create := `{"caller_line_id":"` + ln.ID + `","destination_extension":297,"disable_dial_timegroup":"` + tgs[0].UUID + `",
 		"maximumcall":1,"name":"测试任务","random_assignment_number":0,"recycle_limit":0,"remark":"第一个任务","_originate_timeout":60,
-		"call_pause_second":10,"auto_recycle_rule_id":1}`
+		"call_pause_second":10,"auto_recycle_rule_id":` + strconv.Itoa(rules[0].ID) + `}`
 	code, b = do("POST", "/v1/task", tok, "application/json", create)
 	var created map[string]any
 	if code != 200 || json.Unmarshal([]byte(b), &created) != nil || created["uuid"] == nil {
@@ -154,7 +168,7 @@ func TestConformance(t *testing.T) {
 	fix := func(s string) string {
 		s = strings.ReplaceAll(norm(s), `"caller_line_id":"`+ln.ID+`"`, `"caller_line_id":"<line>"`)
 		s = strings.ReplaceAll(s, `"id":"`+ln.ID+`"`, `"id":"<line>"`)
-		return strings.ReplaceAll(s, `"uuid":"`+id+`"`, `"uuid":"<task>"`)
+		return strings.ReplaceAll(s, `"uuid":"`+id+`","user_id"`, `"uuid":"<task>","user_id"`)
 	}
 	golden(t, "create_task.json", fix(b))
 
@@ -217,8 +231,8 @@ func TestConformance(t *testing.T) {
 		{"recycle_limit must be 0", "POST", "/v1/task", tok, strings.Replace(create, `"recycle_limit":0`, `"recycle_limit":1`, 1), 200, `recycle_limit`},
 		{"random_assignment_number must be 0", "POST", "/v1/task", tok, strings.Replace(create, `"random_assignment_number":0`, `"random_assignment_number":2`, 1), 200, `random_assignment_number`},
 		{"maximumcall a string", "POST", "/v1/task", tok, strings.Replace(create, `"maximumcall":1`, `"maximumcall":"x"`, 1), 200, `参数错误: maximumcall: must be an integer`},
-		{"unknown time group", "POST", "/v1/task", tok, strings.Replace(create, `146979fe`, `00000000`, 1), 200, `disable_dial_timegroup`},
-		{"unknown recycle rule", "POST", "/v1/task", tok, strings.Replace(create, `"auto_recycle_rule_id":1`, `"auto_recycle_rule_id":99`, 1), 200, `auto_recycle_rule_id`},
+		{"unknown time group", "POST", "/v1/task", tok, strings.Replace(create, `"disable_dial_timegroup":"`+tgs[0].UUID, `"disable_dial_timegroup":"146979fe-3864-4817-ad76-13b37f43bb1c`, 1), 200, `disable_dial_timegroup`},
+		{"unknown recycle rule", "POST", "/v1/task", tok, strings.Replace(create, `"auto_recycle_rule_id":`+strconv.Itoa(rules[0].ID), `"auto_recycle_rule_id":99`, 1), 200, `auto_recycle_rule_id`},
 		{"unknown agent group", "POST", "/v1/task", tok, strings.Replace(create, `"maximumcall":1`, `"maximumcall":1,"customer_service_id":21`, 1), 200, `customer_service_id`},
 		{"not JSON", "POST", "/v1/task", tok, `[`, 200, `"code":10001,"msg":"参数错误: body`},
 		{"unknown task", "GET", "/v1/task/stop/999999", tok, "", 200, `"code":10004`},

@@ -139,21 +139,17 @@ func (r *receiver) wait(n int, deadline time.Time) []received {
 	}
 }
 
-// blockedGroup picks a built-in blocked time group that does not block the
-// next two hours in Asia/Shanghai (the emulator runs 50 times faster than
-// the wall, so the test spans less than an hour of its time): 午休时间
-// (12:00–13:30) unless that is near, then 休息时间 (21:00–09:00).
-func blockedGroup(t *testing.T) string {
+// farWindow is a one-hour range six hours from now in Asia/Shanghai, as
+// the body of a time group blocks it: far from the next hour of the
+// emulator's time (which runs 50 times faster than the wall during the
+// test), whenever the test runs.
+func farWindow(t *testing.T) string {
 	loc, err := time.LoadLocation("Asia/Shanghai")
 	if err != nil {
 		t.Fatal(err)
 	}
-	now := time.Now().In(loc)
-	m := now.Hour()*60 + now.Minute()
-	if m >= 10*60 && m < 13*60+30 {
-		return "146979fe-3864-4817-ad76-13b37f43bb1c"
-	}
-	return "cf44b8fc-a60f-499e-a5c8-5340963a56a3"
+	from := time.Now().In(loc).Add(6 * time.Hour)
+	return fmt.Sprintf(`{"start":"%02d:00","end":"%02d:00"}`, from.Hour(), (from.Hour()+1)%24)
 }
 
 // tenant is one provisioned zxycall account with a line.
@@ -175,10 +171,24 @@ func newTenant(t *testing.T, r *servicetest.Running, callLine int) tenant {
 	return tn
 }
 
-func (tn tenant) taskBody(name, notifyURL string, maximumcall int, timegroup string) string {
+func (tn tenant) taskBody(name, notifyURL string, maximumcall int, timegroup string, rule int) string {
 	return fmt.Sprintf(`{"caller_line_id":%q,"destination_extension":297,"disable_dial_timegroup":%q,"maximumcall":%d,"name":%q,
-		"random_assignment_number":0,"recycle_limit":0,"_originate_timeout":30,"call_pause_second":0,"auto_recycle_rule_id":2,
-		"call_notify_url":%q,"call_notify_type":2}`, tn.line, timegroup, maximumcall, name, notifyURL)
+		"random_assignment_number":0,"recycle_limit":0,"_originate_timeout":30,"call_pause_second":0,"auto_recycle_rule_id":%d,
+		"call_notify_url":%q,"call_notify_type":2}`, tn.line, timegroup, maximumcall, name, rule, notifyURL)
+}
+
+// noRedial is the id of the account's default rule 不重呼.
+func (tn tenant) noRedial() int {
+	tn.t.Helper()
+	var rules struct{ Data []zxycalldialect.RecycleRule }
+	tn.ok("GET", "/v1/auto_recycle_rule", "", &rules)
+	for _, r := range rules.Data {
+		if r.Name == "不重呼" {
+			return r.ID
+		}
+	}
+	tn.t.Fatalf("no rule 不重呼 among %+v", rules.Data)
+	return 0
 }
 
 // subs lists the tenant's subscriptions in the store.
@@ -199,9 +209,11 @@ func (tn tenant) tasks() []zxycalldialect.ListEntity {
 }
 
 // A task's call_notify_url receives one POST in the decided shape per
-// finished call of the task, through the real service, plugin process,
-// dialer and emulator; another tenant's calls never reach it; a refused URL
-// leaves nothing behind.
+// finished call of the task (a redial is a call), through the real
+// service, plugin process, dialer and emulator; another tenant's calls
+// never reach it; a refused URL leaves nothing behind. The tasks dial by
+// the account's own time groups and rules: tenant B's task waits under a
+// group blocking the whole day until the group is changed.
 func TestCallNotifyEndToEnd(t *testing.T) {
 	started := time.Now()
 	r := servicetest.WithPlugin(t, "zxycall", servicetest.Speed(50))
@@ -225,7 +237,19 @@ func TestCallNotifyEndToEnd(t *testing.T) {
 
 	a, b := newTenant(t, r, 2), newTenant(t, r, 1)
 	ra, rb := newReceiver(t), newReceiver(t)
-	group := blockedGroup(t)
+	// A blocks an hour far from now and redials a busy number once, a
+	// minute later; B blocks the whole day and does not redial.
+	var ga, gb zxycalldialect.TimeGroup
+	var busyOnce zxycalldialect.RecycleRule
+	a.ok("POST", "/v1/time_group", `{"name":"远","ranges":[`+farWindow(t)+`]}`, &ga)
+	a.ok("POST", "/v1/auto_recycle_rule", `{"name":"忙线一分钟后重呼","rules":[{"outcome":"busy","count":1,"interval_seconds":[60]}]}`, &busyOnce)
+	b.ok("POST", "/v1/time_group", `{"name":"全天","ranges":[{"start":"00:00","end":"24:00"}]}`, &gb)
+	body := func(tn tenant, name, url string, maximumcall int, g zxycalldialect.TimeGroup, rule int) string {
+		return tn.taskBody(name, url, maximumcall, g.UUID, rule)
+	}
+	aBody := func(name, url string, maximumcall int) string {
+		return body(a, name, url, maximumcall, ga, busyOnce.ID)
+	}
 
 	// Refused and malformed URLs: the vendor's error naming the field, and
 	// no task or subscription left behind.
@@ -234,9 +258,9 @@ func TestCallNotifyEndToEnd(t *testing.T) {
 		{"not http", "ftp://127.0.0.1/notify"},
 		{"no host", "http:///notify"},
 	} {
-		a.refused(c.what, "POST", "/v1/task", a.taskBody("拒绝", c.url, 1, group), zxycalldialect.CodeBadParam, "call_notify_url")
+		a.refused(c.what, "POST", "/v1/task", aBody("拒绝", c.url, 1), zxycalldialect.CodeBadParam, "call_notify_url")
 	}
-	a.refused("call_notify_type 1", "POST", "/v1/task", strings.Replace(a.taskBody("拒绝", ra.URL, 1, group), `"call_notify_type":2`, `"call_notify_type":1`, 1),
+	a.refused("call_notify_type 1", "POST", "/v1/task", strings.Replace(aBody("拒绝", ra.URL, 1), `"call_notify_type":2`, `"call_notify_type":1`, 1),
 		zxycalldialect.CodeBadParam, "call_notify_type")
 	if ts, ss := a.tasks(), a.subs(r); len(ts) != 0 || len(ss) != 0 {
 		t.Fatalf("refused creates left %d tasks and %d subscriptions", len(ts), len(ss))
@@ -244,68 +268,65 @@ func TestCallNotifyEndToEnd(t *testing.T) {
 
 	// Create, then replace the URL: one subscription, scoped to the task.
 	var ta, tb zxycalldialect.Entity
-	a.ok("POST", "/v1/task", a.taskBody("任务A", ra.URL+"/old", 2, group), &ta)
-	a.ok("PUT", "/v1/task/"+ta.UUID, a.taskBody("任务A", ra.URL+"/api/hangup_notify", 2, group), &ta)
-	if ta.CallNotifyURL == nil || *ta.CallNotifyURL != ra.URL+"/api/hangup_notify" || ta.CallNotifyType == nil || *ta.CallNotifyType != 2 {
+	notifyA := ra.URL + "/api/hangup_notify"
+	a.ok("POST", "/v1/task", aBody("任务A", ra.URL+"/old", 2), &ta)
+	a.ok("PUT", "/v1/task/"+ta.UUID, aBody("任务A", notifyA, 2), &ta)
+	if ta.CallNotifyURL == nil || *ta.CallNotifyURL != notifyA || ta.CallNotifyType == nil || *ta.CallNotifyType != 2 {
 		t.Errorf("task entity call_notify_url %v type %v", ta.CallNotifyURL, ta.CallNotifyType)
 	}
 	// A refused URL on update keeps the task and its subscription as they were.
-	a.refused("update to a refused URL", "PUT", "/v1/task/"+ta.UUID, a.taskBody("改名", "http://169.254.169.254/x", 2, group), zxycalldialect.CodeBadParam, "call_notify_url")
+	a.refused("update to a refused URL", "PUT", "/v1/task/"+ta.UUID, aBody("改名", "http://169.254.169.254/x", 2), zxycalldialect.CodeBadParam, "call_notify_url")
 	ss := a.subs(r)
-	if len(ss) != 1 || ss[0].Campaign != ta.UUID || ss[0].URL != ra.URL+"/api/hangup_notify" || ss[0].Dialect != "zxycall" || ss[0].Format != zxycalldialect.NotifyFormat {
+	if len(ss) != 1 || ss[0].Campaign != ta.UUID || ss[0].URL != notifyA || ss[0].Dialect != "zxycall" || ss[0].Format != zxycalldialect.NotifyFormat {
 		t.Fatalf("tenant A subscriptions %+v", ss)
 	}
-	if ts := a.tasks(); len(ts) != 1 || ts[0].Name != "任务A" || ts[0].CallNotifyURL == nil || *ts[0].CallNotifyURL != ra.URL+"/api/hangup_notify" {
+	if ts := a.tasks(); len(ts) != 1 || ts[0].Name != "任务A" || ts[0].CallNotifyURL == nil || *ts[0].CallNotifyURL != notifyA {
 		t.Fatalf("tenant A tasks after a refused update: %+v", ts)
 	}
-	// A task without a URL has no subscription; removing the URL removes it.
+	// A task without a URL has no subscription; adding one adds it,
+	// removing the URL or destroying the task removes it.
 	var tmp zxycalldialect.Entity
-	a.ok("POST", "/v1/task", strings.Replace(a.taskBody("临时", ra.URL+"/tmp", 1, group), `"call_notify_url":"`+ra.URL+`/tmp",`, "", 1), &tmp)
+	a.ok("POST", "/v1/task", aBody("临时", "", 1), &tmp)
 	if tmp.CallNotifyURL != nil || len(a.subs(r)) != 1 {
 		t.Errorf("a task without call_notify_url: %v, %d subscriptions", tmp.CallNotifyURL, len(a.subs(r)))
 	}
-	a.ok("PUT", "/v1/task/"+tmp.UUID, a.taskBody("临时", ra.URL+"/tmp", 1, group), &tmp)
+	a.ok("PUT", "/v1/task/"+tmp.UUID, aBody("临时", ra.URL+"/tmp", 1), &tmp)
 	if n := len(a.subs(r)); n != 2 {
 		t.Errorf("after adding a URL: %d subscriptions, want 2", n)
 	}
-	a.ok("PUT", "/v1/task/"+tmp.UUID, strings.Replace(a.taskBody("临时", ra.URL+"/tmp", 1, group), ra.URL+"/tmp", "", 1), &tmp)
+	a.ok("PUT", "/v1/task/"+tmp.UUID, aBody("临时", "", 1), &tmp)
 	if tmp.CallNotifyURL != nil || len(a.subs(r)) != 1 {
 		t.Errorf("after removing the URL: %v, %d subscriptions", tmp.CallNotifyURL, len(a.subs(r)))
 	}
-	a.ok("PUT", "/v1/task/"+tmp.UUID, a.taskBody("临时", ra.URL+"/tmp", 1, group), &tmp)
+	a.ok("PUT", "/v1/task/"+tmp.UUID, aBody("临时", ra.URL+"/tmp", 1), &tmp)
 	a.ok("GET", "/v1/task/destroy/"+tmp.UUID, "", nil)
 	if ss := a.subs(r); len(ss) != 1 || ss[0].Campaign != ta.UUID {
 		t.Errorf("destroy left subscriptions %+v", ss)
 	}
 
-	b.ok("POST", "/v1/task", b.taskBody("任务B", rb.URL+"/b", 1, group), &tb)
-
+	b.ok("POST", "/v1/task", body(b, "任务B", rb.URL+"/b", 1, gb, b.noRedial()), &tb)
 	a.ok("POST", "/v1/task/import_task_customer/"+ta.UUID, `[{"number":"13223004567","name":"张三"},{"number":"13223004568"},{"number":"13530525009"}]`, nil)
 	b.ok("POST", "/v1/task/import_task_customer/"+tb.UUID, `[{"number":"13800138001"},{"number":"13800138002"}]`, nil)
 	a.ok("GET", "/v1/task/start/"+ta.UUID, "", nil)
 	b.ok("GET", "/v1/task/start/"+tb.UUID, "", nil)
 
 	deadline := time.Now().Add(20 * time.Second)
-	gotA, gotB := ra.wait(3, deadline), rb.wait(2, deadline)
-	// Every call has finished once both tasks are done; no notification
-	// may come after the ones counted.
-	for _, c := range []struct {
-		tn tenant
-		id string
-	}{{a, ta.UUID}, {b, tb.UUID}} {
+	done := func(tn tenant, id string) {
+		t.Helper()
 		for {
 			var p struct{ Data zxycalldialect.ProgressBar }
-			c.tn.ok("GET", "/v1/task/progress/"+c.id, "", &p)
+			tn.ok("GET", "/v1/task/progress/"+id, "", &p)
 			if p.Data.Total > 0 && p.Data.Progress == p.Data.Total {
-				break
+				return
 			}
 			if time.Now().After(deadline) {
-				t.Fatalf("task %s not done: %+v", c.id, p.Data)
+				t.Fatalf("task %s not done: %+v", id, p.Data)
 			}
 			time.Sleep(20 * time.Millisecond)
 		}
 	}
 	attempts := func(task string) int {
+		t.Helper()
 		n, err := strconv.ParseInt(task, 10, 64)
 		if err != nil {
 			t.Fatal(err)
@@ -316,14 +337,26 @@ func TestCallNotifyEndToEnd(t *testing.T) {
 		}
 		return len(as)
 	}
-	if n := attempts(ta.UUID); n != 3 || len(gotA) != n {
-		t.Errorf("tenant A: %d notifications for %d calls, want 3", len(gotA), n)
+	// A's calls: two answered, one busy and its redial. Once A is done, no
+	// notification may come after the ones counted.
+	gotA := ra.wait(4, deadline)
+	done(a, ta.UUID)
+	if n := attempts(ta.UUID); n != 4 || len(gotA) != n {
+		t.Errorf("tenant A: %d notifications for %d calls, want 4", len(gotA), n)
 	}
+	// B has dialled nothing while its time group blocks the day; changed,
+	// the group is copied into the running task, which dials.
+	if n, got := attempts(tb.UUID), rb.received(); n != 0 || len(got) != 0 {
+		t.Errorf("tenant B dialled %d calls (%d notifications) inside its blocked time group", n, len(got))
+	}
+	b.ok("PUT", "/v1/time_group/"+gb.UUID, `{"name":"远","ranges":[`+farWindow(t)+`]}`, &gb)
+	gotB := rb.wait(2, deadline)
+	done(b, tb.UUID)
 	if n := attempts(tb.UUID); n != 2 || len(gotB) != n {
 		t.Errorf("tenant B: %d notifications for %d calls, want 2", len(gotB), n)
 	}
 
-	check := func(who string, got []received, path, task string, want map[string]string) {
+	check := func(who string, got []received, path, task string, want map[string][]string) {
 		t.Helper()
 		seen := map[string]bool{}
 		for _, g := range got {
@@ -332,13 +365,13 @@ func TestCallNotifyEndToEnd(t *testing.T) {
 				t.Errorf("%s: request to %s (%s, webhook-id %q)", who, g.path, g.contentType, g.webhookID)
 			}
 			seen[g.webhookID] = true
-			outcome, ok := want[n.Number]
-			if !ok || n.TaskUUID != task || n.Outcome != outcome {
+			outcomes := want[n.Number]
+			if n.TaskUUID != task || !slices.Contains(outcomes, n.Outcome) {
 				t.Errorf("%s: notification %s, want task %s and one of %v", who, g.raw, task, want)
 				continue
 			}
-			delete(want, n.Number)
-			switch outcome {
+			want[n.Number] = slices.Delete(outcomes, slices.Index(outcomes, n.Outcome), slices.Index(outcomes, n.Outcome)+1)
+			switch n.Outcome {
 			case "answered":
 				// The script hangs up after 5 s of talk, the customer
 				// after a minute; at 50 times the wall's speed, every
@@ -359,14 +392,14 @@ func TestCallNotifyEndToEnd(t *testing.T) {
 				t.Errorf("%s: body %s has other fields than the decided six", who, g.raw)
 			}
 		}
-		if len(want) > 0 {
-			t.Errorf("%s: no notification for %v", who, want)
+		for number, left := range want {
+			if len(left) > 0 {
+				t.Errorf("%s: no notification for %s %v", who, number, left)
+			}
 		}
 	}
-	check("tenant A", gotA, "/api/hangup_notify", ta.UUID, map[string]string{"13223004567": "answered", "13223004568": "answered", "13530525009": "busy"})
-	check("tenant B", gotB, "/b", tb.UUID, map[string]string{"13800138001": "answered", "13800138002": "busy"})
-	for _, g := range append(gotA, gotB...) {
-		t.Logf("%s %s", g.path, g.raw)
-	}
+	check("tenant A", gotA, "/api/hangup_notify", ta.UUID, map[string][]string{
+		"13223004567": {"answered"}, "13223004568": {"answered"}, "13530525009": {"busy", "busy"}})
+	check("tenant B", gotB, "/b", tb.UUID, map[string][]string{"13800138001": {"answered"}, "13800138002": {"busy"}})
 	t.Logf("end to end in %s", time.Since(started).Round(time.Millisecond))
 }

@@ -15,6 +15,8 @@ func FuzzDecodeTask(f *testing.F) {
 	f.Add([]byte(`{"maximumcall":"2","_originate_timeout":1e1}`))
 	f.Add([]byte(`{"call_notify_url":"http://127.0.0.1:81/api/hangup_notify","call_notify_type":2}`))
 	f.Add([]byte(`{"call_notify_url":"ftp://x","call_notify_type":"1"}`))
+	f.Add([]byte(`{"name":"周末","ranges":[{"start":"00:00","end":"24:00","weekdays":[6,"7"]}],"dates":[{"date":"2026-10-01"}]}`))
+	f.Add([]byte(`{"name":"x","max_tries":"3","rules":[{"outcome":"busy","count":2,"interval_seconds":[60,"120"]}]}`))
 	f.Add([]byte(`[1]`))
 	f.Add([]byte(`null`))
 	f.Fuzz(func(t *testing.T, body []byte) {
@@ -39,5 +41,13 @@ func FuzzDecodeTask(f *testing.F) {
 		_, _ = zxycalldialect.DecodeCustomers("text/csv", body)
 		_, _ = zxycalldialect.DecodeCustomers("application/json", body)
 		_, _ = zxycalldialect.DecodeLine(body)
+		if g, fe := zxycalldialect.DecodeTimeGroup(body); fe == nil && (g.Name == "" || len(g.Ranges)+len(g.Dates) == 0) {
+			t.Fatalf("accepted time group %q as %+v", body, g)
+		} else if fe != nil && fe.Field == "" {
+			t.Fatalf("a time group error naming no field: %v", fe)
+		}
+		if _, fe := zxycalldialect.DecodeRecycleRule(body); fe != nil && fe.Field == "" {
+			t.Fatalf("a rule error naming no field: %v", fe)
+		}
 	})
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -163,8 +164,23 @@ func DecodeLine(body []byte) (line, *dialect.FieldError) {
 	return l, nil
 }
 
-func (d *Dialect) createLine(w http.ResponseWriter, r *http.Request) {
+// putLine creates (no id) or replaces a caller line. A line's call_line
+// may not drop below the maximumcall of the running tasks on it.
+func (d *Dialect) putLine(w http.ResponseWriter, r *http.Request) {
 	ctx, host, acct := r.Context(), dialect.HostFrom(r.Context()), reqAccount(r)
+	id := r.PathValue("id")
+	var tasks []task
+	if id != "" {
+		if _, err := getLine(ctx, host, acct.ID, id); err != nil {
+			failErr(w, err)
+			return
+		}
+		var err error
+		if tasks, err = allTasks(ctx, host, acct.ID); err != nil {
+			failErr(w, err)
+			return
+		}
+	}
 	body, err := readBody(r)
 	if err != nil {
 		badParam(w, "body", err.Error())
@@ -175,17 +191,56 @@ func (d *Dialect) createLine(w http.ResponseWriter, r *http.Request) {
 		failErr(w, fe)
 		return
 	}
-	o, err := host.PutObject(ctx, acct.ID, dialect.Object{Kind: dialect.KindTrunk, Spec: mustJSON(l)})
+	l.ID = id
+	if used := inUse(id, tasks); l.MaxConcurrent < used {
+		failErr(w, &dialect.FieldError{Field: "call_line", Value: strconv.Itoa(l.MaxConcurrent),
+			Reason: fmt.Sprintf("must be at least %d, the maximumcall of the running tasks on the line", used)})
+		return
+	}
+	o, err := host.PutObject(ctx, acct.ID, dialect.Object{Kind: dialect.KindTrunk, ID: id, Spec: mustJSON(l)})
 	if err != nil {
+		failErr(w, lineError(err))
+		return
+	}
+	if l, err = lineOf(o); err != nil {
 		failErr(w, err)
 		return
 	}
-	if err := json.Unmarshal(o.Spec, &l); err != nil {
+	if tasks == nil {
+		tasks = []task{}
+	}
+	ok(w, callerLine(acct, l, tasks))
+}
+
+// inUse is the maximumcall of the running tasks on line id.
+func inUse(id string, tasks []task) int {
+	n := 0
+	for _, t := range tasks {
+		if t.Spec.Trunk == id && t.running() {
+			n += t.Spec.Pacing.MaxConcurrent
+		}
+	}
+	return n
+}
+
+// lineError names the line's fields in the host's refusal of a trunk.
+func lineError(err error) error {
+	var fe *dialect.FieldError
+	if errors.As(err, &fe) && strings.HasSuffix(fe.Field, "max_concurrent") {
+		return &dialect.FieldError{Field: "call_line", Value: fe.Value, Reason: fe.Reason}
+	}
+	return err
+}
+
+// deleteLine deletes a caller line no task uses (the host refuses one a
+// campaign names: 10009).
+func (d *Dialect) deleteLine(w http.ResponseWriter, r *http.Request) {
+	ctx, host, acct := r.Context(), dialect.HostFrom(r.Context()), reqAccount(r)
+	if err := host.DeleteObject(ctx, acct.ID, dialect.KindTrunk, r.PathValue("id")); err != nil {
 		failErr(w, err)
 		return
 	}
-	l.ID = o.ID
-	ok(w, callerLine(acct, l, []task{}))
+	success(w, nil)
 }
 
 func (d *Dialect) getLine(w http.ResponseWriter, r *http.Request) {

@@ -123,7 +123,10 @@ type DisableTimeGroup struct {
 	UpdatedAt *string `json:"updated_at"`
 }
 
-func (d *Dialect) listEntity(acct dialect.Account, t task, l *line) ListEntity {
+// listEntity renders t for the list: rules are the account's redial rules
+// by id, def the default's id. The embedded time group is the copy the
+// task dials by.
+func (d *Dialect) listEntity(acct dialect.Account, t task, l *line, rules map[string]RedialSpec, def string) ListEntity {
 	out := ListEntity{Entity: d.entity(acct, t, l)}
 	if g := out.Entity.Group; g != nil {
 		out.Group = &ListGroup{ID: g.ID, UserID: g.UserID}
@@ -132,13 +135,14 @@ func (d *Dialect) listEntity(acct dialect.Account, t task, l *line) ListEntity {
 		cl := callerLine(acct, *l, nil)
 		out.CallerLine = &cl
 	}
-	if id := out.AutoRecycleRuleID; id != nil {
-		if r, ok := findRecycleRule(*id); ok {
-			out.AutoRecycleRule = &AutoRecycleRule{ID: r.ID, UserID: acct.ID, Name: r.Name, Remark: r.Remark, Status: true, IsDefault: r.IsDefault}
-		}
+	if r, ok := rules[t.Spec.Attrs[attrRecycleRule]]; ok {
+		a := autoRecycleRule(acct, r, def)
+		out.AutoRecycleRule = &a
 	}
-	if g, ok := findTimeGroup(out.DisableDialTimegroup); ok {
-		out.DisableTimeGroup = &DisableTimeGroup{UUID: g.UUID, Name: g.Name, UserID: acct.ID}
+	for _, g := range t.Spec.Windows.Blocked {
+		if g.ID == out.DisableDialTimegroup {
+			out.DisableTimeGroup = &DisableTimeGroup{UUID: g.ID, Name: g.Name, UserID: acct.ID}
+		}
 	}
 	return out
 }
@@ -193,8 +197,19 @@ type MetaCustomerService struct {
 func (d *Dialect) taskMeta(w http.ResponseWriter, r *http.Request) {
 	ctx, host, acct := r.Context(), dialect.HostFrom(r.Context()), reqAccount(r)
 	var m Meta
-	for _, g := range timeGroups {
-		m.Meta.EnumDisableDialTimegroup = append(m.Meta.EnumDisableDialTimegroup, MetaTimeGroup{g.UUID, g.Name})
+	groups, err := timeGroups(ctx, host, acct.ID)
+	if err != nil {
+		failErr(w, err)
+		return
+	}
+	m.Meta.EnumDisableDialTimegroup = []MetaTimeGroup{}
+	for _, g := range groups {
+		m.Meta.EnumDisableDialTimegroup = append(m.Meta.EnumDisableDialTimegroup, MetaTimeGroup{g.ID, g.Name})
+	}
+	rules, err := recycleRules(ctx, host, acct.ID)
+	if err != nil {
+		failErr(w, err)
+		return
 	}
 	lines, err := allLines(ctx, host, acct.ID)
 	if err != nil {
@@ -213,8 +228,9 @@ func (d *Dialect) taskMeta(w http.ResponseWriter, r *http.Request) {
 			CallLine: cl.CallLine, AvailableAt: cl.BeginAt, CallNumber: cl.CallNumberPrefix})
 	}
 	m.Meta.MaxRecycleLimit = "0"
-	for _, rr := range recycleRules {
-		m.Meta.AutoRecycleRules = append(m.Meta.AutoRecycleRules, MetaRecycleRule{rr.ID, rr.Name, rr.Remark, true})
+	m.Meta.AutoRecycleRules = []MetaRecycleRule{}
+	for _, rr := range rules {
+		m.Meta.AutoRecycleRules = append(m.Meta.AutoRecycleRules, MetaRecycleRule{ID: ruleID(rr.ID), Name: rr.Name, Status: true})
 	}
 	m.Meta.CustomerService = []MetaCustomerService{}
 	qs, err := host.ListQueues(ctx, acct.ID)

@@ -117,13 +117,18 @@ func (d *Dialect) campaign(ctx context.Context, host dialect.Host, acct dialect.
 	} else if err != nil {
 		return dialer.Campaign{}, nil, err
 	}
-	tg, ok := findTimeGroup(*in.DisableDialTimegroup)
-	if !ok {
-		return dialer.Campaign{}, &dialect.FieldError{Field: "disable_dial_timegroup", Value: *in.DisableDialTimegroup, Reason: "is not a time group of enum_disable_dial_timegroup"}, nil
+	var fe *dialect.FieldError
+	tg, err := lookup(ctx, host, acct.ID, dialect.KindTimeGroup, *in.DisableDialTimegroup, "disable_dial_timegroup", timeGroupNotYours, timeGroupOf)
+	if errors.As(err, &fe) {
+		return dialer.Campaign{}, fe, nil
+	} else if err != nil {
+		return dialer.Campaign{}, nil, err
 	}
-	rule, ok := findRecycleRule(*in.AutoRecycleRuleID)
-	if !ok {
-		return dialer.Campaign{}, &dialect.FieldError{Field: "auto_recycle_rule_id", Value: strconv.Itoa(*in.AutoRecycleRuleID), Reason: "is not a rule of auto_recycle_rules"}, nil
+	rule, err := lookup(ctx, host, acct.ID, dialect.KindRedialPolicy, strconv.Itoa(*in.AutoRecycleRuleID), "auto_recycle_rule_id", ruleNotYours, recycleRuleOf)
+	if errors.As(err, &fe) {
+		return dialer.Campaign{}, fe, nil
+	} else if err != nil {
+		return dialer.Campaign{}, nil, err
 	}
 	if l.MaxConcurrent > 0 {
 		tasks, err := allTasks(ctx, host, acct.ID)
@@ -151,12 +156,12 @@ func (d *Dialect) campaign(ctx context.Context, host dialect.Host, acct dialect.
 		Destination: dialer.Destination{Kind: dialer.DestDialplan,
 			Dialplan: telephony.DialplanTarget{Context: scriptContext, Extension: strconv.Itoa(*in.DestinationExtension), Priority: 1}},
 		Pacing:      dialer.Pacing{MaxConcurrent: *in.Maximumcall, PauseBetweenCalls: time.Duration(*in.CallPauseSecond) * time.Second},
-		Windows:     dialer.Windows{Zone: zone, Blocked: []dialer.TimeGroup{{ID: tg.UUID, Name: tg.Name, Ranges: tg.Ranges}}},
-		Redial:      rule.Policy,
+		Windows:     dialer.Windows{Zone: zone, Blocked: []dialer.TimeGroup{tg}},
+		Redial:      rule.RedialPolicy,
 		RingTimeout: time.Duration(*in.OriginateTimeout) * time.Second,
 		Start:       dialer.Start{Mode: dialer.StartManual},
 		Attrs: map[string]string{
-			attrCreated: now, attrAltered: now, attrTimegroup: tg.UUID, attrRecycleRule: strconv.Itoa(rule.ID),
+			attrCreated: now, attrAltered: now, attrTimegroup: tg.ID, attrRecycleRule: rule.ID,
 			attrScript: strconv.Itoa(*in.DestinationExtension), attrRandom: "0", attrRecycle: "0",
 		},
 	}
@@ -335,6 +340,16 @@ func (d *Dialect) listTasks(w http.ResponseWriter, r *http.Request) {
 		failErr(w, err)
 		return
 	}
+	rs, err := allObjects(ctx, host, acct.ID, dialect.KindRedialPolicy, recycleRuleOf)
+	if err != nil {
+		failErr(w, err)
+		return
+	}
+	rules := make(map[string]RedialSpec, len(rs))
+	for _, r := range rs {
+		rules[r.ID] = r
+	}
+	def := defaultRule(rs)
 	lines := map[string]*line{}
 	out := make([]ListEntity, 0, len(tasks))
 	for _, t := range tasks {
@@ -343,7 +358,7 @@ func (d *Dialect) listTasks(w http.ResponseWriter, r *http.Request) {
 			l = lineOrNil(ctx, host, acct.ID, t.Spec.Trunk)
 			lines[t.Spec.Trunk] = l
 		}
-		out = append(out, d.listEntity(acct, t, l))
+		out = append(out, d.listEntity(acct, t, l, rules, def))
 	}
 	ok(w, struct {
 		Data []ListEntity `json:"data"`

@@ -11,6 +11,9 @@
 //	POST /v1/task/import_task_customer/{task_id} import customers
 //	GET  /v1/task/progress/{task_id}            progress (decided)
 //	POST /v1/caller_line, GET /v1/caller_line[/{id}] caller lines (ours)
+//	PUT, DELETE /v1/caller_line/{id}
+//	GET, POST /v1/time_group; GET, PUT, DELETE /v1/time_group/{id}   blocked time groups (ours)
+//	GET, POST /v1/auto_recycle_rule; GET, PUT, DELETE /v1/auto_recycle_rule/{id} redial rules (ours)
 //
 // A task's call_notify_url receives a JSON POST per finished call
 // (CallNotify, rendered by RenderEvent for the host's webhook sender).
@@ -208,15 +211,21 @@ func (d *Dialect) routes() *http.ServeMux {
 	m.HandleFunc("GET /v1/task/stop/{task_id}", d.action(dialect.CampaignStop))
 	m.HandleFunc("GET /v1/task/progress/{task_id}", d.progress)
 	m.HandleFunc("POST /v1/task/import_task_customer/{task_id}", d.importCustomers)
-	m.HandleFunc("POST /v1/caller_line", d.createLine)
+	m.HandleFunc("POST /v1/caller_line", d.putLine)
 	m.HandleFunc("GET /v1/caller_line", d.listLines)
 	m.HandleFunc("GET /v1/caller_line/{id}", d.getLine)
-	m.HandleFunc("PUT /v1/caller_line/{id}", func(w http.ResponseWriter, _ *http.Request) {
-		fail(w, CodeNotSupported, "不支持: 修改线路 (the host cannot replace a trunk yet)")
-	})
-	m.HandleFunc("DELETE /v1/caller_line/{id}", func(w http.ResponseWriter, _ *http.Request) {
-		fail(w, CodeNotSupported, "不支持: 删除线路 (the host cannot delete a trunk yet)")
-	})
+	m.HandleFunc("PUT /v1/caller_line/{id}", d.putLine)
+	m.HandleFunc("DELETE /v1/caller_line/{id}", d.deleteLine)
+	m.HandleFunc("GET /v1/time_group", d.listTimeGroups)
+	m.HandleFunc("POST /v1/time_group", d.putTimeGroup)
+	m.HandleFunc("GET /v1/time_group/{id}", d.getTimeGroup)
+	m.HandleFunc("PUT /v1/time_group/{id}", d.putTimeGroup)
+	m.HandleFunc("DELETE /v1/time_group/{id}", d.deleteTimeGroup)
+	m.HandleFunc("GET /v1/auto_recycle_rule", d.listRecycleRules)
+	m.HandleFunc("POST /v1/auto_recycle_rule", d.putRecycleRule)
+	m.HandleFunc("GET /v1/auto_recycle_rule/{id}", d.getRecycleRule)
+	m.HandleFunc("PUT /v1/auto_recycle_rule/{id}", d.putRecycleRule)
+	m.HandleFunc("DELETE /v1/auto_recycle_rule/{id}", d.deleteRecycleRule)
 	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		fail(w, CodeNoRoute, "接口不存在: "+r.Method+" "+r.URL.Path)
 	})
