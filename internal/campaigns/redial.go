@@ -28,7 +28,8 @@ type Redial struct {
 //
 // A finished contact is handed back to the dialer for that one try (a
 // finished campaign runs again for it). A contact the dialer holds has
-// its next try moved. A contact still waiting in the store to be loaded
+// its next try moved (or, when queued for a try or on one, gets this one
+// after it). A contact still waiting in the store to be loaded
 // (a stopped campaign's, or beyond what a running one has fetched) gets
 // the due time stored with it, as the dialer's contact.scheduled would
 // store it, and is dialled then once loaded. Either way the due time is

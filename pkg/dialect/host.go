@@ -69,8 +69,9 @@ type Host interface {
 	ListContacts(ctx context.Context, account, campaign string, page Page) (ContactPage, error)
 	// RedialContact gives one number of a campaign's contact one more try
 	// (udesk recall and follow_on): at r.At, or at once when r.At is zero.
-	// A finished contact comes back for that one try; one still in the
-	// campaign's list gets its next try moved there. The due time is stored,
+	// A finished contact comes back for that one try; one waiting for a
+	// redial (or not yet loaded) has it moved there, one queued for a try
+	// (or on a call) gets this one after that. The due time is stored,
 	// so it survives a restart of the host; a stopped campaign dials it once
 	// started again. A number no contact of the campaign holds is
 	// ErrNotFound (naming the number); a number that is not one of the named

@@ -173,6 +173,21 @@ func seedExamples(t *testing.T, r *servicetest.Running) {
 		t.Errorf("close twice: %d %s", st, body)
 	}
 
+	// The seed's recall and follow_on name numbers of their own: they join
+	// the closed task's pool first, and are called when it opens again.
+	st, body = c.do("POST", "/open_api_v1/cc_ad_tasks/add_numbers", c.q(nil), `{"id":1,"numbers":[{"cellphone":"13412341234"},{"cellphone":"13223004570"}]}`)
+	if st != 200 || !strings.Contains(body, `"successful_count":2`) {
+		t.Fatalf("add_numbers for the redials: %d %s", st, body)
+	}
+	st, body = c.do("POST", "/open_api_v1/cc_ad_tasks/recall", c.q(nil), seed(t, "recall.request.json"))
+	if st != 200 || !sameJSON(t, body, seed(t, "recall.response.json")) {
+		t.Errorf("recall: %d %s, want %s", st, body, seed(t, "recall.response.json"))
+	}
+	st, body = c.do("POST", "/open_api_v1/cc_ad_tasks/follow_on", c.q(nil), seed(t, "follow_on.request.json"))
+	if st != 200 || !sameJSON(t, body, seed(t, "follow_on.response.json")) {
+		t.Errorf("follow_on: %d %s, want %s", st, body, seed(t, "follow_on.response.json"))
+	}
+
 	st, body = c.do("GET", "/open_api_v1/cc_ad_tasks/12", c.q(nil), "")
 	if st != 404 {
 		t.Errorf("unknown task: %d", st)

@@ -53,13 +53,24 @@ func newReceiver(t *testing.T) *receiver {
 }
 
 // results waits until n distinct pushes arrived (a redelivery has the same
-// webhook-id) and returns them by cellphone.
+// webhook-id) and returns them by cellphone (the last for each).
 func (r *receiver) results(t *testing.T, n int, within time.Duration) map[string]map[string]any {
+	t.Helper()
+	out := map[string]map[string]any{}
+	for _, m := range r.distinct(t, n, within) {
+		out[m["cellphone"].(string)] = m
+	}
+	return out
+}
+
+// distinct waits until n distinct pushes arrived and returns them in the
+// order they first arrived.
+func (r *receiver) distinct(t *testing.T, n int, within time.Duration) []map[string]any {
 	t.Helper()
 	deadline := time.After(within)
 	for {
 		r.mu.Lock()
-		out := map[string]map[string]any{}
+		var out []map[string]any
 		seen := map[string]bool{}
 		for _, p := range r.got {
 			if seen[p.id] {
@@ -71,7 +82,7 @@ func (r *receiver) results(t *testing.T, n int, within time.Duration) map[string
 				t.Errorf("push %q %q: %s", p.id, p.ct, p.body)
 				continue
 			}
-			out[m["cellphone"].(string)] = m
+			out = append(out, m)
 		}
 		count := len(seen)
 		r.mu.Unlock()
@@ -109,7 +120,9 @@ func (c *company) simpleIVR(callback string, numbers ...string) float64 {
 
 // Two companies each register a results callback on a loopback server and
 // run a simple IVR task (one number busy); each callback gets its own
-// company's call results in Udesk's shape, and only those.
+// company's call results in Udesk's shape, and only those. A recall and a
+// follow-on of the busy number once the task is done call it again, and
+// push each call's result.
 func resultsEndToEnd(t *testing.T, r *servicetest.Running) {
 	emu := r.Emulator()
 	// The IVR script behind the tasks' user_group_id 7: it answers, talks
@@ -156,6 +169,32 @@ func resultsEndToEnd(t *testing.T, r *servicetest.Running) {
 	}
 	if m := resB["13223004569"]; len(resB) != 1 || m == nil || m["id"] != taskB || m["call_result"] != nil || m["customer_answer"] != true {
 		t.Errorf("B's callback got %v", resB)
+	}
+
+	// The busy number's task is done; a recall (after_at now, Udesk's
+	// format with +08:00) and then a follow-on each call it once more, and
+	// each call's result is pushed.
+	id, _ := json.Marshal(taskA)
+	afterAt := time.Now().In(time.FixedZone("CST", 8*3600)).Format(time.RFC3339)
+	if got := a.ok("POST", "/open_api_v1/cc_ad_tasks/recall", `{"id":`+string(id)+`,"number":"13223004568","after_at":"`+afterAt+`"}`); !strings.Contains(got, "Redial successful") {
+		t.Errorf("recall: %s", got)
+	}
+	pushes := crmA.distinct(t, 3, 20*time.Second)
+	a.ok("POST", "/open_api_v1/cc_ad_tasks/follow_on", `{"id":`+string(id)+`,"called":"13223004568"}`)
+	pushes = crmA.distinct(t, 4, 20*time.Second)
+	calls := map[any]bool{}
+	for _, m := range pushes[2:] {
+		if m["cellphone"] != "13223004568" || m["id"] != taskA || m["call_result"] != "phone_busy" || m["customer_answer"] != false {
+			t.Errorf("result of a redial: %v", m)
+		}
+		calls[m["call_id"]] = true
+	}
+	calls[resA["13223004568"]["call_id"]] = true
+	if len(calls) != 3 {
+		t.Errorf("the busy number's three calls have call_ids %v", calls)
+	}
+	if len(pushes) != 4 {
+		t.Errorf("A's callback got %d results, want 4: %v", len(pushes), pushes)
 	}
 
 	// Every delivery the service stored for a company's callback carries

@@ -2,8 +2,8 @@ package udeskdialect
 
 import (
 	"context"
+	"errors"
 	"net/http"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -13,13 +13,11 @@ import (
 	"github.com/switchboard-cc/switchboard/pkg/dialect"
 )
 
-// recall and follow_on are checked as Udesk does, then answered "not
-// supported yet" (HTTP 501, code 2000): no host call can give a contact's
-// number one more try. Importing the number again as a new contact (with
-// NotBefore = after_at and MaxTries 1) does not work either: the host
-// refuses a contact whose main number another contact of the campaign
-// already has (a duplicate), and a pool entry's main number is exactly
-// what recall asks for. README.md names the host call they need.
+// recall and follow_on give one number of a task's number pool one more
+// call through the host (Host.RedialContact): recall at after_at, follow_on
+// now. The host finds the pool entry holding the number (its main number,
+// or one of a comma-separated cellphone's others), brings a finished one
+// back for that call and keeps the due time across restarts.
 
 // redialInput is a checked recall or follow_on body.
 type redialInput struct {
@@ -73,45 +71,37 @@ func parseRedial(ctx context.Context, t tenant, body []byte, numberKey string, w
 }
 
 // redialHandler answers recall (numberKey "number", with after_at) or
-// follow_on ("called"): the body and the number's place in the task's
-// pool are checked (501032 for a number the pool does not hold), then the
-// answer is 501.
+// follow_on ("called"): the body is checked, then the host redials the
+// number; a number the task's pool does not hold is 501032.
 func redialHandler(numberKey string, withAfter bool) handler {
+	message := "Follow-up successful"
+	if withAfter {
+		message = "Redial successful"
+	}
 	return func(ctx context.Context, t tenant, _ string, req dialect.Request) (dialect.Response, *apiError) {
 		in, aerr := parseRedial(ctx, t, req.Body, numberKey, withAfter)
 		if aerr != nil {
 			return dialect.Response{}, aerr
 		}
-		held, aerr := t.poolHolds(ctx, in.task, in.e164)
-		if aerr != nil {
-			return dialect.Response{}, aerr
-		}
-		if !held {
+		err := t.host.RedialContact(ctx, t.acct.ID, in.task, dialect.Redial{Number: in.e164, At: in.at})
+		var fe *dialect.FieldError
+		switch {
+		case err == nil:
+			return reply(http.StatusOK, struct {
+				Code    int    `json:"code"`
+				Message string `json:"message"`
+			}{CodeOK, message}), nil
+		case errors.As(err, &fe) && fe.Field == "number", errors.Is(err, dialect.ErrNotFound) && t.taskExists(ctx, in.task):
 			return dialect.Response{}, errf(http.StatusBadRequest, CodeBadNumber, "Invalid number",
 				"%s %s is not in the number pool of task %s", numberKey, in.number, in.task)
 		}
-		return dialect.Response{}, errf(http.StatusNotImplemented, CodeUnknown, "Unknown error",
-			"not supported yet: %s (the host API has no call to redial a number of a task)", strings.TrimPrefix(req.Path, "/open_api_v1/cc_ad_tasks/"))
+		return dialect.Response{}, hostError(err, in.task)
 	}
 }
 
-// poolHolds reports whether one of the task's number pool entries holds the
-// number (E.164).
-func (t tenant) poolHolds(ctx context.Context, task, e164 string) (bool, *apiError) {
-	token := ""
-	for {
-		page, err := t.host.ListContacts(ctx, t.acct.ID, task, dialect.Page{Size: 1000, Token: token})
-		if err != nil {
-			return false, hostError(err, task)
-		}
-		for _, c := range page.Contacts {
-			if slices.Contains(c.Numbers, e164) {
-				return true, nil
-			}
-		}
-		if page.NextToken == "" {
-			return false, nil
-		}
-		token = page.NextToken
-	}
+// taskExists tells a number the host did not find in a task from a task
+// deleted meanwhile.
+func (t tenant) taskExists(ctx context.Context, id string) bool {
+	_, aerr := t.task(ctx, id)
+	return aerr == nil
 }
