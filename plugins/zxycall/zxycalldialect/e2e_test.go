@@ -277,7 +277,8 @@ func TestCallNotifyEndToEnd(t *testing.T) {
 	// A refused URL on update keeps the task and its subscription as they were.
 	a.refused("update to a refused URL", "PUT", "/v1/task/"+ta.UUID, aBody("改名", "http://169.254.169.254/x", 2), zxycalldialect.CodeBadParam, "call_notify_url")
 	ss := a.subs(r)
-	if len(ss) != 1 || ss[0].Campaign != ta.UUID || ss[0].URL != notifyA || ss[0].Dialect != "zxycall" || ss[0].Format != zxycalldialect.NotifyFormat {
+	if len(ss) != 1 || ss[0].Campaign != ta.UUID || ss[0].URL != notifyA || ss[0].Dialect != "zxycall" || ss[0].Format != zxycalldialect.NotifyFormat ||
+		!slices.Equal(ss[0].EventTypes, []string{"attempt.finished"}) {
 		t.Fatalf("tenant A subscriptions %+v", ss)
 	}
 	if ts := a.tasks(); len(ts) != 1 || ts[0].Name != "任务A" || ts[0].CallNotifyURL == nil || *ts[0].CallNotifyURL != notifyA {

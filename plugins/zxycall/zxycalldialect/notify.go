@@ -15,8 +15,8 @@ import (
 )
 
 // A task's call_notify_url is a webhook subscription of the host scoped to
-// the task's campaign; the task's campaign Attrs keep the URL and type for
-// the task entity.
+// the task's campaign, offered attempt.finished only (EventTypes); the
+// task's campaign Attrs keep the URL and type for the task entity.
 const (
 	// NotifyFormat is the Format of the dialect's call_notify subscriptions.
 	NotifyFormat = "zxycall.call_notify"
@@ -122,8 +122,9 @@ func setNotify(ctx context.Context, host dialect.Host, account, task, url string
 	}
 	extra := old
 	if url != "" {
+		finished := []string{string(event.AttemptFinished)}
 		want := dialect.Subscription{Campaign: task, URL: url, Method: http.MethodPost, Format: NotifyFormat,
-			Events: []string{string(event.AttemptFinished)}}
+			EventTypes: finished, Events: finished}
 		if len(old) > 0 {
 			want.ID, extra = old[0].ID, old[1:]
 		}
@@ -154,7 +155,8 @@ func setNotify(ctx context.Context, host dialect.Host, account, task, url string
 }
 
 func sameNotify(a, b dialect.Subscription) bool {
-	return a.URL == b.URL && a.Method == b.Method && a.Campaign == b.Campaign && slices.Equal(a.Events, b.Events) && len(a.Attrs) == 0
+	return a.URL == b.URL && a.Method == b.Method && a.Campaign == b.Campaign && a.Agent == b.Agent &&
+		slices.Equal(a.EventTypes, b.EventTypes) && slices.Equal(a.Events, b.Events) && len(a.Attrs) == 0
 }
 
 // notifyURLError names call_notify_url in the host's refusal of the
