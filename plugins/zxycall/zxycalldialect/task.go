@@ -258,7 +258,7 @@ func storeTask(ctx context.Context, host dialect.Host, account string, c dialer.
 			return stored, err
 		}
 		if _, err := setNotify(ctx, host, account, stored.ID, notify); err != nil {
-			return dialect.Object{}, withUndo(err, func(ctx context.Context) error {
+			return dialect.Object{}, withUndo(ctx, err, func(ctx context.Context) error {
 				return host.DeleteObject(ctx, account, dialect.KindCampaign, stored.ID)
 			})
 		}
@@ -270,15 +270,15 @@ func storeTask(ctx context.Context, host dialect.Host, account string, c dialer.
 	}
 	stored, err := host.PutObject(ctx, account, obj)
 	if err != nil {
-		return dialect.Object{}, withUndo(err, undo)
+		return dialect.Object{}, withUndo(ctx, err, undo)
 	}
 	return stored, nil
 }
 
 // withUndo runs undo after err, on a context that outlives a cancelled
 // request, and adds its failure to err.
-func withUndo(err error, undo undoFunc) error {
-	ctx, cancel := context.WithTimeout(context.Background(), undoTimeout)
+func withUndo(ctx context.Context, err error, undo undoFunc) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), undoTimeout)
 	defer cancel()
 	if uerr := undo(ctx); uerr != nil {
 		return &undoError{err: err, undo: uerr}
@@ -383,7 +383,7 @@ func (d *Dialect) destroyTask(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := host.DeleteObject(ctx, acct.ID, dialect.KindCampaign, id); err != nil {
-		failErr(w, withUndo(err, undo))
+		failErr(w, withUndo(ctx, err, undo))
 		return
 	}
 	success(w, nil)
