@@ -176,6 +176,16 @@ func TestSubscriptions(t *testing.T) {
 		if again.Active || again.URL != got.URL || !again.CreatedAt.Equal(t0) {
 			t.Fatalf("after update %+v", again)
 		}
+		scoped := &store.Subscription{Tenant: "acme", Dialect: "ringme", Campaign: "7", Contact: "12", URL: "http://127.0.0.1:9/task", Active: true}
+		if err := db.CreateSubscription(ctx, scoped, t0); err != nil {
+			t.Fatal(err)
+		}
+		if bc, err := db.CampaignSubscriptions(ctx, "acme", "7"); err != nil || len(bc) != 1 || bc[0].Contact != "12" {
+			t.Fatalf("contact scope stored as %+v %v", bc, err)
+		}
+		if err := db.DeleteSubscription(ctx, scoped.ID); err != nil {
+			t.Fatal(err)
+		}
 		list, _ := db.Subscriptions(ctx, "acme")
 		none, _ := db.Subscriptions(ctx, "other")
 		if len(list) != 1 || len(none) != 0 {

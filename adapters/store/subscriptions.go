@@ -25,6 +25,9 @@ type Subscription struct {
 	Campaign string `bun:"campaign,notnull"`
 	// Agent limits the subscription to one agent's events; empty: all.
 	Agent string `bun:"agent,notnull"`
+	// Contact limits a campaign's subscription to one contact's events
+	// (the dialer's contact id); empty: all.
+	Contact string `bun:"contact,notnull"`
 	// EventTypes, on a dialect's subscription, are the event types its
 	// dialect is offered (patterns as in Events); empty: all. The dialect
 	// reads Events itself.

@@ -14,10 +14,15 @@ import (
 // account's. The subscription belongs to the calling plugin, which renders
 // its events (webhook.DialectRenderer); the sender checks its URL, and the
 // URLs among its Attrs, against the address policy now. A campaign- or
-// agent-scoped subscription must name one of the account's campaigns or agents.
+// agent-scoped subscription must name one of the account's campaigns or
+// agents. A contact scope needs a campaign scope; the contact need not be
+// imported yet (a dialect may subscribe before it imports).
 func (h *Host) PutSubscription(ctx context.Context, account string, sub dialect.Subscription) (dialect.Subscription, error) {
 	if _, err := h.account(ctx, account); err != nil {
 		return dialect.Subscription{}, err
+	}
+	if sub.Contact != "" && sub.Campaign == "" {
+		return dialect.Subscription{}, &dialect.FieldError{Field: "contact", Value: sub.Contact, Reason: "needs a campaign scope"}
 	}
 	if sub.Campaign != "" {
 		n, err := parseID("campaign", sub.Campaign)
@@ -34,7 +39,7 @@ func (h *Host) PutSubscription(ctx context.Context, account string, sub dialect.
 		}
 	}
 	row := store.Subscription{ID: sub.ID, Tenant: account, URL: sub.URL, Method: sub.Method, Format: sub.Format, Events: sub.Events,
-		Dialect: h.plugin, Campaign: sub.Campaign, Agent: sub.Agent, EventTypes: sub.EventTypes, Attrs: sub.Attrs}
+		Dialect: h.plugin, Campaign: sub.Campaign, Agent: sub.Agent, Contact: sub.Contact, EventTypes: sub.EventTypes, Attrs: sub.Attrs}
 	if sub.ID == "" {
 		if err := h.svc.cfg.Webhooks.CreateSubscription(ctx, &row); err != nil {
 			return dialect.Subscription{}, translate(err)

@@ -95,6 +95,28 @@ func TestCampaignSubscriptions(t *testing.T) {
 	if err != nil || len(subs) != 1 || subs[0].ID != onCampaign.ID {
 		t.Fatalf("campaign filter lists %+v %v", subs, err)
 	}
+	onContact, err := h.PutSubscription(ctx, a.ID, dialect.Subscription{Campaign: cmp.ID, Contact: "task-1", URL: "http://127.0.0.1:9/task"})
+	if err != nil || onContact.Contact != "task-1" || onContact.Campaign != cmp.ID {
+		t.Fatalf("contact subscription %+v %v", onContact, err)
+	}
+	var fe *dialect.FieldError
+	if _, err := h.PutSubscription(ctx, a.ID, dialect.Subscription{Contact: "task-1", URL: "http://127.0.0.1:9/task"}); !errors.As(err, &fe) || fe.Field != "contact" {
+		t.Errorf("a contact scope without a campaign: %v", err)
+	}
+	subs, err = h.ListSubscriptions(ctx, a.ID, dialect.Page{Filter: map[string]string{"campaign": cmp.ID}})
+	if err != nil || len(subs) != 2 || subs[0].Contact+subs[1].Contact != "task-1" {
+		t.Fatalf("campaign filter lists %+v %v", subs, err)
+	}
+	onContact.Contact = "task-2"
+	if upd, err := h.PutSubscription(ctx, a.ID, onContact); err != nil || upd.Contact != "task-2" {
+		t.Fatalf("contact scope replaced: %+v %v", upd, err)
+	}
+	if got, err := h.ListSubscriptions(ctx, a.ID, dialect.Page{Filter: map[string]string{"campaign": cmp.ID}}); err != nil || got[0].Contact+got[1].Contact != "task-2" {
+		t.Fatalf("after replacing the contact scope %+v %v", got, err)
+	}
+	if err := h.DeleteSubscription(ctx, a.ID, onContact.ID); err != nil {
+		t.Fatal(err)
+	}
 	if all, err := h.ListSubscriptions(ctx, a.ID, dialect.Page{}); err != nil || len(all) != 2 {
 		t.Fatalf("all lists %d %v", len(all), err)
 	}

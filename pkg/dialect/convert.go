@@ -135,13 +135,13 @@ func eventFromPB(m *pb.Event) event.Event {
 
 func subscriptionToPB(s Subscription) *pb.Subscription {
 	return &pb.Subscription{Id: s.ID, Account: s.Account, Campaign: s.Campaign, Url: s.URL, Method: s.Method,
-		Format: s.Format, Events: s.Events, Attrs: s.Attrs, EventTypes: s.EventTypes, Agent: s.Agent}
+		Format: s.Format, Events: s.Events, Attrs: s.Attrs, EventTypes: s.EventTypes, Agent: s.Agent, Contact: s.Contact}
 }
 
 func subscriptionFromPB(m *pb.Subscription) Subscription {
 	return Subscription{ID: m.GetId(), Account: m.GetAccount(), Campaign: m.GetCampaign(), URL: m.GetUrl(),
 		Method: m.GetMethod(), Format: m.GetFormat(), Events: m.GetEvents(), Attrs: m.GetAttrs(),
-		EventTypes: m.GetEventTypes(), Agent: m.GetAgent()}
+		EventTypes: m.GetEventTypes(), Agent: m.GetAgent(), Contact: m.GetContact()}
 }
 
 func webhookToPB(w Webhook) *pb.Webhook {

@@ -266,6 +266,9 @@ type Subscription struct {
 	Campaign string
 	// Agent limits the subscription to one agent's events; empty: all.
 	Agent string
+	// Contact limits a campaign's subscription (Campaign is required with
+	// it) to one contact's events; empty: all.
+	Contact string
 	// EventTypes are the event types offered to RenderEvent (event.Type
 	// values, "<subject>.*" or "*"); empty: all.
 	EventTypes []string

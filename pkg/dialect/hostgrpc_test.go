@@ -46,7 +46,7 @@ var (
 	fxContact = dialect.Contact{ID: "k1", Name: "Kim", Description: "vip", Numbers: []string{"89215650644", "89215650645"}, Callback: "84951234567",
 		Custom: map[string]string{"a": "b"}, Variables: map[string]string{"v": "w"}, NotBefore: t0, MaxTries: 3, RetryPause: time.Minute,
 		Attrs: map[string]string{"x": "y"}, Status: "scheduled", Tries: 1}
-	fxSub = dialect.Subscription{ID: "s1", Account: "acc1", Campaign: "cmp1", Agent: "a7", EventTypes: []string{"attempt.*"}, URL: "https://example.net/hook", Method: "POST", Format: "json",
+	fxSub = dialect.Subscription{ID: "s1", Account: "acc1", Campaign: "cmp1", Agent: "a7", Contact: "k1", EventTypes: []string{"attempt.*"}, URL: "https://example.net/hook", Method: "POST", Format: "json",
 		Events: []string{"attempt.finished"}, Attrs: map[string]string{"url_after": "https://example.net/after"}}
 	fxCall = dialect.CallRecord{ID: "att1", Call: "call1", Direction: "outbound", Campaign: "cmp1", Contact: "k1", Queue: "q1", Agent: "a1",
 		Number: "+79215650644", CallerID: "+74951234567", Started: t0, Answered: t0.Add(5 * time.Second), Ended: t0.Add(time.Minute),

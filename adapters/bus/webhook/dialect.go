@@ -30,7 +30,7 @@ var ErrRenderLater = errors.New("renderer unavailable; retry later")
 
 // DialectSubscription is the subscription as its dialect sees it.
 func DialectSubscription(s store.Subscription) dialect.Subscription {
-	return dialect.Subscription{ID: s.ID, Account: s.Tenant, Campaign: s.Campaign, Agent: s.Agent, EventTypes: s.EventTypes,
+	return dialect.Subscription{ID: s.ID, Account: s.Tenant, Campaign: s.Campaign, Agent: s.Agent, Contact: s.Contact, EventTypes: s.EventTypes,
 		URL: s.URL, Method: s.Method, Format: s.Format, Events: s.Events, Attrs: s.Attrs}
 }
 
@@ -56,6 +56,9 @@ func (s *Sender) validateDialectSubscription(ctx context.Context, sub *store.Sub
 	}
 	if err := checkPatterns("event_types", sub.EventTypes); err != nil {
 		return err
+	}
+	if sub.Contact != "" && sub.Campaign == "" {
+		return &SubscriptionError{Field: "contact", Reason: "a contact scope needs a campaign"}
 	}
 	sub.Method = strings.ToUpper(sub.Method)
 	return nil

@@ -191,13 +191,20 @@ func TestDialectSubscriptionScopeNarrowsWhatTheDialectIsOffered(t *testing.T) {
 		Agent: "7", EventTypes: []string{"agent.status_changed"}, Events: []string{"agent-login"}})
 	typed := h.subscribe(t, store.Subscription{Tenant: "acme", Dialect: "vendor", URL: "http://127.0.0.1:9/results",
 		EventTypes: []string{"attempt.*", "campaign.state_changed"}})
+	contactSub := h.subscribe(t, store.Subscription{Tenant: "acme", Dialect: "vendor", URL: "http://127.0.0.1:9/task",
+		Campaign: "1", Contact: "k1", EventTypes: []string{"attempt.*", "contact.finished"}})
 	evs := []event.Event{
-		{ID: "s7", Type: event.AgentStatusChanged, Tenant: "acme", Agent: "7"},  // agentSub
-		{ID: "s8", Type: event.AgentStatusChanged, Tenant: "acme", Agent: "8"},  // nobody
-		{ID: "st7", Type: event.AgentStateChanged, Tenant: "acme", Agent: "7"},  // nobody (type)
-		{ID: "af", Type: event.AttemptFinished, Tenant: "acme", Campaign: "1"},  // typed
-		{ID: "cs", Type: event.CampaignStateChanged, Tenant: "acme", To: "run"}, // typed
-		{ID: "cj", Type: event.CallerJoined, Tenant: "acme", Queue: "q"},        // nobody
+		{ID: "s7", Type: event.AgentStatusChanged, Tenant: "acme", Agent: "7"},                  // agentSub
+		{ID: "s8", Type: event.AgentStatusChanged, Tenant: "acme", Agent: "8"},                  // nobody
+		{ID: "st7", Type: event.AgentStateChanged, Tenant: "acme", Agent: "7"},                  // nobody (type)
+		{ID: "af", Type: event.AttemptFinished, Tenant: "acme", Campaign: "1"},                  // typed
+		{ID: "cs", Type: event.CampaignStateChanged, Tenant: "acme", To: "run"},                 // typed
+		{ID: "cj", Type: event.CallerJoined, Tenant: "acme", Queue: "q"},                        // nobody
+		{ID: "ak1", Type: event.AttemptStarted, Tenant: "acme", Campaign: "1", Contact: "k1"},   // typed, contactSub
+		{ID: "ak2", Type: event.AttemptStarted, Tenant: "acme", Campaign: "1", Contact: "k2"},   // typed
+		{ID: "fk1", Type: event.ContactFinished, Tenant: "acme", Campaign: "1", Contact: "k1"},  // contactSub
+		{ID: "fk2", Type: event.ContactFinished, Tenant: "acme", Campaign: "1", Contact: "k2"},  // nobody
+		{ID: "ak1c2", Type: event.AttemptStarted, Tenant: "acme", Campaign: "2", Contact: "k1"}, // typed
 	}
 	if err := h.sender.Sink(context.Background(), evs); err != nil {
 		t.Fatal(err)
@@ -209,21 +216,32 @@ func TestDialectSubscriptionScopeNarrowsWhatTheDialectIsOffered(t *testing.T) {
 	}
 	seen := append([]dialect.Subscription(nil), r.seen...)
 	r.mu.Unlock()
-	if got[agentSub.ID] != 1 || got[typed.ID] != 2 || len(seen) != 3 {
-		t.Fatalf("offers per subscription %v (total %d), want the agent's 1 and the typed 2", got, len(seen))
+	if got[agentSub.ID] != 1 || got[typed.ID] != 5 || got[contactSub.ID] != 2 || len(seen) != 8 {
+		t.Fatalf("offers per subscription %v (total %d), want the agent's 1, the typed 5 and the contact's 2", got, len(seen))
 	}
 	for _, s := range seen {
 		if s.ID == agentSub.ID && (s.Agent != "7" || s.EventTypes[0] != "agent.status_changed" || s.Events[0] != "agent-login") {
 			t.Fatalf("the dialect saw %+v", s)
 		}
+		if s.ID == contactSub.ID && (s.Contact != "k1" || s.Campaign != "1") {
+			t.Fatalf("the dialect saw %+v", s)
+		}
+	}
+	var fe *store.FieldError
+	noCampaign := store.Subscription{Tenant: "acme", Dialect: "vendor", URL: "http://127.0.0.1:9/x", Contact: "k1"}
+	if err := h.sender.CreateSubscription(context.Background(), &noCampaign); !errors.As(err, &fe) || fe.Field != "contact" {
+		t.Fatalf("a contact scope without a campaign: %v", err)
 	}
 	bad := store.Subscription{Tenant: "acme", Dialect: "vendor", URL: "http://127.0.0.1:9/x", EventTypes: []string{"agent.*.x"}}
-	var fe *store.FieldError
 	if err := h.sender.CreateSubscription(context.Background(), &bad); !errors.As(err, &fe) || fe.Field != "event_types" {
 		t.Fatalf("a bad event_types pattern: %v", err)
 	}
-	builtin := store.Subscription{Tenant: "acme", URL: "http://127.0.0.1:9/x", Events: []string{"*"}, Agent: "7"}
-	if err := h.sender.CreateSubscription(context.Background(), &builtin); !errors.As(err, &fe) || fe.Field != "event_types" {
-		t.Fatalf("agent scope on a built-in format: %v", err)
+	for _, builtin := range []store.Subscription{
+		{Tenant: "acme", URL: "http://127.0.0.1:9/x", Events: []string{"*"}, Agent: "7"},
+		{Tenant: "acme", URL: "http://127.0.0.1:9/x", Events: []string{"*"}, Campaign: "1", Contact: "k1"},
+	} {
+		if err := h.sender.CreateSubscription(context.Background(), &builtin); !errors.As(err, &fe) || fe.Field != "event_types" {
+			t.Fatalf("agent or contact scope on a built-in format %+v: %v", builtin, err)
+		}
 	}
 }

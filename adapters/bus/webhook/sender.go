@@ -255,8 +255,8 @@ func (s *Sender) ValidateSubscription(ctx context.Context, sub *store.Subscripti
 	if len(sub.Events) == 0 {
 		return &SubscriptionError{Field: "events", Reason: `required (event types, "<subject>.*" or "*")`}
 	}
-	if len(sub.EventTypes) > 0 || sub.Agent != "" {
-		return &SubscriptionError{Field: "event_types", Reason: "only a dialect's subscriptions have event_types and agent (use events)"}
+	if len(sub.EventTypes) > 0 || sub.Agent != "" || sub.Contact != "" {
+		return &SubscriptionError{Field: "event_types", Reason: "only a dialect's subscriptions have event_types, agent and contact (use events)"}
 	}
 	if err := checkPatterns("events", sub.Events); err != nil {
 		return err
@@ -372,11 +372,12 @@ func checkPatterns(field string, ps []string) error {
 }
 
 // Matches reports whether a subscription takes an event. A dialect's
-// subscription takes every event of its tenant (and campaign): the
-// dialect's renderer decides.
+// subscription takes every event of its tenant (and of its campaign,
+// agent and contact, when scoped) of its EventTypes: the dialect's
+// renderer decides.
 func Matches(sub store.Subscription, ev event.Event) bool {
 	if !sub.Active || (sub.Tenant != "" && sub.Tenant != ev.Tenant) || (sub.Campaign != "" && sub.Campaign != ev.Campaign) ||
-		(sub.Agent != "" && sub.Agent != ev.Agent) {
+		(sub.Agent != "" && sub.Agent != ev.Agent) || (sub.Contact != "" && sub.Contact != ev.Contact) {
 		return false
 	}
 	if sub.Dialect != "" {

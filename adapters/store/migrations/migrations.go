@@ -24,6 +24,7 @@ func All() *migrate.Migrations {
 	registerDialectWebhooks(m)
 	registerOutboundObjects(m)
 	registerSubscriptionScope(m)
+	registerSubscriptionContact(m)
 	return m
 }
 

@@ -760,13 +760,17 @@ func (h *Host) ListContacts(ctx context.Context, account, campaign string, p dia
 	return dialect.ContactPage{Contacts: cs, NextToken: next}, err
 }
 
-// PutSubscription stores a subscription, giving it an id when it has none.
+// PutSubscription stores a subscription, giving it an id when it has none;
+// a contact scope needs a campaign scope, as in the host.
 func (h *Host) PutSubscription(ctx context.Context, account string, sub dialect.Subscription) (dialect.Subscription, error) {
 	if err := h.before(ctx, "PutSubscription", account); err != nil {
 		return dialect.Subscription{}, err
 	}
 	if !strings.HasPrefix(sub.URL, "http://") && !strings.HasPrefix(sub.URL, "https://") {
 		return dialect.Subscription{}, &dialect.FieldError{Field: "url", Value: sub.URL, Reason: "must be an http(s) URL"}
+	}
+	if sub.Contact != "" && sub.Campaign == "" {
+		return dialect.Subscription{}, &dialect.FieldError{Field: "contact", Value: sub.Contact, Reason: "needs a campaign scope"}
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()

@@ -212,6 +212,9 @@ func TestObjectsContactsSubscriptionsCalls(t *testing.T) {
 	if err != nil || s.ID == "" || s.Account != "acc-a" {
 		t.Fatalf("subscription: %+v %v", s, err)
 	}
+	if _, err := h.PutSubscription(ctx, "acc-a", dialect.Subscription{URL: "https://x.example/t", Contact: "k1"}); !errors.As(err, &fe) || fe.Field != "contact" {
+		t.Errorf("a contact scope without a campaign: %v", err)
+	}
 	if _, err := h.PutSubscription(ctx, "acc-a", dialect.Subscription{URL: "ftp://x"}); !errors.As(err, &fe) || fe.Field != "url" {
 		t.Errorf("bad url: %v", err)
 	}

@@ -2595,7 +2595,10 @@ type Subscription struct {
 	// "*") the host offers to RenderEvent; empty: every event in scope.
 	EventTypes []string `protobuf:"bytes,9,rep,name=event_types,json=eventTypes,proto3" json:"event_types,omitempty"`
 	// agent limits the subscription to one agent's events; empty: all.
-	Agent         string `protobuf:"bytes,10,opt,name=agent,proto3" json:"agent,omitempty"`
+	Agent string `protobuf:"bytes,10,opt,name=agent,proto3" json:"agent,omitempty"`
+	// contact limits a campaign's subscription to one contact's events;
+	// empty: all.
+	Contact       string `protobuf:"bytes,11,opt,name=contact,proto3" json:"contact,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2696,6 +2699,13 @@ func (x *Subscription) GetEventTypes() []string {
 func (x *Subscription) GetAgent() string {
 	if x != nil {
 		return x.Agent
+	}
+	return ""
+}
+
+func (x *Subscription) GetContact() string {
+	if x != nil {
+		return x.Contact
 	}
 	return ""
 }
@@ -3353,7 +3363,7 @@ const file_switchboard_dialect_v1_host_proto_rawDesc = "" +
 	"\bcampaign\x18\x02 \x01(\tR\bcampaign\x12\x18\n" +
 	"\acontact\x18\x03 \x01(\tR\acontact\x12\x16\n" +
 	"\x06number\x18\x04 \x01(\tR\x06number\x12*\n" +
-	"\x02at\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\x02at\"\xe6\x02\n" +
+	"\x02at\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\x02at\"\x80\x03\n" +
 	"\fSubscription\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1a\n" +
 	"\bcampaign\x18\x02 \x01(\tR\bcampaign\x12\x10\n" +
@@ -3366,7 +3376,8 @@ const file_switchboard_dialect_v1_host_proto_rawDesc = "" +
 	"\vevent_types\x18\t \x03(\tR\n" +
 	"eventTypes\x12\x14\n" +
 	"\x05agent\x18\n" +
-	" \x01(\tR\x05agent\x1a8\n" +
+	" \x01(\tR\x05agent\x12\x18\n" +
+	"\acontact\x18\v \x01(\tR\acontact\x1a8\n" +
 	"\n" +
 	"AttrsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +

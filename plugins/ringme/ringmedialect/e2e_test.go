@@ -350,6 +350,16 @@ func TestTaskSchedulerEndToEnd(t *testing.T) {
 		tasks[2]["start_time_utc"] != "2099-01-01 00:00:00" || tasks[2]["url_after"] != nil {
 		t.Errorf("created tasks %v", tasks)
 	}
+	// Each task's subscription is offered only its own contact's events.
+	if subs, err := e.svc.DB().CampaignSubscriptions(context.Background(), tenant, sid); err != nil || len(subs) != 4 {
+		t.Errorf("task subscriptions %+v %v", subs, err)
+	} else {
+		for _, sub := range subs {
+			if sub.Contact == "" || sub.Contact != sub.Attrs["task_id"] {
+				t.Errorf("task %s subscription scoped to contact %q", sub.Attrs["task_id"], sub.Contact)
+			}
+		}
+	}
 
 	hooks.wait(t, "/t1/after", 1)
 	hooks.wait(t, "/t2/after", 1)

@@ -262,12 +262,13 @@ func (r TaskRequest) task(id, region string, now time.Time) (newTask, error) {
 // taskEventTypes are the events a task's webhooks render from.
 var taskEventTypes = []string{string(event.AttemptStarted), string(event.AttemptConnected), string(event.ContactFinished)}
 
-// subscription is the task's webhook subscription, nil without URLs.
+// subscription is the task's webhook subscription, nil without URLs: the
+// host offers it only the task's own events (its contact).
 func (t newTask) subscription(scheduler string) *dialect.Subscription {
 	if len(t.urls) == 0 {
 		return nil
 	}
-	sub := &dialect.Subscription{Campaign: scheduler, Method: http.MethodPost, Format: TaskEventFormat, EventTypes: taskEventTypes,
+	sub := &dialect.Subscription{Campaign: scheduler, Contact: t.contact.ID, Method: http.MethodPost, Format: TaskEventFormat, EventTypes: taskEventTypes,
 		Attrs: map[string]string{attrTaskID: t.contact.ID, attrANumber: t.contact.Custom[customANumber],
 			attrBNumber: t.contact.Custom[customBNumber], attrAE164: t.aE164}}
 	for _, k := range taskURLs {
