@@ -373,6 +373,17 @@ func (d *Dialer) delay(now time.Time, cp *campaign, cs *contactState, at time.Ti
 }
 
 func (d *Dialer) finishContact(now time.Time, cp *campaign, cs *contactState, o telephony.Outcome) {
+	result := "failed"
+	if successful(o) {
+		result = "success"
+		cp.stats.Succeeded++
+	}
+	d.endContact(now, cp, cs, o, result)
+}
+
+// endContact forgets a contact that gets no more tries and reports it
+// finished with its last outcome and why (success, failed, cancelled).
+func (d *Dialer) endContact(now time.Time, cp *campaign, cs *contactState, o telephony.Outcome, result string) {
 	cs.status = ContactFinished
 	delete(cp.active, cs.c.ID)
 	for _, n := range cs.c.Numbers {
@@ -381,11 +392,6 @@ func (d *Dialer) finishContact(now time.Time, cp *campaign, cs *contactState, o 
 		}
 	}
 	cp.stats.Done++
-	result := "failed"
-	if successful(o) {
-		result = "success"
-		cp.stats.Succeeded++
-	}
 	d.emit(event.Event{Type: event.ContactFinished, At: now, Tenant: cp.cfg.Tenant, Campaign: cp.cfg.ID, Contact: cs.c.ID, Outcome: string(o), Reason: result,
 		Attrs: map[string]string{"tries": strconv.Itoa(cs.tries), "attempts": strconv.Itoa(cs.attempts)}})
 	cp.progress(d, now, false)

@@ -93,6 +93,15 @@ type FollowOn struct {
 	Contact  *Contact
 }
 
+// CancelContact drops a contact the dialer holds before its next try: it
+// is finished without more calls (contact.finished, reason "cancelled").
+// A contact with a try under way is refused (ErrState); one the dialer
+// does not hold is ErrUnknownContact.
+type CancelContact struct {
+	Campaign string
+	Contact  string
+}
+
 // ScriptTransfer is an IVR/robot script asking for a human (twin24 secondExec,
 // zxycall transfer to customer_service): the call goes where the campaign's
 // Destination.Transfer says.
@@ -111,6 +120,7 @@ func (AgentSupply) isCommand()    {}
 func (QueueResult) isCommand()    {}
 func (Recall) isCommand()         {}
 func (FollowOn) isCommand()       {}
+func (CancelContact) isCommand()  {}
 
 // Decision is an output of a Dialer for the PBX port or the engine.
 type Decision interface{ isDecision() }

@@ -246,6 +246,8 @@ func (d *Dialer) apply(now time.Time, cmd Command) error {
 		return d.recall(now, c.Campaign, c.Number, c.At, c.Contact, false)
 	case FollowOn:
 		return d.recall(now, c.Campaign, c.Number, now, c.Contact, true)
+	case CancelContact:
+		return d.cancelContact(now, c.Campaign, c.Contact)
 	case nil:
 		return &FieldError{Field: "command", Reason: "nil"}
 	default:
@@ -491,6 +493,35 @@ func (d *Dialer) recall(now time.Time, campaignID, number string, at time.Time, 
 	if cp.state == StateFinished {
 		d.setState(now, cp, StateRunning, "system")
 	}
+	return nil
+}
+
+// cancelContact finishes a contact that has no try under way, taking it
+// out of whichever queue it waits in.
+func (d *Dialer) cancelContact(now time.Time, campaignID, contactID string) error {
+	cp, err := d.campaign(campaignID)
+	if err != nil {
+		return err
+	}
+	cs, ok := cp.active[contactID]
+	if !ok {
+		return fmt.Errorf("cancel contact %q: %w", contactID, ErrUnknownContact)
+	}
+	if cs.inTry {
+		return fmt.Errorf("cancel contact %q: %w (a try is under way)", contactID, ErrState)
+	}
+	if cs.inDelay {
+		cp.delayed.remove(cs)
+		cs.inDelay = false
+	}
+	if cs.queued {
+		cp.fresh.drop(cs)
+		cp.retry.drop(cs)
+		cp.cont.drop(cs)
+		cp.parked = slices.DeleteFunc(cp.parked, func(p *contactState) bool { return p == cs })
+		cs.queued = false
+	}
+	d.endContact(now, cp, cs, "", "cancelled")
 	return nil
 }
 

@@ -2,6 +2,7 @@ package dialer
 
 import (
 	"container/heap"
+	"slices"
 	"time"
 )
 
@@ -29,6 +30,13 @@ func (q *fifo) pop() *contactState {
 		q.head = 0
 	}
 	return c
+}
+
+// drop removes c if it waits in q.
+func (q *fifo) drop(c *contactState) {
+	if i := slices.Index(q.items[q.head:], c); i >= 0 {
+		q.items = slices.Delete(q.items, q.head+i, q.head+i+1)
+	}
 }
 
 // delayQueue holds contacts until their due time.
