@@ -77,6 +77,12 @@ type Host interface {
 	// ErrNotFound (naming the number); a number that is not one of the named
 	// contact's is a *FieldError on "number".
 	RedialContact(ctx context.Context, account, campaign string, r Redial) error
+	// CancelContact finishes a campaign's contact before its next try (no
+	// more calls; its contact.finished has reason "cancelled"). The cancel
+	// is stored, so a restart of the host does not dial it. An unknown
+	// contact is ErrNotFound; one on a call (its try under way) or already
+	// finished is ErrFailedPrecondition.
+	CancelContact(ctx context.Context, account, campaign, contact string) error
 
 	// PutSubscription creates or replaces a webhook subscription (the host
 	// assigns an id when sub.ID is empty).

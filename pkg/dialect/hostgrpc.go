@@ -277,6 +277,12 @@ func (c *HostGRPCClient) RedialContact(ctx context.Context, account, campaign st
 	return fromStatus(err)
 }
 
+// CancelContact calls the host's CancelContact.
+func (c *HostGRPCClient) CancelContact(ctx context.Context, account, campaign, contact string) error {
+	_, err := c.client.CancelContact(ctx, &pb.CancelContactRequest{Account: account, Campaign: campaign, Contact: contact})
+	return fromStatus(err)
+}
+
 // PutSubscription calls the host's PutSubscription.
 func (c *HostGRPCClient) PutSubscription(ctx context.Context, account string, sub Subscription) (Subscription, error) {
 	m, err := c.client.PutSubscription(ctx, &pb.PutSubscriptionRequest{Account: account, Subscription: subscriptionToPB(sub)})
@@ -569,6 +575,11 @@ func (s *HostGRPCServer) ListContacts(ctx context.Context, m *pb.ListRequest) (*
 // RedialContact serves Impl.RedialContact.
 func (s *HostGRPCServer) RedialContact(ctx context.Context, m *pb.RedialContactRequest) (*pb.Empty, error) {
 	return done(s.Impl.RedialContact(ctx, m.GetAccount(), m.GetCampaign(), redialFromPB(m)))
+}
+
+// CancelContact serves Impl.CancelContact.
+func (s *HostGRPCServer) CancelContact(ctx context.Context, m *pb.CancelContactRequest) (*pb.Empty, error) {
+	return done(s.Impl.CancelContact(ctx, m.GetAccount(), m.GetCampaign(), m.GetContact()))
 }
 
 // PutSubscription serves Impl.PutSubscription.

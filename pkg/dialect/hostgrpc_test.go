@@ -153,6 +153,9 @@ func (h *recHost) ListContacts(_ context.Context, a, c string, p dialect.Page) (
 func (h *recHost) RedialContact(_ context.Context, a, c string, r dialect.Redial) error {
 	return h.rec("RedialContact", a, c, r)
 }
+func (h *recHost) CancelContact(_ context.Context, a, c, k string) error {
+	return h.rec("CancelContact", a, c, k)
+}
 func (h *recHost) PutSubscription(_ context.Context, a string, s dialect.Subscription) (dialect.Subscription, error) {
 	return fxSub, h.rec("PutSubscription", a, s)
 }
@@ -287,6 +290,9 @@ func TestHostAPIRoundTrip(t *testing.T) {
 		must(h.RedialContact(ctx, "acc1", "cmp1", r))
 		eq(t, "RedialContact args", rec.calls["RedialContact"], []any{"acc1", "cmp1", r})
 	}
+
+	must(h.CancelContact(ctx, "acc1", "cmp1", "k1"))
+	eq(t, "CancelContact args", rec.calls["CancelContact"], []any{"acc1", "cmp1", "k1"})
 
 	s, err := h.PutSubscription(ctx, "acc1", fxSub)
 	must(err)

@@ -9,7 +9,8 @@
 // checks them), and CampaignAction only flips a state;
 // contacts are checked with phonenumbers and stored; RedialContact finds
 // the contact as the service's host does, marks it delayed and keeps the
-// redial for Redials (nothing is dialled); subscriptions are
+// redial for Redials (nothing is dialled); CancelContact marks it finished
+// and keeps it for Cancelled; subscriptions are
 // stored and never delivered; call history holds what the test adds with
 // AddCall; accounts and their credentials are a fixed table, tokens a map.
 package pluginhosttest
@@ -82,6 +83,8 @@ type Host struct {
 
 	// redials per account and campaign, in the order asked for
 	redials map[[2]string][]dialect.Redial
+	// cancelled contacts per account and campaign, in order
+	cancelled map[[2]string][]string
 }
 
 type issued struct {
@@ -105,7 +108,7 @@ func New(cfg Config) *Host {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Host{cfg: cfg, tokens: map[string]issued{}, ctx: ctx, cancel: cancel, engines: map[string]*acd.Engine{}, objects: map[objKey]dialect.Object{},
-		contacts: map[[2]string][]dialect.Contact{}, redials: map[[2]string][]dialect.Redial{}, subs: map[string][]dialect.Subscription{}, calls: map[string][]dialect.CallRecord{}}
+		contacts: map[[2]string][]dialect.Contact{}, redials: map[[2]string][]dialect.Redial{}, cancelled: map[[2]string][]string{}, subs: map[string][]dialect.Subscription{}, calls: map[string][]dialect.CallRecord{}}
 }
 
 // Close stops every engine and waits for them.

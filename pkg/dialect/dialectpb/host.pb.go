@@ -2580,6 +2580,67 @@ func (x *RedialContactRequest) GetAt() *timestamppb.Timestamp {
 	return nil
 }
 
+// CancelContactRequest names the contact CancelContact finishes.
+type CancelContactRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Account       string                 `protobuf:"bytes,1,opt,name=account,proto3" json:"account,omitempty"`
+	Campaign      string                 `protobuf:"bytes,2,opt,name=campaign,proto3" json:"campaign,omitempty"`
+	Contact       string                 `protobuf:"bytes,3,opt,name=contact,proto3" json:"contact,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CancelContactRequest) Reset() {
+	*x = CancelContactRequest{}
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[35]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CancelContactRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CancelContactRequest) ProtoMessage() {}
+
+func (x *CancelContactRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[35]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CancelContactRequest.ProtoReflect.Descriptor instead.
+func (*CancelContactRequest) Descriptor() ([]byte, []int) {
+	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{35}
+}
+
+func (x *CancelContactRequest) GetAccount() string {
+	if x != nil {
+		return x.Account
+	}
+	return ""
+}
+
+func (x *CancelContactRequest) GetCampaign() string {
+	if x != nil {
+		return x.Campaign
+	}
+	return ""
+}
+
+func (x *CancelContactRequest) GetContact() string {
+	if x != nil {
+		return x.Contact
+	}
+	return ""
+}
+
 type Subscription struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	Id    string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
@@ -2605,7 +2666,7 @@ type Subscription struct {
 
 func (x *Subscription) Reset() {
 	*x = Subscription{}
-	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[35]
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2617,7 +2678,7 @@ func (x *Subscription) String() string {
 func (*Subscription) ProtoMessage() {}
 
 func (x *Subscription) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[35]
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2630,7 +2691,7 @@ func (x *Subscription) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Subscription.ProtoReflect.Descriptor instead.
 func (*Subscription) Descriptor() ([]byte, []int) {
-	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{35}
+	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *Subscription) GetId() string {
@@ -2720,7 +2781,7 @@ type PutSubscriptionRequest struct {
 
 func (x *PutSubscriptionRequest) Reset() {
 	*x = PutSubscriptionRequest{}
-	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[36]
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2732,7 +2793,7 @@ func (x *PutSubscriptionRequest) String() string {
 func (*PutSubscriptionRequest) ProtoMessage() {}
 
 func (x *PutSubscriptionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[36]
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2745,7 +2806,7 @@ func (x *PutSubscriptionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutSubscriptionRequest.ProtoReflect.Descriptor instead.
 func (*PutSubscriptionRequest) Descriptor() ([]byte, []int) {
-	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{36}
+	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *PutSubscriptionRequest) GetAccount() string {
@@ -2771,7 +2832,7 @@ type SubscriptionList struct {
 
 func (x *SubscriptionList) Reset() {
 	*x = SubscriptionList{}
-	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[37]
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2783,7 +2844,7 @@ func (x *SubscriptionList) String() string {
 func (*SubscriptionList) ProtoMessage() {}
 
 func (x *SubscriptionList) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[37]
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2796,7 +2857,7 @@ func (x *SubscriptionList) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SubscriptionList.ProtoReflect.Descriptor instead.
 func (*SubscriptionList) Descriptor() ([]byte, []int) {
-	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{37}
+	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *SubscriptionList) GetSubscriptions() []*Subscription {
@@ -2823,7 +2884,7 @@ type CallHistoryRequest struct {
 
 func (x *CallHistoryRequest) Reset() {
 	*x = CallHistoryRequest{}
-	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[38]
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2835,7 +2896,7 @@ func (x *CallHistoryRequest) String() string {
 func (*CallHistoryRequest) ProtoMessage() {}
 
 func (x *CallHistoryRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[38]
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2848,7 +2909,7 @@ func (x *CallHistoryRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CallHistoryRequest.ProtoReflect.Descriptor instead.
 func (*CallHistoryRequest) Descriptor() ([]byte, []int) {
-	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{38}
+	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *CallHistoryRequest) GetAccount() string {
@@ -2938,7 +2999,7 @@ type CallRecord struct {
 
 func (x *CallRecord) Reset() {
 	*x = CallRecord{}
-	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[39]
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2950,7 +3011,7 @@ func (x *CallRecord) String() string {
 func (*CallRecord) ProtoMessage() {}
 
 func (x *CallRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[39]
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2963,7 +3024,7 @@ func (x *CallRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CallRecord.ProtoReflect.Descriptor instead.
 func (*CallRecord) Descriptor() ([]byte, []int) {
-	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{39}
+	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *CallRecord) GetId() string {
@@ -3088,7 +3149,7 @@ type CallList struct {
 
 func (x *CallList) Reset() {
 	*x = CallList{}
-	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[40]
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3100,7 +3161,7 @@ func (x *CallList) String() string {
 func (*CallList) ProtoMessage() {}
 
 func (x *CallList) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[40]
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3113,7 +3174,7 @@ func (x *CallList) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CallList.ProtoReflect.Descriptor instead.
 func (*CallList) Descriptor() ([]byte, []int) {
-	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{40}
+	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *CallList) GetCalls() []*CallRecord {
@@ -3363,7 +3424,11 @@ const file_switchboard_dialect_v1_host_proto_rawDesc = "" +
 	"\bcampaign\x18\x02 \x01(\tR\bcampaign\x12\x18\n" +
 	"\acontact\x18\x03 \x01(\tR\acontact\x12\x16\n" +
 	"\x06number\x18\x04 \x01(\tR\x06number\x12*\n" +
-	"\x02at\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\x02at\"\x80\x03\n" +
+	"\x02at\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\x02at\"f\n" +
+	"\x14CancelContactRequest\x12\x18\n" +
+	"\aaccount\x18\x01 \x01(\tR\aaccount\x12\x1a\n" +
+	"\bcampaign\x18\x02 \x01(\tR\bcampaign\x12\x18\n" +
+	"\acontact\x18\x03 \x01(\tR\acontact\"\x80\x03\n" +
 	"\fSubscription\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1a\n" +
 	"\bcampaign\x18\x02 \x01(\tR\bcampaign\x12\x10\n" +
@@ -3423,7 +3488,7 @@ const file_switchboard_dialect_v1_host_proto_rawDesc = "" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"l\n" +
 	"\bCallList\x128\n" +
 	"\x05calls\x18\x01 \x03(\v2\".switchboard.dialect.v1.CallRecordR\x05calls\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken2\xcb\x13\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken2\xa9\x14\n" +
 	"\x04Host\x12\\\n" +
 	"\fAuthenticate\x12+.switchboard.dialect.v1.AuthenticateRequest\x1a\x1f.switchboard.dialect.v1.Account\x12V\n" +
 	"\n" +
@@ -3452,7 +3517,8 @@ const file_switchboard_dialect_v1_host_proto_rawDesc = "" +
 	"\x0eCampaignAction\x12-.switchboard.dialect.v1.CampaignActionRequest\x1a\x1e.switchboard.dialect.v1.Object\x12e\n" +
 	"\x0eImportContacts\x12+.switchboard.dialect.v1.ImportContactsChunk\x1a$.switchboard.dialect.v1.ImportResult(\x01\x12X\n" +
 	"\fListContacts\x12#.switchboard.dialect.v1.ListRequest\x1a#.switchboard.dialect.v1.ContactList\x12\\\n" +
-	"\rRedialContact\x12,.switchboard.dialect.v1.RedialContactRequest\x1a\x1d.switchboard.dialect.v1.Empty\x12g\n" +
+	"\rRedialContact\x12,.switchboard.dialect.v1.RedialContactRequest\x1a\x1d.switchboard.dialect.v1.Empty\x12\\\n" +
+	"\rCancelContact\x12,.switchboard.dialect.v1.CancelContactRequest\x1a\x1d.switchboard.dialect.v1.Empty\x12g\n" +
 	"\x0fPutSubscription\x12..switchboard.dialect.v1.PutSubscriptionRequest\x1a$.switchboard.dialect.v1.Subscription\x12b\n" +
 	"\x11ListSubscriptions\x12#.switchboard.dialect.v1.ListRequest\x1a(.switchboard.dialect.v1.SubscriptionList\x12X\n" +
 	"\x12DeleteSubscription\x12#.switchboard.dialect.v1.ByIDRequest\x1a\x1d.switchboard.dialect.v1.Empty\x12[\n" +
@@ -3470,7 +3536,7 @@ func file_switchboard_dialect_v1_host_proto_rawDescGZIP() []byte {
 	return file_switchboard_dialect_v1_host_proto_rawDescData
 }
 
-var file_switchboard_dialect_v1_host_proto_msgTypes = make([]protoimpl.MessageInfo, 49)
+var file_switchboard_dialect_v1_host_proto_msgTypes = make([]protoimpl.MessageInfo, 50)
 var file_switchboard_dialect_v1_host_proto_goTypes = []any{
 	(*Empty)(nil),                  // 0: switchboard.dialect.v1.Empty
 	(*AuthenticateRequest)(nil),    // 1: switchboard.dialect.v1.AuthenticateRequest
@@ -3507,53 +3573,54 @@ var file_switchboard_dialect_v1_host_proto_goTypes = []any{
 	(*ImportResult)(nil),           // 32: switchboard.dialect.v1.ImportResult
 	(*ContactList)(nil),            // 33: switchboard.dialect.v1.ContactList
 	(*RedialContactRequest)(nil),   // 34: switchboard.dialect.v1.RedialContactRequest
-	(*Subscription)(nil),           // 35: switchboard.dialect.v1.Subscription
-	(*PutSubscriptionRequest)(nil), // 36: switchboard.dialect.v1.PutSubscriptionRequest
-	(*SubscriptionList)(nil),       // 37: switchboard.dialect.v1.SubscriptionList
-	(*CallHistoryRequest)(nil),     // 38: switchboard.dialect.v1.CallHistoryRequest
-	(*CallRecord)(nil),             // 39: switchboard.dialect.v1.CallRecord
-	(*CallList)(nil),               // 40: switchboard.dialect.v1.CallList
-	nil,                            // 41: switchboard.dialect.v1.AuthenticateRequest.ParamsEntry
-	nil,                            // 42: switchboard.dialect.v1.Account.AttrsEntry
-	nil,                            // 43: switchboard.dialect.v1.ListRequest.FilterEntry
-	nil,                            // 44: switchboard.dialect.v1.Contact.CustomEntry
-	nil,                            // 45: switchboard.dialect.v1.Contact.VariablesEntry
-	nil,                            // 46: switchboard.dialect.v1.Contact.AttrsEntry
-	nil,                            // 47: switchboard.dialect.v1.Subscription.AttrsEntry
-	nil,                            // 48: switchboard.dialect.v1.CallRecord.AttrsEntry
-	(*durationpb.Duration)(nil),    // 49: google.protobuf.Duration
-	(*timestamppb.Timestamp)(nil),  // 50: google.protobuf.Timestamp
+	(*CancelContactRequest)(nil),   // 35: switchboard.dialect.v1.CancelContactRequest
+	(*Subscription)(nil),           // 36: switchboard.dialect.v1.Subscription
+	(*PutSubscriptionRequest)(nil), // 37: switchboard.dialect.v1.PutSubscriptionRequest
+	(*SubscriptionList)(nil),       // 38: switchboard.dialect.v1.SubscriptionList
+	(*CallHistoryRequest)(nil),     // 39: switchboard.dialect.v1.CallHistoryRequest
+	(*CallRecord)(nil),             // 40: switchboard.dialect.v1.CallRecord
+	(*CallList)(nil),               // 41: switchboard.dialect.v1.CallList
+	nil,                            // 42: switchboard.dialect.v1.AuthenticateRequest.ParamsEntry
+	nil,                            // 43: switchboard.dialect.v1.Account.AttrsEntry
+	nil,                            // 44: switchboard.dialect.v1.ListRequest.FilterEntry
+	nil,                            // 45: switchboard.dialect.v1.Contact.CustomEntry
+	nil,                            // 46: switchboard.dialect.v1.Contact.VariablesEntry
+	nil,                            // 47: switchboard.dialect.v1.Contact.AttrsEntry
+	nil,                            // 48: switchboard.dialect.v1.Subscription.AttrsEntry
+	nil,                            // 49: switchboard.dialect.v1.CallRecord.AttrsEntry
+	(*durationpb.Duration)(nil),    // 50: google.protobuf.Duration
+	(*timestamppb.Timestamp)(nil),  // 51: google.protobuf.Timestamp
 }
 var file_switchboard_dialect_v1_host_proto_depIdxs = []int32{
-	41, // 0: switchboard.dialect.v1.AuthenticateRequest.params:type_name -> switchboard.dialect.v1.AuthenticateRequest.ParamsEntry
-	49, // 1: switchboard.dialect.v1.IssueTokenRequest.ttl:type_name -> google.protobuf.Duration
-	50, // 2: switchboard.dialect.v1.Token.expires_at:type_name -> google.protobuf.Timestamp
-	42, // 3: switchboard.dialect.v1.Account.attrs:type_name -> switchboard.dialect.v1.Account.AttrsEntry
-	43, // 4: switchboard.dialect.v1.ListRequest.filter:type_name -> switchboard.dialect.v1.ListRequest.FilterEntry
-	49, // 5: switchboard.dialect.v1.Queue.ring_progressively_delay:type_name -> google.protobuf.Duration
-	49, // 6: switchboard.dialect.v1.Queue.tier_rule_wait_second:type_name -> google.protobuf.Duration
-	49, // 7: switchboard.dialect.v1.Queue.max_wait_time:type_name -> google.protobuf.Duration
-	49, // 8: switchboard.dialect.v1.Queue.max_wait_time_with_no_agent:type_name -> google.protobuf.Duration
-	49, // 9: switchboard.dialect.v1.Queue.max_wait_time_with_no_agent_time_reached:type_name -> google.protobuf.Duration
-	49, // 10: switchboard.dialect.v1.Queue.discard_abandoned_after:type_name -> google.protobuf.Duration
-	49, // 11: switchboard.dialect.v1.Queue.announce_frequency:type_name -> google.protobuf.Duration
+	42, // 0: switchboard.dialect.v1.AuthenticateRequest.params:type_name -> switchboard.dialect.v1.AuthenticateRequest.ParamsEntry
+	50, // 1: switchboard.dialect.v1.IssueTokenRequest.ttl:type_name -> google.protobuf.Duration
+	51, // 2: switchboard.dialect.v1.Token.expires_at:type_name -> google.protobuf.Timestamp
+	43, // 3: switchboard.dialect.v1.Account.attrs:type_name -> switchboard.dialect.v1.Account.AttrsEntry
+	44, // 4: switchboard.dialect.v1.ListRequest.filter:type_name -> switchboard.dialect.v1.ListRequest.FilterEntry
+	50, // 5: switchboard.dialect.v1.Queue.ring_progressively_delay:type_name -> google.protobuf.Duration
+	50, // 6: switchboard.dialect.v1.Queue.tier_rule_wait_second:type_name -> google.protobuf.Duration
+	50, // 7: switchboard.dialect.v1.Queue.max_wait_time:type_name -> google.protobuf.Duration
+	50, // 8: switchboard.dialect.v1.Queue.max_wait_time_with_no_agent:type_name -> google.protobuf.Duration
+	50, // 9: switchboard.dialect.v1.Queue.max_wait_time_with_no_agent_time_reached:type_name -> google.protobuf.Duration
+	50, // 10: switchboard.dialect.v1.Queue.discard_abandoned_after:type_name -> google.protobuf.Duration
+	50, // 11: switchboard.dialect.v1.Queue.announce_frequency:type_name -> google.protobuf.Duration
 	7,  // 12: switchboard.dialect.v1.PutQueueRequest.queue:type_name -> switchboard.dialect.v1.Queue
 	7,  // 13: switchboard.dialect.v1.QueueList.queues:type_name -> switchboard.dialect.v1.Queue
 	10, // 14: switchboard.dialect.v1.QueueStatusReply.stats:type_name -> switchboard.dialect.v1.QueueStats
-	50, // 15: switchboard.dialect.v1.Member.joined:type_name -> google.protobuf.Timestamp
-	49, // 16: switchboard.dialect.v1.Member.wait_time:type_name -> google.protobuf.Duration
+	51, // 15: switchboard.dialect.v1.Member.joined:type_name -> google.protobuf.Timestamp
+	50, // 16: switchboard.dialect.v1.Member.wait_time:type_name -> google.protobuf.Duration
 	12, // 17: switchboard.dialect.v1.MemberList.members:type_name -> switchboard.dialect.v1.Member
-	49, // 18: switchboard.dialect.v1.Agent.call_timeout:type_name -> google.protobuf.Duration
-	49, // 19: switchboard.dialect.v1.Agent.busy_delay_time:type_name -> google.protobuf.Duration
-	49, // 20: switchboard.dialect.v1.Agent.no_answer_delay_time:type_name -> google.protobuf.Duration
-	49, // 21: switchboard.dialect.v1.Agent.reject_delay_time:type_name -> google.protobuf.Duration
-	49, // 22: switchboard.dialect.v1.Agent.wrap_up_time:type_name -> google.protobuf.Duration
+	50, // 18: switchboard.dialect.v1.Agent.call_timeout:type_name -> google.protobuf.Duration
+	50, // 19: switchboard.dialect.v1.Agent.busy_delay_time:type_name -> google.protobuf.Duration
+	50, // 20: switchboard.dialect.v1.Agent.no_answer_delay_time:type_name -> google.protobuf.Duration
+	50, // 21: switchboard.dialect.v1.Agent.reject_delay_time:type_name -> google.protobuf.Duration
+	50, // 22: switchboard.dialect.v1.Agent.wrap_up_time:type_name -> google.protobuf.Duration
 	14, // 23: switchboard.dialect.v1.AgentInfo.config:type_name -> switchboard.dialect.v1.Agent
-	50, // 24: switchboard.dialect.v1.AgentInfo.status_since:type_name -> google.protobuf.Timestamp
-	50, // 25: switchboard.dialect.v1.AgentInfo.state_since:type_name -> google.protobuf.Timestamp
-	50, // 26: switchboard.dialect.v1.AgentInfo.ready_at:type_name -> google.protobuf.Timestamp
-	49, // 27: switchboard.dialect.v1.AgentInfo.talk_time:type_name -> google.protobuf.Duration
-	50, // 28: switchboard.dialect.v1.AgentInfo.last_bridge_end:type_name -> google.protobuf.Timestamp
+	51, // 24: switchboard.dialect.v1.AgentInfo.status_since:type_name -> google.protobuf.Timestamp
+	51, // 25: switchboard.dialect.v1.AgentInfo.state_since:type_name -> google.protobuf.Timestamp
+	51, // 26: switchboard.dialect.v1.AgentInfo.ready_at:type_name -> google.protobuf.Timestamp
+	50, // 27: switchboard.dialect.v1.AgentInfo.talk_time:type_name -> google.protobuf.Duration
+	51, // 28: switchboard.dialect.v1.AgentInfo.last_bridge_end:type_name -> google.protobuf.Timestamp
 	15, // 29: switchboard.dialect.v1.AgentInfo.queues:type_name -> switchboard.dialect.v1.Tier
 	14, // 30: switchboard.dialect.v1.PutAgentRequest.agent:type_name -> switchboard.dialect.v1.Agent
 	16, // 31: switchboard.dialect.v1.AgentList.agents:type_name -> switchboard.dialect.v1.AgentInfo
@@ -3561,25 +3628,25 @@ var file_switchboard_dialect_v1_host_proto_depIdxs = []int32{
 	15, // 33: switchboard.dialect.v1.TierList.tiers:type_name -> switchboard.dialect.v1.Tier
 	24, // 34: switchboard.dialect.v1.PutObjectRequest.object:type_name -> switchboard.dialect.v1.Object
 	24, // 35: switchboard.dialect.v1.ObjectList.objects:type_name -> switchboard.dialect.v1.Object
-	44, // 36: switchboard.dialect.v1.Contact.custom:type_name -> switchboard.dialect.v1.Contact.CustomEntry
-	45, // 37: switchboard.dialect.v1.Contact.variables:type_name -> switchboard.dialect.v1.Contact.VariablesEntry
-	50, // 38: switchboard.dialect.v1.Contact.not_before:type_name -> google.protobuf.Timestamp
-	49, // 39: switchboard.dialect.v1.Contact.retry_pause:type_name -> google.protobuf.Duration
-	46, // 40: switchboard.dialect.v1.Contact.attrs:type_name -> switchboard.dialect.v1.Contact.AttrsEntry
+	45, // 36: switchboard.dialect.v1.Contact.custom:type_name -> switchboard.dialect.v1.Contact.CustomEntry
+	46, // 37: switchboard.dialect.v1.Contact.variables:type_name -> switchboard.dialect.v1.Contact.VariablesEntry
+	51, // 38: switchboard.dialect.v1.Contact.not_before:type_name -> google.protobuf.Timestamp
+	50, // 39: switchboard.dialect.v1.Contact.retry_pause:type_name -> google.protobuf.Duration
+	47, // 40: switchboard.dialect.v1.Contact.attrs:type_name -> switchboard.dialect.v1.Contact.AttrsEntry
 	29, // 41: switchboard.dialect.v1.ImportContactsChunk.contacts:type_name -> switchboard.dialect.v1.Contact
 	31, // 42: switchboard.dialect.v1.ImportResult.rejected:type_name -> switchboard.dialect.v1.Rejection
 	29, // 43: switchboard.dialect.v1.ContactList.contacts:type_name -> switchboard.dialect.v1.Contact
-	50, // 44: switchboard.dialect.v1.RedialContactRequest.at:type_name -> google.protobuf.Timestamp
-	47, // 45: switchboard.dialect.v1.Subscription.attrs:type_name -> switchboard.dialect.v1.Subscription.AttrsEntry
-	35, // 46: switchboard.dialect.v1.PutSubscriptionRequest.subscription:type_name -> switchboard.dialect.v1.Subscription
-	35, // 47: switchboard.dialect.v1.SubscriptionList.subscriptions:type_name -> switchboard.dialect.v1.Subscription
-	50, // 48: switchboard.dialect.v1.CallHistoryRequest.from:type_name -> google.protobuf.Timestamp
-	50, // 49: switchboard.dialect.v1.CallHistoryRequest.to:type_name -> google.protobuf.Timestamp
-	50, // 50: switchboard.dialect.v1.CallRecord.started:type_name -> google.protobuf.Timestamp
-	50, // 51: switchboard.dialect.v1.CallRecord.answered:type_name -> google.protobuf.Timestamp
-	50, // 52: switchboard.dialect.v1.CallRecord.ended:type_name -> google.protobuf.Timestamp
-	48, // 53: switchboard.dialect.v1.CallRecord.attrs:type_name -> switchboard.dialect.v1.CallRecord.AttrsEntry
-	39, // 54: switchboard.dialect.v1.CallList.calls:type_name -> switchboard.dialect.v1.CallRecord
+	51, // 44: switchboard.dialect.v1.RedialContactRequest.at:type_name -> google.protobuf.Timestamp
+	48, // 45: switchboard.dialect.v1.Subscription.attrs:type_name -> switchboard.dialect.v1.Subscription.AttrsEntry
+	36, // 46: switchboard.dialect.v1.PutSubscriptionRequest.subscription:type_name -> switchboard.dialect.v1.Subscription
+	36, // 47: switchboard.dialect.v1.SubscriptionList.subscriptions:type_name -> switchboard.dialect.v1.Subscription
+	51, // 48: switchboard.dialect.v1.CallHistoryRequest.from:type_name -> google.protobuf.Timestamp
+	51, // 49: switchboard.dialect.v1.CallHistoryRequest.to:type_name -> google.protobuf.Timestamp
+	51, // 50: switchboard.dialect.v1.CallRecord.started:type_name -> google.protobuf.Timestamp
+	51, // 51: switchboard.dialect.v1.CallRecord.answered:type_name -> google.protobuf.Timestamp
+	51, // 52: switchboard.dialect.v1.CallRecord.ended:type_name -> google.protobuf.Timestamp
+	49, // 53: switchboard.dialect.v1.CallRecord.attrs:type_name -> switchboard.dialect.v1.CallRecord.AttrsEntry
+	40, // 54: switchboard.dialect.v1.CallList.calls:type_name -> switchboard.dialect.v1.CallRecord
 	1,  // 55: switchboard.dialect.v1.Host.Authenticate:input_type -> switchboard.dialect.v1.AuthenticateRequest
 	2,  // 56: switchboard.dialect.v1.Host.IssueToken:input_type -> switchboard.dialect.v1.IssueTokenRequest
 	8,  // 57: switchboard.dialect.v1.Host.PutQueue:input_type -> switchboard.dialect.v1.PutQueueRequest
@@ -3604,40 +3671,42 @@ var file_switchboard_dialect_v1_host_proto_depIdxs = []int32{
 	30, // 76: switchboard.dialect.v1.Host.ImportContacts:input_type -> switchboard.dialect.v1.ImportContactsChunk
 	6,  // 77: switchboard.dialect.v1.Host.ListContacts:input_type -> switchboard.dialect.v1.ListRequest
 	34, // 78: switchboard.dialect.v1.Host.RedialContact:input_type -> switchboard.dialect.v1.RedialContactRequest
-	36, // 79: switchboard.dialect.v1.Host.PutSubscription:input_type -> switchboard.dialect.v1.PutSubscriptionRequest
-	6,  // 80: switchboard.dialect.v1.Host.ListSubscriptions:input_type -> switchboard.dialect.v1.ListRequest
-	5,  // 81: switchboard.dialect.v1.Host.DeleteSubscription:input_type -> switchboard.dialect.v1.ByIDRequest
-	38, // 82: switchboard.dialect.v1.Host.CallHistory:input_type -> switchboard.dialect.v1.CallHistoryRequest
-	4,  // 83: switchboard.dialect.v1.Host.Authenticate:output_type -> switchboard.dialect.v1.Account
-	3,  // 84: switchboard.dialect.v1.Host.IssueToken:output_type -> switchboard.dialect.v1.Token
-	7,  // 85: switchboard.dialect.v1.Host.PutQueue:output_type -> switchboard.dialect.v1.Queue
-	7,  // 86: switchboard.dialect.v1.Host.GetQueue:output_type -> switchboard.dialect.v1.Queue
-	9,  // 87: switchboard.dialect.v1.Host.ListQueues:output_type -> switchboard.dialect.v1.QueueList
-	0,  // 88: switchboard.dialect.v1.Host.DeleteQueue:output_type -> switchboard.dialect.v1.Empty
-	11, // 89: switchboard.dialect.v1.Host.QueueStatus:output_type -> switchboard.dialect.v1.QueueStatusReply
-	13, // 90: switchboard.dialect.v1.Host.QueueMembers:output_type -> switchboard.dialect.v1.MemberList
-	14, // 91: switchboard.dialect.v1.Host.PutAgent:output_type -> switchboard.dialect.v1.Agent
-	16, // 92: switchboard.dialect.v1.Host.GetAgent:output_type -> switchboard.dialect.v1.AgentInfo
-	18, // 93: switchboard.dialect.v1.Host.ListAgents:output_type -> switchboard.dialect.v1.AgentList
-	0,  // 94: switchboard.dialect.v1.Host.DeleteAgent:output_type -> switchboard.dialect.v1.Empty
-	0,  // 95: switchboard.dialect.v1.Host.SetAgentStatus:output_type -> switchboard.dialect.v1.Empty
-	0,  // 96: switchboard.dialect.v1.Host.PutTier:output_type -> switchboard.dialect.v1.Empty
-	0,  // 97: switchboard.dialect.v1.Host.DeleteTier:output_type -> switchboard.dialect.v1.Empty
-	23, // 98: switchboard.dialect.v1.Host.ListTiers:output_type -> switchboard.dialect.v1.TierList
-	24, // 99: switchboard.dialect.v1.Host.PutObject:output_type -> switchboard.dialect.v1.Object
-	24, // 100: switchboard.dialect.v1.Host.GetObject:output_type -> switchboard.dialect.v1.Object
-	27, // 101: switchboard.dialect.v1.Host.ListObjects:output_type -> switchboard.dialect.v1.ObjectList
-	0,  // 102: switchboard.dialect.v1.Host.DeleteObject:output_type -> switchboard.dialect.v1.Empty
-	24, // 103: switchboard.dialect.v1.Host.CampaignAction:output_type -> switchboard.dialect.v1.Object
-	32, // 104: switchboard.dialect.v1.Host.ImportContacts:output_type -> switchboard.dialect.v1.ImportResult
-	33, // 105: switchboard.dialect.v1.Host.ListContacts:output_type -> switchboard.dialect.v1.ContactList
-	0,  // 106: switchboard.dialect.v1.Host.RedialContact:output_type -> switchboard.dialect.v1.Empty
-	35, // 107: switchboard.dialect.v1.Host.PutSubscription:output_type -> switchboard.dialect.v1.Subscription
-	37, // 108: switchboard.dialect.v1.Host.ListSubscriptions:output_type -> switchboard.dialect.v1.SubscriptionList
-	0,  // 109: switchboard.dialect.v1.Host.DeleteSubscription:output_type -> switchboard.dialect.v1.Empty
-	40, // 110: switchboard.dialect.v1.Host.CallHistory:output_type -> switchboard.dialect.v1.CallList
-	83, // [83:111] is the sub-list for method output_type
-	55, // [55:83] is the sub-list for method input_type
+	35, // 79: switchboard.dialect.v1.Host.CancelContact:input_type -> switchboard.dialect.v1.CancelContactRequest
+	37, // 80: switchboard.dialect.v1.Host.PutSubscription:input_type -> switchboard.dialect.v1.PutSubscriptionRequest
+	6,  // 81: switchboard.dialect.v1.Host.ListSubscriptions:input_type -> switchboard.dialect.v1.ListRequest
+	5,  // 82: switchboard.dialect.v1.Host.DeleteSubscription:input_type -> switchboard.dialect.v1.ByIDRequest
+	39, // 83: switchboard.dialect.v1.Host.CallHistory:input_type -> switchboard.dialect.v1.CallHistoryRequest
+	4,  // 84: switchboard.dialect.v1.Host.Authenticate:output_type -> switchboard.dialect.v1.Account
+	3,  // 85: switchboard.dialect.v1.Host.IssueToken:output_type -> switchboard.dialect.v1.Token
+	7,  // 86: switchboard.dialect.v1.Host.PutQueue:output_type -> switchboard.dialect.v1.Queue
+	7,  // 87: switchboard.dialect.v1.Host.GetQueue:output_type -> switchboard.dialect.v1.Queue
+	9,  // 88: switchboard.dialect.v1.Host.ListQueues:output_type -> switchboard.dialect.v1.QueueList
+	0,  // 89: switchboard.dialect.v1.Host.DeleteQueue:output_type -> switchboard.dialect.v1.Empty
+	11, // 90: switchboard.dialect.v1.Host.QueueStatus:output_type -> switchboard.dialect.v1.QueueStatusReply
+	13, // 91: switchboard.dialect.v1.Host.QueueMembers:output_type -> switchboard.dialect.v1.MemberList
+	14, // 92: switchboard.dialect.v1.Host.PutAgent:output_type -> switchboard.dialect.v1.Agent
+	16, // 93: switchboard.dialect.v1.Host.GetAgent:output_type -> switchboard.dialect.v1.AgentInfo
+	18, // 94: switchboard.dialect.v1.Host.ListAgents:output_type -> switchboard.dialect.v1.AgentList
+	0,  // 95: switchboard.dialect.v1.Host.DeleteAgent:output_type -> switchboard.dialect.v1.Empty
+	0,  // 96: switchboard.dialect.v1.Host.SetAgentStatus:output_type -> switchboard.dialect.v1.Empty
+	0,  // 97: switchboard.dialect.v1.Host.PutTier:output_type -> switchboard.dialect.v1.Empty
+	0,  // 98: switchboard.dialect.v1.Host.DeleteTier:output_type -> switchboard.dialect.v1.Empty
+	23, // 99: switchboard.dialect.v1.Host.ListTiers:output_type -> switchboard.dialect.v1.TierList
+	24, // 100: switchboard.dialect.v1.Host.PutObject:output_type -> switchboard.dialect.v1.Object
+	24, // 101: switchboard.dialect.v1.Host.GetObject:output_type -> switchboard.dialect.v1.Object
+	27, // 102: switchboard.dialect.v1.Host.ListObjects:output_type -> switchboard.dialect.v1.ObjectList
+	0,  // 103: switchboard.dialect.v1.Host.DeleteObject:output_type -> switchboard.dialect.v1.Empty
+	24, // 104: switchboard.dialect.v1.Host.CampaignAction:output_type -> switchboard.dialect.v1.Object
+	32, // 105: switchboard.dialect.v1.Host.ImportContacts:output_type -> switchboard.dialect.v1.ImportResult
+	33, // 106: switchboard.dialect.v1.Host.ListContacts:output_type -> switchboard.dialect.v1.ContactList
+	0,  // 107: switchboard.dialect.v1.Host.RedialContact:output_type -> switchboard.dialect.v1.Empty
+	0,  // 108: switchboard.dialect.v1.Host.CancelContact:output_type -> switchboard.dialect.v1.Empty
+	36, // 109: switchboard.dialect.v1.Host.PutSubscription:output_type -> switchboard.dialect.v1.Subscription
+	38, // 110: switchboard.dialect.v1.Host.ListSubscriptions:output_type -> switchboard.dialect.v1.SubscriptionList
+	0,  // 111: switchboard.dialect.v1.Host.DeleteSubscription:output_type -> switchboard.dialect.v1.Empty
+	41, // 112: switchboard.dialect.v1.Host.CallHistory:output_type -> switchboard.dialect.v1.CallList
+	84, // [84:113] is the sub-list for method output_type
+	55, // [55:84] is the sub-list for method input_type
 	55, // [55:55] is the sub-list for extension type_name
 	55, // [55:55] is the sub-list for extension extendee
 	0,  // [0:55] is the sub-list for field type_name
@@ -3654,7 +3723,7 @@ func file_switchboard_dialect_v1_host_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_switchboard_dialect_v1_host_proto_rawDesc), len(file_switchboard_dialect_v1_host_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   49,
+			NumMessages:   50,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -50,6 +50,7 @@ const (
 	Host_ImportContacts_FullMethodName     = "/switchboard.dialect.v1.Host/ImportContacts"
 	Host_ListContacts_FullMethodName       = "/switchboard.dialect.v1.Host/ListContacts"
 	Host_RedialContact_FullMethodName      = "/switchboard.dialect.v1.Host/RedialContact"
+	Host_CancelContact_FullMethodName      = "/switchboard.dialect.v1.Host/CancelContact"
 	Host_PutSubscription_FullMethodName    = "/switchboard.dialect.v1.Host/PutSubscription"
 	Host_ListSubscriptions_FullMethodName  = "/switchboard.dialect.v1.Host/ListSubscriptions"
 	Host_DeleteSubscription_FullMethodName = "/switchboard.dialect.v1.Host/DeleteSubscription"
@@ -98,6 +99,9 @@ type HostClient interface {
 	// a time or now (a follow-on call); a finished contact comes back for it.
 	// NOT_FOUND: no contact of the campaign holds the number.
 	RedialContact(ctx context.Context, in *RedialContactRequest, opts ...grpc.CallOption) (*Empty, error)
+	// CancelContact finishes a campaign's contact before its next try.
+	// NOT_FOUND: no such contact; FAILED_PRECONDITION: on a call or finished.
+	CancelContact(ctx context.Context, in *CancelContactRequest, opts ...grpc.CallOption) (*Empty, error)
 	// Webhook subscriptions.
 	PutSubscription(ctx context.Context, in *PutSubscriptionRequest, opts ...grpc.CallOption) (*Subscription, error)
 	ListSubscriptions(ctx context.Context, in *ListRequest, opts ...grpc.CallOption) (*SubscriptionList, error)
@@ -357,6 +361,16 @@ func (c *hostClient) RedialContact(ctx context.Context, in *RedialContactRequest
 	return out, nil
 }
 
+func (c *hostClient) CancelContact(ctx context.Context, in *CancelContactRequest, opts ...grpc.CallOption) (*Empty, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Empty)
+	err := c.cc.Invoke(ctx, Host_CancelContact_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *hostClient) PutSubscription(ctx context.Context, in *PutSubscriptionRequest, opts ...grpc.CallOption) (*Subscription, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(Subscription)
@@ -439,6 +453,9 @@ type HostServer interface {
 	// a time or now (a follow-on call); a finished contact comes back for it.
 	// NOT_FOUND: no contact of the campaign holds the number.
 	RedialContact(context.Context, *RedialContactRequest) (*Empty, error)
+	// CancelContact finishes a campaign's contact before its next try.
+	// NOT_FOUND: no such contact; FAILED_PRECONDITION: on a call or finished.
+	CancelContact(context.Context, *CancelContactRequest) (*Empty, error)
 	// Webhook subscriptions.
 	PutSubscription(context.Context, *PutSubscriptionRequest) (*Subscription, error)
 	ListSubscriptions(context.Context, *ListRequest) (*SubscriptionList, error)
@@ -526,6 +543,9 @@ func (UnimplementedHostServer) ListContacts(context.Context, *ListRequest) (*Con
 }
 func (UnimplementedHostServer) RedialContact(context.Context, *RedialContactRequest) (*Empty, error) {
 	return nil, status.Error(codes.Unimplemented, "method RedialContact not implemented")
+}
+func (UnimplementedHostServer) CancelContact(context.Context, *CancelContactRequest) (*Empty, error) {
+	return nil, status.Error(codes.Unimplemented, "method CancelContact not implemented")
 }
 func (UnimplementedHostServer) PutSubscription(context.Context, *PutSubscriptionRequest) (*Subscription, error) {
 	return nil, status.Error(codes.Unimplemented, "method PutSubscription not implemented")
@@ -981,6 +1001,24 @@ func _Host_RedialContact_Handler(srv interface{}, ctx context.Context, dec func(
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Host_CancelContact_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CancelContactRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(HostServer).CancelContact(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Host_CancelContact_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(HostServer).CancelContact(ctx, req.(*CancelContactRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _Host_PutSubscription_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(PutSubscriptionRequest)
 	if err := dec(in); err != nil {
@@ -1151,6 +1189,10 @@ var Host_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "RedialContact",
 			Handler:    _Host_RedialContact_Handler,
+		},
+		{
+			MethodName: "CancelContact",
+			Handler:    _Host_CancelContact_Handler,
 		},
 		{
 			MethodName: "PutSubscription",
