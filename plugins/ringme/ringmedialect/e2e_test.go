@@ -433,6 +433,20 @@ func TestTaskSchedulerEndToEnd(t *testing.T) {
 	if got3["status"] != "scheduled" || got3["cdr"] != nil || got3["finish_result"] != nil || len(hooks.paths("/t3/")) != 0 {
 		t.Errorf("task 3, not due before 2099: %v", got3)
 	}
+	// A task not yet executed is cancelled: finished without a call, its
+	// webhooks gone; a second DELETE finds it finished.
+	c.must("DELETE", sched+"/task/"+t3, "", 204)
+	got3 = object(t, c.must("GET", sched+"/task/"+t3, "", 200))
+	if got3["status"] != "finished" || got3["cdr"] != nil || got3["finish_result"] != "failed" || got3["finish_comment"] != "cancelled" {
+		t.Errorf("task 3 cancelled: %v", got3)
+	}
+	if subs, err := e.svc.DB().CampaignSubscriptions(context.Background(), tenant, sid); err != nil || len(subs) != 3 ||
+		slices.ContainsFunc(subs, func(s store.Subscription) bool { return s.Contact == t3 }) {
+		t.Errorf("task subscriptions after cancelling task 3: %+v %v", subs, err)
+	}
+	if code, b := c.do("DELETE", sched+"/task/"+t3, ""); code != http.StatusConflict || !strings.Contains(b, `"field":"status"`) {
+		t.Errorf("cancelling task 3 again: %d %s", code, b)
+	}
 	got4 := object(t, c.must("GET", sched+"/task/"+t4, "", 200))
 	if ext, _ := got4["callback_params"].(map[string]any); fmt.Sprint(ext["extended_a_numbers"]) != "[89215550008]" {
 		t.Errorf("task 4 %v", got4)
@@ -442,13 +456,22 @@ func TestTaskSchedulerEndToEnd(t *testing.T) {
 		t.Errorf("first page %v %v", list, err)
 	}
 
-	// All this while the switched-off scheduler's task waited.
+	// All this while the switched-off scheduler's task waited. A second
+	// task of it, cancelled while switched off, is never dialled.
 	if got := object(t, c.must("GET", idle+"/task/1", "", 200)); got["status"] != "scheduled" || len(hooks.paths("/t5/")) != 0 {
 		t.Errorf("the switched-off scheduler's task: %v, webhooks %v", got, hooks.paths("/t5/"))
 	}
+	c.must("POST", idle+"/tasks/", `{"tasks":[{"a_number":"89215550013","b_number":"89215550014",
+		"url_before":"`+hooks.URL+`/t6/before","url_after":"`+hooks.URL+`/t6/after"}]}`, 201)
+	c.must("DELETE", idle+"/task/2", "", 204)
 	c.must("PUT", idle, `{"status":"active"}`, 200)
 	if f := hooks.wait(t, "/t5/after", 1)[0].Form; f.Get("finish_result") != "success" {
 		t.Errorf("the task of the scheduler switched on again: %v", f)
+	}
+	waitFor(t, "the scheduler switched on again finished", func() bool { return e.campaignState(tenant, idle) == dialer.StateFinished })
+	if got := object(t, c.must("GET", idle+"/task/2", "", 200)); got["status"] != "finished" || got["finish_comment"] != "cancelled" || got["cdr"] != nil ||
+		len(hooks.paths("/t6/")) != 0 {
+		t.Errorf("the task cancelled while its scheduler was off: %v, webhooks %v", got, hooks.paths("/t6/"))
 	}
 
 	// Mistakes, another client, and what is not served.
@@ -475,7 +498,9 @@ func TestTaskSchedulerEndToEnd(t *testing.T) {
 		{c, "POST", sched + "/tasks/", `{"tasks":[{"a_number":"89215550009","b_number":"89215550002","try_count":"2"}]}`, 400, `"field":"tasks[0].try_count"`},
 		{c, "GET", sched + "/tasks/?limit=0", "", 400, `"field":"limit"`},
 		{c, "GET", sched + "/tasks/?page_token=zz", "", 400, `"field":"page_token"`},
-		{c, "DELETE", sched + "/task/" + t1, "", 501, `"status":"not_supported"`},
+		{c, "DELETE", sched + "/task/" + t1, "", 409, `"field":"status"`},
+		{c, "DELETE", sched + "/task/999", "", 404, `"status":"not_found"`},
+		{other, "DELETE", sched + "/task/" + t3, "", 404, `"status":"not_found"`},
 		{c, "GET", sched + "/task/999", "", 404, `"status":"not_found"`},
 		{other, "GET", sched, "", 404, `"status":"not_found"`},
 		{other, "GET", sched + "/task/" + t1, "", 404, `"status":"not_found"`},

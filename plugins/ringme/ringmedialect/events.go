@@ -122,7 +122,8 @@ const (
 //   - url_before when the first try starts dialling A, url_before_again
 //     when each later try does (attempt.started of the A number);
 //   - url_success when A and B are connected (attempt.connected);
-//   - url_after with the result once the task is finished (contact.finished).
+//   - url_after with the result once the task is finished (contact.finished;
+//     none for a task cancelled by DELETE).
 func renderTaskEvent(ev event.Event, sub dialect.Subscription) *dialect.Webhook {
 	task := sub.Attrs[attrTaskID]
 	if task == "" || ev.Contact != task || (sub.Campaign != "" && ev.Campaign != sub.Campaign) {
@@ -148,6 +149,9 @@ func renderTaskEvent(ev event.Event, sub dialect.Subscription) *dialect.Webhook 
 		v.Set("status", "executed")
 		v.Set("cdr", ev.Attempt)
 	case event.ContactFinished:
+		if ev.Reason == "cancelled" {
+			return nil // the client cancelled it: its webhooks went with it
+		}
 		hook = URLAfter
 		result := "failed"
 		if ev.Reason == "success" {

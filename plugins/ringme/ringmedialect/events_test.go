@@ -125,6 +125,9 @@ func TestRenderTaskEvents(t *testing.T) {
 		{"failure", with(event.ContactFinished, func(ev *event.Event) {
 			ev.Outcome, ev.Reason, ev.Attrs = "busy", "failed", map[string]string{"tries": "2", "attempts": "2"}
 		}), sub, 1},
+		{"cancelled by DELETE", with(event.ContactFinished, func(ev *event.Event) {
+			ev.Reason, ev.Attrs = "cancelled", map[string]string{"tries": "0"}
+		}), sub, 0},
 		{"another task", with(event.AttemptConnected, func(ev *event.Event) { ev.Contact = "4" }), sub, 0},
 		{"another scheduler", with(event.AttemptConnected, func(ev *event.Event) { ev.Campaign = "8" }), sub, 0},
 		{"another client", with(event.AttemptConnected, func(ev *event.Event) { ev.Tenant = "13" }), sub, 0},

@@ -495,6 +495,11 @@ func taskOf(sid string, ct dialect.Contact, urls map[string]string, last *lastCa
 	if s := ct.Custom[customExtendedA]; s != "" {
 		_ = json.Unmarshal([]byte(s), &t.CallbackParams.ExtendedANumbers)
 	}
+	if last == nil && status == "finished" {
+		// Finished without a call: only a cancel (DELETE) does that.
+		result := "failed"
+		t.FinishResult, t.FinishComment = &result, nonEmpty("cancelled")
+	}
 	if last != nil {
 		t.CDR = nonEmpty(last.call)
 		if status == "finished" {
@@ -609,8 +614,10 @@ func (c *call) listTasks(ctx context.Context, sid string) dialect.Response {
 	return resp
 }
 
-// cancelTask would cancel a task not yet executed: the host API cannot
-// remove or cancel a campaign's contact yet.
+// cancelTask cancels a task not yet executed (no try made, none under
+// way): the host finishes its contact, and its webhooks are dropped (a
+// cancelled task calls no url_after). It answers 204; an executed or
+// finished task 409 failed_precondition naming status.
 func (c *call) cancelTask(ctx context.Context, sid, id string) dialect.Response {
 	if _, err := c.scheduler(ctx, sid); err != nil {
 		return fail(err, "task scheduler")
@@ -619,10 +626,33 @@ func (c *call) cancelTask(ctx context.Context, sid, id string) dialect.Response 
 	if err != nil {
 		return fail(err, "task")
 	}
-	if !slices.ContainsFunc(cts, func(ct dialect.Contact) bool { return ct.ID == id }) {
+	i := slices.IndexFunc(cts, func(ct dialect.Contact) bool { return ct.ID == id })
+	if i < 0 {
 		return notFound("task")
 	}
-	return notSupported("cancelling a task")
+	executed := func(status string) dialect.Response {
+		return errorReply(http.StatusConflict, "failed_precondition", "status",
+			"the task is "+status+": only a task not yet executed can be cancelled")
+	}
+	if ct := cts[i]; ct.Tries > 0 || ct.Status == dialer.ContactExecuted || ct.Status == dialer.ContactFinished {
+		return executed(taskStatuses[ct.Status])
+	}
+	if err := c.host.CancelContact(ctx, c.acct.ID, sid, id); err != nil {
+		if isPrecondition(err) {
+			return executed("executed")
+		}
+		return fail(err, "task")
+	}
+	subs, err := c.subsByTask(ctx, sid)
+	if err != nil {
+		return fail(err, "task")
+	}
+	if s, ok := subs[id]; ok {
+		if err := c.host.DeleteSubscription(ctx, c.acct.ID, s.ID); err != nil && !errors.Is(err, dialect.ErrNotFound) {
+			return fail(err, "task")
+		}
+	}
+	return dialect.Response{Status: http.StatusNoContent}
 }
 
 // asFieldError finds the *dialect.FieldError in err's chain.
