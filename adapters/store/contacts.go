@@ -27,7 +27,8 @@ type Contact struct {
 	Seq        int64  `bun:"seq,pk,autoincrement"`
 	CampaignID int64  `bun:"campaign_id,notnull"`
 	ContactID  string `bun:"contact_id,notnull"`
-	// Number is the first number (E.164): a list holds each once.
+	// Number is the first number (E.164): a list holds each once, unless
+	// its campaign dedupes by id (dialer.Campaign.DedupeBy).
 	Number string         `bun:"number,notnull"`
 	Data   dialer.Contact `bun:"data,type:json,notnull"`
 	// Status is a dialer contact status (scheduled, executed, delayed, finished).
@@ -49,8 +50,11 @@ const ImportBatch = 1000
 // InsertContacts appends normalised contacts to a campaign's list in batches
 // (COPY on PostgreSQL, multi-row INSERTs on SQLite), all in one transaction.
 // A contact whose id or first number is already in the list (or earlier in
-// cs) is rejected as a duplicate, by its index in cs. It returns how many
-// were inserted.
+// cs) is rejected as a duplicate, by its index in cs; only its id when the
+// campaign dedupes by id (dialer.DedupeID). On PostgreSQL the import locks
+// the campaign's row, so concurrent imports into one list check against
+// each other (SQLite writers are serialised already). It returns how many
+// were inserted; an unknown campaign is ErrNotFound.
 func (db *DB) InsertContacts(ctx context.Context, campaignID int64, cs []dialer.Contact, now time.Time) (int, []dialer.Rejection, error) {
 	var rejected []dialer.Rejection
 	seenID, seenNum := map[string]bool{}, map[string]bool{}
@@ -68,6 +72,15 @@ func (db *DB) InsertContacts(ctx context.Context, campaignID int64, cs []dialer.
 		return nil
 	}
 	run := func(ctx context.Context, q bun.IDB, ins func(context.Context, []Contact) error) error {
+		var camp Campaign
+		sel := q.NewSelect().Model(&camp).Column("config").Where("id = ?", campaignID)
+		if db.dialect == Postgres {
+			sel = sel.For("UPDATE")
+		}
+		if err := sel.Scan(ctx); err != nil {
+			return notFound(err, "campaign", strconv.FormatInt(campaignID, 10))
+		}
+		byNumber := camp.Config.DedupeBy != dialer.DedupeID
 		for start := 0; start < len(cs); start += ImportBatch {
 			batch := cs[start:min(len(cs), start+ImportBatch)]
 			ids, nums := make([]string, 0, len(batch)), make([]string, 0, len(batch))
@@ -78,13 +91,21 @@ func (db *DB) InsertContacts(ctx context.Context, campaignID int64, cs []dialer.
 			}
 			var existing []Contact
 			if len(ids) > 0 {
-				if err := q.NewSelect().Model(&existing).Column("contact_id", "number").Where("campaign_id = ?", campaignID).
-					Where("(contact_id IN (?) OR number IN (?))", bun.In(ids), bun.In(nums)).Scan(ctx); err != nil {
+				sel := q.NewSelect().Model(&existing).Column("contact_id", "number").Where("campaign_id = ?", campaignID)
+				if byNumber {
+					sel = sel.Where("(contact_id IN (?) OR number IN (?))", bun.In(ids), bun.In(nums))
+				} else {
+					sel = sel.Where("contact_id IN (?)", bun.In(ids))
+				}
+				if err := sel.Scan(ctx); err != nil {
 					return fmt.Errorf("store: import contacts: %w", err)
 				}
 			}
 			for _, e := range existing {
-				seenID[e.ContactID], seenNum[e.Number] = true, true
+				seenID[e.ContactID] = true
+				if byNumber {
+					seenNum[e.Number] = true
+				}
 			}
 			for i, c := range batch {
 				idx := start + i
@@ -99,7 +120,10 @@ func (db *DB) InsertContacts(ctx context.Context, campaignID int64, cs []dialer.
 					rejected = append(rejected, dialer.Rejection{Index: idx, Raw: c.Numbers[0].Raw, Reason: dialer.ReasonDuplicate})
 					continue
 				}
-				seenID[c.ID], seenNum[c.Numbers[0].E164] = true, true
+				seenID[c.ID] = true
+				if byNumber {
+					seenNum[c.Numbers[0].E164] = true
+				}
 				c.Progress = nil
 				rows = append(rows, Contact{CampaignID: campaignID, ContactID: c.ID, Number: c.Numbers[0].E164, Data: c,
 					Status: dialer.ContactScheduled, Redials: map[telephony.Outcome]int{}, CreatedAt: now.UTC()})

@@ -100,7 +100,17 @@ type Campaign struct {
 	// Attrs keeps vendor fields the core does not act on (udesk force_policy_id,
 	// twin24 fullListMethod, zxycall random_assignment_number, …).
 	Attrs map[string]string `json:"attrs,omitempty"`
+	// DedupeBy is what makes an imported contact a duplicate of one in the
+	// list: DedupeNumber (also ""), its main number, or DedupeID, its id
+	// only (ringme callback tasks, where many call the same A number).
+	DedupeBy string `json:"dedupe_by,omitempty"`
 }
+
+// Contact dedupe keys (Campaign.DedupeBy).
+const (
+	DedupeNumber = "number"
+	DedupeID     = "id"
+)
 
 // DestinationKind says where an answered call goes.
 type DestinationKind string
@@ -379,6 +389,9 @@ func (c *Campaign) Validate() error {
 	}
 	if p.MaxLinesPerAgent < 1 || p.MaxLinesPerAgent > 50 {
 		return &FieldError{Field: "predictive.max_lines_per_agent", Value: fmt.Sprint(p.MaxLinesPerAgent), Reason: "must be 1–50"}
+	}
+	if c.DedupeBy != "" && c.DedupeBy != DedupeNumber && c.DedupeBy != DedupeID {
+		return &FieldError{Field: "dedupe_by", Value: c.DedupeBy, Reason: "must be number or id"}
 	}
 	for i, s := range c.Subscriptions {
 		if s.URL == "" {

@@ -57,6 +57,7 @@ func TestCampaignValidateNamesTheField(t *testing.T) {
 		}, "windows.blocked[0].dates[0].date"},
 		{"start at without time", func(c *Campaign) { c.Start.Mode = StartAt }, "start.at"},
 		{"bad start mode", func(c *Campaign) { c.Start.Mode = "whenever" }, "start.mode"},
+		{"bad dedupe key", func(c *Campaign) { c.DedupeBy = "name" }, "dedupe_by"},
 		{"redial unknown outcome", func(c *Campaign) {
 			c.Redial.Rules = map[telephony.Outcome]RedialRule{"sulking": {Count: 1}}
 		}, "redial.rules"},

@@ -25,6 +25,7 @@ func All() *migrate.Migrations {
 	registerOutboundObjects(m)
 	registerSubscriptionScope(m)
 	registerSubscriptionContact(m)
+	registerContactDedupe(m)
 	return m
 }
 

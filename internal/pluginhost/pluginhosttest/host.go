@@ -698,24 +698,35 @@ func (h *Host) region(account string) string {
 }
 
 // ImportContacts appends contacts to a stored campaign, rejecting numbers
-// phonenumbers cannot parse in the account's region and duplicate ids.
+// phonenumbers cannot parse in the account's region, duplicate ids and, as
+// the service's store does unless the campaign's spec has "dedupe_by":
+// "id", duplicate main numbers.
 func (h *Host) ImportContacts(ctx context.Context, account, campaign string, contacts iter.Seq2[dialect.Contact, error]) (dialect.ImportResult, error) {
 	if err := h.before(ctx, "ImportContacts", account); err != nil {
 		return dialect.ImportResult{}, err
 	}
-	if _, err := h.GetObject(ctx, account, dialect.KindCampaign, campaign); err != nil {
+	obj, err := h.GetObject(ctx, account, dialect.KindCampaign, campaign)
+	if err != nil {
 		return dialect.ImportResult{}, err
 	}
+	var spec struct {
+		DedupeBy string `json:"dedupe_by"`
+	}
+	_ = json.Unmarshal(obj.Spec, &spec)
+	byNumber := spec.DedupeBy != "id"
 	region := h.region(account)
 	var (
 		res      dialect.ImportResult
 		accepted []dialect.Contact
 		i        = -1
 	)
-	seen := map[string]bool{}
+	seen, seenNum := map[string]bool{}, map[string]bool{}
 	h.mu.Lock()
 	for _, c := range h.contacts[[2]string{account, campaign}] {
 		seen[c.ID] = true
+		if len(c.Numbers) > 0 {
+			seenNum[e164(c.Numbers[0], region)] = true
+		}
 	}
 	h.mu.Unlock()
 	for c, err := range contacts {
@@ -739,6 +750,12 @@ func (h *Host) ImportContacts(ctx context.Context, account, campaign string, con
 		if !ok {
 			continue
 		}
+		main := e164(c.Numbers[0], region)
+		if byNumber && seenNum[main] {
+			res.Rejected = append(res.Rejected, dialect.Rejection{Index: i, ID: c.ID, Raw: c.Numbers[0], Reason: dialer.ReasonDuplicate})
+			continue
+		}
+		seenNum[main] = true
 		seen[c.ID] = true
 		c.Status = "scheduled"
 		accepted = append(accepted, c)

@@ -249,6 +249,8 @@ func (c *call) createScheduler(ctx context.Context) dialect.Response {
 
 func (c *call) putScheduler(ctx context.Context, id string, camp dialer.Campaign) (scheduler, error) {
 	camp.ID = id
+	// Tasks are told apart by id: many may call the same a_number.
+	camp.DedupeBy = dialer.DedupeID
 	spec, err := json.Marshal(camp)
 	if err != nil {
 		return scheduler{}, fmt.Errorf("encode campaign: %w", err)

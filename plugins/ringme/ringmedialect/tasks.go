@@ -344,9 +344,11 @@ func (c *call) createTasks(ctx context.Context, sid string) dialect.Response {
 		if err != nil {
 			return fail(prefixed(err, i), "task")
 		}
-		if firstNumbers[t.aE164] {
+		if s.c.DedupeBy != dialer.DedupeID && firstNumbers[t.aE164] {
+			// A scheduler stored before schedulers deduped tasks by id
+			// (any PUT of it lifts this).
 			return errorReply(http.StatusConflict, "already_exists", fmt.Sprintf("tasks[%d].a_number", i),
-				"this server keeps one task per a_number in a task scheduler: the scheduler has a task for "+t.contact.Numbers[0]+" already")
+				"this task scheduler keeps one task per a_number until it is next changed (PUT): it has a task for "+t.contact.Numbers[0]+" already")
 		}
 		firstNumbers[t.aE164] = true
 		tasks = append(tasks, t)
@@ -388,8 +390,9 @@ func (c *call) createTasks(ctx context.Context, sid string) dialect.Response {
 		return fail(err, "task")
 	}
 	if len(res.Rejected) > 0 {
-		// Another request took an a_number meanwhile: the rejected tasks
-		// lose their webhooks; the others were added.
+		// Another request took a task id (or, in a scheduler stored
+		// before tasks were deduped by id, an a_number) meanwhile: the
+		// rejected tasks lose their webhooks; the others were added.
 		rejected := map[int]bool{}
 		for _, rj := range res.Rejected {
 			if rj.Field != "numbers" {
