@@ -7,6 +7,7 @@
 package webhook
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/base32"
@@ -881,7 +882,7 @@ func (s *Sender) send(ctx context.Context, d store.Delivery, sub store.Subscript
 	defer cancel()
 	var body io.Reader
 	if len(d.Body) > 0 {
-		body = strings.NewReader(string(d.Body))
+		body = bytes.NewReader(d.Body)
 	}
 	req, err := http.NewRequestWithContext(rctx, d.Method, target, body)
 	if err != nil {
