@@ -198,42 +198,14 @@ func (d *Dialect) getRecycleRule(w http.ResponseWriter, r *http.Request) {
 // putRecycleRule creates (no id) or replaces a rule; a replaced one is
 // copied again into the tasks that name it.
 func (d *Dialect) putRecycleRule(w http.ResponseWriter, r *http.Request) {
-	ctx, host, acct := r.Context(), dialect.HostFrom(r.Context()), reqAccount(r)
-	id := r.PathValue("id")
-	if id != "" {
-		if _, err := host.GetObject(ctx, acct.ID, dialect.KindRedialPolicy, id); err != nil {
-			failErr(w, err)
-			return
-		}
+	rule, stored := putObject(d, w, r, catalogKind[RedialSpec]{
+		kind: dialect.KindRedialPolicy, attr: attrRecycleRule, what: "rule",
+		decode: DecodeRecycleRule, setID: func(s *RedialSpec, id string) { s.ID = id }, of: recycleRuleOf,
+		apply: func(c *dialer.Campaign, s RedialSpec) { c.Redial = s.RedialPolicy },
+	})
+	if stored {
+		ruleEntity(w, r, rule)
 	}
-	body, err := readBody(r)
-	if err != nil {
-		badParam(w, "body", err.Error())
-		return
-	}
-	rule, fe := DecodeRecycleRule(body)
-	if fe != nil {
-		failErr(w, fe)
-		return
-	}
-	rule.ID = id
-	o, err := host.PutObject(ctx, acct.ID, dialect.Object{Kind: dialect.KindRedialPolicy, ID: id, Spec: mustJSON(rule)})
-	if err != nil {
-		failErr(w, err)
-		return
-	}
-	if rule, err = recycleRuleOf(o); err != nil {
-		failErr(w, err)
-		return
-	}
-	if id != "" {
-		err := d.recopy(ctx, host, acct.ID, attrRecycleRule, id, func(c *dialer.Campaign) { c.Redial = rule.RedialPolicy })
-		if err != nil {
-			fail(w, CodeInternal, "内部错误: the rule changed, but not in every task that uses it: "+err.Error())
-			return
-		}
-	}
-	ruleEntity(w, r, rule)
 }
 
 func (d *Dialect) deleteRecycleRule(w http.ResponseWriter, r *http.Request) {

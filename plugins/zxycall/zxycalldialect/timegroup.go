@@ -275,46 +275,70 @@ func (d *Dialect) getTimeGroup(w http.ResponseWriter, r *http.Request) {
 // putTimeGroup creates (no id) or replaces a time group; a replaced one is
 // copied again into the tasks that name it.
 func (d *Dialect) putTimeGroup(w http.ResponseWriter, r *http.Request) {
+	g, stored := putObject(d, w, r, catalogKind[dialer.TimeGroup]{
+		kind: dialect.KindTimeGroup, attr: attrTimegroup, what: "time group",
+		decode: DecodeTimeGroup, setID: func(g *dialer.TimeGroup, id string) { g.ID = id }, of: timeGroupOf,
+		apply: func(c *dialer.Campaign, g dialer.TimeGroup) { c.Windows.Blocked = []dialer.TimeGroup{g} },
+	})
+	if stored {
+		ok(w, timeGroupEntity(reqAccount(r), g))
+	}
+}
+
+func (d *Dialect) deleteTimeGroup(w http.ResponseWriter, r *http.Request) {
+	d.deleteObject(w, r, dialect.KindTimeGroup, attrTimegroup)
+}
+
+// catalogKind describes a catalog object (time group or rule) for putObject.
+type catalogKind[T any] struct {
+	kind   dialect.Kind
+	attr   string // the task attr that names an object of this kind
+	what   string // for messages
+	decode func([]byte) (T, *dialect.FieldError)
+	setID  func(*T, string)
+	of     func(dialect.Object) (T, error)
+	apply  func(*dialer.Campaign, T)
+}
+
+// putObject creates (no id) or replaces a catalog object and, when it
+// replaced one, copies it again into the tasks that name it. ok is false
+// when it has already answered with an error.
+func putObject[T any](d *Dialect, w http.ResponseWriter, r *http.Request, k catalogKind[T]) (v T, ok bool) {
 	ctx, host, acct := r.Context(), dialect.HostFrom(r.Context()), reqAccount(r)
 	id := r.PathValue("id")
 	if id != "" {
-		if _, err := host.GetObject(ctx, acct.ID, dialect.KindTimeGroup, id); err != nil {
+		if _, err := host.GetObject(ctx, acct.ID, k.kind, id); err != nil {
 			failErr(w, err)
-			return
+			return v, false
 		}
 	}
 	body, err := readBody(r)
 	if err != nil {
 		badParam(w, "body", err.Error())
-		return
+		return v, false
 	}
-	g, fe := DecodeTimeGroup(body)
+	v, fe := k.decode(body)
 	if fe != nil {
 		failErr(w, fe)
-		return
+		return v, false
 	}
-	g.ID = id
-	o, err := host.PutObject(ctx, acct.ID, dialect.Object{Kind: dialect.KindTimeGroup, ID: id, Spec: mustJSON(g)})
+	k.setID(&v, id)
+	o, err := host.PutObject(ctx, acct.ID, dialect.Object{Kind: k.kind, ID: id, Spec: mustJSON(v)})
 	if err != nil {
 		failErr(w, err)
-		return
+		return v, false
 	}
-	if g, err = timeGroupOf(o); err != nil {
+	if v, err = k.of(o); err != nil {
 		failErr(w, err)
-		return
+		return v, false
 	}
 	if id != "" {
-		err := d.recopy(ctx, host, acct.ID, attrTimegroup, id, func(c *dialer.Campaign) { c.Windows.Blocked = []dialer.TimeGroup{g} })
-		if err != nil {
-			fail(w, CodeInternal, "内部错误: the time group changed, but not in every task that uses it: "+err.Error())
-			return
+		if err := d.recopy(ctx, host, acct.ID, k.attr, id, func(c *dialer.Campaign) { k.apply(c, v) }); err != nil {
+			fail(w, CodeInternal, "内部错误: the "+k.what+" changed, but not in every task that uses it: "+err.Error())
+			return v, false
 		}
 	}
-	ok(w, timeGroupEntity(acct, g))
-}
-
-func (d *Dialect) deleteTimeGroup(w http.ResponseWriter, r *http.Request) {
-	d.deleteObject(w, r, dialect.KindTimeGroup, attrTimegroup)
+	return v, true
 }
 
 // deleteObject deletes a time group or rule that no task names.
