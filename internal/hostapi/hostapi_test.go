@@ -17,16 +17,13 @@ import (
 
 	"github.com/switchboard-cc/switchboard/adapters/bus/webhook"
 	"github.com/switchboard-cc/switchboard/adapters/store"
-	"github.com/switchboard-cc/switchboard/adapters/store/storetest"
 	"github.com/switchboard-cc/switchboard/internal/accounts"
-	"github.com/switchboard-cc/switchboard/internal/campaigns"
 	"github.com/switchboard-cc/switchboard/internal/hostapi"
-	"github.com/switchboard-cc/switchboard/internal/queues"
+	"github.com/switchboard-cc/switchboard/internal/hostapi/hostapitest"
 	"github.com/switchboard-cc/switchboard/pkg/acd"
 	"github.com/switchboard-cc/switchboard/pkg/dialect"
 	"github.com/switchboard-cc/switchboard/pkg/dialer"
 	"github.com/switchboard-cc/switchboard/pkg/telephony"
-	"github.com/switchboard-cc/switchboard/pkg/telephony/telephonytest"
 )
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -55,39 +52,9 @@ type fixture struct {
 // sender's address policy modified by policy.
 func newFixture(t *testing.T, policy webhook.Policy) *fixture {
 	t.Helper()
-	db := storetest.SQLite(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	t.Cleanup(func() { cancel(); wg.Wait() })
-
-	acdEngine, err := acd.NewEngine(acd.EngineConfig{Decisions: acd.DecisionSinkFunc(func([]acd.Decision) {}), Logger: quiet})
-	if err != nil {
-		t.Fatal(err)
-	}
-	wg.Go(func() { _ = acdEngine.Run(ctx) })
-
-	pbx := telephonytest.New(telephonytest.Config{Seed: 1, Rules: []telephonytest.Rule{{Answer: 1, RingTime: telephonytest.Fix(time.Hour)}}})
-	rec := campaigns.NewRecorder(db, quiet)
-	dialEngine, err := dialer.NewEngine(dialer.EngineConfig{Clock: pbx.Clock(), Port: rec.Guard(pbx), Calls: pbx,
-		Contacts: store.ContactSource{DB: db}, Publisher: rec, Logger: quiet, Dialer: dialer.Config{CallIDPrefix: store.NewID("")[:6] + "-"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	wg.Go(func() { _ = dialEngine.Run(ctx) })
-	cs, err := campaigns.New(campaigns.Config{DB: db, Engine: dialEngine, Recorder: rec, Logger: quiet})
-	if err != nil {
-		t.Fatal(err)
-	}
-	sender, err := webhook.New(webhook.Config{DB: db, Policy: policy, Dialects: servedDialects{}, Logger: quiet})
-	if err != nil {
-		t.Fatal(err)
-	}
 	clk := &clock{now: time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)}
-	svc, err := hostapi.New(hostapi.Config{DB: db, Queues: queues.New(db, acdEngine, nil), Campaigns: cs, Webhooks: sender, Now: clk.Now, Logger: quiet})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &fixture{db: db, svc: svc, clock: clk}
+	env := hostapitest.New(t, hostapitest.Config{Policy: policy, Dialects: servedDialects{}, Now: clk.Now})
+	return &fixture{db: env.DB, svc: env.Service, clock: clk}
 }
 
 func (f *fixture) account(t *testing.T, dialectName string) (store.Account, accounts.Credentials) {

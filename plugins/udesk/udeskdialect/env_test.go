@@ -13,23 +13,17 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/switchboard-cc/switchboard/adapters/bus/webhook"
 	"github.com/switchboard-cc/switchboard/adapters/store"
-	"github.com/switchboard-cc/switchboard/adapters/store/storetest"
 	"github.com/switchboard-cc/switchboard/internal/accounts"
-	"github.com/switchboard-cc/switchboard/internal/campaigns"
-	"github.com/switchboard-cc/switchboard/internal/hostapi"
-	"github.com/switchboard-cc/switchboard/internal/queues"
+	"github.com/switchboard-cc/switchboard/internal/hostapi/hostapitest"
 	"github.com/switchboard-cc/switchboard/pkg/acd"
 	"github.com/switchboard-cc/switchboard/pkg/dialect"
 	"github.com/switchboard-cc/switchboard/pkg/dialer"
 	"github.com/switchboard-cc/switchboard/pkg/event"
-	"github.com/switchboard-cc/switchboard/pkg/telephony/telephonytest"
 	"github.com/switchboard-cc/switchboard/plugins/udesk/udeskdialect"
 )
 
@@ -37,10 +31,10 @@ var update = flag.Bool("update", false, "rewrite the golden files")
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
-// env is the service's real host API (internal/hostapi) over SQLite, with
-// the real ACD and dialer engines on the fake PBX (calls ring for an hour)
-// and the real webhook sender (subscriptions are stored and checked, not
-// delivered: the sender does not run).
+// env is the service's real host API (internal/hostapi/hostapitest: the
+// real ACD and dialer engines over SQLite, the dialer on the fake PBX whose
+// calls ring for an hour, the real webhook sender storing and checking
+// subscriptions without delivering them), rendering with this dialect.
 type env struct {
 	db   *store.DB
 	host dialect.Host
@@ -48,40 +42,12 @@ type env struct {
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	db := storetest.SQLite(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	t.Cleanup(func() { cancel(); wg.Wait() })
-	acdEngine, err := acd.NewEngine(acd.EngineConfig{Decisions: acd.DecisionSinkFunc(func([]acd.Decision) {}), Logger: quiet})
-	if err != nil {
-		t.Fatal(err)
-	}
-	wg.Go(func() { _ = acdEngine.Run(ctx) })
-	pbx := telephonytest.New(telephonytest.Config{Seed: 1, Rules: []telephonytest.Rule{{Answer: 1, RingTime: telephonytest.Fix(time.Hour)}}})
-	rec := campaigns.NewRecorder(db, quiet)
-	dialEngine, err := dialer.NewEngine(dialer.EngineConfig{Clock: pbx.Clock(), Port: rec.Guard(pbx), Calls: pbx,
-		Contacts: store.ContactSource{DB: db}, Publisher: rec, Logger: quiet, Dialer: dialer.Config{CallIDPrefix: store.NewID("")[:6] + "-"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	wg.Go(func() { _ = dialEngine.Run(ctx) })
-	cs, err := campaigns.New(campaigns.Config{DB: db, Engine: dialEngine, Recorder: rec, Logger: quiet})
-	if err != nil {
-		t.Fatal(err)
-	}
 	renderer, err := udeskdialect.New(udeskdialect.Config{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	sender, err := webhook.New(webhook.Config{DB: db, Logger: quiet, Dialects: inProcess{renderer}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	svc, err := hostapi.New(hostapi.Config{DB: db, Queues: queues.New(db, acdEngine, nil), Campaigns: cs, Webhooks: sender, Logger: quiet})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &env{db: db, host: svc.For("udesk")}
+	e := hostapitest.New(t, hostapitest.Config{Dialects: inProcess{renderer}})
+	return &env{db: e.DB, host: e.Service.For("udesk")}
 }
 
 // inProcess renders the udesk plugin's subscriptions with the dialect in
