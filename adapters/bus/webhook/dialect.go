@@ -2,6 +2,7 @@ package webhook
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -19,7 +20,8 @@ import (
 type DialectRenderer interface {
 	// Render returns the requests sub receives for ev (none: it skips ev).
 	// An error wrapping ErrRenderLater means the dialect cannot answer now
-	// (its plugin is restarting): the events are offered again later.
+	// (its plugin is restarting): the event is parked and rendered again
+	// on the retry schedule.
 	Render(ctx context.Context, dialect string, ev event.Event, sub dialect.Subscription) ([]dialect.Webhook, error)
 	// Has reports whether the dialect is served at all.
 	Has(dialect string) bool
@@ -27,6 +29,54 @@ type DialectRenderer interface {
 
 // ErrRenderLater marks a render that should be retried, not skipped.
 var ErrRenderLater = errors.New("renderer unavailable; retry later")
+
+// methodRender marks a parked delivery: an event its dialect could not
+// render yet (its plugin was down), stored with the event as its body and
+// rendered when attempted, on the retry schedule, so one plugin that stays
+// down holds up nobody else's webhooks.
+const methodRender = "RENDER"
+
+// parkedDelivery stores ev for sub until its dialect can render it.
+func parkedDelivery(sub store.Subscription, ev event.Event, now int64) (store.Delivery, error) {
+	b, err := json.Marshal(ev)
+	if err != nil {
+		return store.Delivery{}, fmt.Errorf("park event %s: %w", ev.ID, err)
+	}
+	return store.Delivery{ID: DeliveryID(ev.ID+"#render", sub.ID), SubscriptionID: sub.ID, Tenant: ev.Tenant, EventID: ev.ID,
+		EventType: string(ev.Type), Method: methodRender, ContentType: "application/json", Body: b, NextAttemptNS: now}, nil
+}
+
+// renderParked renders a parked delivery's event and stores the requests
+// as deliveries of their own (the same ids an on-time render would have
+// given them). The parked row then counts as delivered; while the dialect
+// is still down it is retried on the schedule, and if the dialect refuses
+// the event for good it is dead-lettered (and can be replayed).
+func (s *Sender) renderParked(ctx context.Context, d store.Delivery, sub store.Subscription) outcome {
+	o := outcome{d: d}
+	var ev event.Event
+	if err := json.Unmarshal(d.Body, &ev); err != nil {
+		o.err = fmt.Errorf("%w: parked event: %v", errPermanent, err)
+		return o
+	}
+	now := s.cfg.Clock.Now()
+	ds, err := s.renderDialect(ctx, sub, ev, now.UnixNano())
+	switch {
+	case errors.Is(err, ErrRenderLater):
+		o.err, o.retry = err, true
+		return o
+	case err != nil:
+		o.err = fmt.Errorf("%w: %v", errPermanent, err)
+		return o
+	}
+	inserted, err := s.cfg.DB.InsertDeliveries(ctx, ds, now)
+	if err != nil {
+		o.err, o.retry = fmt.Errorf("store rendered deliveries: %w", err), true
+		return o
+	}
+	s.stored.Add(int64(len(inserted)))
+	s.poke()
+	return o
+}
 
 // DialectSubscription is the subscription as its dialect sees it.
 func DialectSubscription(s store.Subscription) dialect.Subscription {

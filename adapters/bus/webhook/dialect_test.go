@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/switchboard-cc/switchboard/adapters/bus/webhook"
 	"github.com/switchboard-cc/switchboard/adapters/store"
@@ -106,24 +107,49 @@ func TestDialectSubscriptionsRenderSeveralRequests(t *testing.T) {
 	})
 }
 
-func TestDialectRenderLaterKeepsTheEvent(t *testing.T) {
+// A dialect that cannot render now (its plugin is restarting) does not
+// hold up the bus or other subscriptions: the event is parked and rendered
+// on the retry schedule once the dialect is back.
+func TestDialectRenderLaterParksTheEvent(t *testing.T) {
 	db := storetest.SQLite(t)
 	clk := newVirtualClock(t0)
 	ep := newEndpoint(t, clk)
 	r := &vendorRenderer{down: true}
 	h := startSender(t, db, clk, func(c *webhook.Config) { c.Dialects = r })
-	_ = h.subscribe(t, store.Subscription{Tenant: "acme", Dialect: "vendor", URL: ep.srv.URL + "/r"})
+	sub := h.subscribe(t, store.Subscription{Tenant: "acme", Dialect: "vendor", URL: ep.srv.URL + "/r",
+		Attrs: map[string]string{"after": ep.srv.URL + "/after"}})
+	plain := h.subscribe(t, store.Subscription{Tenant: "acme", URL: ep.srv.URL + "/plain", Events: []string{"*"}})
 	ctx := context.Background()
-	batch := []event.Event{attemptFinished("e1", "acme", "1")}
-	if err := h.sender.Sink(ctx, batch); !errors.Is(err, webhook.ErrRenderLater) {
-		t.Fatalf("Sink with the dialect down = %v, want ErrRenderLater (the bus offers the batch again)", err)
+	if err := h.sender.Sink(ctx, []event.Event{attemptFinished("e1", "acme", "1")}); err != nil {
+		t.Fatalf("Sink with the dialect down = %v, want nil (the event is parked)", err)
 	}
+	// The built-in subscription is served at once.
+	if reqs := ep.waitRequests(t, 1); reqs[0].webhookID != webhook.DeliveryID("e1", plain.ID) {
+		t.Fatalf("first request %+v, want the plain subscription's", reqs[0])
+	}
+	// Still down at the first retry: parked again, nothing sent.
+	clk.AdvanceTo(t0.Add(5 * time.Second))
+	eventually(t, "the parked event tried again", func() bool {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		return r.calls >= 2
+	})
 	r.set(func(r *vendorRenderer) { r.down = false })
-	if err := h.sender.Sink(ctx, batch); err != nil {
-		t.Fatal(err)
+	clk.AdvanceTo(t0.Add(5*time.Second + 5*time.Minute))
+	reqs := ep.waitRequests(t, 3)
+	ids := map[string]bool{}
+	for _, q := range reqs {
+		ids[q.webhookID] = true
 	}
-	if reqs := ep.waitRequests(t, 1); string(reqs[0].body) != `{"call":"c-e1","outcome":"answered"}` {
-		t.Fatalf("body %s", reqs[0].body)
+	if !ids[webhook.DeliveryID("e1", sub.ID)] || len(ids) != 3 {
+		t.Fatalf("after the dialect came back got %v, want the plain one and both rendered requests (the first with the usual id)", ids)
+	}
+	eventually(t, "the parked row finished", func() bool {
+		ds, err := db.Deliveries(ctx, store.DeliveryFilter{State: store.DeliveryDelivered, SubscriptionID: sub.ID})
+		return err == nil && len(ds) == 3
+	})
+	if n := ep.requests(); len(n) != 3 {
+		t.Fatalf("%d requests, want 3", len(n))
 	}
 
 	// A dialect that fails for good skips the event for that subscription

@@ -426,7 +426,13 @@ func (s *Sender) Sink(ctx context.Context, events []event.Event) error {
 			if sub.Dialect != "" {
 				rendered, err := s.renderDialect(ctx, sub, ev, now.UnixNano())
 				if errors.Is(err, ErrRenderLater) {
-					return fmt.Errorf("webhook: render event %s for subscription %s: %w", ev.ID, sub.ID, err)
+					s.cfg.Logger.Warn("webhook: dialect cannot render now; event parked for a later try", "subscription", sub.ID, "dialect", sub.Dialect, "event", ev.ID, "err", err)
+					parked, perr := parkedDelivery(sub, ev, now.Add(s.cfg.Schedule[0]).UnixNano())
+					if perr != nil {
+						return perr
+					}
+					ds = append(ds, parked)
+					continue
 				}
 				if err != nil {
 					s.cfg.Logger.Error("webhook: dialect render failed; event skipped for subscription", "subscription", sub.ID, "dialect", sub.Dialect, "event", ev.ID, "err", err)
@@ -460,7 +466,9 @@ func (s *Sender) Sink(ctx context.Context, events []event.Event) error {
 	if direct {
 		lease := now.Add(s.cfg.Lease).UnixNano()
 		for i := range ds {
-			ds[i].LeaseUntilNS = lease
+			if ds[i].Method != methodRender { // parked ones wait for their due time
+				ds[i].LeaseUntilNS = lease
+			}
 		}
 	}
 	inserted, err := s.cfg.DB.InsertDeliveries(ctx, ds, now)
@@ -474,6 +482,15 @@ func (s *Sender) Sink(ctx context.Context, events []event.Event) error {
 	}
 	// Rows that already existed (a redelivered event) are someone else's
 	// to attempt; only what this call inserted, leased, goes to the loop.
+	leased := inserted[:0:0]
+	for _, d := range inserted {
+		if d.LeaseUntilNS != 0 {
+			leased = append(leased, d)
+		} else {
+			s.poke() // a parked delivery: the loop claims it when due
+		}
+	}
+	inserted = leased
 	if len(inserted) == 0 {
 		return nil
 	}
@@ -854,6 +871,8 @@ func (s *Sender) attempt(ctx context.Context, d store.Delivery, sub store.Subscr
 		o = outcome{d: d, err: fmt.Errorf("%w: subscription %s no longer exists", errPermanent, d.SubscriptionID)}
 	case !sub.Active:
 		o = outcome{d: d, err: fmt.Errorf("%w: subscription %s is inactive", errPermanent, d.SubscriptionID)}
+	case d.Method == methodRender:
+		o = s.renderParked(ctx, d, sub)
 	default:
 		o = s.send(ctx, d, sub)
 	}
