@@ -23,6 +23,12 @@ type Config struct {
 	DataDir    string // SQLite file, recordings of the demo
 	DB         string // postgres://… for PostgreSQL; empty for SQLite under DataDir
 	PluginsDir string // dialect plugin binaries
+	// PluginEnv is the environment of every plugin process, as KEY=VALUE
+	// (plugins do not inherit the service's own).
+	PluginEnv []string
+	// PluginGOMAXPROCS is GOMAXPROCS in each plugin process unless
+	// PluginEnv sets it; 0 leaves Go's default (one per core).
+	PluginGOMAXPROCS int
 
 	ARIURL      string // empty: start the Asterisk emulator
 	ARIUser     string
@@ -53,15 +59,16 @@ type Config struct {
 // bus, the emulator.
 func Defaults() Config {
 	return Config{
-		Addr:       "127.0.0.1:8080",
-		DataDir:    "./data",
-		PluginsDir: "./bin/plugins",
-		ARIUser:    "ari",
-		ARIApp:     "switchboard",
-		Bus:        "gochannel",
-		NATSURL:    "nats://127.0.0.1:4222",
-		LogLevel:   "info",
-		LogFormat:  "text",
+		Addr:             "127.0.0.1:8080",
+		DataDir:          "./data",
+		PluginsDir:       "./bin/plugins",
+		PluginGOMAXPROCS: 1,
+		ARIUser:          "ari",
+		ARIApp:           "switchboard",
+		Bus:              "gochannel",
+		NATSURL:          "nats://127.0.0.1:4222",
+		LogLevel:         "info",
+		LogFormat:        "text",
 	}
 }
 
@@ -84,6 +91,8 @@ func Bind(fs *pflag.FlagSet, d Config) *Config {
 	fs.StringVar(&c.DataDir, "data-dir", d.DataDir, "directory for the SQLite database and local files")
 	fs.StringVar(&c.DB, "db", d.DB, "database: postgres://… for PostgreSQL; empty for SQLite in --data-dir")
 	fs.StringVar(&c.PluginsDir, "plugins-dir", d.PluginsDir, "directory of dialect plugin binaries")
+	fs.StringArrayVar(&c.PluginEnv, "plugin-env", d.PluginEnv, "KEY=VALUE in every plugin process's environment (repeatable; in the environment variable one per line)")
+	fs.IntVar(&c.PluginGOMAXPROCS, "plugin-gomaxprocs", d.PluginGOMAXPROCS, "GOMAXPROCS of each plugin process unless --plugin-env sets it (0: Go's default, one per core)")
 	fs.StringVar(&c.ARIURL, "ari-url", d.ARIURL, "Asterisk ARI URL, e.g. http://127.0.0.1:8088/ari (empty: run the built-in emulator)")
 	fs.StringVar(&c.ARIUser, "ari-user", d.ARIUser, "ARI user")
 	fs.StringVar(&c.ARIPassword, "ari-password", d.ARIPassword, "ARI password")
@@ -128,14 +137,22 @@ func Resolve(fs *pflag.FlagSet, c *Config, path string, getenv func(string) stri
 		}
 		env := EnvPrefix + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
 		if v := getenv(env); v != "" {
-			if err := fs.Set(f.Name, v); err != nil {
-				errs = append(errs, &FieldError{Setting: f.Name, Reason: fmt.Sprintf("from %s: %v", env, err)})
+			for _, item := range splitList(f, v) {
+				if err := fs.Set(f.Name, item); err != nil {
+					errs = append(errs, &FieldError{Setting: f.Name, Reason: fmt.Sprintf("from %s: %v", env, err)})
+				}
 			}
 			return
 		}
 		if v, ok := file[f.Name]; ok {
-			if err := fs.Set(f.Name, fmt.Sprint(v)); err != nil {
-				errs = append(errs, &FieldError{Setting: f.Name, Reason: fmt.Sprintf("from %s: %v", path, err)})
+			items := []any{v}
+			if list, isList := v.([]any); isList {
+				items = list
+			}
+			for _, item := range items {
+				if err := fs.Set(f.Name, fmt.Sprint(item)); err != nil {
+					errs = append(errs, &FieldError{Setting: f.Name, Reason: fmt.Sprintf("from %s: %v", path, err)})
+				}
 			}
 		}
 	})
@@ -145,6 +162,21 @@ func Resolve(fs *pflag.FlagSet, c *Config, path string, getenv func(string) stri
 	return c.Validate()
 }
 
+// splitList splits a list setting's environment variable into its items,
+// one per line; other settings' values are one item.
+func splitList(f *pflag.Flag, v string) []string {
+	if f.Value.Type() != "stringArray" {
+		return []string{v}
+	}
+	var items []string
+	for line := range strings.Lines(v) {
+		if line = strings.TrimRight(line, "\r\n"); line != "" {
+			items = append(items, line)
+		}
+	}
+	return items
+}
+
 // Validate reports the first setting that is wrong.
 func (c Config) Validate() error {
 	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
@@ -152,6 +184,14 @@ func (c Config) Validate() error {
 	}
 	if c.DB == "" && c.DataDir == "" {
 		return &FieldError{Setting: "data-dir", Reason: "is required when --db is empty"}
+	}
+	for _, kv := range c.PluginEnv {
+		if k, _, ok := strings.Cut(kv, "="); !ok || k == "" || strings.ContainsAny(k, " \t") {
+			return &FieldError{Setting: "plugin-env", Reason: fmt.Sprintf("%q is not KEY=VALUE", kv)}
+		}
+	}
+	if c.PluginGOMAXPROCS < 0 {
+		return &FieldError{Setting: "plugin-gomaxprocs", Reason: "must not be negative"}
 	}
 	if c.ARIURL != "" {
 		u, err := url.Parse(c.ARIURL)

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/spf13/pflag"
@@ -131,5 +132,39 @@ func TestWebhookAddressClassesFromFlagEnvOrFile(t *testing.T) {
 	var fe *FieldError
 	if !errors.As(err, &fe) || fe.Setting != "webhook-deny-private" {
 		t.Fatalf("a bad boolean: %v", err)
+	}
+}
+
+func TestPluginEnvFromFlagEnvOrFile(t *testing.T) {
+	c, err := resolve(t, nil, nil, "")
+	if err != nil || len(c.PluginEnv) != 0 || c.PluginGOMAXPROCS != 1 {
+		t.Fatalf("defaults %+v %v: no environment, GOMAXPROCS 1", c, err)
+	}
+	c, err = resolve(t, []string{"--plugin-env", "A=1", "--plugin-env", "B=x=y"}, nil, "")
+	if err != nil || !slices.Equal(c.PluginEnv, []string{"A=1", "B=x=y"}) {
+		t.Fatalf("flags: %q %v", c.PluginEnv, err)
+	}
+	c, err = resolve(t, nil, map[string]string{"SWITCHBOARD_PLUGIN_ENV": "A=1\nB=two words\n",
+		"SWITCHBOARD_PLUGIN_GOMAXPROCS": "0"}, "")
+	if err != nil || !slices.Equal(c.PluginEnv, []string{"A=1", "B=two words"}) || c.PluginGOMAXPROCS != 0 {
+		t.Fatalf("environment, one per line: %q %d %v", c.PluginEnv, c.PluginGOMAXPROCS, err)
+	}
+	c, err = resolve(t, nil, nil, "plugin-env:\n  - RINGME_RATE_LIMIT=50\n  - TZ=UTC\nplugin-gomaxprocs: 2\n")
+	if err != nil || !slices.Equal(c.PluginEnv, []string{"RINGME_RATE_LIMIT=50", "TZ=UTC"}) || c.PluginGOMAXPROCS != 2 {
+		t.Fatalf("file list: %q %d %v", c.PluginEnv, c.PluginGOMAXPROCS, err)
+	}
+	for _, bad := range []struct {
+		args    []string
+		setting string
+	}{
+		{[]string{"--plugin-env", "NOEQUALS"}, "plugin-env"},
+		{[]string{"--plugin-env", "=v"}, "plugin-env"},
+		{[]string{"--plugin-gomaxprocs", "-1"}, "plugin-gomaxprocs"},
+	} {
+		_, err := resolve(t, bad.args, nil, "")
+		var fe *FieldError
+		if !errors.As(err, &fe) || fe.Setting != bad.setting {
+			t.Errorf("%q: %v, want an error naming %s", bad.args, err, bad.setting)
+		}
 	}
 }

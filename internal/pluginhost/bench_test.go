@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -21,11 +22,17 @@ import (
 // the host API) with the same dialect mounted in-process. "http" runs over a
 // real loopback HTTP server, serially (latency) and in parallel
 // (throughput); "handler" calls the Manager's ServeHTTP directly.
+// BENCH_PLUGIN_ENV (comma-separated KEY=VALUE) is the plugin's environment,
+// e.g. GOMAXPROCS=2 to compare with the host's default of 1.
 func BenchmarkGET(b *testing.B) {
 	for _, mode := range []string{"plugin", "inprocess"} {
 		var f *fixture
 		if mode == "plugin" {
-			f = start(b, pluginDir(b, "example"), nil, nil)
+			f = start(b, pluginDir(b, "example"), nil, func(c *pluginhost.Config) {
+				if e := os.Getenv("BENCH_PLUGIN_ENV"); e != "" {
+					c.Env = strings.Split(e, ",")
+				}
+			})
 		} else {
 			f = start(b, b.TempDir(), nil, func(c *pluginhost.Config) {
 				c.Builtin = map[string]dialect.Dialect{"example": exampledialect.New()}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -482,5 +483,55 @@ func TestHostChecksTheTokenOnce(t *testing.T) {
 	code, _, body := f.do(t, "GET", "/example/queues/q/status", "bad", "")
 	if eb := decode[errBody](t, body); code != 401 || eb.Error != "unauthorized" {
 		t.Errorf("bad token: %d %s", code, body)
+	}
+}
+
+// TestPluginEnvironment checks what a plugin process is started with: the
+// configured environment only (not the host's), and GOMAXPROCS=1 unless the
+// environment sets it or the setting is negative.
+func TestPluginEnvironment(t *testing.T) {
+	t.Setenv("PLUGINHOST_TEST_SECRET", "host-only")
+	for _, tc := range []struct {
+		name  string
+		env   []string
+		procs int
+		want  []string
+		never []string
+	}{
+		{"default", []string{"A=1"}, 0, []string{"A=1", "GOMAXPROCS=1"}, []string{"PLUGINHOST_TEST_SECRET=host-only"}},
+		{"env sets it", []string{"GOMAXPROCS=2"}, 0, []string{"GOMAXPROCS=2"}, []string{"GOMAXPROCS=1"}},
+		{"configured", nil, 3, []string{"GOMAXPROCS=3"}, nil},
+		{"go default", nil, -1, nil, []string{"GOMAXPROCS=1"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := start(t, pluginDir(t, "example"), nil, func(c *pluginhost.Config) {
+				c.Env, c.GOMAXPROCS = tc.env, tc.procs
+			})
+			f.ready(t)
+			raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/environ", f.mgr.Status()[0].PID))
+			if err != nil {
+				t.Fatalf("the plugin process environment: %v", err)
+			}
+			env := strings.Split(string(raw), "\x00")
+			procs := 0
+			for _, kv := range env {
+				if strings.HasPrefix(kv, "GOMAXPROCS=") {
+					procs++
+				}
+			}
+			if procs > 1 {
+				t.Errorf("GOMAXPROCS set %d times: %q", procs, env)
+			}
+			for _, w := range tc.want {
+				if !slices.Contains(env, w) {
+					t.Errorf("environment lacks %s: %q", w, env)
+				}
+			}
+			for _, n := range tc.never {
+				if slices.Contains(env, n) {
+					t.Errorf("environment holds %s: %q", n, env)
+				}
+			}
+		})
 	}
 }

@@ -167,7 +167,7 @@ func (s *supervisor) start(ctx context.Context) (*running, error) {
 		return nil, err
 	}
 	cmd := exec.Command(s.path)
-	cmd.Env = s.cfg.Env
+	cmd.Env = s.cfg.pluginEnv()
 	logw := &logWriter{log: s.log}
 	client := plugin.NewClient(&plugin.ClientConfig{
 		HandshakeConfig:  dialect.Handshake,

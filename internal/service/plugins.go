@@ -63,8 +63,10 @@ func (s *Service) newPlugins(reg prometheus.Registerer, mounts map[string]http.H
 			}
 			return hosts.For(name), nil
 		},
-		Logger:  s.log.With("component", "plugins"),
-		Metrics: metrics,
+		Env:        s.cfg.PluginEnv,
+		GOMAXPROCS: pluginProcs(s.cfg.PluginGOMAXPROCS),
+		Logger:     s.log.With("component", "plugins"),
+		Metrics:    metrics,
 	})
 	if err != nil {
 		return err
@@ -100,4 +102,13 @@ func (r pluginRenderer) Render(ctx context.Context, name string, ev event.Event,
 // Has implements webhook.DialectRenderer.
 func (r pluginRenderer) Has(name string) bool {
 	return r.s.plugins != nil && slices.Contains(r.s.plugins.Dialects(), name)
+}
+
+// pluginProcs maps --plugin-gomaxprocs (0: Go's default) onto the plugin
+// host's setting (negative: Go's default).
+func pluginProcs(n int) int {
+	if n == 0 {
+		return -1
+	}
+	return n
 }
