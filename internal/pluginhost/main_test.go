@@ -49,6 +49,9 @@ func TestMain(m *testing.M) {
 	if dir := os.Getenv(helperEnv); dir != "" {
 		runHelper(dir)
 	}
+	if sock := os.Getenv(echoSockEnv); sock != "" {
+		runEcho(sock)
+	}
 	dir, err := os.MkdirTemp("", "pluginhost-test-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
