@@ -448,18 +448,35 @@ func (b *Binding) apply(ctx context.Context, engine ACD, d acd.Decision) {
 		b.act("announce", telephony.CallID(d.Caller), port.Play(ctx, telephony.CallID(d.Caller), d.Sound))
 	case acd.Transfer:
 		id := telephony.CallID(d.Caller)
-		if c, ok := b.callers[id]; ok {
-			b.reportHandoff(c, false, "")
-		}
-		delete(b.callers, id)
+		b.release(ctx, id)
 		b.act("transfer", id, port.Continue(ctx, id, b.dialplanTarget(d.Destination)))
 	case acd.HangupCaller:
 		id := telephony.CallID(d.Caller)
-		if c, ok := b.callers[id]; ok {
-			b.reportHandoff(c, false, "")
-		}
-		delete(b.callers, id)
+		b.release(ctx, id)
 		b.act("hangup", id, port.Hangup(ctx, id, telephony.CauseNormalClearing))
+	}
+}
+
+// release lets go of a caller the ACD sent out of its queue: a handed-over
+// call's result is reported, and a connected caller (taken out on request)
+// loses its agent's leg and its bridge, whose hangup the ACD does not hear
+// again (it ended the call itself).
+func (b *Binding) release(ctx context.Context, id telephony.CallID) {
+	c, ok := b.callers[id]
+	if !ok {
+		return
+	}
+	delete(b.callers, id)
+	b.reportHandoff(c, false, "")
+	if leg := c.leg; leg != nil {
+		c.leg = nil
+		leg.connected = false
+		leg.cancelled = true // its hangup event is expected now
+		b.act("hangup agent", leg.id, b.cfg.Port.Hangup(ctx, leg.id, telephony.CauseNormalClearing))
+	}
+	if c.bridge != "" {
+		b.act("destroy bridge", telephony.CallID(c.bridge), b.cfg.Port.DestroyBridge(ctx, c.bridge))
+		c.bridge = ""
 	}
 }
 

@@ -2,9 +2,11 @@ package inbound_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
+	"net/http"
 	"slices"
 	"sync"
 	"testing"
@@ -430,4 +432,81 @@ func TestHandToQueue(t *testing.T) {
 	if res := wait(); res.call != "out-3" || res.connected {
 		t.Fatalf("hand-off to an unknown queue %+v", res)
 	}
+}
+
+// A connected caller taken out on request (RemoveCaller, TransferCaller)
+// loses its agent: the agent's leg is hung up and the bridge goes, the
+// agent is free for the next call, and the caller is hung up or continues
+// in the dialplan at the destination.
+func TestRemoveConnectedCaller(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		cmd    func(call string) acd.Command
+		reason acd.LeaveReason
+		dst    string // the dialplan context the caller is in afterwards; "": hung up
+	}{
+		{"hung up", func(call string) acd.Command { return acd.RemoveCaller{Caller: call, Queue: "support"} }, acd.ReasonRemoved, ""},
+		{"transferred", func(call string) acd.Command {
+			return acd.TransferCaller{Caller: call, Queue: "support", Destination: "hold,moved,1"}
+		}, acd.ReasonTransferred, "hold"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r := newRig(t)
+			r.do(t, acd.AddQueue{Config: acd.NewQueueConfig("support")})
+			if err := r.emu.SetEndpoint("agents", "5001", asterisk.Behaviour{Result: asterisk.ResultAnswer, RingFor: time.Second}); err != nil {
+				t.Fatal(err)
+			}
+			r.agent(t, "a1", "5001", 0, nil)
+			callID, err := r.emu.Call("Local/support@switchboard-in", "89215650644")
+			if err != nil {
+				t.Fatal(err)
+			}
+			r.events.wait(t, event.CallerBridged, nil)
+			eventually(t, "the bridge", func() bool { return len(r.emu.Bridges()) == 1 })
+			agentLeg := ""
+			for _, ch := range r.emu.BridgeChannels(r.emu.Bridges()[0]) {
+				if ch != callID {
+					agentLeg = ch
+				}
+			}
+			r.do(t, c.cmd(callID))
+			if left := r.events.wait(t, event.CallerLeft, nil); left.Call != callID || left.Reason != string(c.reason) || left.Agent != "a1" {
+				t.Fatalf("caller.left %+v", left)
+			}
+			eventually(t, "the bridge and the agent's leg gone", func() bool {
+				return len(r.emu.Bridges()) == 0 && !slices.Contains(r.emu.Channels(), agentLeg)
+			})
+			eventually(t, "a1 free again", func() bool { return r.agentState(t, "a1") == acd.Waiting })
+			if c.dst == "" {
+				eventually(t, "the caller hung up", func() bool { return !slices.Contains(r.emu.Channels(), callID) })
+				return
+			}
+			eventually(t, "the caller in "+c.dst, func() bool { return channelContext(t, r.emu, callID) == c.dst })
+		})
+	}
+}
+
+// channelContext reads a channel's dialplan context over ARI ("" when it
+// is gone).
+func channelContext(t *testing.T, emu *asterisk.Server, id string) string {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, emu.ARIURL()+"/channels/"+id, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.SetBasicAuth("ari", "ari")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var ch struct {
+		Dialplan struct {
+			Context string `json:"context"`
+		} `json:"dialplan"`
+	}
+	if resp.StatusCode != http.StatusOK || json.NewDecoder(resp.Body).Decode(&ch) != nil {
+		return ""
+	}
+	return ch.Dialplan.Context
 }

@@ -45,6 +45,7 @@ type fixture struct {
 	db    *store.DB
 	svc   *hostapi.Service
 	clock *clock
+	env   *hostapitest.Env
 }
 
 // newFixture runs the real ACD and dialer engines (the dialer on the fake
@@ -54,7 +55,7 @@ func newFixture(t *testing.T, policy webhook.Policy) *fixture {
 	t.Helper()
 	clk := &clock{now: time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)}
 	env := hostapitest.New(t, hostapitest.Config{Policy: policy, Dialects: servedDialects{}, Now: clk.Now})
-	return &fixture{db: env.DB, svc: env.Service, clock: clk}
+	return &fixture{db: env.DB, svc: env.Service, clock: clk, env: env}
 }
 
 func (f *fixture) account(t *testing.T, dialectName string) (store.Account, accounts.Credentials) {

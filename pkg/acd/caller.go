@@ -5,6 +5,7 @@ import (
 	"math"
 	"slices"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/btree"
 
@@ -651,6 +652,13 @@ func (c *Core) callEnded(id string) error {
 	if cl.state != callerConnected {
 		return fmt.Errorf("call ended %q: %w", id, fieldErr("caller", id, "is not connected"))
 	}
+	c.endCall(cl, ReasonCompleted)
+	return nil
+}
+
+// endCall ends a connected caller's call: the caller is gone (caller.left
+// with reason), its agent's talk is counted and the agent wraps up.
+func (c *Core) endCall(cl *caller, reason LeaveReason) {
 	a := cl.agent
 	c.removeCaller(cl)
 	talk := c.now.Sub(a.lastBridgeStart)
@@ -662,16 +670,56 @@ func (c *Core) callEnded(id string) error {
 	a.caller = nil
 	c.emit(cl.q.cfg.Tenant, event.Event{Type: event.CallEnded, Queue: cl.q.cfg.ID, Call: cl.id, Agent: a.cfg.ID, Number: cl.number,
 		DurationMS: talk.Milliseconds()})
-	c.emit(cl.q.cfg.Tenant, event.Event{Type: event.CallerLeft, Queue: cl.q.cfg.ID, Call: cl.id, Agent: a.cfg.ID, Reason: string(ReasonCompleted),
+	c.emit(cl.q.cfg.Tenant, event.Event{Type: event.CallerLeft, Queue: cl.q.cfg.ID, Call: cl.id, Agent: a.cfg.ID, Reason: string(reason),
 		Number: cl.number, DurationMS: cl.connectedAt.Sub(cl.joinedAt).Milliseconds()})
 	if a.cfg.WrapUpTime > 0 {
 		c.setState(a, WrapUp)
 		a.gen++
 		c.timers.add(c.now.Add(a.cfg.WrapUpTime), timerAgentReady, a.gen, a)
 		c.refreshFree(a)
-		return nil
+		return
 	}
 	c.afterCall(a)
+}
+
+// maxDestination bounds a requested transfer destination, in bytes.
+const maxDestination = 256
+
+func validateDestination(dst string) error {
+	if dst == "" {
+		return fieldErr("destination", nil, "is required")
+	}
+	if len(dst) > maxDestination || !utf8.ValidString(dst) {
+		return fieldErr("destination", dst, fmt.Sprintf("must be valid UTF-8 of at most %d bytes", maxDestination))
+	}
+	return nil
+}
+
+// removeOnRequest takes a caller out of its queue because someone asked
+// (RemoveCaller, TransferCaller): to dst, or hung up when dst is empty. A
+// caller that is not connected leaves as on a timeout; a connected one's
+// call ends and its agent wraps up.
+func (c *Core) removeOnRequest(what, id, queue string, reason, def LeaveReason, dst string) error {
+	switch reason {
+	case "":
+		reason = def
+	case ReasonAbandoned, ReasonCompleted:
+		return fmt.Errorf("%s %q: %w", what, id, fieldErr("reason", string(reason), "must not be abandoned or completed: those say the caller hung up"))
+	}
+	cl, ok := c.callers[id]
+	if !ok || (queue != "" && cl.q.cfg.ID != queue) {
+		return fmt.Errorf("%s %q: %w", what, id, ErrUnknownCaller)
+	}
+	if cl.state != callerConnected {
+		c.leave(cl, reason, dst)
+		return nil
+	}
+	if dst != "" {
+		c.decide(Transfer{Caller: cl.id, Destination: dst, Reason: reason})
+	} else {
+		c.decide(HangupCaller{Caller: cl.id, Reason: reason})
+	}
+	c.endCall(cl, reason)
 	return nil
 }
 

@@ -99,6 +99,37 @@ const (
 // CallEnded reports that a connected call ended (either side hung up).
 type CallEnded struct{ Caller string }
 
+// RemoveCaller takes a caller out of its queue on request (an API's hang-up)
+// and hangs it up (the HangupCaller decision). A caller not yet connected
+// leaves as on a timeout: its offers are cancelled and caller.left carries
+// Reason. A connected caller's call ends: call.ended for its agent (who
+// wraps up as after any call), then caller.left with Reason; the PBX side
+// drops the agent's leg with the caller's.
+type RemoveCaller struct {
+	Caller string
+	// Queue, when set, is the queue the caller must be in: a caller of
+	// another queue is ErrUnknownCaller, as an unknown one is (so a tenant
+	// can act only on its own queues' callers).
+	Queue string
+	// Reason goes on caller.left; empty means ReasonRemoved. It must not be
+	// abandoned or completed, which say the caller hung up itself.
+	Reason LeaveReason
+}
+
+// TransferCaller takes a caller out of its queue on request and sends it to
+// Destination (the Transfer decision), waiting or connected, with the
+// events of RemoveCaller; Reason defaults to ReasonTransferred.
+type TransferCaller struct {
+	Caller string
+	// Queue, when set, is the queue the caller must be in (see RemoveCaller).
+	Queue string
+	// Destination is a transfer destination as the queues' own
+	// (TimeoutTransferDst): a dialplan target or number the PBX side
+	// understands; required, at most 256 bytes of UTF-8.
+	Destination string
+	Reason      LeaveReason
+}
+
 func (AddQueue) isCommand()           {}
 func (RemoveQueue) isCommand()        {}
 func (AddAgent) isCommand()           {}
@@ -113,3 +144,5 @@ func (Hangup) isCommand()             {}
 func (DTMF) isCommand()               {}
 func (OfferResult) isCommand()        {}
 func (CallEnded) isCommand()          {}
+func (RemoveCaller) isCommand()       {}
+func (TransferCaller) isCommand()     {}

@@ -296,6 +296,13 @@ func (c *Core) apply(cmd Command) error {
 		return c.offerResult(cmd)
 	case CallEnded:
 		return c.callEnded(cmd.Caller)
+	case RemoveCaller:
+		return c.removeOnRequest("remove caller", cmd.Caller, cmd.Queue, cmd.Reason, ReasonRemoved, "")
+	case TransferCaller:
+		if err := validateDestination(cmd.Destination); err != nil {
+			return fmt.Errorf("transfer caller %q: %w", cmd.Caller, err)
+		}
+		return c.removeOnRequest("transfer caller", cmd.Caller, cmd.Queue, cmd.Reason, ReasonTransferred, cmd.Destination)
 	case nil:
 		return fieldErr("command", nil, "is required")
 	default:

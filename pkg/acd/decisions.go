@@ -65,7 +65,9 @@ type Announce struct {
 	Sound  string
 }
 
-// Transfer sends a caller that leaves the queue to a destination.
+// Transfer sends a caller that leaves the queue to a destination. A caller
+// that was connected (TransferCaller) leaves its agent: the PBX side drops
+// the agent's leg and the bridge first.
 type Transfer struct {
 	Caller      string
 	Destination string
@@ -73,6 +75,7 @@ type Transfer struct {
 }
 
 // HangupCaller hangs up a caller that leaves the queue with nowhere to go.
+// For a connected caller (RemoveCaller) the agent's leg goes too.
 type HangupCaller struct {
 	Caller string
 	Reason LeaveReason
@@ -98,4 +101,8 @@ const (
 	ReasonExitKey        LeaveReason = "exit_key"
 	ReasonQueueRemoved   LeaveReason = "queue_removed"
 	ReasonCompleted      LeaveReason = "completed" // was connected and the call ended
+	// ReasonRemoved: taken out on request and hung up (RemoveCaller).
+	ReasonRemoved LeaveReason = "removed"
+	// ReasonTransferred: taken out on request and sent to a destination (TransferCaller).
+	ReasonTransferred LeaveReason = "transferred"
 )

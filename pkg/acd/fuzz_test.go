@@ -52,7 +52,7 @@ func decodeCommand(r *byteReader) (Command, time.Duration) {
 	queue := func() string { return "q" + itoa(r.next()%3) }
 	agent := func() string { return "a" + itoa(r.next()%5) }
 	caller := func() string { return "c" + itoa(r.next()%8) }
-	switch op := r.next() % 16; op {
+	switch op := r.next() % 18; op {
 	case 0:
 		q := NewQueueConfig(queue())
 		q.Strategy = fuzzStrategies[r.next()%len(fuzzStrategies)]
@@ -110,6 +110,10 @@ func decodeCommand(r *byteReader) (Command, time.Duration) {
 		return DTMF{Caller: caller(), Digit: []string{"1", "#", "5", ""}[r.next()%4]}, 0
 	case 14:
 		return ResetAgentCounters{Agent: agent()}, 0
+	case 16:
+		return RemoveCaller{Caller: caller(), Queue: []string{"", queue()}[r.next()%2], Reason: []LeaveReason{"", "kicked", ReasonAbandoned}[r.next()%3]}, 0
+	case 17:
+		return TransferCaller{Caller: caller(), Queue: []string{"", queue()}[r.next()%2], Destination: []string{"", "333", "ctx,100,1"}[r.next()%3]}, 0
 	default:
 		return nil, time.Duration(r.next()+1) * 5 * time.Second
 	}

@@ -40,6 +40,19 @@ type Host interface {
 	QueueStatus(ctx context.Context, account, id string) (acd.QueueStatus, error)
 	// QueueMembers lists a queue's callers in service order.
 	QueueMembers(ctx context.Context, account, id string) ([]acd.Member, error)
+	// HangupCall hangs up a call in one of the account's queues (call is
+	// the member's Caller as QueueMembers gives it), waiting or connected:
+	// a connected call's agent is hung up too and wraps up. The call leaves
+	// its queue with reason "removed". A call that is in none of the
+	// account's queues (gone, never there, another account's) is
+	// ErrNotFound.
+	HangupCall(ctx context.Context, account, call string) error
+	// TransferCall moves a call in one of the account's queues to
+	// destination (see CheckDestination), waiting or connected: a connected
+	// call leaves its agent, who wraps up. The call leaves its queue with
+	// reason "transferred". A bad destination is a *FieldError on
+	// "destination"; a call in none of the account's queues is ErrNotFound.
+	TransferCall(ctx context.Context, account, call, destination string) error
 
 	// PutAgent creates or replaces an agent and returns it as stored, with
 	// the id the host assigns when a.ID is empty (as PutQueue).

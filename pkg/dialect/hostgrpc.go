@@ -106,6 +106,18 @@ func (c *HostGRPCClient) QueueMembers(ctx context.Context, account, id string) (
 	return out, nil
 }
 
+// HangupCall calls the host's HangupCall.
+func (c *HostGRPCClient) HangupCall(ctx context.Context, account, call string) error {
+	_, err := c.client.HangupCall(ctx, &pb.HangupCallRequest{Account: account, Call: call})
+	return fromStatus(err)
+}
+
+// TransferCall calls the host's TransferCall.
+func (c *HostGRPCClient) TransferCall(ctx context.Context, account, call, destination string) error {
+	_, err := c.client.TransferCall(ctx, &pb.TransferCallRequest{Account: account, Call: call, Destination: destination})
+	return fromStatus(err)
+}
+
 // PutAgent calls the host's PutAgent.
 func (c *HostGRPCClient) PutAgent(ctx context.Context, account string, a acd.AgentConfig) (acd.AgentConfig, error) {
 	m, err := c.client.PutAgent(ctx, &pb.PutAgentRequest{Account: account, Agent: agentToPB(a)})
@@ -416,6 +428,16 @@ func (s *HostGRPCServer) QueueMembers(ctx context.Context, m *pb.ByIDRequest) (*
 		out.Members = append(out.Members, memberToPB(mb))
 	}
 	return out, nil
+}
+
+// HangupCall serves Impl.HangupCall.
+func (s *HostGRPCServer) HangupCall(ctx context.Context, m *pb.HangupCallRequest) (*pb.Empty, error) {
+	return done(s.Impl.HangupCall(ctx, m.GetAccount(), m.GetCall()))
+}
+
+// TransferCall serves Impl.TransferCall.
+func (s *HostGRPCServer) TransferCall(ctx context.Context, m *pb.TransferCallRequest) (*pb.Empty, error) {
+	return done(s.Impl.TransferCall(ctx, m.GetAccount(), m.GetCall(), m.GetDestination()))
 }
 
 // PutAgent serves Impl.PutAgent.

@@ -153,6 +153,12 @@ func (h *recHost) ListContacts(_ context.Context, a, c string, p dialect.Page) (
 func (h *recHost) RedialContact(_ context.Context, a, c string, r dialect.Redial) error {
 	return h.rec("RedialContact", a, c, r)
 }
+func (h *recHost) HangupCall(_ context.Context, a, c string) error {
+	return h.rec("HangupCall", a, c)
+}
+func (h *recHost) TransferCall(_ context.Context, a, c, d string) error {
+	return h.rec("TransferCall", a, c, d)
+}
 func (h *recHost) CancelContact(_ context.Context, a, c, k string) error {
 	return h.rec("CancelContact", a, c, k)
 }
@@ -231,6 +237,10 @@ func TestHostAPIRoundTrip(t *testing.T) {
 	ms, err := h.QueueMembers(ctx, "acc1", "q1")
 	must(err)
 	eq(t, "QueueMembers", ms, []acd.Member{fxMember})
+	must(h.HangupCall(ctx, "acc1", "1763884800.42"))
+	eq(t, "HangupCall args", rec.calls["HangupCall"], []any{"acc1", "1763884800.42"})
+	must(h.TransferCall(ctx, "acc1", "1763884800.42", "ivr,s,1"))
+	eq(t, "TransferCall args", rec.calls["TransferCall"], []any{"acc1", "1763884800.42", "ivr,s,1"})
 
 	newAgent := fxAgent
 	newAgent.ID = ""
@@ -402,6 +412,23 @@ func TestHostErrorsCrossTheWire(t *testing.T) {
 			t.Errorf("err = %v", err)
 		}
 	})
+}
+
+// TransferCall's errors reach the plugin as the host gave them: a field
+// error on destination, an unknown call as ErrNotFound (also when the host
+// answers with the ACD's ErrUnknownCaller).
+func TestCallControlErrorsCrossTheWire(t *testing.T) {
+	fe := &dialect.FieldError{Field: "destination", Value: "a b", Reason: "must be UTF-8 without spaces or control characters"}
+	h := hostPair(t, &recHost{err: fe})
+	var got *dialect.FieldError
+	if err := h.TransferCall(context.Background(), "acc1", "c1", "a b"); !errors.As(err, &got) {
+		t.Fatalf("err %v, want a field error", err)
+	}
+	eq(t, "field error", got, fe)
+	h = hostPair(t, &recHost{err: fmt.Errorf("call %q: %w", "c1", acd.ErrUnknownCaller)})
+	if err := h.HangupCall(context.Background(), "acc1", "c1"); !errors.Is(err, dialect.ErrNotFound) {
+		t.Errorf("err %v, want ErrNotFound", err)
+	}
 }
 
 // A number the campaign does not hold comes back as ErrNotFound that

@@ -1,6 +1,7 @@
 // Package hostapitest runs the service's real host API (internal/hostapi)
 // inside a test process, for tests that call it directly: the real ACD and
-// dialer engines over a SQLite store, the dialer on the fake PBX of
+// dialer engines over a SQLite store (no PBX carries the ACD's decisions
+// out: Env.Decisions lists them), the dialer on the fake PBX of
 // pkg/telephony/telephonytest (its calls ring for an hour), and the real
 // webhook sender (it stores and checks subscriptions; it is not run, so
 // nothing is delivered).
@@ -10,6 +11,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -40,6 +42,19 @@ type Config struct {
 type Env struct {
 	DB      *store.DB
 	Service *hostapi.Service
+	// ACD is the running ACD engine: tests put callers in queues with
+	// acd.Join (no PBX side carries its decisions out; Decisions lists them).
+	ACD *acd.Engine
+
+	mu        sync.Mutex
+	decisions []acd.Decision
+}
+
+// Decisions lists the ACD's decisions so far, in order.
+func (e *Env) Decisions() []acd.Decision {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return slices.Clone(e.decisions)
 }
 
 // New builds the environment; the test's cleanup stops its engines.
@@ -51,7 +66,12 @@ func New(t testing.TB, cfg Config) *Env {
 	var wg sync.WaitGroup
 	t.Cleanup(func() { cancel(); wg.Wait() })
 
-	acdEngine, err := acd.NewEngine(acd.EngineConfig{Decisions: acd.DecisionSinkFunc(func([]acd.Decision) {}), Logger: quiet})
+	env := &Env{DB: db}
+	acdEngine, err := acd.NewEngine(acd.EngineConfig{Decisions: acd.DecisionSinkFunc(func(ds []acd.Decision) {
+		env.mu.Lock()
+		env.decisions = append(env.decisions, ds...)
+		env.mu.Unlock()
+	}), Logger: quiet})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,5 +97,6 @@ func New(t testing.TB, cfg Config) *Env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &Env{DB: db, Service: svc}
+	env.Service, env.ACD = svc, acdEngine
+	return env
 }

@@ -10,7 +10,9 @@
 // contacts are checked with phonenumbers and stored; RedialContact finds
 // the contact as the service's host does, marks it delayed and keeps the
 // redial for Redials (nothing is dialled); CancelContact marks it finished
-// and keeps it for Cancelled; subscriptions are
+// and keeps it for Cancelled; HangupCall and TransferCall take the caller
+// out of the account's engine (the PBX side is not there: Releases lists
+// the engine's hang-ups and transfers); subscriptions are
 // stored and never delivered; call history holds what the test adds with
 // AddCall; accounts and their credentials are a fixed table, tokens a map.
 package pluginhosttest
@@ -85,6 +87,11 @@ type Host struct {
 	redials map[[2]string][]dialect.Redial
 	// cancelled contacts per account and campaign, in order
 	cancelled map[[2]string][]string
+
+	// releases: the HangupCaller and Transfer decisions of each account's
+	// engine, in order. Their own lock: the engines' goroutines take it.
+	relMu    sync.Mutex
+	releases map[string][]acd.Decision
 }
 
 type issued struct {
@@ -108,7 +115,7 @@ func New(cfg Config) *Host {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Host{cfg: cfg, tokens: map[string]issued{}, ctx: ctx, cancel: cancel, engines: map[string]*acd.Engine{}, objects: map[objKey]dialect.Object{},
-		contacts: map[[2]string][]dialect.Contact{}, redials: map[[2]string][]dialect.Redial{}, cancelled: map[[2]string][]string{}, subs: map[string][]dialect.Subscription{}, calls: map[string][]dialect.CallRecord{}}
+		contacts: map[[2]string][]dialect.Contact{}, redials: map[[2]string][]dialect.Redial{}, cancelled: map[[2]string][]string{}, releases: map[string][]acd.Decision{}, subs: map[string][]dialect.Subscription{}, calls: map[string][]dialect.CallRecord{}}
 }
 
 // Close stops every engine and waits for them.
@@ -138,7 +145,7 @@ func (h *Host) Engine(account string) (*acd.Engine, error) {
 		return e, nil
 	}
 	e, err := acd.NewEngine(acd.EngineConfig{Core: acd.CoreConfig{Tenant: account},
-		Decisions: acd.DecisionSinkFunc(func([]acd.Decision) {})})
+		Decisions: acd.DecisionSinkFunc(func(ds []acd.Decision) { h.keepReleases(account, ds) })})
 	if err != nil {
 		return nil, fmt.Errorf("acd engine for %q: %w", account, err)
 	}

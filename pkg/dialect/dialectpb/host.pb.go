@@ -1109,6 +1109,120 @@ func (x *MemberList) GetMembers() []*Member {
 	return nil
 }
 
+// HangupCallRequest names the call HangupCall hangs up.
+type HangupCallRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Account       string                 `protobuf:"bytes,1,opt,name=account,proto3" json:"account,omitempty"`
+	Call          string                 `protobuf:"bytes,2,opt,name=call,proto3" json:"call,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *HangupCallRequest) Reset() {
+	*x = HangupCallRequest{}
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *HangupCallRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*HangupCallRequest) ProtoMessage() {}
+
+func (x *HangupCallRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use HangupCallRequest.ProtoReflect.Descriptor instead.
+func (*HangupCallRequest) Descriptor() ([]byte, []int) {
+	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *HangupCallRequest) GetAccount() string {
+	if x != nil {
+		return x.Account
+	}
+	return ""
+}
+
+func (x *HangupCallRequest) GetCall() string {
+	if x != nil {
+		return x.Call
+	}
+	return ""
+}
+
+// TransferCallRequest names the call TransferCall moves and where to.
+type TransferCallRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Account       string                 `protobuf:"bytes,1,opt,name=account,proto3" json:"account,omitempty"`
+	Call          string                 `protobuf:"bytes,2,opt,name=call,proto3" json:"call,omitempty"`
+	Destination   string                 `protobuf:"bytes,3,opt,name=destination,proto3" json:"destination,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TransferCallRequest) Reset() {
+	*x = TransferCallRequest{}
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TransferCallRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TransferCallRequest) ProtoMessage() {}
+
+func (x *TransferCallRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TransferCallRequest.ProtoReflect.Descriptor instead.
+func (*TransferCallRequest) Descriptor() ([]byte, []int) {
+	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *TransferCallRequest) GetAccount() string {
+	if x != nil {
+		return x.Account
+	}
+	return ""
+}
+
+func (x *TransferCallRequest) GetCall() string {
+	if x != nil {
+		return x.Call
+	}
+	return ""
+}
+
+func (x *TransferCallRequest) GetDestination() string {
+	if x != nil {
+		return x.Destination
+	}
+	return ""
+}
+
 type Agent struct {
 	state             protoimpl.MessageState `protogen:"open.v1"`
 	Id                string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
@@ -1129,7 +1243,7 @@ type Agent struct {
 
 func (x *Agent) Reset() {
 	*x = Agent{}
-	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[14]
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1141,7 +1255,7 @@ func (x *Agent) String() string {
 func (*Agent) ProtoMessage() {}
 
 func (x *Agent) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[14]
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1154,7 +1268,7 @@ func (x *Agent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Agent.ProtoReflect.Descriptor instead.
 func (*Agent) Descriptor() ([]byte, []int) {
-	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{14}
+	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *Agent) GetId() string {
@@ -1253,7 +1367,7 @@ type Tier struct {
 
 func (x *Tier) Reset() {
 	*x = Tier{}
-	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[15]
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1265,7 +1379,7 @@ func (x *Tier) String() string {
 func (*Tier) ProtoMessage() {}
 
 func (x *Tier) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[15]
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1278,7 +1392,7 @@ func (x *Tier) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Tier.ProtoReflect.Descriptor instead.
 func (*Tier) Descriptor() ([]byte, []int) {
-	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{15}
+	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *Tier) GetQueue() string {
@@ -1329,7 +1443,7 @@ type AgentInfo struct {
 
 func (x *AgentInfo) Reset() {
 	*x = AgentInfo{}
-	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[16]
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1341,7 +1455,7 @@ func (x *AgentInfo) String() string {
 func (*AgentInfo) ProtoMessage() {}
 
 func (x *AgentInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[16]
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1354,7 +1468,7 @@ func (x *AgentInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AgentInfo.ProtoReflect.Descriptor instead.
 func (*AgentInfo) Descriptor() ([]byte, []int) {
-	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{16}
+	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *AgentInfo) GetConfig() *Agent {
@@ -1451,7 +1565,7 @@ type PutAgentRequest struct {
 
 func (x *PutAgentRequest) Reset() {
 	*x = PutAgentRequest{}
-	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[17]
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1463,7 +1577,7 @@ func (x *PutAgentRequest) String() string {
 func (*PutAgentRequest) ProtoMessage() {}
 
 func (x *PutAgentRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[17]
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1476,7 +1590,7 @@ func (x *PutAgentRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutAgentRequest.ProtoReflect.Descriptor instead.
 func (*PutAgentRequest) Descriptor() ([]byte, []int) {
-	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{17}
+	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *PutAgentRequest) GetAccount() string {
@@ -1502,7 +1616,7 @@ type AgentList struct {
 
 func (x *AgentList) Reset() {
 	*x = AgentList{}
-	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[18]
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1514,7 +1628,7 @@ func (x *AgentList) String() string {
 func (*AgentList) ProtoMessage() {}
 
 func (x *AgentList) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[18]
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1527,7 +1641,7 @@ func (x *AgentList) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AgentList.ProtoReflect.Descriptor instead.
 func (*AgentList) Descriptor() ([]byte, []int) {
-	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{18}
+	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *AgentList) GetAgents() []*AgentInfo {
@@ -1548,7 +1662,7 @@ type DeleteAgentRequest struct {
 
 func (x *DeleteAgentRequest) Reset() {
 	*x = DeleteAgentRequest{}
-	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[19]
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1560,7 +1674,7 @@ func (x *DeleteAgentRequest) String() string {
 func (*DeleteAgentRequest) ProtoMessage() {}
 
 func (x *DeleteAgentRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[19]
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1573,7 +1687,7 @@ func (x *DeleteAgentRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteAgentRequest.ProtoReflect.Descriptor instead.
 func (*DeleteAgentRequest) Descriptor() ([]byte, []int) {
-	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{19}
+	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *DeleteAgentRequest) GetAccount() string {
@@ -1609,7 +1723,7 @@ type SetAgentStatusRequest struct {
 
 func (x *SetAgentStatusRequest) Reset() {
 	*x = SetAgentStatusRequest{}
-	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[20]
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1621,7 +1735,7 @@ func (x *SetAgentStatusRequest) String() string {
 func (*SetAgentStatusRequest) ProtoMessage() {}
 
 func (x *SetAgentStatusRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[20]
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1634,7 +1748,7 @@ func (x *SetAgentStatusRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetAgentStatusRequest.ProtoReflect.Descriptor instead.
 func (*SetAgentStatusRequest) Descriptor() ([]byte, []int) {
-	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{20}
+	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *SetAgentStatusRequest) GetAccount() string {
@@ -1675,7 +1789,7 @@ type PutTierRequest struct {
 
 func (x *PutTierRequest) Reset() {
 	*x = PutTierRequest{}
-	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[21]
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1687,7 +1801,7 @@ func (x *PutTierRequest) String() string {
 func (*PutTierRequest) ProtoMessage() {}
 
 func (x *PutTierRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[21]
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1700,7 +1814,7 @@ func (x *PutTierRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutTierRequest.ProtoReflect.Descriptor instead.
 func (*PutTierRequest) Descriptor() ([]byte, []int) {
-	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{21}
+	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *PutTierRequest) GetAccount() string {
@@ -1728,7 +1842,7 @@ type DeleteTierRequest struct {
 
 func (x *DeleteTierRequest) Reset() {
 	*x = DeleteTierRequest{}
-	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[22]
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1740,7 +1854,7 @@ func (x *DeleteTierRequest) String() string {
 func (*DeleteTierRequest) ProtoMessage() {}
 
 func (x *DeleteTierRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[22]
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1753,7 +1867,7 @@ func (x *DeleteTierRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteTierRequest.ProtoReflect.Descriptor instead.
 func (*DeleteTierRequest) Descriptor() ([]byte, []int) {
-	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{22}
+	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *DeleteTierRequest) GetAccount() string {
@@ -1786,7 +1900,7 @@ type TierList struct {
 
 func (x *TierList) Reset() {
 	*x = TierList{}
-	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[23]
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1798,7 +1912,7 @@ func (x *TierList) String() string {
 func (*TierList) ProtoMessage() {}
 
 func (x *TierList) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[23]
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1811,7 +1925,7 @@ func (x *TierList) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TierList.ProtoReflect.Descriptor instead.
 func (*TierList) Descriptor() ([]byte, []int) {
-	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{23}
+	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *TierList) GetTiers() []*Tier {
@@ -1836,7 +1950,7 @@ type Object struct {
 
 func (x *Object) Reset() {
 	*x = Object{}
-	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[24]
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1848,7 +1962,7 @@ func (x *Object) String() string {
 func (*Object) ProtoMessage() {}
 
 func (x *Object) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[24]
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1861,7 +1975,7 @@ func (x *Object) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Object.ProtoReflect.Descriptor instead.
 func (*Object) Descriptor() ([]byte, []int) {
-	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{24}
+	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *Object) GetKind() string {
@@ -1902,7 +2016,7 @@ type PutObjectRequest struct {
 
 func (x *PutObjectRequest) Reset() {
 	*x = PutObjectRequest{}
-	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[25]
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1914,7 +2028,7 @@ func (x *PutObjectRequest) String() string {
 func (*PutObjectRequest) ProtoMessage() {}
 
 func (x *PutObjectRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[25]
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1927,7 +2041,7 @@ func (x *PutObjectRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutObjectRequest.ProtoReflect.Descriptor instead.
 func (*PutObjectRequest) Descriptor() ([]byte, []int) {
-	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{25}
+	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *PutObjectRequest) GetAccount() string {
@@ -1955,7 +2069,7 @@ type ObjectRef struct {
 
 func (x *ObjectRef) Reset() {
 	*x = ObjectRef{}
-	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[26]
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1967,7 +2081,7 @@ func (x *ObjectRef) String() string {
 func (*ObjectRef) ProtoMessage() {}
 
 func (x *ObjectRef) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[26]
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1980,7 +2094,7 @@ func (x *ObjectRef) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ObjectRef.ProtoReflect.Descriptor instead.
 func (*ObjectRef) Descriptor() ([]byte, []int) {
-	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{26}
+	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *ObjectRef) GetAccount() string {
@@ -2014,7 +2128,7 @@ type ObjectList struct {
 
 func (x *ObjectList) Reset() {
 	*x = ObjectList{}
-	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[27]
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2026,7 +2140,7 @@ func (x *ObjectList) String() string {
 func (*ObjectList) ProtoMessage() {}
 
 func (x *ObjectList) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[27]
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2039,7 +2153,7 @@ func (x *ObjectList) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ObjectList.ProtoReflect.Descriptor instead.
 func (*ObjectList) Descriptor() ([]byte, []int) {
-	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{27}
+	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *ObjectList) GetObjects() []*Object {
@@ -2068,7 +2182,7 @@ type CampaignActionRequest struct {
 
 func (x *CampaignActionRequest) Reset() {
 	*x = CampaignActionRequest{}
-	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[28]
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2080,7 +2194,7 @@ func (x *CampaignActionRequest) String() string {
 func (*CampaignActionRequest) ProtoMessage() {}
 
 func (x *CampaignActionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[28]
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2093,7 +2207,7 @@ func (x *CampaignActionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CampaignActionRequest.ProtoReflect.Descriptor instead.
 func (*CampaignActionRequest) Descriptor() ([]byte, []int) {
-	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{28}
+	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *CampaignActionRequest) GetAccount() string {
@@ -2139,7 +2253,7 @@ type Contact struct {
 
 func (x *Contact) Reset() {
 	*x = Contact{}
-	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[29]
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2151,7 +2265,7 @@ func (x *Contact) String() string {
 func (*Contact) ProtoMessage() {}
 
 func (x *Contact) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[29]
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2164,7 +2278,7 @@ func (x *Contact) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Contact.ProtoReflect.Descriptor instead.
 func (*Contact) Descriptor() ([]byte, []int) {
-	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{29}
+	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *Contact) GetId() string {
@@ -2271,7 +2385,7 @@ type ImportContactsChunk struct {
 
 func (x *ImportContactsChunk) Reset() {
 	*x = ImportContactsChunk{}
-	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[30]
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2283,7 +2397,7 @@ func (x *ImportContactsChunk) String() string {
 func (*ImportContactsChunk) ProtoMessage() {}
 
 func (x *ImportContactsChunk) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[30]
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2296,7 +2410,7 @@ func (x *ImportContactsChunk) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ImportContactsChunk.ProtoReflect.Descriptor instead.
 func (*ImportContactsChunk) Descriptor() ([]byte, []int) {
-	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{30}
+	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *ImportContactsChunk) GetAccount() string {
@@ -2333,7 +2447,7 @@ type Rejection struct {
 
 func (x *Rejection) Reset() {
 	*x = Rejection{}
-	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[31]
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2345,7 +2459,7 @@ func (x *Rejection) String() string {
 func (*Rejection) ProtoMessage() {}
 
 func (x *Rejection) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[31]
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2358,7 +2472,7 @@ func (x *Rejection) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Rejection.ProtoReflect.Descriptor instead.
 func (*Rejection) Descriptor() ([]byte, []int) {
-	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{31}
+	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *Rejection) GetIndex() int64 {
@@ -2406,7 +2520,7 @@ type ImportResult struct {
 
 func (x *ImportResult) Reset() {
 	*x = ImportResult{}
-	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[32]
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2418,7 +2532,7 @@ func (x *ImportResult) String() string {
 func (*ImportResult) ProtoMessage() {}
 
 func (x *ImportResult) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[32]
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2431,7 +2545,7 @@ func (x *ImportResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ImportResult.ProtoReflect.Descriptor instead.
 func (*ImportResult) Descriptor() ([]byte, []int) {
-	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{32}
+	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *ImportResult) GetAccepted() int64 {
@@ -2458,7 +2572,7 @@ type ContactList struct {
 
 func (x *ContactList) Reset() {
 	*x = ContactList{}
-	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[33]
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2470,7 +2584,7 @@ func (x *ContactList) String() string {
 func (*ContactList) ProtoMessage() {}
 
 func (x *ContactList) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[33]
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2483,7 +2597,7 @@ func (x *ContactList) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ContactList.ProtoReflect.Descriptor instead.
 func (*ContactList) Descriptor() ([]byte, []int) {
-	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{33}
+	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *ContactList) GetContacts() []*Contact {
@@ -2517,7 +2631,7 @@ type RedialContactRequest struct {
 
 func (x *RedialContactRequest) Reset() {
 	*x = RedialContactRequest{}
-	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[34]
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2529,7 +2643,7 @@ func (x *RedialContactRequest) String() string {
 func (*RedialContactRequest) ProtoMessage() {}
 
 func (x *RedialContactRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[34]
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2542,7 +2656,7 @@ func (x *RedialContactRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RedialContactRequest.ProtoReflect.Descriptor instead.
 func (*RedialContactRequest) Descriptor() ([]byte, []int) {
-	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{34}
+	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *RedialContactRequest) GetAccount() string {
@@ -2592,7 +2706,7 @@ type CancelContactRequest struct {
 
 func (x *CancelContactRequest) Reset() {
 	*x = CancelContactRequest{}
-	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[35]
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2604,7 +2718,7 @@ func (x *CancelContactRequest) String() string {
 func (*CancelContactRequest) ProtoMessage() {}
 
 func (x *CancelContactRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[35]
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2617,7 +2731,7 @@ func (x *CancelContactRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelContactRequest.ProtoReflect.Descriptor instead.
 func (*CancelContactRequest) Descriptor() ([]byte, []int) {
-	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{35}
+	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *CancelContactRequest) GetAccount() string {
@@ -2666,7 +2780,7 @@ type Subscription struct {
 
 func (x *Subscription) Reset() {
 	*x = Subscription{}
-	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[36]
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2678,7 +2792,7 @@ func (x *Subscription) String() string {
 func (*Subscription) ProtoMessage() {}
 
 func (x *Subscription) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[36]
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2691,7 +2805,7 @@ func (x *Subscription) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Subscription.ProtoReflect.Descriptor instead.
 func (*Subscription) Descriptor() ([]byte, []int) {
-	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{36}
+	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *Subscription) GetId() string {
@@ -2781,7 +2895,7 @@ type PutSubscriptionRequest struct {
 
 func (x *PutSubscriptionRequest) Reset() {
 	*x = PutSubscriptionRequest{}
-	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[37]
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2793,7 +2907,7 @@ func (x *PutSubscriptionRequest) String() string {
 func (*PutSubscriptionRequest) ProtoMessage() {}
 
 func (x *PutSubscriptionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[37]
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2806,7 +2920,7 @@ func (x *PutSubscriptionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutSubscriptionRequest.ProtoReflect.Descriptor instead.
 func (*PutSubscriptionRequest) Descriptor() ([]byte, []int) {
-	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{37}
+	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *PutSubscriptionRequest) GetAccount() string {
@@ -2832,7 +2946,7 @@ type SubscriptionList struct {
 
 func (x *SubscriptionList) Reset() {
 	*x = SubscriptionList{}
-	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[38]
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2844,7 +2958,7 @@ func (x *SubscriptionList) String() string {
 func (*SubscriptionList) ProtoMessage() {}
 
 func (x *SubscriptionList) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[38]
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2857,7 +2971,7 @@ func (x *SubscriptionList) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SubscriptionList.ProtoReflect.Descriptor instead.
 func (*SubscriptionList) Descriptor() ([]byte, []int) {
-	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{38}
+	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *SubscriptionList) GetSubscriptions() []*Subscription {
@@ -2884,7 +2998,7 @@ type CallHistoryRequest struct {
 
 func (x *CallHistoryRequest) Reset() {
 	*x = CallHistoryRequest{}
-	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[39]
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2896,7 +3010,7 @@ func (x *CallHistoryRequest) String() string {
 func (*CallHistoryRequest) ProtoMessage() {}
 
 func (x *CallHistoryRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[39]
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2909,7 +3023,7 @@ func (x *CallHistoryRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CallHistoryRequest.ProtoReflect.Descriptor instead.
 func (*CallHistoryRequest) Descriptor() ([]byte, []int) {
-	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{39}
+	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *CallHistoryRequest) GetAccount() string {
@@ -2999,7 +3113,7 @@ type CallRecord struct {
 
 func (x *CallRecord) Reset() {
 	*x = CallRecord{}
-	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[40]
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3011,7 +3125,7 @@ func (x *CallRecord) String() string {
 func (*CallRecord) ProtoMessage() {}
 
 func (x *CallRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[40]
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3024,7 +3138,7 @@ func (x *CallRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CallRecord.ProtoReflect.Descriptor instead.
 func (*CallRecord) Descriptor() ([]byte, []int) {
-	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{40}
+	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *CallRecord) GetId() string {
@@ -3149,7 +3263,7 @@ type CallList struct {
 
 func (x *CallList) Reset() {
 	*x = CallList{}
-	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[41]
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3161,7 +3275,7 @@ func (x *CallList) String() string {
 func (*CallList) ProtoMessage() {}
 
 func (x *CallList) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[41]
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3174,7 +3288,7 @@ func (x *CallList) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CallList.ProtoReflect.Descriptor instead.
 func (*CallList) Descriptor() ([]byte, []int) {
-	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{41}
+	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *CallList) GetCalls() []*CallRecord {
@@ -3297,7 +3411,14 @@ const file_switchboard_dialect_v1_host_proto_rawDesc = "" +
 	"\twait_time\x18\a \x01(\v2\x19.google.protobuf.DurationR\bwaitTime\"F\n" +
 	"\n" +
 	"MemberList\x128\n" +
-	"\amembers\x18\x01 \x03(\v2\x1e.switchboard.dialect.v1.MemberR\amembers\"\x80\x04\n" +
+	"\amembers\x18\x01 \x03(\v2\x1e.switchboard.dialect.v1.MemberR\amembers\"A\n" +
+	"\x11HangupCallRequest\x12\x18\n" +
+	"\aaccount\x18\x01 \x01(\tR\aaccount\x12\x12\n" +
+	"\x04call\x18\x02 \x01(\tR\x04call\"e\n" +
+	"\x13TransferCallRequest\x12\x18\n" +
+	"\aaccount\x18\x01 \x01(\tR\aaccount\x12\x12\n" +
+	"\x04call\x18\x02 \x01(\tR\x04call\x12 \n" +
+	"\vdestination\x18\x03 \x01(\tR\vdestination\"\x80\x04\n" +
 	"\x05Agent\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
 	"\x04type\x18\x02 \x01(\tR\x04type\x12\x1c\n" +
@@ -3488,7 +3609,7 @@ const file_switchboard_dialect_v1_host_proto_rawDesc = "" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"l\n" +
 	"\bCallList\x128\n" +
 	"\x05calls\x18\x01 \x03(\v2\".switchboard.dialect.v1.CallRecordR\x05calls\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken2\xa9\x14\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken2\xdd\x15\n" +
 	"\x04Host\x12\\\n" +
 	"\fAuthenticate\x12+.switchboard.dialect.v1.AuthenticateRequest\x1a\x1f.switchboard.dialect.v1.Account\x12V\n" +
 	"\n" +
@@ -3499,7 +3620,10 @@ const file_switchboard_dialect_v1_host_proto_rawDesc = "" +
 	"ListQueues\x12#.switchboard.dialect.v1.ListRequest\x1a!.switchboard.dialect.v1.QueueList\x12Q\n" +
 	"\vDeleteQueue\x12#.switchboard.dialect.v1.ByIDRequest\x1a\x1d.switchboard.dialect.v1.Empty\x12\\\n" +
 	"\vQueueStatus\x12#.switchboard.dialect.v1.ByIDRequest\x1a(.switchboard.dialect.v1.QueueStatusReply\x12W\n" +
-	"\fQueueMembers\x12#.switchboard.dialect.v1.ByIDRequest\x1a\".switchboard.dialect.v1.MemberList\x12R\n" +
+	"\fQueueMembers\x12#.switchboard.dialect.v1.ByIDRequest\x1a\".switchboard.dialect.v1.MemberList\x12V\n" +
+	"\n" +
+	"HangupCall\x12).switchboard.dialect.v1.HangupCallRequest\x1a\x1d.switchboard.dialect.v1.Empty\x12Z\n" +
+	"\fTransferCall\x12+.switchboard.dialect.v1.TransferCallRequest\x1a\x1d.switchboard.dialect.v1.Empty\x12R\n" +
 	"\bPutAgent\x12'.switchboard.dialect.v1.PutAgentRequest\x1a\x1d.switchboard.dialect.v1.Agent\x12R\n" +
 	"\bGetAgent\x12#.switchboard.dialect.v1.ByIDRequest\x1a!.switchboard.dialect.v1.AgentInfo\x12T\n" +
 	"\n" +
@@ -3536,7 +3660,7 @@ func file_switchboard_dialect_v1_host_proto_rawDescGZIP() []byte {
 	return file_switchboard_dialect_v1_host_proto_rawDescData
 }
 
-var file_switchboard_dialect_v1_host_proto_msgTypes = make([]protoimpl.MessageInfo, 50)
+var file_switchboard_dialect_v1_host_proto_msgTypes = make([]protoimpl.MessageInfo, 52)
 var file_switchboard_dialect_v1_host_proto_goTypes = []any{
 	(*Empty)(nil),                  // 0: switchboard.dialect.v1.Empty
 	(*AuthenticateRequest)(nil),    // 1: switchboard.dialect.v1.AuthenticateRequest
@@ -3552,101 +3676,103 @@ var file_switchboard_dialect_v1_host_proto_goTypes = []any{
 	(*QueueStatusReply)(nil),       // 11: switchboard.dialect.v1.QueueStatusReply
 	(*Member)(nil),                 // 12: switchboard.dialect.v1.Member
 	(*MemberList)(nil),             // 13: switchboard.dialect.v1.MemberList
-	(*Agent)(nil),                  // 14: switchboard.dialect.v1.Agent
-	(*Tier)(nil),                   // 15: switchboard.dialect.v1.Tier
-	(*AgentInfo)(nil),              // 16: switchboard.dialect.v1.AgentInfo
-	(*PutAgentRequest)(nil),        // 17: switchboard.dialect.v1.PutAgentRequest
-	(*AgentList)(nil),              // 18: switchboard.dialect.v1.AgentList
-	(*DeleteAgentRequest)(nil),     // 19: switchboard.dialect.v1.DeleteAgentRequest
-	(*SetAgentStatusRequest)(nil),  // 20: switchboard.dialect.v1.SetAgentStatusRequest
-	(*PutTierRequest)(nil),         // 21: switchboard.dialect.v1.PutTierRequest
-	(*DeleteTierRequest)(nil),      // 22: switchboard.dialect.v1.DeleteTierRequest
-	(*TierList)(nil),               // 23: switchboard.dialect.v1.TierList
-	(*Object)(nil),                 // 24: switchboard.dialect.v1.Object
-	(*PutObjectRequest)(nil),       // 25: switchboard.dialect.v1.PutObjectRequest
-	(*ObjectRef)(nil),              // 26: switchboard.dialect.v1.ObjectRef
-	(*ObjectList)(nil),             // 27: switchboard.dialect.v1.ObjectList
-	(*CampaignActionRequest)(nil),  // 28: switchboard.dialect.v1.CampaignActionRequest
-	(*Contact)(nil),                // 29: switchboard.dialect.v1.Contact
-	(*ImportContactsChunk)(nil),    // 30: switchboard.dialect.v1.ImportContactsChunk
-	(*Rejection)(nil),              // 31: switchboard.dialect.v1.Rejection
-	(*ImportResult)(nil),           // 32: switchboard.dialect.v1.ImportResult
-	(*ContactList)(nil),            // 33: switchboard.dialect.v1.ContactList
-	(*RedialContactRequest)(nil),   // 34: switchboard.dialect.v1.RedialContactRequest
-	(*CancelContactRequest)(nil),   // 35: switchboard.dialect.v1.CancelContactRequest
-	(*Subscription)(nil),           // 36: switchboard.dialect.v1.Subscription
-	(*PutSubscriptionRequest)(nil), // 37: switchboard.dialect.v1.PutSubscriptionRequest
-	(*SubscriptionList)(nil),       // 38: switchboard.dialect.v1.SubscriptionList
-	(*CallHistoryRequest)(nil),     // 39: switchboard.dialect.v1.CallHistoryRequest
-	(*CallRecord)(nil),             // 40: switchboard.dialect.v1.CallRecord
-	(*CallList)(nil),               // 41: switchboard.dialect.v1.CallList
-	nil,                            // 42: switchboard.dialect.v1.AuthenticateRequest.ParamsEntry
-	nil,                            // 43: switchboard.dialect.v1.Account.AttrsEntry
-	nil,                            // 44: switchboard.dialect.v1.ListRequest.FilterEntry
-	nil,                            // 45: switchboard.dialect.v1.Contact.CustomEntry
-	nil,                            // 46: switchboard.dialect.v1.Contact.VariablesEntry
-	nil,                            // 47: switchboard.dialect.v1.Contact.AttrsEntry
-	nil,                            // 48: switchboard.dialect.v1.Subscription.AttrsEntry
-	nil,                            // 49: switchboard.dialect.v1.CallRecord.AttrsEntry
-	(*durationpb.Duration)(nil),    // 50: google.protobuf.Duration
-	(*timestamppb.Timestamp)(nil),  // 51: google.protobuf.Timestamp
+	(*HangupCallRequest)(nil),      // 14: switchboard.dialect.v1.HangupCallRequest
+	(*TransferCallRequest)(nil),    // 15: switchboard.dialect.v1.TransferCallRequest
+	(*Agent)(nil),                  // 16: switchboard.dialect.v1.Agent
+	(*Tier)(nil),                   // 17: switchboard.dialect.v1.Tier
+	(*AgentInfo)(nil),              // 18: switchboard.dialect.v1.AgentInfo
+	(*PutAgentRequest)(nil),        // 19: switchboard.dialect.v1.PutAgentRequest
+	(*AgentList)(nil),              // 20: switchboard.dialect.v1.AgentList
+	(*DeleteAgentRequest)(nil),     // 21: switchboard.dialect.v1.DeleteAgentRequest
+	(*SetAgentStatusRequest)(nil),  // 22: switchboard.dialect.v1.SetAgentStatusRequest
+	(*PutTierRequest)(nil),         // 23: switchboard.dialect.v1.PutTierRequest
+	(*DeleteTierRequest)(nil),      // 24: switchboard.dialect.v1.DeleteTierRequest
+	(*TierList)(nil),               // 25: switchboard.dialect.v1.TierList
+	(*Object)(nil),                 // 26: switchboard.dialect.v1.Object
+	(*PutObjectRequest)(nil),       // 27: switchboard.dialect.v1.PutObjectRequest
+	(*ObjectRef)(nil),              // 28: switchboard.dialect.v1.ObjectRef
+	(*ObjectList)(nil),             // 29: switchboard.dialect.v1.ObjectList
+	(*CampaignActionRequest)(nil),  // 30: switchboard.dialect.v1.CampaignActionRequest
+	(*Contact)(nil),                // 31: switchboard.dialect.v1.Contact
+	(*ImportContactsChunk)(nil),    // 32: switchboard.dialect.v1.ImportContactsChunk
+	(*Rejection)(nil),              // 33: switchboard.dialect.v1.Rejection
+	(*ImportResult)(nil),           // 34: switchboard.dialect.v1.ImportResult
+	(*ContactList)(nil),            // 35: switchboard.dialect.v1.ContactList
+	(*RedialContactRequest)(nil),   // 36: switchboard.dialect.v1.RedialContactRequest
+	(*CancelContactRequest)(nil),   // 37: switchboard.dialect.v1.CancelContactRequest
+	(*Subscription)(nil),           // 38: switchboard.dialect.v1.Subscription
+	(*PutSubscriptionRequest)(nil), // 39: switchboard.dialect.v1.PutSubscriptionRequest
+	(*SubscriptionList)(nil),       // 40: switchboard.dialect.v1.SubscriptionList
+	(*CallHistoryRequest)(nil),     // 41: switchboard.dialect.v1.CallHistoryRequest
+	(*CallRecord)(nil),             // 42: switchboard.dialect.v1.CallRecord
+	(*CallList)(nil),               // 43: switchboard.dialect.v1.CallList
+	nil,                            // 44: switchboard.dialect.v1.AuthenticateRequest.ParamsEntry
+	nil,                            // 45: switchboard.dialect.v1.Account.AttrsEntry
+	nil,                            // 46: switchboard.dialect.v1.ListRequest.FilterEntry
+	nil,                            // 47: switchboard.dialect.v1.Contact.CustomEntry
+	nil,                            // 48: switchboard.dialect.v1.Contact.VariablesEntry
+	nil,                            // 49: switchboard.dialect.v1.Contact.AttrsEntry
+	nil,                            // 50: switchboard.dialect.v1.Subscription.AttrsEntry
+	nil,                            // 51: switchboard.dialect.v1.CallRecord.AttrsEntry
+	(*durationpb.Duration)(nil),    // 52: google.protobuf.Duration
+	(*timestamppb.Timestamp)(nil),  // 53: google.protobuf.Timestamp
 }
 var file_switchboard_dialect_v1_host_proto_depIdxs = []int32{
-	42, // 0: switchboard.dialect.v1.AuthenticateRequest.params:type_name -> switchboard.dialect.v1.AuthenticateRequest.ParamsEntry
-	50, // 1: switchboard.dialect.v1.IssueTokenRequest.ttl:type_name -> google.protobuf.Duration
-	51, // 2: switchboard.dialect.v1.Token.expires_at:type_name -> google.protobuf.Timestamp
-	43, // 3: switchboard.dialect.v1.Account.attrs:type_name -> switchboard.dialect.v1.Account.AttrsEntry
-	44, // 4: switchboard.dialect.v1.ListRequest.filter:type_name -> switchboard.dialect.v1.ListRequest.FilterEntry
-	50, // 5: switchboard.dialect.v1.Queue.ring_progressively_delay:type_name -> google.protobuf.Duration
-	50, // 6: switchboard.dialect.v1.Queue.tier_rule_wait_second:type_name -> google.protobuf.Duration
-	50, // 7: switchboard.dialect.v1.Queue.max_wait_time:type_name -> google.protobuf.Duration
-	50, // 8: switchboard.dialect.v1.Queue.max_wait_time_with_no_agent:type_name -> google.protobuf.Duration
-	50, // 9: switchboard.dialect.v1.Queue.max_wait_time_with_no_agent_time_reached:type_name -> google.protobuf.Duration
-	50, // 10: switchboard.dialect.v1.Queue.discard_abandoned_after:type_name -> google.protobuf.Duration
-	50, // 11: switchboard.dialect.v1.Queue.announce_frequency:type_name -> google.protobuf.Duration
+	44, // 0: switchboard.dialect.v1.AuthenticateRequest.params:type_name -> switchboard.dialect.v1.AuthenticateRequest.ParamsEntry
+	52, // 1: switchboard.dialect.v1.IssueTokenRequest.ttl:type_name -> google.protobuf.Duration
+	53, // 2: switchboard.dialect.v1.Token.expires_at:type_name -> google.protobuf.Timestamp
+	45, // 3: switchboard.dialect.v1.Account.attrs:type_name -> switchboard.dialect.v1.Account.AttrsEntry
+	46, // 4: switchboard.dialect.v1.ListRequest.filter:type_name -> switchboard.dialect.v1.ListRequest.FilterEntry
+	52, // 5: switchboard.dialect.v1.Queue.ring_progressively_delay:type_name -> google.protobuf.Duration
+	52, // 6: switchboard.dialect.v1.Queue.tier_rule_wait_second:type_name -> google.protobuf.Duration
+	52, // 7: switchboard.dialect.v1.Queue.max_wait_time:type_name -> google.protobuf.Duration
+	52, // 8: switchboard.dialect.v1.Queue.max_wait_time_with_no_agent:type_name -> google.protobuf.Duration
+	52, // 9: switchboard.dialect.v1.Queue.max_wait_time_with_no_agent_time_reached:type_name -> google.protobuf.Duration
+	52, // 10: switchboard.dialect.v1.Queue.discard_abandoned_after:type_name -> google.protobuf.Duration
+	52, // 11: switchboard.dialect.v1.Queue.announce_frequency:type_name -> google.protobuf.Duration
 	7,  // 12: switchboard.dialect.v1.PutQueueRequest.queue:type_name -> switchboard.dialect.v1.Queue
 	7,  // 13: switchboard.dialect.v1.QueueList.queues:type_name -> switchboard.dialect.v1.Queue
 	10, // 14: switchboard.dialect.v1.QueueStatusReply.stats:type_name -> switchboard.dialect.v1.QueueStats
-	51, // 15: switchboard.dialect.v1.Member.joined:type_name -> google.protobuf.Timestamp
-	50, // 16: switchboard.dialect.v1.Member.wait_time:type_name -> google.protobuf.Duration
+	53, // 15: switchboard.dialect.v1.Member.joined:type_name -> google.protobuf.Timestamp
+	52, // 16: switchboard.dialect.v1.Member.wait_time:type_name -> google.protobuf.Duration
 	12, // 17: switchboard.dialect.v1.MemberList.members:type_name -> switchboard.dialect.v1.Member
-	50, // 18: switchboard.dialect.v1.Agent.call_timeout:type_name -> google.protobuf.Duration
-	50, // 19: switchboard.dialect.v1.Agent.busy_delay_time:type_name -> google.protobuf.Duration
-	50, // 20: switchboard.dialect.v1.Agent.no_answer_delay_time:type_name -> google.protobuf.Duration
-	50, // 21: switchboard.dialect.v1.Agent.reject_delay_time:type_name -> google.protobuf.Duration
-	50, // 22: switchboard.dialect.v1.Agent.wrap_up_time:type_name -> google.protobuf.Duration
-	14, // 23: switchboard.dialect.v1.AgentInfo.config:type_name -> switchboard.dialect.v1.Agent
-	51, // 24: switchboard.dialect.v1.AgentInfo.status_since:type_name -> google.protobuf.Timestamp
-	51, // 25: switchboard.dialect.v1.AgentInfo.state_since:type_name -> google.protobuf.Timestamp
-	51, // 26: switchboard.dialect.v1.AgentInfo.ready_at:type_name -> google.protobuf.Timestamp
-	50, // 27: switchboard.dialect.v1.AgentInfo.talk_time:type_name -> google.protobuf.Duration
-	51, // 28: switchboard.dialect.v1.AgentInfo.last_bridge_end:type_name -> google.protobuf.Timestamp
-	15, // 29: switchboard.dialect.v1.AgentInfo.queues:type_name -> switchboard.dialect.v1.Tier
-	14, // 30: switchboard.dialect.v1.PutAgentRequest.agent:type_name -> switchboard.dialect.v1.Agent
-	16, // 31: switchboard.dialect.v1.AgentList.agents:type_name -> switchboard.dialect.v1.AgentInfo
-	15, // 32: switchboard.dialect.v1.PutTierRequest.tier:type_name -> switchboard.dialect.v1.Tier
-	15, // 33: switchboard.dialect.v1.TierList.tiers:type_name -> switchboard.dialect.v1.Tier
-	24, // 34: switchboard.dialect.v1.PutObjectRequest.object:type_name -> switchboard.dialect.v1.Object
-	24, // 35: switchboard.dialect.v1.ObjectList.objects:type_name -> switchboard.dialect.v1.Object
-	45, // 36: switchboard.dialect.v1.Contact.custom:type_name -> switchboard.dialect.v1.Contact.CustomEntry
-	46, // 37: switchboard.dialect.v1.Contact.variables:type_name -> switchboard.dialect.v1.Contact.VariablesEntry
-	51, // 38: switchboard.dialect.v1.Contact.not_before:type_name -> google.protobuf.Timestamp
-	50, // 39: switchboard.dialect.v1.Contact.retry_pause:type_name -> google.protobuf.Duration
-	47, // 40: switchboard.dialect.v1.Contact.attrs:type_name -> switchboard.dialect.v1.Contact.AttrsEntry
-	29, // 41: switchboard.dialect.v1.ImportContactsChunk.contacts:type_name -> switchboard.dialect.v1.Contact
-	31, // 42: switchboard.dialect.v1.ImportResult.rejected:type_name -> switchboard.dialect.v1.Rejection
-	29, // 43: switchboard.dialect.v1.ContactList.contacts:type_name -> switchboard.dialect.v1.Contact
-	51, // 44: switchboard.dialect.v1.RedialContactRequest.at:type_name -> google.protobuf.Timestamp
-	48, // 45: switchboard.dialect.v1.Subscription.attrs:type_name -> switchboard.dialect.v1.Subscription.AttrsEntry
-	36, // 46: switchboard.dialect.v1.PutSubscriptionRequest.subscription:type_name -> switchboard.dialect.v1.Subscription
-	36, // 47: switchboard.dialect.v1.SubscriptionList.subscriptions:type_name -> switchboard.dialect.v1.Subscription
-	51, // 48: switchboard.dialect.v1.CallHistoryRequest.from:type_name -> google.protobuf.Timestamp
-	51, // 49: switchboard.dialect.v1.CallHistoryRequest.to:type_name -> google.protobuf.Timestamp
-	51, // 50: switchboard.dialect.v1.CallRecord.started:type_name -> google.protobuf.Timestamp
-	51, // 51: switchboard.dialect.v1.CallRecord.answered:type_name -> google.protobuf.Timestamp
-	51, // 52: switchboard.dialect.v1.CallRecord.ended:type_name -> google.protobuf.Timestamp
-	49, // 53: switchboard.dialect.v1.CallRecord.attrs:type_name -> switchboard.dialect.v1.CallRecord.AttrsEntry
-	40, // 54: switchboard.dialect.v1.CallList.calls:type_name -> switchboard.dialect.v1.CallRecord
+	52, // 18: switchboard.dialect.v1.Agent.call_timeout:type_name -> google.protobuf.Duration
+	52, // 19: switchboard.dialect.v1.Agent.busy_delay_time:type_name -> google.protobuf.Duration
+	52, // 20: switchboard.dialect.v1.Agent.no_answer_delay_time:type_name -> google.protobuf.Duration
+	52, // 21: switchboard.dialect.v1.Agent.reject_delay_time:type_name -> google.protobuf.Duration
+	52, // 22: switchboard.dialect.v1.Agent.wrap_up_time:type_name -> google.protobuf.Duration
+	16, // 23: switchboard.dialect.v1.AgentInfo.config:type_name -> switchboard.dialect.v1.Agent
+	53, // 24: switchboard.dialect.v1.AgentInfo.status_since:type_name -> google.protobuf.Timestamp
+	53, // 25: switchboard.dialect.v1.AgentInfo.state_since:type_name -> google.protobuf.Timestamp
+	53, // 26: switchboard.dialect.v1.AgentInfo.ready_at:type_name -> google.protobuf.Timestamp
+	52, // 27: switchboard.dialect.v1.AgentInfo.talk_time:type_name -> google.protobuf.Duration
+	53, // 28: switchboard.dialect.v1.AgentInfo.last_bridge_end:type_name -> google.protobuf.Timestamp
+	17, // 29: switchboard.dialect.v1.AgentInfo.queues:type_name -> switchboard.dialect.v1.Tier
+	16, // 30: switchboard.dialect.v1.PutAgentRequest.agent:type_name -> switchboard.dialect.v1.Agent
+	18, // 31: switchboard.dialect.v1.AgentList.agents:type_name -> switchboard.dialect.v1.AgentInfo
+	17, // 32: switchboard.dialect.v1.PutTierRequest.tier:type_name -> switchboard.dialect.v1.Tier
+	17, // 33: switchboard.dialect.v1.TierList.tiers:type_name -> switchboard.dialect.v1.Tier
+	26, // 34: switchboard.dialect.v1.PutObjectRequest.object:type_name -> switchboard.dialect.v1.Object
+	26, // 35: switchboard.dialect.v1.ObjectList.objects:type_name -> switchboard.dialect.v1.Object
+	47, // 36: switchboard.dialect.v1.Contact.custom:type_name -> switchboard.dialect.v1.Contact.CustomEntry
+	48, // 37: switchboard.dialect.v1.Contact.variables:type_name -> switchboard.dialect.v1.Contact.VariablesEntry
+	53, // 38: switchboard.dialect.v1.Contact.not_before:type_name -> google.protobuf.Timestamp
+	52, // 39: switchboard.dialect.v1.Contact.retry_pause:type_name -> google.protobuf.Duration
+	49, // 40: switchboard.dialect.v1.Contact.attrs:type_name -> switchboard.dialect.v1.Contact.AttrsEntry
+	31, // 41: switchboard.dialect.v1.ImportContactsChunk.contacts:type_name -> switchboard.dialect.v1.Contact
+	33, // 42: switchboard.dialect.v1.ImportResult.rejected:type_name -> switchboard.dialect.v1.Rejection
+	31, // 43: switchboard.dialect.v1.ContactList.contacts:type_name -> switchboard.dialect.v1.Contact
+	53, // 44: switchboard.dialect.v1.RedialContactRequest.at:type_name -> google.protobuf.Timestamp
+	50, // 45: switchboard.dialect.v1.Subscription.attrs:type_name -> switchboard.dialect.v1.Subscription.AttrsEntry
+	38, // 46: switchboard.dialect.v1.PutSubscriptionRequest.subscription:type_name -> switchboard.dialect.v1.Subscription
+	38, // 47: switchboard.dialect.v1.SubscriptionList.subscriptions:type_name -> switchboard.dialect.v1.Subscription
+	53, // 48: switchboard.dialect.v1.CallHistoryRequest.from:type_name -> google.protobuf.Timestamp
+	53, // 49: switchboard.dialect.v1.CallHistoryRequest.to:type_name -> google.protobuf.Timestamp
+	53, // 50: switchboard.dialect.v1.CallRecord.started:type_name -> google.protobuf.Timestamp
+	53, // 51: switchboard.dialect.v1.CallRecord.answered:type_name -> google.protobuf.Timestamp
+	53, // 52: switchboard.dialect.v1.CallRecord.ended:type_name -> google.protobuf.Timestamp
+	51, // 53: switchboard.dialect.v1.CallRecord.attrs:type_name -> switchboard.dialect.v1.CallRecord.AttrsEntry
+	42, // 54: switchboard.dialect.v1.CallList.calls:type_name -> switchboard.dialect.v1.CallRecord
 	1,  // 55: switchboard.dialect.v1.Host.Authenticate:input_type -> switchboard.dialect.v1.AuthenticateRequest
 	2,  // 56: switchboard.dialect.v1.Host.IssueToken:input_type -> switchboard.dialect.v1.IssueTokenRequest
 	8,  // 57: switchboard.dialect.v1.Host.PutQueue:input_type -> switchboard.dialect.v1.PutQueueRequest
@@ -3655,58 +3781,62 @@ var file_switchboard_dialect_v1_host_proto_depIdxs = []int32{
 	5,  // 60: switchboard.dialect.v1.Host.DeleteQueue:input_type -> switchboard.dialect.v1.ByIDRequest
 	5,  // 61: switchboard.dialect.v1.Host.QueueStatus:input_type -> switchboard.dialect.v1.ByIDRequest
 	5,  // 62: switchboard.dialect.v1.Host.QueueMembers:input_type -> switchboard.dialect.v1.ByIDRequest
-	17, // 63: switchboard.dialect.v1.Host.PutAgent:input_type -> switchboard.dialect.v1.PutAgentRequest
-	5,  // 64: switchboard.dialect.v1.Host.GetAgent:input_type -> switchboard.dialect.v1.ByIDRequest
-	6,  // 65: switchboard.dialect.v1.Host.ListAgents:input_type -> switchboard.dialect.v1.ListRequest
-	19, // 66: switchboard.dialect.v1.Host.DeleteAgent:input_type -> switchboard.dialect.v1.DeleteAgentRequest
-	20, // 67: switchboard.dialect.v1.Host.SetAgentStatus:input_type -> switchboard.dialect.v1.SetAgentStatusRequest
-	21, // 68: switchboard.dialect.v1.Host.PutTier:input_type -> switchboard.dialect.v1.PutTierRequest
-	22, // 69: switchboard.dialect.v1.Host.DeleteTier:input_type -> switchboard.dialect.v1.DeleteTierRequest
-	5,  // 70: switchboard.dialect.v1.Host.ListTiers:input_type -> switchboard.dialect.v1.ByIDRequest
-	25, // 71: switchboard.dialect.v1.Host.PutObject:input_type -> switchboard.dialect.v1.PutObjectRequest
-	26, // 72: switchboard.dialect.v1.Host.GetObject:input_type -> switchboard.dialect.v1.ObjectRef
-	6,  // 73: switchboard.dialect.v1.Host.ListObjects:input_type -> switchboard.dialect.v1.ListRequest
-	26, // 74: switchboard.dialect.v1.Host.DeleteObject:input_type -> switchboard.dialect.v1.ObjectRef
-	28, // 75: switchboard.dialect.v1.Host.CampaignAction:input_type -> switchboard.dialect.v1.CampaignActionRequest
-	30, // 76: switchboard.dialect.v1.Host.ImportContacts:input_type -> switchboard.dialect.v1.ImportContactsChunk
-	6,  // 77: switchboard.dialect.v1.Host.ListContacts:input_type -> switchboard.dialect.v1.ListRequest
-	34, // 78: switchboard.dialect.v1.Host.RedialContact:input_type -> switchboard.dialect.v1.RedialContactRequest
-	35, // 79: switchboard.dialect.v1.Host.CancelContact:input_type -> switchboard.dialect.v1.CancelContactRequest
-	37, // 80: switchboard.dialect.v1.Host.PutSubscription:input_type -> switchboard.dialect.v1.PutSubscriptionRequest
-	6,  // 81: switchboard.dialect.v1.Host.ListSubscriptions:input_type -> switchboard.dialect.v1.ListRequest
-	5,  // 82: switchboard.dialect.v1.Host.DeleteSubscription:input_type -> switchboard.dialect.v1.ByIDRequest
-	39, // 83: switchboard.dialect.v1.Host.CallHistory:input_type -> switchboard.dialect.v1.CallHistoryRequest
-	4,  // 84: switchboard.dialect.v1.Host.Authenticate:output_type -> switchboard.dialect.v1.Account
-	3,  // 85: switchboard.dialect.v1.Host.IssueToken:output_type -> switchboard.dialect.v1.Token
-	7,  // 86: switchboard.dialect.v1.Host.PutQueue:output_type -> switchboard.dialect.v1.Queue
-	7,  // 87: switchboard.dialect.v1.Host.GetQueue:output_type -> switchboard.dialect.v1.Queue
-	9,  // 88: switchboard.dialect.v1.Host.ListQueues:output_type -> switchboard.dialect.v1.QueueList
-	0,  // 89: switchboard.dialect.v1.Host.DeleteQueue:output_type -> switchboard.dialect.v1.Empty
-	11, // 90: switchboard.dialect.v1.Host.QueueStatus:output_type -> switchboard.dialect.v1.QueueStatusReply
-	13, // 91: switchboard.dialect.v1.Host.QueueMembers:output_type -> switchboard.dialect.v1.MemberList
-	14, // 92: switchboard.dialect.v1.Host.PutAgent:output_type -> switchboard.dialect.v1.Agent
-	16, // 93: switchboard.dialect.v1.Host.GetAgent:output_type -> switchboard.dialect.v1.AgentInfo
-	18, // 94: switchboard.dialect.v1.Host.ListAgents:output_type -> switchboard.dialect.v1.AgentList
-	0,  // 95: switchboard.dialect.v1.Host.DeleteAgent:output_type -> switchboard.dialect.v1.Empty
-	0,  // 96: switchboard.dialect.v1.Host.SetAgentStatus:output_type -> switchboard.dialect.v1.Empty
-	0,  // 97: switchboard.dialect.v1.Host.PutTier:output_type -> switchboard.dialect.v1.Empty
-	0,  // 98: switchboard.dialect.v1.Host.DeleteTier:output_type -> switchboard.dialect.v1.Empty
-	23, // 99: switchboard.dialect.v1.Host.ListTiers:output_type -> switchboard.dialect.v1.TierList
-	24, // 100: switchboard.dialect.v1.Host.PutObject:output_type -> switchboard.dialect.v1.Object
-	24, // 101: switchboard.dialect.v1.Host.GetObject:output_type -> switchboard.dialect.v1.Object
-	27, // 102: switchboard.dialect.v1.Host.ListObjects:output_type -> switchboard.dialect.v1.ObjectList
-	0,  // 103: switchboard.dialect.v1.Host.DeleteObject:output_type -> switchboard.dialect.v1.Empty
-	24, // 104: switchboard.dialect.v1.Host.CampaignAction:output_type -> switchboard.dialect.v1.Object
-	32, // 105: switchboard.dialect.v1.Host.ImportContacts:output_type -> switchboard.dialect.v1.ImportResult
-	33, // 106: switchboard.dialect.v1.Host.ListContacts:output_type -> switchboard.dialect.v1.ContactList
-	0,  // 107: switchboard.dialect.v1.Host.RedialContact:output_type -> switchboard.dialect.v1.Empty
-	0,  // 108: switchboard.dialect.v1.Host.CancelContact:output_type -> switchboard.dialect.v1.Empty
-	36, // 109: switchboard.dialect.v1.Host.PutSubscription:output_type -> switchboard.dialect.v1.Subscription
-	38, // 110: switchboard.dialect.v1.Host.ListSubscriptions:output_type -> switchboard.dialect.v1.SubscriptionList
-	0,  // 111: switchboard.dialect.v1.Host.DeleteSubscription:output_type -> switchboard.dialect.v1.Empty
-	41, // 112: switchboard.dialect.v1.Host.CallHistory:output_type -> switchboard.dialect.v1.CallList
-	84, // [84:113] is the sub-list for method output_type
-	55, // [55:84] is the sub-list for method input_type
+	14, // 63: switchboard.dialect.v1.Host.HangupCall:input_type -> switchboard.dialect.v1.HangupCallRequest
+	15, // 64: switchboard.dialect.v1.Host.TransferCall:input_type -> switchboard.dialect.v1.TransferCallRequest
+	19, // 65: switchboard.dialect.v1.Host.PutAgent:input_type -> switchboard.dialect.v1.PutAgentRequest
+	5,  // 66: switchboard.dialect.v1.Host.GetAgent:input_type -> switchboard.dialect.v1.ByIDRequest
+	6,  // 67: switchboard.dialect.v1.Host.ListAgents:input_type -> switchboard.dialect.v1.ListRequest
+	21, // 68: switchboard.dialect.v1.Host.DeleteAgent:input_type -> switchboard.dialect.v1.DeleteAgentRequest
+	22, // 69: switchboard.dialect.v1.Host.SetAgentStatus:input_type -> switchboard.dialect.v1.SetAgentStatusRequest
+	23, // 70: switchboard.dialect.v1.Host.PutTier:input_type -> switchboard.dialect.v1.PutTierRequest
+	24, // 71: switchboard.dialect.v1.Host.DeleteTier:input_type -> switchboard.dialect.v1.DeleteTierRequest
+	5,  // 72: switchboard.dialect.v1.Host.ListTiers:input_type -> switchboard.dialect.v1.ByIDRequest
+	27, // 73: switchboard.dialect.v1.Host.PutObject:input_type -> switchboard.dialect.v1.PutObjectRequest
+	28, // 74: switchboard.dialect.v1.Host.GetObject:input_type -> switchboard.dialect.v1.ObjectRef
+	6,  // 75: switchboard.dialect.v1.Host.ListObjects:input_type -> switchboard.dialect.v1.ListRequest
+	28, // 76: switchboard.dialect.v1.Host.DeleteObject:input_type -> switchboard.dialect.v1.ObjectRef
+	30, // 77: switchboard.dialect.v1.Host.CampaignAction:input_type -> switchboard.dialect.v1.CampaignActionRequest
+	32, // 78: switchboard.dialect.v1.Host.ImportContacts:input_type -> switchboard.dialect.v1.ImportContactsChunk
+	6,  // 79: switchboard.dialect.v1.Host.ListContacts:input_type -> switchboard.dialect.v1.ListRequest
+	36, // 80: switchboard.dialect.v1.Host.RedialContact:input_type -> switchboard.dialect.v1.RedialContactRequest
+	37, // 81: switchboard.dialect.v1.Host.CancelContact:input_type -> switchboard.dialect.v1.CancelContactRequest
+	39, // 82: switchboard.dialect.v1.Host.PutSubscription:input_type -> switchboard.dialect.v1.PutSubscriptionRequest
+	6,  // 83: switchboard.dialect.v1.Host.ListSubscriptions:input_type -> switchboard.dialect.v1.ListRequest
+	5,  // 84: switchboard.dialect.v1.Host.DeleteSubscription:input_type -> switchboard.dialect.v1.ByIDRequest
+	41, // 85: switchboard.dialect.v1.Host.CallHistory:input_type -> switchboard.dialect.v1.CallHistoryRequest
+	4,  // 86: switchboard.dialect.v1.Host.Authenticate:output_type -> switchboard.dialect.v1.Account
+	3,  // 87: switchboard.dialect.v1.Host.IssueToken:output_type -> switchboard.dialect.v1.Token
+	7,  // 88: switchboard.dialect.v1.Host.PutQueue:output_type -> switchboard.dialect.v1.Queue
+	7,  // 89: switchboard.dialect.v1.Host.GetQueue:output_type -> switchboard.dialect.v1.Queue
+	9,  // 90: switchboard.dialect.v1.Host.ListQueues:output_type -> switchboard.dialect.v1.QueueList
+	0,  // 91: switchboard.dialect.v1.Host.DeleteQueue:output_type -> switchboard.dialect.v1.Empty
+	11, // 92: switchboard.dialect.v1.Host.QueueStatus:output_type -> switchboard.dialect.v1.QueueStatusReply
+	13, // 93: switchboard.dialect.v1.Host.QueueMembers:output_type -> switchboard.dialect.v1.MemberList
+	0,  // 94: switchboard.dialect.v1.Host.HangupCall:output_type -> switchboard.dialect.v1.Empty
+	0,  // 95: switchboard.dialect.v1.Host.TransferCall:output_type -> switchboard.dialect.v1.Empty
+	16, // 96: switchboard.dialect.v1.Host.PutAgent:output_type -> switchboard.dialect.v1.Agent
+	18, // 97: switchboard.dialect.v1.Host.GetAgent:output_type -> switchboard.dialect.v1.AgentInfo
+	20, // 98: switchboard.dialect.v1.Host.ListAgents:output_type -> switchboard.dialect.v1.AgentList
+	0,  // 99: switchboard.dialect.v1.Host.DeleteAgent:output_type -> switchboard.dialect.v1.Empty
+	0,  // 100: switchboard.dialect.v1.Host.SetAgentStatus:output_type -> switchboard.dialect.v1.Empty
+	0,  // 101: switchboard.dialect.v1.Host.PutTier:output_type -> switchboard.dialect.v1.Empty
+	0,  // 102: switchboard.dialect.v1.Host.DeleteTier:output_type -> switchboard.dialect.v1.Empty
+	25, // 103: switchboard.dialect.v1.Host.ListTiers:output_type -> switchboard.dialect.v1.TierList
+	26, // 104: switchboard.dialect.v1.Host.PutObject:output_type -> switchboard.dialect.v1.Object
+	26, // 105: switchboard.dialect.v1.Host.GetObject:output_type -> switchboard.dialect.v1.Object
+	29, // 106: switchboard.dialect.v1.Host.ListObjects:output_type -> switchboard.dialect.v1.ObjectList
+	0,  // 107: switchboard.dialect.v1.Host.DeleteObject:output_type -> switchboard.dialect.v1.Empty
+	26, // 108: switchboard.dialect.v1.Host.CampaignAction:output_type -> switchboard.dialect.v1.Object
+	34, // 109: switchboard.dialect.v1.Host.ImportContacts:output_type -> switchboard.dialect.v1.ImportResult
+	35, // 110: switchboard.dialect.v1.Host.ListContacts:output_type -> switchboard.dialect.v1.ContactList
+	0,  // 111: switchboard.dialect.v1.Host.RedialContact:output_type -> switchboard.dialect.v1.Empty
+	0,  // 112: switchboard.dialect.v1.Host.CancelContact:output_type -> switchboard.dialect.v1.Empty
+	38, // 113: switchboard.dialect.v1.Host.PutSubscription:output_type -> switchboard.dialect.v1.Subscription
+	40, // 114: switchboard.dialect.v1.Host.ListSubscriptions:output_type -> switchboard.dialect.v1.SubscriptionList
+	0,  // 115: switchboard.dialect.v1.Host.DeleteSubscription:output_type -> switchboard.dialect.v1.Empty
+	43, // 116: switchboard.dialect.v1.Host.CallHistory:output_type -> switchboard.dialect.v1.CallList
+	86, // [86:117] is the sub-list for method output_type
+	55, // [55:86] is the sub-list for method input_type
 	55, // [55:55] is the sub-list for extension type_name
 	55, // [55:55] is the sub-list for extension extendee
 	0,  // [0:55] is the sub-list for field type_name
@@ -3723,7 +3853,7 @@ func file_switchboard_dialect_v1_host_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_switchboard_dialect_v1_host_proto_rawDesc), len(file_switchboard_dialect_v1_host_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   50,
+			NumMessages:   52,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -34,6 +34,8 @@ const (
 	Host_DeleteQueue_FullMethodName        = "/switchboard.dialect.v1.Host/DeleteQueue"
 	Host_QueueStatus_FullMethodName        = "/switchboard.dialect.v1.Host/QueueStatus"
 	Host_QueueMembers_FullMethodName       = "/switchboard.dialect.v1.Host/QueueMembers"
+	Host_HangupCall_FullMethodName         = "/switchboard.dialect.v1.Host/HangupCall"
+	Host_TransferCall_FullMethodName       = "/switchboard.dialect.v1.Host/TransferCall"
 	Host_PutAgent_FullMethodName           = "/switchboard.dialect.v1.Host/PutAgent"
 	Host_GetAgent_FullMethodName           = "/switchboard.dialect.v1.Host/GetAgent"
 	Host_ListAgents_FullMethodName         = "/switchboard.dialect.v1.Host/ListAgents"
@@ -73,6 +75,15 @@ type HostClient interface {
 	DeleteQueue(ctx context.Context, in *ByIDRequest, opts ...grpc.CallOption) (*Empty, error)
 	QueueStatus(ctx context.Context, in *ByIDRequest, opts ...grpc.CallOption) (*QueueStatusReply, error)
 	QueueMembers(ctx context.Context, in *ByIDRequest, opts ...grpc.CallOption) (*MemberList, error)
+	// Call control of the calls in the account's queues (call is a member's
+	// caller id, as QueueMembers gives it), waiting or connected to an agent.
+	// HangupCall hangs the call up (its agent, if any, wraps up);
+	// TransferCall sends it to a destination: "context,exten[,priority]" (a
+	// dialplan target) or an extension or number dialled in the host's
+	// transfer context. NOT_FOUND: no such call in the account's queues;
+	// INVALID_ARGUMENT naming "destination".
+	HangupCall(ctx context.Context, in *HangupCallRequest, opts ...grpc.CallOption) (*Empty, error)
+	TransferCall(ctx context.Context, in *TransferCallRequest, opts ...grpc.CallOption) (*Empty, error)
 	// PutAgent creates (the host assigns the id when it is empty) or replaces
 	// an agent and returns it as stored.
 	PutAgent(ctx context.Context, in *PutAgentRequest, opts ...grpc.CallOption) (*Agent, error)
@@ -192,6 +203,26 @@ func (c *hostClient) QueueMembers(ctx context.Context, in *ByIDRequest, opts ...
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(MemberList)
 	err := c.cc.Invoke(ctx, Host_QueueMembers_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *hostClient) HangupCall(ctx context.Context, in *HangupCallRequest, opts ...grpc.CallOption) (*Empty, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Empty)
+	err := c.cc.Invoke(ctx, Host_HangupCall_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *hostClient) TransferCall(ctx context.Context, in *TransferCallRequest, opts ...grpc.CallOption) (*Empty, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Empty)
+	err := c.cc.Invoke(ctx, Host_TransferCall_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -427,6 +458,15 @@ type HostServer interface {
 	DeleteQueue(context.Context, *ByIDRequest) (*Empty, error)
 	QueueStatus(context.Context, *ByIDRequest) (*QueueStatusReply, error)
 	QueueMembers(context.Context, *ByIDRequest) (*MemberList, error)
+	// Call control of the calls in the account's queues (call is a member's
+	// caller id, as QueueMembers gives it), waiting or connected to an agent.
+	// HangupCall hangs the call up (its agent, if any, wraps up);
+	// TransferCall sends it to a destination: "context,exten[,priority]" (a
+	// dialplan target) or an extension or number dialled in the host's
+	// transfer context. NOT_FOUND: no such call in the account's queues;
+	// INVALID_ARGUMENT naming "destination".
+	HangupCall(context.Context, *HangupCallRequest) (*Empty, error)
+	TransferCall(context.Context, *TransferCallRequest) (*Empty, error)
 	// PutAgent creates (the host assigns the id when it is empty) or replaces
 	// an agent and returns it as stored.
 	PutAgent(context.Context, *PutAgentRequest) (*Agent, error)
@@ -495,6 +535,12 @@ func (UnimplementedHostServer) QueueStatus(context.Context, *ByIDRequest) (*Queu
 }
 func (UnimplementedHostServer) QueueMembers(context.Context, *ByIDRequest) (*MemberList, error) {
 	return nil, status.Error(codes.Unimplemented, "method QueueMembers not implemented")
+}
+func (UnimplementedHostServer) HangupCall(context.Context, *HangupCallRequest) (*Empty, error) {
+	return nil, status.Error(codes.Unimplemented, "method HangupCall not implemented")
+}
+func (UnimplementedHostServer) TransferCall(context.Context, *TransferCallRequest) (*Empty, error) {
+	return nil, status.Error(codes.Unimplemented, "method TransferCall not implemented")
 }
 func (UnimplementedHostServer) PutAgent(context.Context, *PutAgentRequest) (*Agent, error) {
 	return nil, status.Error(codes.Unimplemented, "method PutAgent not implemented")
@@ -720,6 +766,42 @@ func _Host_QueueMembers_Handler(srv interface{}, ctx context.Context, dec func(i
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
 		return srv.(HostServer).QueueMembers(ctx, req.(*ByIDRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Host_HangupCall_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(HangupCallRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(HostServer).HangupCall(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Host_HangupCall_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(HostServer).HangupCall(ctx, req.(*HangupCallRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Host_TransferCall_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(TransferCallRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(HostServer).TransferCall(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Host_TransferCall_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(HostServer).TransferCall(ctx, req.(*TransferCallRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -1129,6 +1211,14 @@ var Host_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "QueueMembers",
 			Handler:    _Host_QueueMembers_Handler,
+		},
+		{
+			MethodName: "HangupCall",
+			Handler:    _Host_HangupCall_Handler,
+		},
+		{
+			MethodName: "TransferCall",
+			Handler:    _Host_TransferCall_Handler,
 		},
 		{
 			MethodName: "PutAgent",

@@ -37,35 +37,72 @@ func (c *call) currentCalls(ctx context.Context) ([]CurrentCall, error) {
 	return out, nil
 }
 
-// calls routes /client/{client_id}/current_calls/[{call_api_id}]: the
-// calls in the client's queues can be read; hanging up or transferring one
-// needs call control the host API does not offer yet (501).
+// calls routes /client/{client_id}/current_calls/[{call_api_id}[/transfer/]]:
+// the calls in the client's queues are read, hung up (DELETE) and
+// transferred (POST …/transfer/ with a destination) through the host's
+// call control, which finds only the client's own calls.
 func (c *call) calls(ctx context.Context, seg []string) dialect.Response {
-	if len(seg) > 1 {
-		return notFound("resource")
-	}
 	m := c.req.Method
-	if len(seg) == 0 && m != http.MethodGet {
-		return methodNotAllowed(http.MethodGet)
-	}
-	if len(seg) == 1 && m != http.MethodGet && m != http.MethodDelete && m != http.MethodPost && m != http.MethodPut {
+	switch {
+	case len(seg) == 0:
+		if m != http.MethodGet {
+			return methodNotAllowed(http.MethodGet)
+		}
+		all, err := c.currentCalls(ctx)
+		if err != nil {
+			return fail(err, "call")
+		}
+		return reply(http.StatusOK, all)
+	case len(seg) == 1:
+		switch m {
+		case http.MethodGet:
+			all, err := c.currentCalls(ctx)
+			if err != nil {
+				return fail(err, "call")
+			}
+			i := slices.IndexFunc(all, func(cc CurrentCall) bool { return cc.CallAPIID == seg[0] })
+			if i < 0 {
+				return notFound("call")
+			}
+			return reply(http.StatusOK, all[i])
+		case http.MethodDelete:
+			if err := c.host.HangupCall(ctx, c.acct.ID, seg[0]); err != nil {
+				return fail(err, "call")
+			}
+			return dialect.Response{Status: http.StatusNoContent}
+		}
 		return methodNotAllowed(http.MethodGet, http.MethodDelete)
+	case len(seg) == 2 && seg[1] == "transfer":
+		if m != http.MethodPost {
+			return methodNotAllowed(http.MethodPost)
+		}
+		return c.transfer(ctx, seg[0])
 	}
-	all, err := c.currentCalls(ctx)
-	if err != nil {
+	return notFound("resource")
+}
+
+// TransferRequest is the body of POST …/current_calls/{call_api_id}/transfer/
+// (ours: the vendor only says a transfer moves the call to a destination).
+// Destination is written as the queue's *_transfer_dst are: a number or
+// extension ("333", as a string or a number) or a dialplan target
+// "context,exten[,priority]".
+type TransferRequest struct {
+	Destination *flexString `json:"destination"`
+}
+
+// transfer moves one of the client's calls to the request's destination.
+func (c *call) transfer(ctx context.Context, id string) dialect.Response {
+	var req TransferRequest
+	if err := decode(c.req.Body, &req); err != nil {
 		return fail(err, "call")
 	}
-	if len(seg) == 0 {
-		return reply(http.StatusOK, all)
+	if req.Destination == nil || *req.Destination == "" {
+		return badField("destination", "is required")
 	}
-	i := slices.IndexFunc(all, func(cc CurrentCall) bool { return cc.CallAPIID == seg[0] })
-	if i < 0 {
-		return notFound("call")
+	if err := c.host.TransferCall(ctx, c.acct.ID, id, string(*req.Destination)); err != nil {
+		return fail(err, "call")
 	}
-	if m == http.MethodGet {
-		return reply(http.StatusOK, all[i])
-	}
-	return notSupported("hanging up or transferring a call")
+	return dialect.Response{Status: http.StatusNoContent}
 }
 
 // CallHistory is one call of the client's history (ours: the dialect

@@ -98,7 +98,7 @@ func (f *flexString) UnmarshalJSON(b []byte) error {
 	default:
 		n, err := strconv.ParseInt(string(b), 10, 64)
 		if err != nil {
-			return &json.UnmarshalTypeError{Value: "number " + string(b), Type: stringType}
+			return &json.UnmarshalTypeError{Value: jsonValueKind(b), Type: stringType}
 		}
 		*f = flexString(strconv.FormatInt(n, 10))
 	}
@@ -106,6 +106,23 @@ func (f *flexString) UnmarshalJSON(b []byte) error {
 }
 
 var stringType = reflect.TypeFor[string]()
+
+// jsonValueKind describes a JSON value that is not a string as
+// json.UnmarshalTypeError.Value does ("bool", "array", "number 1.5").
+func jsonValueKind(b []byte) string {
+	if len(b) == 0 {
+		return "nothing"
+	}
+	switch b[0] {
+	case 't', 'f':
+		return "bool"
+	case '[':
+		return "array"
+	case '{':
+		return "object"
+	}
+	return "number " + string(b)
+}
 
 // idValue writes a stored sound id back as the vendor does: a number when
 // it is one, else a string, null when empty.

@@ -20,7 +20,7 @@ func FuzzRequestBodies(f *testing.F) {
 		f.Add(b)
 	}
 	for _, s := range []string{`{}`, `{"level":1e400}`, `{"sound":null}`, `{"name":"000*1"}`, `[]`, `{"a":1}{`, "\xff",
-		`{"number":"+79215650644","status":"on_break"}`, `{"exit_key":9}`, `grant_type=client_credentials&client_id=12&client_secret=s12`,
+		`{"number":"+79215650644","status":"on_break"}`, `{"exit_key":9}`, `{"destination":"ivr,s,1"}`, `{"destination":[1]}`, `grant_type=client_credentials&client_id=12&client_secret=s12`,
 		`{"url":"https://h.example/","method":"GET","event_type":"agent-login"}`, `{"concurrent_task_limit":1,"asr_threshold":0.5,"asr_window":10}`,
 		`{"tasks":[{"a_number":"89215650644","b_number":"89215650645","try_again_pause":"5","callback_params":{"extended_a_numbers":[1]}}]}`} {
 		f.Add([]byte(s))
@@ -53,6 +53,7 @@ func FuzzRequestBodies(f *testing.F) {
 		{"POST", "/client/@me/agent/local/" + a + "/event/"},
 		{"POST", "/client/@me/task_scheduler/"},
 		{"POST", "/client/@me/task_scheduler/1/tasks/"},
+		{"POST", "/client/@me/current_calls/call-1/transfer/"},
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
 		fx.t = t

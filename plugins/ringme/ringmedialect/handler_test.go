@@ -354,7 +354,6 @@ func TestQueueMembers(t *testing.T) {
 		status              int
 		want                string
 	}{
-		{tok, "DELETE", "/client/@me/current_calls/call-1", 501, `{"status":"not_supported","message":"hanging up or transferring a call is not supported by this server yet"}`},
 		{tok, "GET", "/client/@me/current_calls/call-2", 404, `{"status":"not_found","message":"call not found"}`},
 		{other, "GET", "/client/@me/current_calls/", 200, `[]`},
 		{other, "GET", "/client/@me/current_calls/call-1", 404, `{"status":"not_found","message":"call not found"}`},
@@ -426,7 +425,8 @@ func TestInfo(t *testing.T) {
 		"/client/{client_id}/task_scheduler/{scheduler_id}/tasks/":         {"get", "post"},
 		"/client/{client_id}/task_scheduler/{scheduler_id}/task/{task_id}": {"get", "delete"},
 		"/client/{client_id}/current_calls/":                               {"get"}, "/client/{client_id}/current_calls/{call_api_id}": {"get", "delete"},
-		"/client/{client_id}/call_history/{call_uuid}": {"get"}, "/client/{client_id}/extension/{extension_id}": {"delete"},
+		"/client/{client_id}/current_calls/{call_api_id}/transfer/": {"post"},
+		"/client/{client_id}/call_history/{call_uuid}":              {"get"}, "/client/{client_id}/extension/{extension_id}": {"delete"},
 	} {
 		for _, m := range methods {
 			if doc.Paths[path][m] == nil {
