@@ -162,7 +162,7 @@ func NewContact(in ContactInput, region string) (Contact, []Rejection, error) {
 	if in.RetryPause < 0 || in.RetryPause > MaxRetryPause {
 		return Contact{}, nil, &FieldError{Field: "retry_pause", Value: in.RetryPause.String(), Reason: "must be 0–864000 s"}
 	}
-	cid, err := contactCallerID(in.CallerID)
+	cid, err := ContactCallerID(in.CallerID)
 	if err != nil {
 		return Contact{}, nil, err
 	}
@@ -210,11 +210,12 @@ const (
 	MaxCallerIDName   = 80 // characters
 )
 
-// contactCallerID checks a contact's caller ID: a number (an optional "+"
+// ContactCallerID checks a contact's caller ID and returns it as NewContact
+// keeps it: a number (an optional "+"
 // and digits, as the trunk is to present it: not normalised) and/or a name
 // (no control characters, none of the `"<>` that delimit a caller ID
 // string). Neither set is no override (nil).
-func contactCallerID(in *CallerID) (*CallerID, error) {
+func ContactCallerID(in *CallerID) (*CallerID, error) {
 	if in == nil {
 		return nil, nil
 	}

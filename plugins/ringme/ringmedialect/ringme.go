@@ -237,10 +237,13 @@ func (c *call) client(ctx context.Context, seg []string) dialect.Response {
 	}
 	switch {
 	case len(seg) == 2 && seg[1] == "extension":
-		if c.req.Method != http.MethodPost {
-			return notSupportedOr(c.req.Method, "listing extensions", http.MethodPost)
+		switch c.req.Method {
+		case http.MethodGet:
+			return c.listExtensions(ctx)
+		case http.MethodPost:
+			return c.createExtension(ctx)
 		}
-		return c.createExtension(ctx)
+		return methodNotAllowed(http.MethodGet, http.MethodPost)
 	case len(seg) == 3 && seg[1] == "extension":
 		if !validID(seg[2]) {
 			return notFound("extension")
