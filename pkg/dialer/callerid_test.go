@@ -1,6 +1,7 @@
 package dialer_test
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"strings"
@@ -8,6 +9,7 @@ import (
 	"time"
 
 	"github.com/switchboard-cc/switchboard/pkg/dialer"
+	"github.com/switchboard-cc/switchboard/pkg/event"
 )
 
 // A contact's own caller ID overrides the campaign's on every leg of its
@@ -57,6 +59,19 @@ func TestContactCallerIDOverridesCampaign(t *testing.T) {
 				if got := (cid{o.req.CallerIDName, o.req.CallerIDNumber}); got != tt.want {
 					t.Errorf("originate %d (%s, contact %s): caller id %+v, want %+v", i, o.req.Target.Number, o.contact, got, tt.want)
 				}
+			}
+			// Both legs' attempt.started carry the number (the call history's caller_id).
+			legs := map[string]int{}
+			for _, ev := range h.events {
+				if ev.Type == event.AttemptStarted {
+					legs[cmp.Or(ev.Attrs["leg"], "a")]++
+					if ev.Attrs["caller_id"] != tt.want.number {
+						t.Errorf("%s leg attempt.started caller_id %q, want %q", cmp.Or(ev.Attrs["leg"], "a"), ev.Attrs["caller_id"], tt.want.number)
+					}
+				}
+			}
+			if legs["a"] != 2 || legs["b"] != 2 {
+				t.Errorf("attempt.started per leg %v, want 2 A and 2 B", legs)
 			}
 		})
 	}
