@@ -3,10 +3,11 @@
 // /ringme/api/ver1.0 on top of the Switchboard host API.
 //
 // Done: OAuth client_credentials tokens; queues as extensions of type
-// "queue" with every queue parameter; queue status and callers; local and
-// remote agents with their status and agent event registrations; agents in
-// queues with level and position; callback task schedulers, their tasks and
-// the tasks' webhooks. See plugins/ringme/README.md for the endpoint list, what is
+// "queue" with their name, label and status and every queue parameter;
+// queue status and callers; local and remote agents with their status and
+// agent event registrations; agents in queues with level and position;
+// callback task schedulers, their tasks with their caller IDs and the
+// tasks' webhooks; the call history. See plugins/ringme/README.md for the endpoint list, what is
 // not done yet and what we decided where the vendor's documents are silent.
 package ringmedialect
 
