@@ -296,15 +296,6 @@ func (c *call) client(ctx context.Context, seg []string) dialect.Response {
 	return notFound("resource")
 }
 
-// notSupportedOr: a method the vendor has that we do not serve yet answers
-// not_supported; others 405.
-func notSupportedOr(method, what string, allow ...string) dialect.Response {
-	if method == http.MethodGet || method == http.MethodPut || method == http.MethodDelete || method == http.MethodPost {
-		return notSupported(what)
-	}
-	return methodNotAllowed(allow...)
-}
-
 // extension routes /extension/{extension_id}/….
 func (c *call) extension(ctx context.Context, seg []string) dialect.Response {
 	if len(seg) < 2 || !validID(seg[0]) {
