@@ -385,12 +385,18 @@ func (h *Host) CampaignAction(ctx context.Context, account, campaign string, act
 }
 
 func contactInput(c dialect.Contact) dialer.ContactInput {
-	return dialer.ContactInput{ID: c.ID, Name: c.Name, Description: c.Description, Numbers: c.Numbers, Callback: c.Callback,
+	in := dialer.ContactInput{ID: c.ID, Name: c.Name, Description: c.Description, Numbers: c.Numbers, Callback: c.Callback,
 		Custom: c.Custom, Variables: c.Variables, NotBefore: c.NotBefore, MaxTries: c.MaxTries, RetryPause: c.RetryPause}
+	if c.CallerIDName != "" || c.CallerIDNumber != "" {
+		in.CallerID = &dialer.CallerID{Name: c.CallerIDName, Number: c.CallerIDNumber}
+	}
+	return in
 }
 
-// ImportContacts stores a campaign's streamed contacts a batch at a time.
-// Contact Attrs are not stored (not backed yet).
+// ImportContacts stores a campaign's streamed contacts a batch at a time,
+// with their own caller IDs. Contact Attrs are not stored (not backed yet);
+// a contact whose caller ID is not one (dialer.NewContact) is rejected with
+// the reason naming caller_id.number or caller_id.name.
 func (h *Host) ImportContacts(ctx context.Context, account, campaign string, contacts iter.Seq2[dialect.Contact, error]) (dialect.ImportResult, error) {
 	var res dialect.ImportResult
 	if _, err := h.account(ctx, account); err != nil {
@@ -485,6 +491,9 @@ func contactOf(r store.Contact) dialect.Contact {
 	}
 	if d.Callback != nil {
 		c.Callback = d.Callback.E164
+	}
+	if d.CallerID != nil {
+		c.CallerIDName, c.CallerIDNumber = d.CallerID.Name, d.CallerID.Number
 	}
 	return c
 }

@@ -142,6 +142,10 @@ type QueueConfig struct {
 	AgentAnnounceSound string
 	// AgentReportWaitTime tells the agent how long the caller waited.
 	AgentReportWaitTime bool
+
+	// Attrs keeps a dialect's own fields of the queue (ringme's extension
+	// name, label and status); the ACD does not act on them.
+	Attrs map[string]string
 }
 
 // NewQueueConfig returns a queue with the defaults: longest-idle-agent,

@@ -167,6 +167,7 @@ func queueToPB(q acd.QueueConfig) *pb.Queue {
 		AbandonedResumeAllowed: q.AbandonedResumeAllowed, AnnounceSound: q.AnnounceSound,
 		AnnounceFrequency: dur(q.AnnounceFrequency), Sound: q.Sound, SoundType: q.SoundType,
 		RecordEnabled: q.RecordEnabled, AgentAnnounceSound: q.AgentAnnounceSound, AgentReportWaitTime: q.AgentReportWaitTime,
+		Attrs: q.Attrs,
 	}
 }
 
@@ -184,6 +185,7 @@ func queueFromPB(m *pb.Queue) acd.QueueConfig {
 		AbandonedResumeAllowed: m.GetAbandonedResumeAllowed(), AnnounceSound: m.GetAnnounceSound(),
 		AnnounceFrequency: fromDur(m.GetAnnounceFrequency()), Sound: m.GetSound(), SoundType: m.GetSoundType(),
 		RecordEnabled: m.GetRecordEnabled(), AgentAnnounceSound: m.GetAgentAnnounceSound(), AgentReportWaitTime: m.GetAgentReportWaitTime(),
+		Attrs: m.GetAttrs(),
 	}
 }
 
@@ -279,14 +281,15 @@ func objectFromPB(m *pb.Object) Object {
 func contactToPB(c Contact) *pb.Contact {
 	return &pb.Contact{Id: c.ID, Name: c.Name, Description: c.Description, Numbers: c.Numbers, Callback: c.Callback,
 		Custom: c.Custom, Variables: c.Variables, NotBefore: ts(c.NotBefore), MaxTries: int64(c.MaxTries),
-		RetryPause: dur(c.RetryPause), Attrs: c.Attrs, Status: c.Status, Tries: int64(c.Tries)}
+		RetryPause: dur(c.RetryPause), Attrs: c.Attrs, Status: c.Status, Tries: int64(c.Tries),
+		CallerIdName: c.CallerIDName, CallerIdNumber: c.CallerIDNumber}
 }
 
 func contactFromPB(m *pb.Contact) Contact {
 	return Contact{ID: m.GetId(), Name: m.GetName(), Description: m.GetDescription(), Numbers: m.GetNumbers(),
 		Callback: m.GetCallback(), Custom: m.GetCustom(), Variables: m.GetVariables(), NotBefore: fromTS(m.GetNotBefore()),
 		MaxTries: int(m.GetMaxTries()), RetryPause: fromDur(m.GetRetryPause()), Attrs: m.GetAttrs(),
-		Status: m.GetStatus(), Tries: int(m.GetTries())}
+		Status: m.GetStatus(), Tries: int(m.GetTries()), CallerIDName: m.GetCallerIdName(), CallerIDNumber: m.GetCallerIdNumber()}
 }
 
 func importResultToPB(r ImportResult) *pb.ImportResult {

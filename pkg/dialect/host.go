@@ -229,6 +229,11 @@ type Contact struct {
 	RetryPause time.Duration
 	// Attrs keeps vendor fields the core does not act on.
 	Attrs map[string]string
+	// CallerIDName and CallerIDNumber are presented on the contact's calls
+	// (every leg) instead of the campaign's; either may be set alone, and
+	// empty ones leave the campaign's. The number is an optional "+" and
+	// digits, presented as given (dialer.Contact.CallerID).
+	CallerIDName, CallerIDNumber string
 	// Status and Tries are filled by the host when listing.
 	Status string
 	Tries  int

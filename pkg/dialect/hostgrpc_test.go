@@ -30,7 +30,8 @@ var (
 		MaxWaitTimeWithNoAgentTimeReached: 3 * time.Second, ExitWithNoAvailableAgents: true, ExitKey: "#",
 		TimeoutTransferDst: "ctx,1,1", NoAgentTimeoutTransferDst: "ctx,2,1", ExitTransferDst: "ctx,3,1",
 		DiscardAbandonedAfter: 90 * time.Second, AbandonedResumeAllowed: true, AnnounceSound: "ann", AnnounceFrequency: 30 * time.Second,
-		Sound: "moh", SoundType: "ringback", RecordEnabled: true, AgentAnnounceSound: "whisper", AgentReportWaitTime: true}
+		Sound: "moh", SoundType: "ringback", RecordEnabled: true, AgentAnnounceSound: "whisper", AgentReportWaitTime: true,
+		Attrs: map[string]string{"name": "000*370"}}
 	fxStatus = acd.QueueStatus{Queue: "q1", Answered: 1, Trying: 2, Waiting: 3, LoggedIn: 4, Free: 5,
 		Stats: acd.QueueStats{Joined: 6, Answered: 7, Abandoned: 8, TimedOut: 9, Exited: 10}}
 	fxMember = acd.Member{Caller: "c1", Joined: t0, Number: "+79215650644", Name: "Ann", ServingAgent: "a1", State: "trying", WaitTime: 1500 * time.Millisecond}
@@ -45,7 +46,7 @@ var (
 	fxObject  = dialect.Object{Kind: dialect.KindCampaign, ID: "cmp1", Spec: json.RawMessage(`{"id":"cmp1","mode":"ivr"}`), Status: json.RawMessage(`{"state":"running"}`)}
 	fxContact = dialect.Contact{ID: "k1", Name: "Kim", Description: "vip", Numbers: []string{"89215650644", "89215650645"}, Callback: "84951234567",
 		Custom: map[string]string{"a": "b"}, Variables: map[string]string{"v": "w"}, NotBefore: t0, MaxTries: 3, RetryPause: time.Minute,
-		Attrs: map[string]string{"x": "y"}, Status: "scheduled", Tries: 1}
+		Attrs: map[string]string{"x": "y"}, Status: "scheduled", Tries: 1, CallerIDName: "Shop", CallerIDNumber: "+74951112233"}
 	fxSub = dialect.Subscription{ID: "s1", Account: "acc1", Campaign: "cmp1", Agent: "a7", Contact: "k1", EventTypes: []string{"attempt.*"}, URL: "https://example.net/hook", Method: "POST", Format: "json",
 		Events: []string{"attempt.finished"}, Attrs: map[string]string{"url_after": "https://example.net/after"}}
 	fxCall = dialect.CallRecord{ID: "att1", Call: "call1", Direction: "outbound", Campaign: "cmp1", Contact: "k1", Queue: "q1", Agent: "a1",

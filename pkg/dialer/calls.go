@@ -123,7 +123,7 @@ func (d *Dialer) dialB(now time.Time, a *call) {
 		Timeout: cp.cfg.RingTimeout, Variables: map[string]string{"SWITCHBOARD_CAMPAIGN": cp.cfg.ID, "SWITCHBOARD_CONTACT": a.cs.c.ID, "SWITCHBOARD_LEG": "b"},
 	}})
 	d.emit(event.Event{Type: event.AttemptStarted, At: now, Tenant: cp.cfg.Tenant, Campaign: cp.cfg.ID, Contact: a.cs.c.ID, Attempt: a.attempt, Call: string(id),
-		Attrs: map[string]string{"number": b.E164, "leg": "b"}})
+		Attrs: map[string]string{"number": b.E164, "leg": "b", "caller_id": number}})
 }
 
 // scriptTransfer carries out a script's request for a human.

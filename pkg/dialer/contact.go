@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 	_ "time/tzdata" // callee-local windows need zones on machines without tzdata
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/nyaruka/phonenumbers"
 
@@ -29,7 +31,10 @@ type Contact struct {
 	Custom map[string]string `json:"custom,omitempty"`
 	// Variables are passed to the call (twin24 scenario variables).
 	Variables map[string]string `json:"variables,omitempty"`
-	// CallerID overrides the campaign's (ringme callback_params).
+	// CallerID overrides the campaign's on every leg of the contact's
+	// calls (ringme callback_params): its Number replaces the number the
+	// campaign's mode would choose, its Name the campaign's name. Mode is
+	// empty or fixed; NewContact checks it.
 	CallerID *CallerID `json:"caller_id,omitempty"`
 	// NotBefore holds the contact until then (ringme start_time_utc).
 	NotBefore time.Time `json:"not_before,omitzero"`
@@ -157,9 +162,13 @@ func NewContact(in ContactInput, region string) (Contact, []Rejection, error) {
 	if in.RetryPause < 0 || in.RetryPause > MaxRetryPause {
 		return Contact{}, nil, &FieldError{Field: "retry_pause", Value: in.RetryPause.String(), Reason: "must be 0–864000 s"}
 	}
+	cid, err := ContactCallerID(in.CallerID)
+	if err != nil {
+		return Contact{}, nil, err
+	}
 	c := Contact{
 		ID: in.ID, Name: in.Name, Description: in.Description, Custom: in.Custom, Variables: in.Variables,
-		CallerID: in.CallerID, NotBefore: in.NotBefore, MaxTries: in.MaxTries, RetryPause: in.RetryPause,
+		CallerID: cid, NotBefore: in.NotBefore, MaxTries: in.MaxTries, RetryPause: in.RetryPause,
 		Subscriptions: in.Subscriptions,
 	}
 	var rej []Rejection
@@ -193,6 +202,47 @@ func NewContact(in ContactInput, region string) (Contact, []Rejection, error) {
 		c.Callback = &n
 	}
 	return c, rej, nil
+}
+
+// Limits of a contact's own caller ID.
+const (
+	MaxCallerIDNumber = 32 // digits, after an optional "+"
+	MaxCallerIDName   = 80 // characters
+)
+
+// ContactCallerID checks a contact's caller ID and returns it as NewContact
+// keeps it: a number (an optional "+"
+// and digits, as the trunk is to present it: not normalised) and/or a name
+// (no control characters, none of the `"<>` that delimit a caller ID
+// string). Neither set is no override (nil).
+func ContactCallerID(in *CallerID) (*CallerID, error) {
+	if in == nil {
+		return nil, nil
+	}
+	if in.Mode != "" && in.Mode != CallerIDFixed {
+		return nil, &FieldError{Field: "caller_id.mode", Value: string(in.Mode), Reason: "a contact's caller ID is fixed (or empty)"}
+	}
+	if len(in.Numbers) > 0 || in.PoolID != "" {
+		return nil, &FieldError{Field: "caller_id.numbers", Reason: "a contact's caller ID has one number, no pool"}
+	}
+	if in.Number != "" {
+		digits := strings.TrimPrefix(in.Number, "+")
+		if digits == "" || len(digits) > MaxCallerIDNumber || strings.Trim(digits, "0123456789") != "" {
+			return nil, &FieldError{Field: "caller_id.number", Value: in.Number,
+				Reason: fmt.Sprintf("must be 1–%d digits, optionally after +", MaxCallerIDNumber)}
+		}
+	}
+	if in.Name != "" {
+		if utf8.RuneCountInString(in.Name) > MaxCallerIDName || !utf8.ValidString(in.Name) ||
+			strings.ContainsFunc(in.Name, func(r rune) bool { return unicode.IsControl(r) || strings.ContainsRune(`"<>`, r) }) {
+			return nil, &FieldError{Field: "caller_id.name", Value: in.Name,
+				Reason: fmt.Sprintf("must be valid UTF-8 of at most %d characters, without control characters or \" < >", MaxCallerIDName)}
+		}
+	}
+	if in.Number == "" && in.Name == "" {
+		return nil, nil
+	}
+	return &CallerID{Mode: CallerIDFixed, Name: in.Name, Number: in.Number}, nil
 }
 
 // validate checks a contact that claims to be normalised (e.g. from storage).

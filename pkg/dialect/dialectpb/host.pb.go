@@ -500,8 +500,11 @@ type Queue struct {
 	RecordEnabled                     bool                   `protobuf:"varint,23,opt,name=record_enabled,json=recordEnabled,proto3" json:"record_enabled,omitempty"`
 	AgentAnnounceSound                string                 `protobuf:"bytes,24,opt,name=agent_announce_sound,json=agentAnnounceSound,proto3" json:"agent_announce_sound,omitempty"`
 	AgentReportWaitTime               bool                   `protobuf:"varint,25,opt,name=agent_report_wait_time,json=agentReportWaitTime,proto3" json:"agent_report_wait_time,omitempty"`
-	unknownFields                     protoimpl.UnknownFields
-	sizeCache                         protoimpl.SizeCache
+	// attrs keeps a dialect's own fields of the queue (ringme's extension
+	// name, label, status); the ACD does not act on them.
+	Attrs         map[string]string `protobuf:"bytes,26,rep,name=attrs,proto3" json:"attrs,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Queue) Reset() {
@@ -707,6 +710,13 @@ func (x *Queue) GetAgentReportWaitTime() bool {
 		return x.AgentReportWaitTime
 	}
 	return false
+}
+
+func (x *Queue) GetAttrs() map[string]string {
+	if x != nil {
+		return x.Attrs
+	}
+	return nil
 }
 
 type PutQueueRequest struct {
@@ -2245,10 +2255,14 @@ type Contact struct {
 	RetryPause  *durationpb.Duration   `protobuf:"bytes,10,opt,name=retry_pause,json=retryPause,proto3" json:"retry_pause,omitempty"`
 	Attrs       map[string]string      `protobuf:"bytes,11,rep,name=attrs,proto3" json:"attrs,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	// status and tries are read-only, filled by the host when listing.
-	Status        string `protobuf:"bytes,12,opt,name=status,proto3" json:"status,omitempty"`
-	Tries         int64  `protobuf:"varint,13,opt,name=tries,proto3" json:"tries,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Status string `protobuf:"bytes,12,opt,name=status,proto3" json:"status,omitempty"`
+	Tries  int64  `protobuf:"varint,13,opt,name=tries,proto3" json:"tries,omitempty"`
+	// caller_id_name and caller_id_number are presented on the contact's
+	// calls instead of the campaign's (either alone too); empty: the campaign's.
+	CallerIdName   string `protobuf:"bytes,14,opt,name=caller_id_name,json=callerIdName,proto3" json:"caller_id_name,omitempty"`
+	CallerIdNumber string `protobuf:"bytes,15,opt,name=caller_id_number,json=callerIdNumber,proto3" json:"caller_id_number,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *Contact) Reset() {
@@ -2370,6 +2384,20 @@ func (x *Contact) GetTries() int64 {
 		return x.Tries
 	}
 	return 0
+}
+
+func (x *Contact) GetCallerIdName() string {
+	if x != nil {
+		return x.CallerIdName
+	}
+	return ""
+}
+
+func (x *Contact) GetCallerIdNumber() string {
+	if x != nil {
+		return x.CallerIdNumber
+	}
+	return ""
 }
 
 // ImportContactsChunk: the first chunk names the account and campaign;
@@ -3351,8 +3379,7 @@ const file_switchboard_dialect_v1_host_proto_rawDesc = "" +
 	"\x06filter\x18\x06 \x03(\v2/.switchboard.dialect.v1.ListRequest.FilterEntryR\x06filter\x1a9\n" +
 	"\vFilterEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xea\n" +
-	"\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xe4\v\n" +
 	"\x05Queue\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1a\n" +
 	"\bstrategy\x18\x02 \x01(\tR\bstrategy\x12S\n" +
@@ -3380,7 +3407,12 @@ const file_switchboard_dialect_v1_host_proto_rawDesc = "" +
 	"sound_type\x18\x16 \x01(\tR\tsoundType\x12%\n" +
 	"\x0erecord_enabled\x18\x17 \x01(\bR\rrecordEnabled\x120\n" +
 	"\x14agent_announce_sound\x18\x18 \x01(\tR\x12agentAnnounceSound\x123\n" +
-	"\x16agent_report_wait_time\x18\x19 \x01(\bR\x13agentReportWaitTime\"`\n" +
+	"\x16agent_report_wait_time\x18\x19 \x01(\bR\x13agentReportWaitTime\x12>\n" +
+	"\x05attrs\x18\x1a \x03(\v2(.switchboard.dialect.v1.Queue.AttrsEntryR\x05attrs\x1a8\n" +
+	"\n" +
+	"AttrsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"`\n" +
 	"\x0fPutQueueRequest\x12\x18\n" +
 	"\aaccount\x18\x01 \x01(\tR\aaccount\x123\n" +
 	"\x05queue\x18\x02 \x01(\v2\x1d.switchboard.dialect.v1.QueueR\x05queue\"B\n" +
@@ -3496,7 +3528,7 @@ const file_switchboard_dialect_v1_host_proto_rawDesc = "" +
 	"\x15CampaignActionRequest\x12\x18\n" +
 	"\aaccount\x18\x01 \x01(\tR\aaccount\x12\x0e\n" +
 	"\x02id\x18\x02 \x01(\tR\x02id\x12\x16\n" +
-	"\x06action\x18\x03 \x01(\tR\x06action\"\xcf\x05\n" +
+	"\x06action\x18\x03 \x01(\tR\x06action\"\x9f\x06\n" +
 	"\aContact\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12 \n" +
@@ -3513,7 +3545,9 @@ const file_switchboard_dialect_v1_host_proto_rawDesc = "" +
 	"retryPause\x12@\n" +
 	"\x05attrs\x18\v \x03(\v2*.switchboard.dialect.v1.Contact.AttrsEntryR\x05attrs\x12\x16\n" +
 	"\x06status\x18\f \x01(\tR\x06status\x12\x14\n" +
-	"\x05tries\x18\r \x01(\x03R\x05tries\x1a9\n" +
+	"\x05tries\x18\r \x01(\x03R\x05tries\x12$\n" +
+	"\x0ecaller_id_name\x18\x0e \x01(\tR\fcallerIdName\x12(\n" +
+	"\x10caller_id_number\x18\x0f \x01(\tR\x0ecallerIdNumber\x1a9\n" +
 	"\vCustomEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1a<\n" +
@@ -3660,7 +3694,7 @@ func file_switchboard_dialect_v1_host_proto_rawDescGZIP() []byte {
 	return file_switchboard_dialect_v1_host_proto_rawDescData
 }
 
-var file_switchboard_dialect_v1_host_proto_msgTypes = make([]protoimpl.MessageInfo, 52)
+var file_switchboard_dialect_v1_host_proto_msgTypes = make([]protoimpl.MessageInfo, 53)
 var file_switchboard_dialect_v1_host_proto_goTypes = []any{
 	(*Empty)(nil),                  // 0: switchboard.dialect.v1.Empty
 	(*AuthenticateRequest)(nil),    // 1: switchboard.dialect.v1.AuthenticateRequest
@@ -3709,137 +3743,139 @@ var file_switchboard_dialect_v1_host_proto_goTypes = []any{
 	nil,                            // 44: switchboard.dialect.v1.AuthenticateRequest.ParamsEntry
 	nil,                            // 45: switchboard.dialect.v1.Account.AttrsEntry
 	nil,                            // 46: switchboard.dialect.v1.ListRequest.FilterEntry
-	nil,                            // 47: switchboard.dialect.v1.Contact.CustomEntry
-	nil,                            // 48: switchboard.dialect.v1.Contact.VariablesEntry
-	nil,                            // 49: switchboard.dialect.v1.Contact.AttrsEntry
-	nil,                            // 50: switchboard.dialect.v1.Subscription.AttrsEntry
-	nil,                            // 51: switchboard.dialect.v1.CallRecord.AttrsEntry
-	(*durationpb.Duration)(nil),    // 52: google.protobuf.Duration
-	(*timestamppb.Timestamp)(nil),  // 53: google.protobuf.Timestamp
+	nil,                            // 47: switchboard.dialect.v1.Queue.AttrsEntry
+	nil,                            // 48: switchboard.dialect.v1.Contact.CustomEntry
+	nil,                            // 49: switchboard.dialect.v1.Contact.VariablesEntry
+	nil,                            // 50: switchboard.dialect.v1.Contact.AttrsEntry
+	nil,                            // 51: switchboard.dialect.v1.Subscription.AttrsEntry
+	nil,                            // 52: switchboard.dialect.v1.CallRecord.AttrsEntry
+	(*durationpb.Duration)(nil),    // 53: google.protobuf.Duration
+	(*timestamppb.Timestamp)(nil),  // 54: google.protobuf.Timestamp
 }
 var file_switchboard_dialect_v1_host_proto_depIdxs = []int32{
 	44, // 0: switchboard.dialect.v1.AuthenticateRequest.params:type_name -> switchboard.dialect.v1.AuthenticateRequest.ParamsEntry
-	52, // 1: switchboard.dialect.v1.IssueTokenRequest.ttl:type_name -> google.protobuf.Duration
-	53, // 2: switchboard.dialect.v1.Token.expires_at:type_name -> google.protobuf.Timestamp
+	53, // 1: switchboard.dialect.v1.IssueTokenRequest.ttl:type_name -> google.protobuf.Duration
+	54, // 2: switchboard.dialect.v1.Token.expires_at:type_name -> google.protobuf.Timestamp
 	45, // 3: switchboard.dialect.v1.Account.attrs:type_name -> switchboard.dialect.v1.Account.AttrsEntry
 	46, // 4: switchboard.dialect.v1.ListRequest.filter:type_name -> switchboard.dialect.v1.ListRequest.FilterEntry
-	52, // 5: switchboard.dialect.v1.Queue.ring_progressively_delay:type_name -> google.protobuf.Duration
-	52, // 6: switchboard.dialect.v1.Queue.tier_rule_wait_second:type_name -> google.protobuf.Duration
-	52, // 7: switchboard.dialect.v1.Queue.max_wait_time:type_name -> google.protobuf.Duration
-	52, // 8: switchboard.dialect.v1.Queue.max_wait_time_with_no_agent:type_name -> google.protobuf.Duration
-	52, // 9: switchboard.dialect.v1.Queue.max_wait_time_with_no_agent_time_reached:type_name -> google.protobuf.Duration
-	52, // 10: switchboard.dialect.v1.Queue.discard_abandoned_after:type_name -> google.protobuf.Duration
-	52, // 11: switchboard.dialect.v1.Queue.announce_frequency:type_name -> google.protobuf.Duration
-	7,  // 12: switchboard.dialect.v1.PutQueueRequest.queue:type_name -> switchboard.dialect.v1.Queue
-	7,  // 13: switchboard.dialect.v1.QueueList.queues:type_name -> switchboard.dialect.v1.Queue
-	10, // 14: switchboard.dialect.v1.QueueStatusReply.stats:type_name -> switchboard.dialect.v1.QueueStats
-	53, // 15: switchboard.dialect.v1.Member.joined:type_name -> google.protobuf.Timestamp
-	52, // 16: switchboard.dialect.v1.Member.wait_time:type_name -> google.protobuf.Duration
-	12, // 17: switchboard.dialect.v1.MemberList.members:type_name -> switchboard.dialect.v1.Member
-	52, // 18: switchboard.dialect.v1.Agent.call_timeout:type_name -> google.protobuf.Duration
-	52, // 19: switchboard.dialect.v1.Agent.busy_delay_time:type_name -> google.protobuf.Duration
-	52, // 20: switchboard.dialect.v1.Agent.no_answer_delay_time:type_name -> google.protobuf.Duration
-	52, // 21: switchboard.dialect.v1.Agent.reject_delay_time:type_name -> google.protobuf.Duration
-	52, // 22: switchboard.dialect.v1.Agent.wrap_up_time:type_name -> google.protobuf.Duration
-	16, // 23: switchboard.dialect.v1.AgentInfo.config:type_name -> switchboard.dialect.v1.Agent
-	53, // 24: switchboard.dialect.v1.AgentInfo.status_since:type_name -> google.protobuf.Timestamp
-	53, // 25: switchboard.dialect.v1.AgentInfo.state_since:type_name -> google.protobuf.Timestamp
-	53, // 26: switchboard.dialect.v1.AgentInfo.ready_at:type_name -> google.protobuf.Timestamp
-	52, // 27: switchboard.dialect.v1.AgentInfo.talk_time:type_name -> google.protobuf.Duration
-	53, // 28: switchboard.dialect.v1.AgentInfo.last_bridge_end:type_name -> google.protobuf.Timestamp
-	17, // 29: switchboard.dialect.v1.AgentInfo.queues:type_name -> switchboard.dialect.v1.Tier
-	16, // 30: switchboard.dialect.v1.PutAgentRequest.agent:type_name -> switchboard.dialect.v1.Agent
-	18, // 31: switchboard.dialect.v1.AgentList.agents:type_name -> switchboard.dialect.v1.AgentInfo
-	17, // 32: switchboard.dialect.v1.PutTierRequest.tier:type_name -> switchboard.dialect.v1.Tier
-	17, // 33: switchboard.dialect.v1.TierList.tiers:type_name -> switchboard.dialect.v1.Tier
-	26, // 34: switchboard.dialect.v1.PutObjectRequest.object:type_name -> switchboard.dialect.v1.Object
-	26, // 35: switchboard.dialect.v1.ObjectList.objects:type_name -> switchboard.dialect.v1.Object
-	47, // 36: switchboard.dialect.v1.Contact.custom:type_name -> switchboard.dialect.v1.Contact.CustomEntry
-	48, // 37: switchboard.dialect.v1.Contact.variables:type_name -> switchboard.dialect.v1.Contact.VariablesEntry
-	53, // 38: switchboard.dialect.v1.Contact.not_before:type_name -> google.protobuf.Timestamp
-	52, // 39: switchboard.dialect.v1.Contact.retry_pause:type_name -> google.protobuf.Duration
-	49, // 40: switchboard.dialect.v1.Contact.attrs:type_name -> switchboard.dialect.v1.Contact.AttrsEntry
-	31, // 41: switchboard.dialect.v1.ImportContactsChunk.contacts:type_name -> switchboard.dialect.v1.Contact
-	33, // 42: switchboard.dialect.v1.ImportResult.rejected:type_name -> switchboard.dialect.v1.Rejection
-	31, // 43: switchboard.dialect.v1.ContactList.contacts:type_name -> switchboard.dialect.v1.Contact
-	53, // 44: switchboard.dialect.v1.RedialContactRequest.at:type_name -> google.protobuf.Timestamp
-	50, // 45: switchboard.dialect.v1.Subscription.attrs:type_name -> switchboard.dialect.v1.Subscription.AttrsEntry
-	38, // 46: switchboard.dialect.v1.PutSubscriptionRequest.subscription:type_name -> switchboard.dialect.v1.Subscription
-	38, // 47: switchboard.dialect.v1.SubscriptionList.subscriptions:type_name -> switchboard.dialect.v1.Subscription
-	53, // 48: switchboard.dialect.v1.CallHistoryRequest.from:type_name -> google.protobuf.Timestamp
-	53, // 49: switchboard.dialect.v1.CallHistoryRequest.to:type_name -> google.protobuf.Timestamp
-	53, // 50: switchboard.dialect.v1.CallRecord.started:type_name -> google.protobuf.Timestamp
-	53, // 51: switchboard.dialect.v1.CallRecord.answered:type_name -> google.protobuf.Timestamp
-	53, // 52: switchboard.dialect.v1.CallRecord.ended:type_name -> google.protobuf.Timestamp
-	51, // 53: switchboard.dialect.v1.CallRecord.attrs:type_name -> switchboard.dialect.v1.CallRecord.AttrsEntry
-	42, // 54: switchboard.dialect.v1.CallList.calls:type_name -> switchboard.dialect.v1.CallRecord
-	1,  // 55: switchboard.dialect.v1.Host.Authenticate:input_type -> switchboard.dialect.v1.AuthenticateRequest
-	2,  // 56: switchboard.dialect.v1.Host.IssueToken:input_type -> switchboard.dialect.v1.IssueTokenRequest
-	8,  // 57: switchboard.dialect.v1.Host.PutQueue:input_type -> switchboard.dialect.v1.PutQueueRequest
-	5,  // 58: switchboard.dialect.v1.Host.GetQueue:input_type -> switchboard.dialect.v1.ByIDRequest
-	6,  // 59: switchboard.dialect.v1.Host.ListQueues:input_type -> switchboard.dialect.v1.ListRequest
-	5,  // 60: switchboard.dialect.v1.Host.DeleteQueue:input_type -> switchboard.dialect.v1.ByIDRequest
-	5,  // 61: switchboard.dialect.v1.Host.QueueStatus:input_type -> switchboard.dialect.v1.ByIDRequest
-	5,  // 62: switchboard.dialect.v1.Host.QueueMembers:input_type -> switchboard.dialect.v1.ByIDRequest
-	14, // 63: switchboard.dialect.v1.Host.HangupCall:input_type -> switchboard.dialect.v1.HangupCallRequest
-	15, // 64: switchboard.dialect.v1.Host.TransferCall:input_type -> switchboard.dialect.v1.TransferCallRequest
-	19, // 65: switchboard.dialect.v1.Host.PutAgent:input_type -> switchboard.dialect.v1.PutAgentRequest
-	5,  // 66: switchboard.dialect.v1.Host.GetAgent:input_type -> switchboard.dialect.v1.ByIDRequest
-	6,  // 67: switchboard.dialect.v1.Host.ListAgents:input_type -> switchboard.dialect.v1.ListRequest
-	21, // 68: switchboard.dialect.v1.Host.DeleteAgent:input_type -> switchboard.dialect.v1.DeleteAgentRequest
-	22, // 69: switchboard.dialect.v1.Host.SetAgentStatus:input_type -> switchboard.dialect.v1.SetAgentStatusRequest
-	23, // 70: switchboard.dialect.v1.Host.PutTier:input_type -> switchboard.dialect.v1.PutTierRequest
-	24, // 71: switchboard.dialect.v1.Host.DeleteTier:input_type -> switchboard.dialect.v1.DeleteTierRequest
-	5,  // 72: switchboard.dialect.v1.Host.ListTiers:input_type -> switchboard.dialect.v1.ByIDRequest
-	27, // 73: switchboard.dialect.v1.Host.PutObject:input_type -> switchboard.dialect.v1.PutObjectRequest
-	28, // 74: switchboard.dialect.v1.Host.GetObject:input_type -> switchboard.dialect.v1.ObjectRef
-	6,  // 75: switchboard.dialect.v1.Host.ListObjects:input_type -> switchboard.dialect.v1.ListRequest
-	28, // 76: switchboard.dialect.v1.Host.DeleteObject:input_type -> switchboard.dialect.v1.ObjectRef
-	30, // 77: switchboard.dialect.v1.Host.CampaignAction:input_type -> switchboard.dialect.v1.CampaignActionRequest
-	32, // 78: switchboard.dialect.v1.Host.ImportContacts:input_type -> switchboard.dialect.v1.ImportContactsChunk
-	6,  // 79: switchboard.dialect.v1.Host.ListContacts:input_type -> switchboard.dialect.v1.ListRequest
-	36, // 80: switchboard.dialect.v1.Host.RedialContact:input_type -> switchboard.dialect.v1.RedialContactRequest
-	37, // 81: switchboard.dialect.v1.Host.CancelContact:input_type -> switchboard.dialect.v1.CancelContactRequest
-	39, // 82: switchboard.dialect.v1.Host.PutSubscription:input_type -> switchboard.dialect.v1.PutSubscriptionRequest
-	6,  // 83: switchboard.dialect.v1.Host.ListSubscriptions:input_type -> switchboard.dialect.v1.ListRequest
-	5,  // 84: switchboard.dialect.v1.Host.DeleteSubscription:input_type -> switchboard.dialect.v1.ByIDRequest
-	41, // 85: switchboard.dialect.v1.Host.CallHistory:input_type -> switchboard.dialect.v1.CallHistoryRequest
-	4,  // 86: switchboard.dialect.v1.Host.Authenticate:output_type -> switchboard.dialect.v1.Account
-	3,  // 87: switchboard.dialect.v1.Host.IssueToken:output_type -> switchboard.dialect.v1.Token
-	7,  // 88: switchboard.dialect.v1.Host.PutQueue:output_type -> switchboard.dialect.v1.Queue
-	7,  // 89: switchboard.dialect.v1.Host.GetQueue:output_type -> switchboard.dialect.v1.Queue
-	9,  // 90: switchboard.dialect.v1.Host.ListQueues:output_type -> switchboard.dialect.v1.QueueList
-	0,  // 91: switchboard.dialect.v1.Host.DeleteQueue:output_type -> switchboard.dialect.v1.Empty
-	11, // 92: switchboard.dialect.v1.Host.QueueStatus:output_type -> switchboard.dialect.v1.QueueStatusReply
-	13, // 93: switchboard.dialect.v1.Host.QueueMembers:output_type -> switchboard.dialect.v1.MemberList
-	0,  // 94: switchboard.dialect.v1.Host.HangupCall:output_type -> switchboard.dialect.v1.Empty
-	0,  // 95: switchboard.dialect.v1.Host.TransferCall:output_type -> switchboard.dialect.v1.Empty
-	16, // 96: switchboard.dialect.v1.Host.PutAgent:output_type -> switchboard.dialect.v1.Agent
-	18, // 97: switchboard.dialect.v1.Host.GetAgent:output_type -> switchboard.dialect.v1.AgentInfo
-	20, // 98: switchboard.dialect.v1.Host.ListAgents:output_type -> switchboard.dialect.v1.AgentList
-	0,  // 99: switchboard.dialect.v1.Host.DeleteAgent:output_type -> switchboard.dialect.v1.Empty
-	0,  // 100: switchboard.dialect.v1.Host.SetAgentStatus:output_type -> switchboard.dialect.v1.Empty
-	0,  // 101: switchboard.dialect.v1.Host.PutTier:output_type -> switchboard.dialect.v1.Empty
-	0,  // 102: switchboard.dialect.v1.Host.DeleteTier:output_type -> switchboard.dialect.v1.Empty
-	25, // 103: switchboard.dialect.v1.Host.ListTiers:output_type -> switchboard.dialect.v1.TierList
-	26, // 104: switchboard.dialect.v1.Host.PutObject:output_type -> switchboard.dialect.v1.Object
-	26, // 105: switchboard.dialect.v1.Host.GetObject:output_type -> switchboard.dialect.v1.Object
-	29, // 106: switchboard.dialect.v1.Host.ListObjects:output_type -> switchboard.dialect.v1.ObjectList
-	0,  // 107: switchboard.dialect.v1.Host.DeleteObject:output_type -> switchboard.dialect.v1.Empty
-	26, // 108: switchboard.dialect.v1.Host.CampaignAction:output_type -> switchboard.dialect.v1.Object
-	34, // 109: switchboard.dialect.v1.Host.ImportContacts:output_type -> switchboard.dialect.v1.ImportResult
-	35, // 110: switchboard.dialect.v1.Host.ListContacts:output_type -> switchboard.dialect.v1.ContactList
-	0,  // 111: switchboard.dialect.v1.Host.RedialContact:output_type -> switchboard.dialect.v1.Empty
-	0,  // 112: switchboard.dialect.v1.Host.CancelContact:output_type -> switchboard.dialect.v1.Empty
-	38, // 113: switchboard.dialect.v1.Host.PutSubscription:output_type -> switchboard.dialect.v1.Subscription
-	40, // 114: switchboard.dialect.v1.Host.ListSubscriptions:output_type -> switchboard.dialect.v1.SubscriptionList
-	0,  // 115: switchboard.dialect.v1.Host.DeleteSubscription:output_type -> switchboard.dialect.v1.Empty
-	43, // 116: switchboard.dialect.v1.Host.CallHistory:output_type -> switchboard.dialect.v1.CallList
-	86, // [86:117] is the sub-list for method output_type
-	55, // [55:86] is the sub-list for method input_type
-	55, // [55:55] is the sub-list for extension type_name
-	55, // [55:55] is the sub-list for extension extendee
-	0,  // [0:55] is the sub-list for field type_name
+	53, // 5: switchboard.dialect.v1.Queue.ring_progressively_delay:type_name -> google.protobuf.Duration
+	53, // 6: switchboard.dialect.v1.Queue.tier_rule_wait_second:type_name -> google.protobuf.Duration
+	53, // 7: switchboard.dialect.v1.Queue.max_wait_time:type_name -> google.protobuf.Duration
+	53, // 8: switchboard.dialect.v1.Queue.max_wait_time_with_no_agent:type_name -> google.protobuf.Duration
+	53, // 9: switchboard.dialect.v1.Queue.max_wait_time_with_no_agent_time_reached:type_name -> google.protobuf.Duration
+	53, // 10: switchboard.dialect.v1.Queue.discard_abandoned_after:type_name -> google.protobuf.Duration
+	53, // 11: switchboard.dialect.v1.Queue.announce_frequency:type_name -> google.protobuf.Duration
+	47, // 12: switchboard.dialect.v1.Queue.attrs:type_name -> switchboard.dialect.v1.Queue.AttrsEntry
+	7,  // 13: switchboard.dialect.v1.PutQueueRequest.queue:type_name -> switchboard.dialect.v1.Queue
+	7,  // 14: switchboard.dialect.v1.QueueList.queues:type_name -> switchboard.dialect.v1.Queue
+	10, // 15: switchboard.dialect.v1.QueueStatusReply.stats:type_name -> switchboard.dialect.v1.QueueStats
+	54, // 16: switchboard.dialect.v1.Member.joined:type_name -> google.protobuf.Timestamp
+	53, // 17: switchboard.dialect.v1.Member.wait_time:type_name -> google.protobuf.Duration
+	12, // 18: switchboard.dialect.v1.MemberList.members:type_name -> switchboard.dialect.v1.Member
+	53, // 19: switchboard.dialect.v1.Agent.call_timeout:type_name -> google.protobuf.Duration
+	53, // 20: switchboard.dialect.v1.Agent.busy_delay_time:type_name -> google.protobuf.Duration
+	53, // 21: switchboard.dialect.v1.Agent.no_answer_delay_time:type_name -> google.protobuf.Duration
+	53, // 22: switchboard.dialect.v1.Agent.reject_delay_time:type_name -> google.protobuf.Duration
+	53, // 23: switchboard.dialect.v1.Agent.wrap_up_time:type_name -> google.protobuf.Duration
+	16, // 24: switchboard.dialect.v1.AgentInfo.config:type_name -> switchboard.dialect.v1.Agent
+	54, // 25: switchboard.dialect.v1.AgentInfo.status_since:type_name -> google.protobuf.Timestamp
+	54, // 26: switchboard.dialect.v1.AgentInfo.state_since:type_name -> google.protobuf.Timestamp
+	54, // 27: switchboard.dialect.v1.AgentInfo.ready_at:type_name -> google.protobuf.Timestamp
+	53, // 28: switchboard.dialect.v1.AgentInfo.talk_time:type_name -> google.protobuf.Duration
+	54, // 29: switchboard.dialect.v1.AgentInfo.last_bridge_end:type_name -> google.protobuf.Timestamp
+	17, // 30: switchboard.dialect.v1.AgentInfo.queues:type_name -> switchboard.dialect.v1.Tier
+	16, // 31: switchboard.dialect.v1.PutAgentRequest.agent:type_name -> switchboard.dialect.v1.Agent
+	18, // 32: switchboard.dialect.v1.AgentList.agents:type_name -> switchboard.dialect.v1.AgentInfo
+	17, // 33: switchboard.dialect.v1.PutTierRequest.tier:type_name -> switchboard.dialect.v1.Tier
+	17, // 34: switchboard.dialect.v1.TierList.tiers:type_name -> switchboard.dialect.v1.Tier
+	26, // 35: switchboard.dialect.v1.PutObjectRequest.object:type_name -> switchboard.dialect.v1.Object
+	26, // 36: switchboard.dialect.v1.ObjectList.objects:type_name -> switchboard.dialect.v1.Object
+	48, // 37: switchboard.dialect.v1.Contact.custom:type_name -> switchboard.dialect.v1.Contact.CustomEntry
+	49, // 38: switchboard.dialect.v1.Contact.variables:type_name -> switchboard.dialect.v1.Contact.VariablesEntry
+	54, // 39: switchboard.dialect.v1.Contact.not_before:type_name -> google.protobuf.Timestamp
+	53, // 40: switchboard.dialect.v1.Contact.retry_pause:type_name -> google.protobuf.Duration
+	50, // 41: switchboard.dialect.v1.Contact.attrs:type_name -> switchboard.dialect.v1.Contact.AttrsEntry
+	31, // 42: switchboard.dialect.v1.ImportContactsChunk.contacts:type_name -> switchboard.dialect.v1.Contact
+	33, // 43: switchboard.dialect.v1.ImportResult.rejected:type_name -> switchboard.dialect.v1.Rejection
+	31, // 44: switchboard.dialect.v1.ContactList.contacts:type_name -> switchboard.dialect.v1.Contact
+	54, // 45: switchboard.dialect.v1.RedialContactRequest.at:type_name -> google.protobuf.Timestamp
+	51, // 46: switchboard.dialect.v1.Subscription.attrs:type_name -> switchboard.dialect.v1.Subscription.AttrsEntry
+	38, // 47: switchboard.dialect.v1.PutSubscriptionRequest.subscription:type_name -> switchboard.dialect.v1.Subscription
+	38, // 48: switchboard.dialect.v1.SubscriptionList.subscriptions:type_name -> switchboard.dialect.v1.Subscription
+	54, // 49: switchboard.dialect.v1.CallHistoryRequest.from:type_name -> google.protobuf.Timestamp
+	54, // 50: switchboard.dialect.v1.CallHistoryRequest.to:type_name -> google.protobuf.Timestamp
+	54, // 51: switchboard.dialect.v1.CallRecord.started:type_name -> google.protobuf.Timestamp
+	54, // 52: switchboard.dialect.v1.CallRecord.answered:type_name -> google.protobuf.Timestamp
+	54, // 53: switchboard.dialect.v1.CallRecord.ended:type_name -> google.protobuf.Timestamp
+	52, // 54: switchboard.dialect.v1.CallRecord.attrs:type_name -> switchboard.dialect.v1.CallRecord.AttrsEntry
+	42, // 55: switchboard.dialect.v1.CallList.calls:type_name -> switchboard.dialect.v1.CallRecord
+	1,  // 56: switchboard.dialect.v1.Host.Authenticate:input_type -> switchboard.dialect.v1.AuthenticateRequest
+	2,  // 57: switchboard.dialect.v1.Host.IssueToken:input_type -> switchboard.dialect.v1.IssueTokenRequest
+	8,  // 58: switchboard.dialect.v1.Host.PutQueue:input_type -> switchboard.dialect.v1.PutQueueRequest
+	5,  // 59: switchboard.dialect.v1.Host.GetQueue:input_type -> switchboard.dialect.v1.ByIDRequest
+	6,  // 60: switchboard.dialect.v1.Host.ListQueues:input_type -> switchboard.dialect.v1.ListRequest
+	5,  // 61: switchboard.dialect.v1.Host.DeleteQueue:input_type -> switchboard.dialect.v1.ByIDRequest
+	5,  // 62: switchboard.dialect.v1.Host.QueueStatus:input_type -> switchboard.dialect.v1.ByIDRequest
+	5,  // 63: switchboard.dialect.v1.Host.QueueMembers:input_type -> switchboard.dialect.v1.ByIDRequest
+	14, // 64: switchboard.dialect.v1.Host.HangupCall:input_type -> switchboard.dialect.v1.HangupCallRequest
+	15, // 65: switchboard.dialect.v1.Host.TransferCall:input_type -> switchboard.dialect.v1.TransferCallRequest
+	19, // 66: switchboard.dialect.v1.Host.PutAgent:input_type -> switchboard.dialect.v1.PutAgentRequest
+	5,  // 67: switchboard.dialect.v1.Host.GetAgent:input_type -> switchboard.dialect.v1.ByIDRequest
+	6,  // 68: switchboard.dialect.v1.Host.ListAgents:input_type -> switchboard.dialect.v1.ListRequest
+	21, // 69: switchboard.dialect.v1.Host.DeleteAgent:input_type -> switchboard.dialect.v1.DeleteAgentRequest
+	22, // 70: switchboard.dialect.v1.Host.SetAgentStatus:input_type -> switchboard.dialect.v1.SetAgentStatusRequest
+	23, // 71: switchboard.dialect.v1.Host.PutTier:input_type -> switchboard.dialect.v1.PutTierRequest
+	24, // 72: switchboard.dialect.v1.Host.DeleteTier:input_type -> switchboard.dialect.v1.DeleteTierRequest
+	5,  // 73: switchboard.dialect.v1.Host.ListTiers:input_type -> switchboard.dialect.v1.ByIDRequest
+	27, // 74: switchboard.dialect.v1.Host.PutObject:input_type -> switchboard.dialect.v1.PutObjectRequest
+	28, // 75: switchboard.dialect.v1.Host.GetObject:input_type -> switchboard.dialect.v1.ObjectRef
+	6,  // 76: switchboard.dialect.v1.Host.ListObjects:input_type -> switchboard.dialect.v1.ListRequest
+	28, // 77: switchboard.dialect.v1.Host.DeleteObject:input_type -> switchboard.dialect.v1.ObjectRef
+	30, // 78: switchboard.dialect.v1.Host.CampaignAction:input_type -> switchboard.dialect.v1.CampaignActionRequest
+	32, // 79: switchboard.dialect.v1.Host.ImportContacts:input_type -> switchboard.dialect.v1.ImportContactsChunk
+	6,  // 80: switchboard.dialect.v1.Host.ListContacts:input_type -> switchboard.dialect.v1.ListRequest
+	36, // 81: switchboard.dialect.v1.Host.RedialContact:input_type -> switchboard.dialect.v1.RedialContactRequest
+	37, // 82: switchboard.dialect.v1.Host.CancelContact:input_type -> switchboard.dialect.v1.CancelContactRequest
+	39, // 83: switchboard.dialect.v1.Host.PutSubscription:input_type -> switchboard.dialect.v1.PutSubscriptionRequest
+	6,  // 84: switchboard.dialect.v1.Host.ListSubscriptions:input_type -> switchboard.dialect.v1.ListRequest
+	5,  // 85: switchboard.dialect.v1.Host.DeleteSubscription:input_type -> switchboard.dialect.v1.ByIDRequest
+	41, // 86: switchboard.dialect.v1.Host.CallHistory:input_type -> switchboard.dialect.v1.CallHistoryRequest
+	4,  // 87: switchboard.dialect.v1.Host.Authenticate:output_type -> switchboard.dialect.v1.Account
+	3,  // 88: switchboard.dialect.v1.Host.IssueToken:output_type -> switchboard.dialect.v1.Token
+	7,  // 89: switchboard.dialect.v1.Host.PutQueue:output_type -> switchboard.dialect.v1.Queue
+	7,  // 90: switchboard.dialect.v1.Host.GetQueue:output_type -> switchboard.dialect.v1.Queue
+	9,  // 91: switchboard.dialect.v1.Host.ListQueues:output_type -> switchboard.dialect.v1.QueueList
+	0,  // 92: switchboard.dialect.v1.Host.DeleteQueue:output_type -> switchboard.dialect.v1.Empty
+	11, // 93: switchboard.dialect.v1.Host.QueueStatus:output_type -> switchboard.dialect.v1.QueueStatusReply
+	13, // 94: switchboard.dialect.v1.Host.QueueMembers:output_type -> switchboard.dialect.v1.MemberList
+	0,  // 95: switchboard.dialect.v1.Host.HangupCall:output_type -> switchboard.dialect.v1.Empty
+	0,  // 96: switchboard.dialect.v1.Host.TransferCall:output_type -> switchboard.dialect.v1.Empty
+	16, // 97: switchboard.dialect.v1.Host.PutAgent:output_type -> switchboard.dialect.v1.Agent
+	18, // 98: switchboard.dialect.v1.Host.GetAgent:output_type -> switchboard.dialect.v1.AgentInfo
+	20, // 99: switchboard.dialect.v1.Host.ListAgents:output_type -> switchboard.dialect.v1.AgentList
+	0,  // 100: switchboard.dialect.v1.Host.DeleteAgent:output_type -> switchboard.dialect.v1.Empty
+	0,  // 101: switchboard.dialect.v1.Host.SetAgentStatus:output_type -> switchboard.dialect.v1.Empty
+	0,  // 102: switchboard.dialect.v1.Host.PutTier:output_type -> switchboard.dialect.v1.Empty
+	0,  // 103: switchboard.dialect.v1.Host.DeleteTier:output_type -> switchboard.dialect.v1.Empty
+	25, // 104: switchboard.dialect.v1.Host.ListTiers:output_type -> switchboard.dialect.v1.TierList
+	26, // 105: switchboard.dialect.v1.Host.PutObject:output_type -> switchboard.dialect.v1.Object
+	26, // 106: switchboard.dialect.v1.Host.GetObject:output_type -> switchboard.dialect.v1.Object
+	29, // 107: switchboard.dialect.v1.Host.ListObjects:output_type -> switchboard.dialect.v1.ObjectList
+	0,  // 108: switchboard.dialect.v1.Host.DeleteObject:output_type -> switchboard.dialect.v1.Empty
+	26, // 109: switchboard.dialect.v1.Host.CampaignAction:output_type -> switchboard.dialect.v1.Object
+	34, // 110: switchboard.dialect.v1.Host.ImportContacts:output_type -> switchboard.dialect.v1.ImportResult
+	35, // 111: switchboard.dialect.v1.Host.ListContacts:output_type -> switchboard.dialect.v1.ContactList
+	0,  // 112: switchboard.dialect.v1.Host.RedialContact:output_type -> switchboard.dialect.v1.Empty
+	0,  // 113: switchboard.dialect.v1.Host.CancelContact:output_type -> switchboard.dialect.v1.Empty
+	38, // 114: switchboard.dialect.v1.Host.PutSubscription:output_type -> switchboard.dialect.v1.Subscription
+	40, // 115: switchboard.dialect.v1.Host.ListSubscriptions:output_type -> switchboard.dialect.v1.SubscriptionList
+	0,  // 116: switchboard.dialect.v1.Host.DeleteSubscription:output_type -> switchboard.dialect.v1.Empty
+	43, // 117: switchboard.dialect.v1.Host.CallHistory:output_type -> switchboard.dialect.v1.CallList
+	87, // [87:118] is the sub-list for method output_type
+	56, // [56:87] is the sub-list for method input_type
+	56, // [56:56] is the sub-list for extension type_name
+	56, // [56:56] is the sub-list for extension extendee
+	0,  // [0:56] is the sub-list for field type_name
 }
 
 func init() { file_switchboard_dialect_v1_host_proto_init() }
@@ -3853,7 +3889,7 @@ func file_switchboard_dialect_v1_host_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_switchboard_dialect_v1_host_proto_rawDesc), len(file_switchboard_dialect_v1_host_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   52,
+			NumMessages:   53,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

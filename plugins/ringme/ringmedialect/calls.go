@@ -135,47 +135,25 @@ func utc(t time.Time) *string {
 	return nonEmpty(t.UTC().Format(dateLayout))
 }
 
-// callHistory serves GET /client/{client_id}/call_history/{call_uuid}
-// (the uuid is a task's cdr). The host cannot look a call up by its id:
-// the client's history is read until it is found.
+// callHistory serves GET /client/{client_id}/call_history/ (the list, see
+// listCallHistory) and GET …/call_history/{call_uuid} (the uuid is a
+// task's cdr).
 func (c *call) callHistory(ctx context.Context, seg []string) dialect.Response {
-	if len(seg) != 1 || seg[0] == "" {
-		if len(seg) == 0 {
-			return notSupported("listing the call history")
-		}
+	if len(seg) > 1 || (len(seg) == 1 && seg[0] == "") {
 		return notFound("resource")
 	}
 	if c.req.Method != http.MethodGet {
 		return methodNotAllowed(http.MethodGet)
 	}
-	var out *CallHistory
-	err := eachPage(func(token string) (string, error) {
-		p, err := c.host.CallHistory(ctx, c.acct.ID, dialect.CallQuery{Page: dialect.Page{Size: hostPage, Token: token}})
-		if err != nil {
-			return "", err
-		}
-		for _, r := range p.Calls {
-			if r.Call != seg[0] {
-				continue
-			}
-			if out == nil {
-				out = &CallHistory{CallUUID: r.Call, Direction: r.Direction, SchedulerID: wireID(r.Campaign), TaskID: wireID(r.Contact)}
-			}
-			leg := r.Attrs["leg"]
-			if leg == "" {
-				leg = "a"
-			}
-			out.Legs = append(out.Legs, CallLeg{Leg: leg, Number: r.Number, CallerID: nonEmpty(r.CallerID), StartTime: utc(r.Started),
-				AnswerTime: utc(r.Answered), EndTime: utc(r.Ended), Result: nonEmpty(r.Outcome), Comment: nonEmpty(r.Cause)})
-		}
-		return p.NextToken, nil
-	})
+	if len(seg) == 0 {
+		return c.listCallHistory(ctx)
+	}
+	out, err := c.callByUUID(ctx, seg[0])
 	if err != nil {
 		return fail(err, "call")
 	}
 	if out == nil {
 		return notFound("call")
 	}
-	slices.SortStableFunc(out.Legs, func(a, b CallLeg) int { return compareIDs(a.Leg, b.Leg) })
 	return reply(http.StatusOK, out)
 }

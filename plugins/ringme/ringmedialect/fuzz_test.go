@@ -22,7 +22,9 @@ func FuzzRequestBodies(f *testing.F) {
 	for _, s := range []string{`{}`, `{"level":1e400}`, `{"sound":null}`, `{"name":"000*1"}`, `[]`, `{"a":1}{`, "\xff",
 		`{"number":"+79215650644","status":"on_break"}`, `{"exit_key":9}`, `{"destination":"ivr,s,1"}`, `{"destination":[1]}`, `grant_type=client_credentials&client_id=12&client_secret=s12`,
 		`{"url":"https://h.example/","method":"GET","event_type":"agent-login"}`, `{"concurrent_task_limit":1,"asr_threshold":0.5,"asr_window":10}`,
-		`{"tasks":[{"a_number":"89215650644","b_number":"89215650645","try_again_pause":"5","callback_params":{"extended_a_numbers":[1]}}]}`} {
+		`{"tasks":[{"a_number":"89215650644","b_number":"89215650645","try_again_pause":"5","callback_params":{"extended_a_numbers":[1]}}]}`,
+		`{"tasks":[{"a_number":"89215650644","b_number":"89215650645","callback_params":{"caller_id_name":"Shop","caller_id_number":"+74951112233"}}]}`,
+		`{"name":"","label":"sales","status":"blocked","type":"queue"}`} {
 		f.Add([]byte(s))
 	}
 	fx := newFixture(f)
@@ -44,6 +46,7 @@ func FuzzRequestBodies(f *testing.F) {
 	q, a := ext.ID.String(), agent.ID.String()
 	targets := []struct{ method, path string }{
 		{"POST", "/client/@me/extension/"},
+		{"PUT", "/client/@me/extension/" + q},
 		{"PUT", "/extension/" + q + "/queue/"},
 		{"POST", "/client/@me/agent/local/"},
 		{"POST", "/client/@me/agent/remote/"},

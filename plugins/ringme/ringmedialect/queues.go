@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
-	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -102,107 +101,6 @@ func basicAuth(h string) (user, pass string, ok bool) {
 		pass = p
 	}
 	return user, pass, ok
-}
-
-// ExtensionRequest is the body of POST /client/{client_id}/extension/.
-type ExtensionRequest struct {
-	Status *string     `json:"status"`
-	Name   *flexString `json:"name"`
-	Label  *string     `json:"label"`
-	Type   *string     `json:"type"`
-}
-
-// Extension is the vendor's extension object (the create response).
-type Extension struct {
-	Status                string  `json:"status"`
-	Domain                string  `json:"domain"`
-	CreateDate            string  `json:"create_date"`
-	Name                  string  `json:"name"`
-	DialRuleLimit         *int64  `json:"dial_rule_limit"`
-	ExtensionGroupID      *int64  `json:"extension_group_id"`
-	Label                 string  `json:"label"`
-	CallerIDName          *string `json:"caller_id_name"`
-	ClientID              wireID  `json:"client_id"`
-	ExtraParams           *string `json:"extra_params"`
-	MessageDID            *string `json:"message_did"`
-	DialRuleID            *int64  `json:"dial_rule_id"`
-	AniRFC3325            bool    `json:"ani_rfc3325"`
-	Type                  string  `json:"type"`
-	ID                    wireID  `json:"id"`
-	DIDAsTransferCallerID *string `json:"did_as_transfer_caller_id"`
-}
-
-// extensionPrefix is the client's extension prefix in extension names
-// ("000*370"); ours: every client gets 000.
-const extensionPrefix = "000*"
-
-func (c *call) createExtension(ctx context.Context) dialect.Response {
-	var in ExtensionRequest
-	if err := decode(c.req.Body, &in); err != nil {
-		return fail(err, "extension")
-	}
-	if in.Type == nil || *in.Type == "" {
-		return badField("type", "is required")
-	}
-	if *in.Type != "queue" {
-		return errorReply(http.StatusNotImplemented, "not_supported", "type",
-			fmt.Sprintf("type: only queue extensions are supported by this server (got %q)", *in.Type))
-	}
-	status := "active"
-	if in.Status != nil {
-		switch *in.Status {
-		case "active", "blocked":
-			status = *in.Status
-		default:
-			return badField("status", fmt.Sprintf(`must be "active" or "blocked" (got %q)`, *in.Status))
-		}
-	}
-	name := ""
-	if in.Name != nil && *in.Name != "" {
-		name = string(*in.Name)
-		digits := strings.TrimPrefix(name, extensionPrefix)
-		if len(digits) > 10 || strings.Trim(digits, "0123456789") != "" {
-			return badField("name", fmt.Sprintf("must be up to 10 digits, optionally after %q (got %q)", extensionPrefix, name))
-		}
-		name = extensionPrefix + digits
-	}
-	label := ""
-	if in.Label != nil {
-		label = *in.Label
-		if len(label) > 255 {
-			return badField("label", "must be at most 255 bytes")
-		}
-	}
-	q, err := c.host.PutQueue(ctx, c.acct.ID, acd.NewQueueConfig(""))
-	if err != nil {
-		return fail(err, "extension")
-	}
-	if name == "" {
-		name = extensionPrefix + zeroPad(q.ID, 3)
-	}
-	return reply(http.StatusCreated, Extension{Status: status, Domain: c.d.cfg.Domain,
-		CreateDate: c.d.cfg.Now().UTC().Format(dateLayout), Name: name, Label: label, ClientID: wireID(c.acct.ID),
-		Type: "queue", ID: wireID(q.ID)})
-}
-
-// extensionByID serves /client/{client_id}/extension/{id}. DELETE removes a
-// queue extension with its queue; reading or changing the extension's own
-// fields needs a home for its name, label and status in the host API
-// (501 until then).
-func (c *call) extensionByID(ctx context.Context, id string) dialect.Response {
-	switch c.req.Method {
-	case http.MethodDelete:
-		if err := c.host.DeleteQueue(ctx, c.acct.ID, id); err != nil {
-			return fail(err, "extension")
-		}
-		return dialect.Response{Status: http.StatusNoContent}
-	case http.MethodGet, http.MethodPut:
-		if _, err := c.host.GetQueue(ctx, c.acct.ID, id); err != nil {
-			return fail(err, "extension")
-		}
-		return notSupported("reading or changing an extension's name, label and status")
-	}
-	return methodNotAllowed(http.MethodGet, http.MethodPut, http.MethodDelete)
 }
 
 // QueueParams is the body of PUT /extension/{id}/queue/ (every field

@@ -3,10 +3,11 @@
 // /ringme/api/ver1.0 on top of the Switchboard host API.
 //
 // Done: OAuth client_credentials tokens; queues as extensions of type
-// "queue" with every queue parameter; queue status and callers; local and
-// remote agents with their status and agent event registrations; agents in
-// queues with level and position; callback task schedulers, their tasks and
-// the tasks' webhooks. See plugins/ringme/README.md for the endpoint list, what is
+// "queue" with their name, label and status and every queue parameter;
+// queue status and callers; local and remote agents with their status and
+// agent event registrations; agents in queues with level and position;
+// callback task schedulers, their tasks with their caller IDs and the
+// tasks' webhooks; the call history. See plugins/ringme/README.md for the endpoint list, what is
 // not done yet and what we decided where the vendor's documents are silent.
 package ringmedialect
 
@@ -237,10 +238,13 @@ func (c *call) client(ctx context.Context, seg []string) dialect.Response {
 	}
 	switch {
 	case len(seg) == 2 && seg[1] == "extension":
-		if c.req.Method != http.MethodPost {
-			return notSupportedOr(c.req.Method, "listing extensions", http.MethodPost)
+		switch c.req.Method {
+		case http.MethodGet:
+			return c.listExtensions(ctx)
+		case http.MethodPost:
+			return c.createExtension(ctx)
 		}
-		return c.createExtension(ctx)
+		return methodNotAllowed(http.MethodGet, http.MethodPost)
 	case len(seg) == 3 && seg[1] == "extension":
 		if !validID(seg[2]) {
 			return notFound("extension")
@@ -290,15 +294,6 @@ func (c *call) client(ctx context.Context, seg []string) dialect.Response {
 		return c.callHistory(ctx, seg[2:])
 	}
 	return notFound("resource")
-}
-
-// notSupportedOr: a method the vendor has that we do not serve yet answers
-// not_supported; others 405.
-func notSupportedOr(method, what string, allow ...string) dialect.Response {
-	if method == http.MethodGet || method == http.MethodPut || method == http.MethodDelete || method == http.MethodPost {
-		return notSupported(what)
-	}
-	return methodNotAllowed(allow...)
 }
 
 // extension routes /extension/{extension_id}/….

@@ -225,12 +225,8 @@ func (r TaskRequest) task(id, region string, now time.Time) (newTask, error) {
 		c.NotBefore = at
 	}
 	if p := r.CallbackParams; p != nil {
-		// The host's contacts carry no caller ID of their own yet.
-		if p.CallerIDName != nil && *p.CallerIDName != "" {
-			return newTask{}, &dialect.FieldError{Field: "callback_params.caller_id_name", Reason: "is not supported by this server yet"}
-		}
-		if p.CallerIDNumber != nil && *p.CallerIDNumber != "" {
-			return newTask{}, &dialect.FieldError{Field: "callback_params.caller_id_number", Reason: "is not supported by this server yet"}
+		if err := t.callerID(p); err != nil {
+			return newTask{}, err
 		}
 		if len(p.ExtendedANumbers) > maxExtendedA {
 			return newTask{}, &dialect.FieldError{Field: "callback_params.extended_a_numbers", Reason: fmt.Sprintf("must hold at most %d numbers", maxExtendedA)}
@@ -257,6 +253,34 @@ func (r TaskRequest) task(id, region string, now time.Time) (newTask, error) {
 		}
 	}
 	return t, nil
+}
+
+// callerID sets the caller ID the task's calls present (A's and B's
+// legs) from callback_params, checked as the dialer keeps it; empty
+// values leave the scheduler's.
+func (t *newTask) callerID(p *CallbackParams) error {
+	var in dialer.CallerID
+	if p.CallerIDName != nil {
+		in.Name = *p.CallerIDName
+	}
+	if p.CallerIDNumber != nil {
+		in.Number = strings.TrimSpace(string(*p.CallerIDNumber))
+	}
+	cid, err := dialer.ContactCallerID(&in)
+	if fe := (*dialer.FieldError)(nil); errors.As(err, &fe) {
+		field := "callback_params.caller_id_number"
+		if fe.Field == "caller_id.name" {
+			field = "callback_params.caller_id_name"
+		}
+		return &dialect.FieldError{Field: field, Value: fe.Value, Reason: fe.Reason}
+	}
+	if err != nil {
+		return err
+	}
+	if cid != nil {
+		t.contact.CallerIDName, t.contact.CallerIDNumber = cid.Name, cid.Number
+	}
+	return nil
 }
 
 // taskEventTypes are the events a task's webhooks render from.
@@ -482,7 +506,7 @@ func taskOf(sid string, ct dialect.Contact, urls map[string]string, last *lastCa
 		TryCount: max(ct.MaxTries, 1), TryAgainPause: secondsString(ct.RetryPause), URLBefore: nonEmpty(urls[URLBefore]),
 		URLBeforeAgain: nonEmpty(urls[URLBeforeAgain]), URLAfter: nonEmpty(urls[URLAfter]), URLSuccess: nonEmpty(urls[URLSuccess]),
 		CreateDateUTC: ct.Custom[customCreated], ID: wireID(ct.ID), Name: nonEmpty(ct.Name),
-		CallbackParams: TaskCallbackOut{ExtendedANumbers: []string{}}}
+		CallbackParams: TaskCallbackOut{CallerIDName: nonEmpty(ct.CallerIDName), CallerIDNumber: nonEmpty(ct.CallerIDNumber), ExtendedANumbers: []string{}}}
 	if t.ANumber == "" && len(ct.Numbers) > 0 {
 		t.ANumber = ct.Numbers[0]
 	}
