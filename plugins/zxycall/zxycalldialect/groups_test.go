@@ -10,6 +10,7 @@ import (
 
 	"github.com/switchboard-cc/switchboard/internal/accounts"
 	"github.com/switchboard-cc/switchboard/internal/service/servicetest"
+	"github.com/switchboard-cc/switchboard/pkg/acd"
 	"github.com/switchboard-cc/switchboard/pkg/dialer"
 	"github.com/switchboard-cc/switchboard/plugins/zxycall/zxycalldialect"
 )
@@ -90,11 +91,31 @@ func TestAgentAndScriptGroups(t *testing.T) {
 		t.Errorf("agent groups %+v", ags.Data)
 	}
 
-	// A task naming both: the campaign transfers to the queue and runs the script.
+	// A queue made elsewhere is listed without name and line, is not usable,
+	// and is adopted by a PUT.
+	bare, err := r.Queues().CreateQueue(r.Ctx, a.id, "", "", acd.NewQueueConfig(""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bareID := strconv.FormatInt(bare.ID, 10)
+	var got zxycalldialect.MetaCustomerService
+	a.ok("GET", "/v1/customer_service/"+bareID, "", &got)
+	if got.ID != int(bare.ID) || got.Name != nil || got.CallerLineID != nil || got.Status != 1 {
+		t.Errorf("a queue made elsewhere: %+v", got)
+	}
 	var task zxycalldialect.Entity
 	tb := strings.Replace(a.taskBody("转人工", "", 1, a.timeGroup(), a.noRedial()), `"destination_extension":`+strconv.Itoa(a.script), `"destination_extension":`+sgID, 1)
 	withGroup := func(id int) string {
 		return strings.Replace(tb, `"maximumcall"`, `"customer_service_id":`+strconv.Itoa(id)+`,"maximumcall"`, 1)
+	}
+	a.refused("a queue made elsewhere", "POST", "/v1/task", withGroup(int(bare.ID)), zxycalldialect.CodeBadParam, "customer_service_id")
+	a.ok("PUT", "/v1/customer_service/"+bareID, `{"name":"收编","caller_line_id":"`+a.line+`"}`, &got)
+	var adopted zxycalldialect.Entity
+	a.ok("POST", "/v1/task", withGroup(int(bare.ID)), &adopted)
+	a.ok("GET", "/v1/task/destroy/"+adopted.UUID, "", nil)
+	a.ok("DELETE", "/v1/customer_service/"+bareID, "", nil)
+	if _, err := r.DB().Queue(r.Ctx, a.id, bare.ID); err == nil {
+		t.Error("a deleted adopted group's queue is still stored")
 	}
 	a.ok("POST", "/v1/task", withGroup(ag.ID), &task)
 	cp := campaign(t, r, a, task.UUID)
