@@ -12,7 +12,9 @@ import (
 	"github.com/switchboard-cc/switchboard/internal/service/servicetest"
 	"github.com/switchboard-cc/switchboard/pkg/acd"
 	"github.com/switchboard-cc/switchboard/pkg/dialer"
+	"github.com/switchboard-cc/switchboard/pkg/telephony"
 	"github.com/switchboard-cc/switchboard/plugins/zxycall/zxycalldialect"
+	"github.com/switchboard-cc/switchboard/testenv/asterisk"
 )
 
 // Agent groups and script groups through the real service and plugin
@@ -248,4 +250,72 @@ func (tn tenant) timeGroup() string {
 		tn.t.Fatal("no time groups")
 	}
 	return gs.Data[0].UUID
+}
+
+// A script's request for a human takes the call to the task's agent group:
+// the real service at 50× emulator speed dials the customer, runs the
+// call in the group's script (default,<script group>,1), and the dialer's
+// ScriptTransfer (which nothing in the service raises from a call yet)
+// hands it to the group's queue, where it waits for an agent.
+func TestAgentGroupTransfer(t *testing.T) {
+	r := servicetest.WithPlugin(t, "zxycall", servicetest.Speed(50))
+	a := newTenant(t, r, 1)
+	emu := r.Emulator()
+	long := asterisk.Behaviour{Result: asterisk.ResultAnswer, HangupAfter: time.Hour}
+	if err := emu.SetEndpoint("default", strconv.Itoa(a.script), long); err != nil {
+		t.Fatal(err)
+	}
+	if err := emu.SetEndpoint("customers", "+8613223004567", asterisk.Behaviour{Result: asterisk.ResultAnswer, RingFor: time.Second, HangupAfter: time.Hour}); err != nil {
+		t.Fatal(err)
+	}
+	var g zxycalldialect.TimeGroup
+	a.ok("POST", "/v1/time_group", `{"name":"远","ranges":[`+farWindow(t)+`]}`, &g)
+	var ag zxycalldialect.MetaCustomerService
+	a.ok("POST", "/v1/customer_service", `{"name":"人工","caller_line_id":"`+a.line+`"}`, &ag)
+	var task zxycalldialect.Entity
+	a.ok("POST", "/v1/task", strings.Replace(a.taskBody("转人工", "", 1, g.UUID, a.noRedial()), `"maximumcall"`,
+		`"customer_service_id":`+strconv.Itoa(ag.ID)+`,"maximumcall"`, 1), &task)
+	a.ok("POST", "/v1/task/import_task_customer/"+task.UUID, `[{"number":"13223004567"}]`, nil)
+	a.ok("GET", "/v1/task/start/"+task.UUID, "", nil)
+
+	campaignID, err := strconv.ParseInt(task.UUID, 10, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	var call string
+	for call == "" {
+		atts, err := r.DB().Attempts(r.Ctx, campaignID, "13223004567")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, at := range atts {
+			if !at.ConnectedAt.IsZero() && at.EndedAt.IsZero() {
+				call = at.ID
+			}
+		}
+		if call == "" {
+			if time.Now().After(deadline) {
+				t.Fatalf("the call did not reach the script: %+v", atts)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	if err := r.Dialer().Do(r.Ctx, dialer.ScriptTransfer{Call: telephony.CallID(call)}); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		_, members, err := r.Queues().Status(r.Ctx, a.id, int64(ag.ID))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(members) == 1 {
+			break
+		}
+		if len(members) > 1 || time.Now().After(deadline) {
+			t.Fatalf("the agent group's queue holds %+v, want the transferred call", members)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	a.ok("GET", "/v1/task/stop/"+task.UUID, "", nil)
 }
