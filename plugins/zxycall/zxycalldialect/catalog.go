@@ -55,7 +55,11 @@ func timeGroupOf(o dialect.Object) (dialer.TimeGroup, error) {
 	return g, nil
 }
 
+// recycleRuleOf reads a rule; an object carrying a record is errNotRule.
 func recycleRuleOf(o dialect.Object) (RedialSpec, error) {
+	if isRecord(o) {
+		return RedialSpec{}, errNotRule
+	}
 	var r RedialSpec
 	if err := json.Unmarshal(o.Spec, &r); err != nil {
 		return r, fmt.Errorf("redial policy %s spec: %w", o.ID, err)
@@ -65,33 +69,43 @@ func recycleRuleOf(o dialect.Object) (RedialSpec, error) {
 }
 
 // lookup reads one of the account's objects; an id that is not one of
-// them (or no id of the host's at all) is a FieldError on field.
+// them (or no id of the host's at all, or an object conv does not take) is
+// a FieldError on field.
 func lookup[T any](ctx context.Context, host dialect.Host, account string, kind dialect.Kind, id, field, reason string, conv func(dialect.Object) (T, error)) (T, error) {
 	var zero T
 	o, err := host.GetObject(ctx, account, kind, id)
+	if err != nil && !errors.Is(err, dialect.ErrNotFound) {
+		return zero, err
+	}
+	var v T
+	if err == nil {
+		v, err = conv(o)
+	}
 	if errors.Is(err, dialect.ErrNotFound) {
 		return zero, &dialect.FieldError{Field: field, Value: truncate(id), Reason: reason}
 	}
-	if err != nil {
-		return zero, err
-	}
-	return conv(o)
+	return v, err
 }
 
-// named is the part of a spec seeding compares.
-type named struct {
-	ID   string
-	Name string `json:"name"`
+// seedKind says which objects seeded lists and when two are the same default.
+type seedKind struct {
+	kind dialect.Kind
+	// keep selects the objects of kind that are listed; nil: all.
+	keep func(dialect.Object) bool
+	// key is what two copies of one default share (its name).
+	key func(dialect.Object) (string, error)
 }
 
-func namedOf(o dialect.Object) (named, error) {
-	n := named{ID: o.ID}
-	if err := json.Unmarshal(o.Spec, &n); err != nil {
-		return n, fmt.Errorf("%s %s spec: %w", o.Kind, o.ID, err)
+func (k seedKind) list(ctx context.Context, host dialect.Host, account string) ([]dialect.Object, error) {
+	objs, err := allObjects(ctx, host, account, k.kind, func(o dialect.Object) (dialect.Object, error) { return o, nil })
+	if err != nil || k.keep == nil {
+		return objs, err
 	}
-	n.ID = o.ID
-	return n, nil
+	return slices.DeleteFunc(objs, func(o dialect.Object) bool { return !k.keep(o) }), nil
 }
+
+// nameKey is the key of objects whose spec has a name.
+func nameKey(o dialect.Object) (string, error) { return carrierName(o) }
 
 // compareIDs orders the host's decimal ids numerically.
 func compareIDs(a, b string) int {
@@ -103,18 +117,17 @@ func compareIDs(a, b string) int {
 	return cmp.Compare(x, y)
 }
 
-// seeded lists the account's objects of kind, first giving an account that
-// has none the defaults. Two requests seeding at once both create them;
-// each then deletes what it created when an object of the same name has a
-// lower id, so one set remains.
-func seeded[T any](ctx context.Context, host dialect.Host, account string, kind dialect.Kind, defaults []any, conv func(dialect.Object) (T, error)) ([]T, error) {
-	raw := func(o dialect.Object) (dialect.Object, error) { return o, nil }
-	objs, err := allObjects(ctx, host, account, kind, raw)
+// seeded lists the account's objects of a kind, first giving an account
+// that has none the defaults (specs). Two requests seeding at once both
+// create them; each then deletes what it created when an object with the
+// same key has a lower id, so one set remains.
+func seeded[T any](ctx context.Context, host dialect.Host, account string, k seedKind, defaults []any, conv func(dialect.Object) (T, error)) ([]T, error) {
+	objs, err := k.list(ctx, host, account)
 	if err != nil {
 		return nil, err
 	}
 	if len(objs) == 0 {
-		if objs, err = seed(ctx, host, account, kind, defaults); err != nil {
+		if objs, err = seed(ctx, host, account, k, defaults); err != nil {
 			return nil, err
 		}
 	}
@@ -130,34 +143,36 @@ func seeded[T any](ctx context.Context, host dialect.Host, account string, kind 
 }
 
 // seed creates the defaults and returns the account's objects after.
-func seed(ctx context.Context, host dialect.Host, account string, kind dialect.Kind, defaults []any) ([]dialect.Object, error) {
-	mine := map[string]string{} // id → name
+func seed(ctx context.Context, host dialect.Host, account string, k seedKind, defaults []any) ([]dialect.Object, error) {
+	mine := map[string]string{} // id → key
 	for _, spec := range defaults {
-		o, err := host.PutObject(ctx, account, dialect.Object{Kind: kind, Spec: mustJSON(spec)})
+		o, err := host.PutObject(ctx, account, dialect.Object{Kind: k.kind, Spec: mustJSON(spec)})
 		if err != nil {
-			return nil, fmt.Errorf("create the default %s: %w", kind, err)
+			return nil, fmt.Errorf("create the default %s: %w", k.kind, err)
 		}
-		n, err := namedOf(o)
-		if err != nil {
+		if mine[o.ID], err = k.key(o); err != nil {
 			return nil, err
 		}
-		mine[n.ID] = n.Name
 	}
-	objs, err := allObjects(ctx, host, account, kind, func(o dialect.Object) (dialect.Object, error) { return o, nil })
+	objs, err := k.list(ctx, host, account)
 	if err != nil {
 		return nil, err
 	}
-	names := make([]named, len(objs))
+	keys := make([]string, len(objs))
 	for i, o := range objs {
-		if names[i], err = namedOf(o); err != nil {
+		if keys[i], err = k.key(o); err != nil {
 			return nil, err
 		}
 	}
 	var drop []string
-	for id, name := range mine {
-		if slices.ContainsFunc(names, func(n named) bool { return n.Name == name && compareIDs(n.ID, id) < 0 }) {
-			if err := host.DeleteObject(ctx, account, kind, id); err != nil && !errors.Is(err, dialect.ErrNotFound) {
-				return nil, fmt.Errorf("delete a default %s seeded twice: %w", kind, err)
+	for id, key := range mine {
+		older := false
+		for i, o := range objs {
+			older = older || keys[i] == key && compareIDs(o.ID, id) < 0
+		}
+		if older {
+			if err := host.DeleteObject(ctx, account, k.kind, id); err != nil && !errors.Is(err, dialect.ErrNotFound) {
+				return nil, fmt.Errorf("delete a default %s seeded twice: %w", k.kind, err)
 			}
 			drop = append(drop, id)
 		}
@@ -170,7 +185,7 @@ func timeGroups(ctx context.Context, host dialect.Host, account string) ([]diale
 	for i, g := range defaultTimeGroups {
 		defaults[i] = g
 	}
-	return seeded(ctx, host, account, dialect.KindTimeGroup, defaults, timeGroupOf)
+	return seeded(ctx, host, account, seedKind{kind: dialect.KindTimeGroup, key: nameKey}, defaults, timeGroupOf)
 }
 
 func recycleRules(ctx context.Context, host dialect.Host, account string) ([]RedialSpec, error) {
@@ -178,7 +193,8 @@ func recycleRules(ctx context.Context, host dialect.Host, account string) ([]Red
 	for i, r := range defaultRecycleRules {
 		defaults[i] = r
 	}
-	return seeded(ctx, host, account, dialect.KindRedialPolicy, defaults, recycleRuleOf)
+	k := seedKind{kind: dialect.KindRedialPolicy, keep: func(o dialect.Object) bool { return !isRecord(o) }, key: nameKey}
+	return seeded(ctx, host, account, k, defaults, recycleRuleOf)
 }
 
 // defaultRule is the account's default rule (is_default): its oldest, the

@@ -134,29 +134,60 @@ func TestConformance(t *testing.T) {
 	}
 	golden(t, "caller_line.json", strings.ReplaceAll(norm(b), `"id":"`+ln.ID+`"`, `"id":"<line>"`))
 
+	// An agent group like the seed's 组2, transferring on that line.
+	code, b = do("POST", "/v1/customer_service", tok, "", `{"name":"组2","caller_line_id":"`+ln.ID+`","status":1}`)
+	var ag zxycalldialect.MetaCustomerService
+	if code != 200 || json.Unmarshal([]byte(b), &ag) != nil || ag.ID == 0 {
+		t.Fatalf("create agent group: %d %s", code, b)
+	}
+
 	code, b = do("GET", "/v1/task/create", tok, "", "")
 	var meta any
 	if code != 200 || json.Unmarshal([]byte(b), &meta) != nil {
 		t.Fatalf("meta: %d %s", code, b)
 	}
 	sameKeys(t, "GET /v1/task/create", "seed_meta.json", meta)
-	golden(t, "meta.json", strings.ReplaceAll(norm(b), `"value":"`+ln.ID+`"`, `"value":"<line>"`))
+	golden(t, "meta.json", strings.ReplaceAll(strings.ReplaceAll(norm(b), `"value":"`+ln.ID+`"`, `"value":"<line>"`), `"caller_line_id":"`+ln.ID+`"`, `"caller_line_id":"<line>"`))
+	// The lists' entries have the seed's keys too.
+	for _, list := range []string{"customer_service", "outbound_group", "caller_line_list", "auto_recycle_rules", "enum_disable_dial_timegroup"} {
+		first := func(body []byte) any {
+			var m struct{ Meta map[string]json.RawMessage }
+			var items []any
+			if err := json.Unmarshal(body, &m); err != nil || json.Unmarshal(m.Meta[list], &items) != nil || len(items) == 0 {
+				t.Fatalf("meta %s: %v %s", list, err, body)
+			}
+			return items[0]
+		}
+		sb, err := os.ReadFile(filepath.Join("testdata", "seed_meta.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if w, g := keys(t, "", first(sb)), keys(t, "", first([]byte(b))); !slices.Equal(w, g) {
+			t.Errorf("meta %s[0] keys differ from the seed's:\n got %v\nwant %v", list, g, w)
+		}
+	}
 	// A new account's defaults: the seed's three blocked time groups and two rules.
 	var choices zxycalldialect.Meta
 	if err := json.Unmarshal([]byte(b), &choices); err != nil {
 		t.Fatal(err)
 	}
-	tgs, rules := choices.Meta.EnumDisableDialTimegroup, choices.Meta.AutoRecycleRules
+	tgs, rules, scripts := choices.Meta.EnumDisableDialTimegroup, choices.Meta.AutoRecycleRules, choices.Meta.OutboundGroup
 	if len(tgs) != 3 || tgs[0].Name != "休息时间" || len(rules) != 2 || rules[0].Name != "默认" || rules[1].Name != "不重呼" {
 		t.Fatalf("default time groups %+v, rules %+v", tgs, rules)
+	}
+	if len(scripts) != 1 || scripts[0].Name == nil || *scripts[0].Name != "默认话术" || !scripts[0].Default {
+		t.Fatalf("default script groups %+v", scripts)
+	}
+	if cs := choices.Meta.CustomerService; len(cs) != 1 || cs[0].ID != ag.ID || cs[0].Status != 1 || cs[0].CallerLineID == nil || *cs[0].CallerLineID != ln.ID {
+		t.Fatalf("customer_service %+v", cs)
 	}
 	if _, again := do("GET", "/v1/task/create", tok, "", ""); again != b {
 		t.Errorf("meta changed on a second read (defaults seeded twice?):\n%s\n%s", b, again)
 	}
 
 	// The seed's create example (its table's example values), with the ids meta gave.
-	create := `{"caller_line_id":"` + ln.ID + `","destination_extension":297,"disable_dial_timegroup":"` + tgs[0].UUID + `",
-		"maximumcall":1,"name":"测试任务","random_assignment_number":0,"recycle_limit":0,"remark":"第一个任务","_originate_timeout":60,
+	create := `{"caller_line_id":"` + ln.ID + `","destination_extension":` + strconv.Itoa(scripts[0].ID) + `,"disable_dial_timegroup":"` + tgs[0].UUID + `",
+		"customer_service_id":` + strconv.Itoa(ag.ID) + `,"maximumcall":1,"name":"测试任务","random_assignment_number":0,"recycle_limit":0,"remark":"第一个任务","_originate_timeout":60,
 		"call_pause_second":10,"auto_recycle_rule_id":` + strconv.Itoa(rules[0].ID) + `}`
 	code, b = do("POST", "/v1/task", tok, "application/json", create)
 	var created map[string]any
@@ -233,7 +264,10 @@ func TestConformance(t *testing.T) {
 		{"maximumcall a string", "POST", "/v1/task", tok, strings.Replace(create, `"maximumcall":1`, `"maximumcall":"x"`, 1), 200, `参数错误: maximumcall: must be an integer`},
 		{"unknown time group", "POST", "/v1/task", tok, strings.Replace(create, `"disable_dial_timegroup":"`+tgs[0].UUID, `"disable_dial_timegroup":"146979fe-3864-4817-ad76-13b37f43bb1c`, 1), 200, `disable_dial_timegroup`},
 		{"unknown recycle rule", "POST", "/v1/task", tok, strings.Replace(create, `"auto_recycle_rule_id":`+strconv.Itoa(rules[0].ID), `"auto_recycle_rule_id":99`, 1), 200, `auto_recycle_rule_id`},
-		{"unknown agent group", "POST", "/v1/task", tok, strings.Replace(create, `"maximumcall":1`, `"maximumcall":1,"customer_service_id":21`, 1), 200, `customer_service_id`},
+		{"unknown agent group", "POST", "/v1/task", tok, strings.Replace(create, `"customer_service_id":`+strconv.Itoa(ag.ID), `"customer_service_id":21`, 1), 200, `参数错误: customer_service_id`},
+		{"another user's agent group", "POST", "/v1/task", otherTok, create, 200, `"code":10001`},
+		{"unknown script group", "POST", "/v1/task", tok, strings.Replace(create, `"destination_extension":`+strconv.Itoa(scripts[0].ID), `"destination_extension":297`, 1), 200, `参数错误: destination_extension`},
+		{"another user's agent group read", "GET", "/v1/customer_service/" + strconv.Itoa(ag.ID), otherTok, "", 200, `"code":10004`},
 		{"not JSON", "POST", "/v1/task", tok, `[`, 200, `"code":10001,"msg":"参数错误: body`},
 		{"unknown task", "GET", "/v1/task/stop/999999", tok, "", 200, `"code":10004`},
 		{"not a route", "DELETE", "/v1/task/" + id, tok, "", 200, `"code":10404`},

@@ -156,6 +156,8 @@ func farWindow(t *testing.T) string {
 type tenant struct {
 	client
 	id, line string
+	// script is the account's default script group.
+	script int
 }
 
 func newTenant(t *testing.T, r *servicetest.Running, callLine int) tenant {
@@ -168,13 +170,19 @@ func newTenant(t *testing.T, r *servicetest.Running, callLine int) tenant {
 	var l struct{ ID string }
 	tn.ok("POST", "/v1/caller_line", fmt.Sprintf(`{"name":"线路","call_line":%d,"call_number":"13530525008"}`, callLine), &l)
 	tn.line = l.ID
+	var gs struct{ Data []zxycalldialect.Group }
+	tn.ok("GET", "/v1/outbound_group", "", &gs)
+	if len(gs.Data) != 1 || !gs.Data[0].Default {
+		t.Fatalf("a new account's script groups %+v", gs.Data)
+	}
+	tn.script = gs.Data[0].ID
 	return tn
 }
 
 func (tn tenant) taskBody(name, notifyURL string, maximumcall int, timegroup string, rule int) string {
-	return fmt.Sprintf(`{"caller_line_id":%q,"destination_extension":297,"disable_dial_timegroup":%q,"maximumcall":%d,"name":%q,
+	return fmt.Sprintf(`{"caller_line_id":%q,"destination_extension":%d,"disable_dial_timegroup":%q,"maximumcall":%d,"name":%q,
 		"random_assignment_number":0,"recycle_limit":0,"_originate_timeout":30,"call_pause_second":0,"auto_recycle_rule_id":%d,
-		"call_notify_url":%q,"call_notify_type":2}`, tn.line, timegroup, maximumcall, name, rule, notifyURL)
+		"call_notify_url":%q,"call_notify_type":2}`, tn.line, tn.script, timegroup, maximumcall, name, rule, notifyURL)
 }
 
 // noRedial is the id of the account's default rule 不重呼.
@@ -218,10 +226,6 @@ func TestCallNotifyEndToEnd(t *testing.T) {
 	started := time.Now()
 	r := servicetest.WithPlugin(t, "zxycall", servicetest.Speed(50))
 	emu := r.Emulator()
-	// The script (destination_extension 297) talks 5 s and hangs up.
-	if err := emu.SetEndpoint("default", "297", asterisk.Behaviour{Result: asterisk.ResultAnswer, HangupAfter: 5 * time.Second}); err != nil {
-		t.Fatal(err)
-	}
 	program := func(number string, b asterisk.Behaviour) {
 		t.Helper()
 		if err := emu.SetEndpoint("customers", "+86"+number, b); err != nil {
@@ -236,6 +240,13 @@ func TestCallNotifyEndToEnd(t *testing.T) {
 	program("13800138002", asterisk.Behaviour{Result: asterisk.ResultBusy})
 
 	a, b := newTenant(t, r, 2), newTenant(t, r, 1)
+	// Each account's script (its default script group, dialplan target
+	// default,<id>,1) talks 5 s and hangs up.
+	for _, tn := range []tenant{a, b} {
+		if err := emu.SetEndpoint("default", strconv.Itoa(tn.script), asterisk.Behaviour{Result: asterisk.ResultAnswer, HangupAfter: 5 * time.Second}); err != nil {
+			t.Fatal(err)
+		}
+	}
 	ra, rb := newReceiver(t), newReceiver(t)
 	// A blocks an hour far from now and redials a busy number once, a
 	// minute later; B blocks the whole day and does not redial.

@@ -8,8 +8,9 @@ import (
 	"github.com/switchboard-cc/switchboard/plugins/zxycall/zxycalldialect"
 )
 
-// The request decoders never panic, and a body they accept satisfies the
-// seed's required fields and fixed values.
+// The request decoders (task, customers, line, time group, rule, agent
+// group, script group) never panic, name the field they refuse, and a body
+// they accept satisfies the required fields and fixed values.
 func FuzzDecodeTask(f *testing.F) {
 	f.Add([]byte(`{"caller_line_id":"1","destination_extension":297,"disable_dial_timegroup":"146979fe-3864-4817-ad76-13b37f43bb1c","maximumcall":1,"name":"测试任务","random_assignment_number":0,"recycle_limit":0,"remark":"第一个任务","_originate_timeout":60,"call_pause_second":10,"auto_recycle_rule_id":1}`))
 	f.Add([]byte(`{"maximumcall":"2","_originate_timeout":1e1}`))
@@ -17,6 +18,8 @@ func FuzzDecodeTask(f *testing.F) {
 	f.Add([]byte(`{"call_notify_url":"ftp://x","call_notify_type":"1"}`))
 	f.Add([]byte(`{"name":"周末","ranges":[{"start":"00:00","end":"24:00","weekdays":[6,"7"]}],"dates":[{"date":"2026-10-01"}]}`))
 	f.Add([]byte(`{"name":"x","max_tries":"3","rules":[{"outcome":"busy","count":2,"interval_seconds":[60,"120"]}]}`))
+	f.Add([]byte(`{"name":"组2","caller_line_id":"1","status":"1"}`))
+	f.Add([]byte(`{"name":"催收话术","debug":1,"link_word_group_id":"5","tag_scene_id":null,"default":false}`))
 	f.Add([]byte(`[1]`))
 	f.Add([]byte(`null`))
 	f.Fuzz(func(t *testing.T, body []byte) {
@@ -48,6 +51,17 @@ func FuzzDecodeTask(f *testing.F) {
 		}
 		if _, fe := zxycalldialect.DecodeRecycleRule(body); fe != nil && fe.Field == "" {
 			t.Fatalf("a rule error naming no field: %v", fe)
+		}
+		if g, fe := zxycalldialect.DecodeAgentGroup(body); fe == nil && (strings.TrimSpace(g.Name) == "" || (g.Status != 0 && g.Status != 1)) {
+			t.Fatalf("accepted agent group %q as %+v", body, g)
+		} else if fe != nil && fe.Field == "" {
+			t.Fatalf("an agent group error naming no field: %v", fe)
+		}
+		if g, fe := zxycalldialect.DecodeScriptGroup(body); fe == nil && (strings.TrimSpace(g.Name) == "" ||
+			g.LinkWordGroupID != nil && *g.LinkWordGroupID <= 0 || g.TagSceneID != nil && *g.TagSceneID <= 0) {
+			t.Fatalf("accepted script group %q as %+v", body, g)
+		} else if fe != nil && fe.Field == "" {
+			t.Fatalf("a script group error naming no field: %v", fe)
 		}
 	})
 }

@@ -233,9 +233,23 @@ func lineError(err error) error {
 }
 
 // deleteLine deletes a caller line no task uses (the host refuses one a
-// campaign names: 10009).
+// campaign names: 10009) and no agent group transfers on (10009 naming
+// the groups).
 func (d *Dialect) deleteLine(w http.ResponseWriter, r *http.Request) {
 	ctx, host, acct := r.Context(), dialect.HostFrom(r.Context()), reqAccount(r)
+	if _, err := getLine(ctx, host, acct.ID, r.PathValue("id")); err != nil {
+		failErr(w, err)
+		return
+	}
+	groups, err := linesAgentGroups(ctx, host, acct.ID, r.PathValue("id"))
+	if err != nil {
+		failErr(w, err)
+		return
+	}
+	if len(groups) > 0 {
+		fail(w, CodeState, fmt.Sprintf("状态不允许: the transfer line of agent groups %s (change them first)", strings.Join(groups, ", ")))
+		return
+	}
 	if err := host.DeleteObject(ctx, acct.ID, dialect.KindTrunk, r.PathValue("id")); err != nil {
 		failErr(w, err)
 		return

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/switchboard-cc/switchboard/pkg/dialect"
@@ -69,6 +70,9 @@ func DecodeRecycleRule(body []byte) (RedialSpec, *dialect.FieldError) {
 	}
 	if r.Name, fe = decodeName(m); fe != nil {
 		return r, fe
+	}
+	if strings.HasPrefix(r.Name, recordPrefix) {
+		return r, &dialect.FieldError{Field: "name", Value: truncate(r.Name), Reason: "must not start with " + recordPrefix + " (kept for records)"}
 	}
 	remark, fe := decodeString("remark", m["remark"])
 	if fe != nil {
@@ -172,7 +176,7 @@ func (d *Dialect) listRecycleRules(w http.ResponseWriter, r *http.Request) {
 // ruleEntity renders one rule, with is_default from the account's rules.
 func ruleEntity(w http.ResponseWriter, r *http.Request, rule RedialSpec) {
 	ctx, host, acct := r.Context(), dialect.HostFrom(r.Context()), reqAccount(r)
-	rules, err := allObjects(ctx, host, acct.ID, dialect.KindRedialPolicy, recycleRuleOf)
+	rules, err := allRules(ctx, host, acct.ID)
 	if err != nil {
 		failErr(w, err)
 		return
@@ -209,5 +213,8 @@ func (d *Dialect) putRecycleRule(w http.ResponseWriter, r *http.Request) {
 }
 
 func (d *Dialect) deleteRecycleRule(w http.ResponseWriter, r *http.Request) {
-	d.deleteObject(w, r, dialect.KindRedialPolicy, attrRecycleRule)
+	d.deleteObject(w, r, dialect.KindRedialPolicy, attrRecycleRule, func(o dialect.Object) error {
+		_, err := recycleRuleOf(o)
+		return err
+	})
 }

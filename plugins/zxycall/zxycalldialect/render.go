@@ -2,7 +2,6 @@ package zxycalldialect
 
 import (
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/switchboard-cc/switchboard/pkg/dialect"
@@ -40,8 +39,8 @@ type Entity struct {
 	Group                     *Group      `json:"group"`
 }
 
-// Group is a script group (话术分组). The host keeps no script groups: only
-// the id the task names is known.
+// Group is a script group (话术分组) as meta, the task entity and
+// /v1/outbound_group show it. A task whose group is gone shows only its id.
 type Group struct {
 	ID              int     `json:"id"`
 	Name            *string `json:"name"`
@@ -55,7 +54,8 @@ type Group struct {
 	Default         bool    `json:"default"`
 }
 
-func (d *Dialect) entity(acct dialect.Account, t task, l *line) Entity {
+// entity renders t; sg gives its script group.
+func (d *Dialect) entity(acct dialect.Account, t task, l *line, sg scripts) Entity {
 	c := t.Spec
 	e := Entity{
 		AlterDatetime: c.Attrs[attrAltered], DestinationDialplan: "XML", DestinationContext: c.Destination.Dialplan.Context,
@@ -77,7 +77,8 @@ func (d *Dialect) entity(acct dialect.Account, t task, l *line) Entity {
 		e.OriginationCallerIDNumber = &l.CallerIDNumber
 	}
 	if e.DestinationExtension != nil {
-		e.Group = &Group{ID: *e.DestinationExtension, UserID: acct.ID}
+		g := sg.group(acct, *e.DestinationExtension)
+		e.Group, e.GroupStr = &g, g.Name
 	}
 	if u := c.Attrs[attrNotifyURL]; u != "" {
 		e.CallNotifyURL, e.CallNotifyType = &u, t.attrInt(attrNotifyType)
@@ -126,10 +127,11 @@ type DisableTimeGroup struct {
 // listEntity renders t for the list: rules are the account's redial rules
 // by id, def the default's id. The embedded time group is the copy the
 // task dials by.
-func (d *Dialect) listEntity(acct dialect.Account, t task, l *line, rules map[string]RedialSpec, def string) ListEntity {
-	out := ListEntity{Entity: d.entity(acct, t, l)}
+func (d *Dialect) listEntity(acct dialect.Account, t task, l *line, sg scripts, rules map[string]RedialSpec, def string) ListEntity {
+	out := ListEntity{Entity: d.entity(acct, t, l, sg)}
 	if g := out.Entity.Group; g != nil {
-		out.Group = &ListGroup{ID: g.ID, UserID: g.UserID}
+		out.Group = &ListGroup{ID: g.ID, Name: g.Name, UserID: g.UserID, Debug: g.Debug, DeletedAt: g.DeletedAt,
+			CreatedAt: g.CreatedAt, UpdatedAt: g.UpdatedAt, Default: g.Default}
 	}
 	if l != nil {
 		cl := callerLine(acct, *l, nil)
@@ -183,7 +185,8 @@ type MetaRecycleRule struct {
 	Status bool   `json:"status"`
 }
 
-// MetaCustomerService is an agent group (a queue of the host).
+// MetaCustomerService is an agent group (客服组: a queue of the host) as
+// meta and /v1/customer_service show it.
 type MetaCustomerService struct {
 	ID           int     `json:"id"`
 	UserID       string  `json:"user_id"`
@@ -233,17 +236,24 @@ func (d *Dialect) taskMeta(w http.ResponseWriter, r *http.Request) {
 		m.Meta.AutoRecycleRules = append(m.Meta.AutoRecycleRules, MetaRecycleRule{ID: ruleID(rr.ID), Name: rr.Name, Status: true})
 	}
 	m.Meta.CustomerService = []MetaCustomerService{}
-	qs, err := host.ListQueues(ctx, acct.ID)
+	ags, err := agentGroups(ctx, host, acct.ID)
 	if err != nil {
 		failErr(w, err)
 		return
 	}
-	for _, q := range qs {
-		if id, err := strconv.Atoi(q.ID); err == nil {
-			m.Meta.CustomerService = append(m.Meta.CustomerService, MetaCustomerService{ID: id, UserID: acct.ID, Status: 1})
-		}
+	for _, g := range ags {
+		m.Meta.CustomerService = append(m.Meta.CustomerService, g.entity(acct))
+	}
+	sgs, err := d.scriptGroups(ctx, host, acct.ID)
+	if err != nil {
+		failErr(w, err)
+		return
 	}
 	m.Meta.OutboundGroup = []Group{}
+	sdef := oldest(sgs)
+	for _, g := range sgs {
+		m.Meta.OutboundGroup = append(m.Meta.OutboundGroup, scriptGroupEntity(acct, g, sdef))
+	}
 	ok(w, m)
 }
 

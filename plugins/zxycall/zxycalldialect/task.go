@@ -12,7 +12,6 @@ import (
 
 	"github.com/switchboard-cc/switchboard/pkg/dialect"
 	"github.com/switchboard-cc/switchboard/pkg/dialer"
-	"github.com/switchboard-cc/switchboard/pkg/telephony"
 )
 
 // Attrs keys the dialect keeps on a campaign.
@@ -130,6 +129,12 @@ func (d *Dialect) campaign(ctx context.Context, host dialect.Host, acct dialect.
 	} else if err != nil {
 		return dialer.Campaign{}, nil, err
 	}
+	script, err := lookup(ctx, host, acct.ID, dialect.KindRedialPolicy, strconv.Itoa(*in.DestinationExtension), "destination_extension", scriptGroupNotYours, recordOf(recScriptGroup))
+	if errors.As(err, &fe) {
+		return dialer.Campaign{}, fe, nil
+	} else if err != nil {
+		return dialer.Campaign{}, nil, err
+	}
 	if l.MaxConcurrent > 0 {
 		tasks, err := allTasks(ctx, host, acct.ID)
 		if err != nil {
@@ -153,18 +158,17 @@ func (d *Dialect) campaign(ctx context.Context, host dialect.Host, acct dialect.
 		Mode:          dialer.ModeIVR,
 		DefaultRegion: acct.DefaultRegion,
 		Trunk:         l.ID,
-		Destination: dialer.Destination{Kind: dialer.DestDialplan,
-			Dialplan: telephony.DialplanTarget{Context: scriptContext, Extension: strconv.Itoa(*in.DestinationExtension), Priority: 1}},
-		Pacing:      dialer.Pacing{MaxConcurrent: *in.Maximumcall, PauseBetweenCalls: time.Duration(*in.CallPauseSecond) * time.Second},
-		Windows:     dialer.Windows{Zone: zone, Blocked: []dialer.TimeGroup{tg}},
-		Redial:      rule.RedialPolicy,
-		RingTimeout: time.Duration(*in.OriginateTimeout) * time.Second,
-		Start:       dialer.Start{Mode: dialer.StartManual},
+		Pacing:        dialer.Pacing{MaxConcurrent: *in.Maximumcall, PauseBetweenCalls: time.Duration(*in.CallPauseSecond) * time.Second},
+		Windows:       dialer.Windows{Zone: zone, Blocked: []dialer.TimeGroup{tg}},
+		Redial:        rule.RedialPolicy,
+		RingTimeout:   time.Duration(*in.OriginateTimeout) * time.Second,
+		Start:         dialer.Start{Mode: dialer.StartManual},
 		Attrs: map[string]string{
 			attrCreated: now, attrAltered: now, attrTimegroup: tg.ID, attrRecycleRule: rule.ID,
-			attrScript: strconv.Itoa(*in.DestinationExtension), attrRandom: "0", attrRecycle: "0",
+			attrScript: script.ID, attrRandom: "0", attrRecycle: "0",
 		},
 	}
+	applyScript(&c, script)
 	if u := in.notifyURL(); u != "" {
 		c.Attrs[attrNotifyURL], c.Attrs[attrNotifyType] = u, strconv.Itoa(notifyTypeJSON)
 	}
@@ -183,10 +187,8 @@ func (d *Dialect) campaign(ctx context.Context, host dialect.Host, acct dialect.
 	}
 	if in.CustomerServiceID != nil {
 		id := strconv.Itoa(*in.CustomerServiceID)
-		if _, err := host.GetQueue(ctx, acct.ID, id); errors.Is(err, dialect.ErrNotFound) {
-			return dialer.Campaign{}, &dialect.FieldError{Field: "customer_service_id", Value: id, Reason: "is not one of your agent groups (customer_service)"}, nil
-		} else if err != nil {
-			return dialer.Campaign{}, nil, err
+		if fe, err := usableAgentGroup(ctx, host, acct.ID, id); fe != nil || err != nil {
+			return dialer.Campaign{}, fe, err
 		}
 		c.Queue = id
 		c.Destination.Transfer = "queue"
@@ -244,7 +246,7 @@ func (d *Dialect) putTask(w http.ResponseWriter, r *http.Request, id string) {
 		failErr(w, err)
 		return
 	}
-	ok(w, d.entity(acct, t, lineOrNil(ctx, host, acct.ID, t.Spec.Trunk)))
+	ok(w, d.entity(acct, t, lineOrNil(ctx, host, acct.ID, t.Spec.Trunk), scriptsOf(ctx, host, acct.ID)))
 }
 
 // storeTask creates (c.ID empty) or replaces a task's campaign and makes
@@ -330,7 +332,7 @@ func (d *Dialect) getTask(w http.ResponseWriter, r *http.Request) {
 		failErr(w, err)
 		return
 	}
-	ok(w, d.entity(acct, t, lineOrNil(ctx, host, acct.ID, t.Spec.Trunk)))
+	ok(w, d.entity(acct, t, lineOrNil(ctx, host, acct.ID, t.Spec.Trunk), scriptsOf(ctx, host, acct.ID)))
 }
 
 func (d *Dialect) listTasks(w http.ResponseWriter, r *http.Request) {
@@ -340,7 +342,7 @@ func (d *Dialect) listTasks(w http.ResponseWriter, r *http.Request) {
 		failErr(w, err)
 		return
 	}
-	rs, err := allObjects(ctx, host, acct.ID, dialect.KindRedialPolicy, recycleRuleOf)
+	rs, err := allRules(ctx, host, acct.ID)
 	if err != nil {
 		failErr(w, err)
 		return
@@ -350,6 +352,7 @@ func (d *Dialect) listTasks(w http.ResponseWriter, r *http.Request) {
 		rules[r.ID] = r
 	}
 	def := defaultRule(rs)
+	sg := scriptsOf(ctx, host, acct.ID)
 	lines := map[string]*line{}
 	out := make([]ListEntity, 0, len(tasks))
 	for _, t := range tasks {
@@ -358,7 +361,7 @@ func (d *Dialect) listTasks(w http.ResponseWriter, r *http.Request) {
 			l = lineOrNil(ctx, host, acct.ID, t.Spec.Trunk)
 			lines[t.Spec.Trunk] = l
 		}
-		out = append(out, d.listEntity(acct, t, l, rules, def))
+		out = append(out, d.listEntity(acct, t, l, sg, rules, def))
 	}
 	ok(w, struct {
 		Data []ListEntity `json:"data"`
@@ -419,7 +422,7 @@ func (d *Dialect) action(a dialect.CampaignAction) http.HandlerFunc {
 			failErr(w, err)
 			return
 		}
-		ok(w, d.entity(acct, t, l))
+		ok(w, d.entity(acct, t, l, scriptsOf(ctx, host, acct.ID)))
 	}
 }
 

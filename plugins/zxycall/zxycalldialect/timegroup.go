@@ -286,7 +286,7 @@ func (d *Dialect) putTimeGroup(w http.ResponseWriter, r *http.Request) {
 }
 
 func (d *Dialect) deleteTimeGroup(w http.ResponseWriter, r *http.Request) {
-	d.deleteObject(w, r, dialect.KindTimeGroup, attrTimegroup)
+	d.deleteObject(w, r, dialect.KindTimeGroup, attrTimegroup, nil)
 }
 
 // catalogKind describes a catalog object (time group or rule) for putObject.
@@ -307,7 +307,11 @@ func putObject[T any](d *Dialect, w http.ResponseWriter, r *http.Request, k cata
 	ctx, host, acct := r.Context(), dialect.HostFrom(r.Context()), reqAccount(r)
 	id := r.PathValue("id")
 	if id != "" {
-		if _, err := host.GetObject(ctx, acct.ID, k.kind, id); err != nil {
+		o, err := host.GetObject(ctx, acct.ID, k.kind, id)
+		if err == nil {
+			_, err = k.of(o)
+		}
+		if err != nil {
 			failErr(w, err)
 			return v, false
 		}
@@ -341,11 +345,17 @@ func putObject[T any](d *Dialect, w http.ResponseWriter, r *http.Request, k cata
 	return v, true
 }
 
-// deleteObject deletes a time group or rule that no task names.
-func (d *Dialect) deleteObject(w http.ResponseWriter, r *http.Request, kind dialect.Kind, attr string) {
+// deleteObject deletes a time group, rule or script group that no task
+// names (its attr); check (when set) refuses objects of kind that are not
+// of the view (ErrNotFound).
+func (d *Dialect) deleteObject(w http.ResponseWriter, r *http.Request, kind dialect.Kind, attr string, check func(dialect.Object) error) {
 	ctx, host, acct := r.Context(), dialect.HostFrom(r.Context()), reqAccount(r)
 	id := r.PathValue("id")
-	if _, err := host.GetObject(ctx, acct.ID, kind, id); err != nil {
+	o, err := host.GetObject(ctx, acct.ID, kind, id)
+	if err == nil && check != nil {
+		err = check(o)
+	}
+	if err != nil {
 		failErr(w, err)
 		return
 	}

@@ -14,6 +14,8 @@
 //	PUT, DELETE /v1/caller_line/{id}
 //	GET, POST /v1/time_group; GET, PUT, DELETE /v1/time_group/{id}   blocked time groups (ours)
 //	GET, POST /v1/auto_recycle_rule; GET, PUT, DELETE /v1/auto_recycle_rule/{id} redial rules (ours)
+//	GET, POST /v1/customer_service; GET, PUT, DELETE /v1/customer_service/{id} agent groups (ours)
+//	GET, POST /v1/outbound_group; GET, PUT, DELETE /v1/outbound_group/{id} script groups (ours)
 //
 // A task's call_notify_url receives a JSON POST per finished call
 // (CallNotify, rendered by RenderEvent for the host's webhook sender).
@@ -226,6 +228,16 @@ func (d *Dialect) routes() *http.ServeMux {
 	m.HandleFunc("GET /v1/auto_recycle_rule/{id}", d.getRecycleRule)
 	m.HandleFunc("PUT /v1/auto_recycle_rule/{id}", d.putRecycleRule)
 	m.HandleFunc("DELETE /v1/auto_recycle_rule/{id}", d.deleteRecycleRule)
+	m.HandleFunc("GET /v1/customer_service", d.listAgentGroups)
+	m.HandleFunc("POST /v1/customer_service", d.putAgentGroup)
+	m.HandleFunc("GET /v1/customer_service/{id}", d.getAgentGroup)
+	m.HandleFunc("PUT /v1/customer_service/{id}", d.putAgentGroup)
+	m.HandleFunc("DELETE /v1/customer_service/{id}", d.deleteAgentGroup)
+	m.HandleFunc("GET /v1/outbound_group", d.listScriptGroups)
+	m.HandleFunc("POST /v1/outbound_group", d.putScriptGroup)
+	m.HandleFunc("GET /v1/outbound_group/{id}", d.getScriptGroup)
+	m.HandleFunc("PUT /v1/outbound_group/{id}", d.putScriptGroup)
+	m.HandleFunc("DELETE /v1/outbound_group/{id}", d.deleteScriptGroup)
 	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		fail(w, CodeNoRoute, "接口不存在: "+r.Method+" "+r.URL.Path)
 	})

@@ -1,0 +1,324 @@
+package zxycalldialect
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/switchboard-cc/switchboard/pkg/acd"
+	"github.com/switchboard-cc/switchboard/pkg/dialect"
+)
+
+// Agent groups (客服组, customer_service) are the account's host queues: a
+// task's customer_service_id is the queue a call goes to when the script
+// asks for a human (Campaign.Queue, Destination.Transfer "queue"). What the
+// queue cannot carry (name, transfer line, status, stamps) is a record of
+// kind customer_service naming the queue. A queue without a record (made
+// through another dialect or the host) is listed with name and
+// caller_line_id null, so it is not usable until a PUT gives it a line.
+
+const agentGroupNotYours = "is not one of your agent groups (customer_service)"
+
+// AgentGroupInput is the body of POST /v1/customer_service and PUT
+// /v1/customer_service/{id} (ours): {"name", "caller_line_id", "status"}.
+type AgentGroupInput struct {
+	Name string
+	// CallerLineID is the transfer line; "" for null.
+	CallerLineID string
+	// Status is 1 (usable, the default) or 0.
+	Status int
+}
+
+// DecodeAgentGroup reads an agent group body; integers may be strings of
+// digits.
+func DecodeAgentGroup(body []byte) (AgentGroupInput, *dialect.FieldError) {
+	var in AgentGroupInput
+	m, fe := fields("body", body)
+	if fe != nil {
+		return in, fe
+	}
+	if in.Name, fe = decodeName(m); fe != nil {
+		return in, fe
+	}
+	line, fe := decodeString("caller_line_id", m["caller_line_id"])
+	if fe != nil {
+		return in, fe
+	}
+	if line != nil {
+		in.CallerLineID = strings.TrimSpace(*line)
+	}
+	status, fe := decodeInt("status", m["status"])
+	switch {
+	case fe != nil:
+		return in, fe
+	case status == nil:
+		in.Status = 1
+	case *status != 0 && *status != 1:
+		return in, &dialect.FieldError{Field: "status", Value: strconv.Itoa(*status), Reason: "must be 1 (可用) or 0"}
+	default:
+		in.Status = *status
+	}
+	return in, nil
+}
+
+// agentGroup is a queue with its record (nil: none).
+type agentGroup struct {
+	queue string
+	rec   *record
+}
+
+func (g agentGroup) usable() bool {
+	return g.rec != nil && g.rec.Status == 1 && g.rec.CallerLineID != ""
+}
+
+func (g agentGroup) entity(acct dialect.Account) MetaCustomerService {
+	id, _ := strconv.Atoi(g.queue)
+	e := MetaCustomerService{ID: id, UserID: acct.ID, Status: 1}
+	if g.rec != nil {
+		e.Name, e.Status = &g.rec.Name, g.rec.Status
+		e.CreatedAt, e.UpdatedAt = optional(g.rec.CreatedAt), optional(g.rec.UpdatedAt)
+		e.CallerLineID = optional(g.rec.CallerLineID)
+	}
+	return e
+}
+
+func optional(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+// agentRecords indexes the account's agent group records by queue: the
+// oldest record of a queue is its own, any other a leftover.
+func agentRecords(ctx context.Context, host dialect.Host, account string) (map[string]record, []record, error) {
+	recs, err := allRecords(ctx, host, account, recAgentGroup)
+	if err != nil {
+		return nil, nil, err
+	}
+	own := map[string]record{}
+	var extra []record
+	for _, rec := range recs { // by id: the oldest first
+		if _, seen := own[rec.Queue]; seen {
+			extra = append(extra, rec)
+			continue
+		}
+		own[rec.Queue] = rec
+	}
+	return own, extra, nil
+}
+
+// agentGroups lists the account's agent groups: its queues with numeric
+// ids, by id.
+func agentGroups(ctx context.Context, host dialect.Host, account string) ([]agentGroup, error) {
+	qs, err := host.ListQueues(ctx, account)
+	if err != nil {
+		return nil, err
+	}
+	recs, _, err := agentRecords(ctx, host, account)
+	if err != nil {
+		return nil, err
+	}
+	var out []agentGroup
+	for _, q := range qs {
+		if _, err := strconv.Atoi(q.ID); err != nil {
+			continue
+		}
+		g := agentGroup{queue: q.ID}
+		if rec, ok := recs[q.ID]; ok {
+			g.rec = &rec
+		}
+		out = append(out, g)
+	}
+	slices.SortFunc(out, func(a, b agentGroup) int { return compareIDs(a.queue, b.queue) })
+	return out, nil
+}
+
+// getAgentGroup reads one agent group; a queue the account does not have
+// is ErrNotFound.
+func getAgentGroup(ctx context.Context, host dialect.Host, account, id string) (agentGroup, error) {
+	q, err := host.GetQueue(ctx, account, id)
+	if err != nil {
+		return agentGroup{}, err
+	}
+	recs, _, err := agentRecords(ctx, host, account)
+	if err != nil {
+		return agentGroup{}, err
+	}
+	g := agentGroup{queue: q.ID}
+	if rec, ok := recs[q.ID]; ok {
+		g.rec = &rec
+	}
+	return g, nil
+}
+
+// usableAgentGroup checks a task's customer_service_id.
+func usableAgentGroup(ctx context.Context, host dialect.Host, account, id string) (*dialect.FieldError, error) {
+	g, err := getAgentGroup(ctx, host, account, id)
+	var fe *dialect.FieldError
+	switch {
+	case errors.Is(err, dialect.ErrNotFound) || errors.As(err, &fe):
+		return &dialect.FieldError{Field: "customer_service_id", Value: id, Reason: agentGroupNotYours}, nil
+	case err != nil:
+		return nil, err
+	case g.rec == nil || g.rec.CallerLineID == "":
+		return &dialect.FieldError{Field: "customer_service_id", Value: id, Reason: "is not usable: the agent group has no caller line (caller_line_id null)"}, nil
+	case g.rec.Status != 1:
+		return &dialect.FieldError{Field: "customer_service_id", Value: id, Reason: "is not usable: the agent group is disabled (status 0)"}, nil
+	}
+	return nil, nil
+}
+
+func (d *Dialect) listAgentGroups(w http.ResponseWriter, r *http.Request) {
+	ctx, host, acct := r.Context(), dialect.HostFrom(r.Context()), reqAccount(r)
+	gs, err := agentGroups(ctx, host, acct.ID)
+	if err != nil {
+		failErr(w, err)
+		return
+	}
+	out := make([]MetaCustomerService, 0, len(gs))
+	for _, g := range gs {
+		out = append(out, g.entity(acct))
+	}
+	ok(w, struct {
+		Data []MetaCustomerService `json:"data"`
+	}{out})
+}
+
+func (d *Dialect) getAgentGroup(w http.ResponseWriter, r *http.Request) {
+	ctx, host, acct := r.Context(), dialect.HostFrom(r.Context()), reqAccount(r)
+	g, err := getAgentGroup(ctx, host, acct.ID, r.PathValue("id"))
+	if err != nil {
+		failErr(w, err)
+		return
+	}
+	ok(w, g.entity(acct))
+}
+
+// putAgentGroup creates (no id: a new queue) or changes an agent group.
+// Tasks naming a group keep transferring to its queue whatever its status;
+// a disabled one or one without a line can no longer be chosen.
+func (d *Dialect) putAgentGroup(w http.ResponseWriter, r *http.Request) {
+	ctx, host, acct := r.Context(), dialect.HostFrom(r.Context()), reqAccount(r)
+	id := r.PathValue("id")
+	var g agentGroup
+	if id != "" {
+		var err error
+		if g, err = getAgentGroup(ctx, host, acct.ID, id); err != nil {
+			failErr(w, err)
+			return
+		}
+	}
+	body, err := readBody(r)
+	if err != nil {
+		badParam(w, "body", err.Error())
+		return
+	}
+	in, fe := DecodeAgentGroup(body)
+	if fe != nil {
+		failErr(w, fe)
+		return
+	}
+	if in.CallerLineID != "" {
+		if _, err := getLine(ctx, host, acct.ID, in.CallerLineID); errors.Is(err, dialect.ErrNotFound) || errors.As(err, &fe) {
+			failErr(w, &dialect.FieldError{Field: "caller_line_id", Value: truncate(in.CallerLineID), Reason: "is not one of your caller lines (caller_line_list)"})
+			return
+		} else if err != nil {
+			failErr(w, err)
+			return
+		}
+	}
+	now := d.stamp(d.now())
+	rec := record{Kind: recAgentGroup, Name: in.Name, CallerLineID: in.CallerLineID, Status: in.Status, CreatedAt: now, UpdatedAt: now}
+	if id == "" {
+		q, err := host.PutQueue(ctx, acct.ID, acd.NewQueueConfig(""))
+		if err != nil {
+			failErr(w, fmt.Errorf("create the queue: %w", err))
+			return
+		}
+		rec.Queue = q.ID
+		stored, err := putRecord(ctx, host, acct.ID, rec)
+		if err != nil {
+			failErr(w, withUndo(ctx, err, func(ctx context.Context) error { return host.DeleteQueue(ctx, acct.ID, q.ID) }))
+			return
+		}
+		ok(w, agentGroup{queue: q.ID, rec: &stored}.entity(acct))
+		return
+	}
+	rec.Queue = g.queue
+	if g.rec != nil {
+		rec.ID, rec.CreatedAt = g.rec.ID, g.rec.CreatedAt
+	}
+	stored, err := putRecord(ctx, host, acct.ID, rec)
+	if err != nil {
+		failErr(w, err)
+		return
+	}
+	ok(w, agentGroup{queue: g.queue, rec: &stored}.entity(acct))
+}
+
+// deleteAgentGroup deletes an agent group no task names: its queue, then
+// its records.
+func (d *Dialect) deleteAgentGroup(w http.ResponseWriter, r *http.Request) {
+	ctx, host, acct := r.Context(), dialect.HostFrom(r.Context()), reqAccount(r)
+	id := r.PathValue("id")
+	g, err := getAgentGroup(ctx, host, acct.ID, id)
+	if err != nil {
+		failErr(w, err)
+		return
+	}
+	tasks, err := allTasks(ctx, host, acct.ID)
+	if err != nil {
+		failErr(w, err)
+		return
+	}
+	var users []string
+	for _, t := range tasks {
+		if t.Spec.Attrs[attrCustomer] == g.queue {
+			users = append(users, t.ID)
+		}
+	}
+	if len(users) > 0 {
+		fail(w, CodeState, fmt.Sprintf("状态不允许: in use by tasks %s (change them first)", strings.Join(users, ", ")))
+		return
+	}
+	if err := host.DeleteQueue(ctx, acct.ID, g.queue); err != nil {
+		failErr(w, err)
+		return
+	}
+	recs, err := allRecords(ctx, host, acct.ID, recAgentGroup)
+	if err == nil {
+		for _, rec := range recs {
+			if rec.Queue == g.queue {
+				if err = host.DeleteObject(ctx, acct.ID, dialect.KindRedialPolicy, rec.ID); err != nil && !errors.Is(err, dialect.ErrNotFound) {
+					break
+				}
+				err = nil
+			}
+		}
+	}
+	if err != nil {
+		fail(w, CodeInternal, "内部错误: the agent group's queue is deleted, its record not: "+err.Error())
+		return
+	}
+	success(w, nil)
+}
+
+// linesAgentGroups lists the agent groups whose transfer line is line.
+func linesAgentGroups(ctx context.Context, host dialect.Host, account, line string) ([]string, error) {
+	gs, err := agentGroups(ctx, host, account)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, g := range gs {
+		if g.rec != nil && g.rec.CallerLineID == line {
+			out = append(out, g.queue)
+		}
+	}
+	return out, nil
+}

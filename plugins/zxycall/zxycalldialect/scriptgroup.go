@@ -1,0 +1,267 @@
+package zxycalldialect
+
+import (
+	"context"
+	"maps"
+	"net/http"
+	"strconv"
+
+	"github.com/switchboard-cc/switchboard/pkg/dialect"
+	"github.com/switchboard-cc/switchboard/pkg/dialer"
+)
+
+// Script groups (话术分组, outbound_group) are records of kind
+// outbound_group; a group's id is its record's host id. A task's
+// destination_extension names one, and its calls run the dialplan target
+// default,<id>,1 (the seed's destination_context "default"); a group's
+// debug is the channel variable ZXYCALL_DEBUG=1 on the task's calls. An
+// account that has none is given defaultScriptGroup when it first lists
+// them (as time groups); default is the account's oldest group.
+
+const (
+	scriptGroupNotYours = "is not one of your script groups (outbound_group)"
+	defaultScriptGroup  = "默认话术"
+	// debugVariable is set to "1" on the calls of a task whose script group
+	// is in debug mode (every prompt by TTS).
+	debugVariable = "ZXYCALL_DEBUG"
+)
+
+// ScriptGroupInput is the body of POST /v1/outbound_group and PUT
+// /v1/outbound_group/{id} (ours): {"name", "debug", "link_word_group_id",
+// "tag_scene_id", "default"}.
+type ScriptGroupInput struct {
+	Name            string
+	Debug           bool
+	LinkWordGroupID *int
+	TagSceneID      *int
+	// Default is default as sent (nil: not sent); it is read-only.
+	Default *bool
+}
+
+// DecodeScriptGroup reads a script group body; integers may be strings of
+// digits, booleans also 0 or 1.
+func DecodeScriptGroup(body []byte) (ScriptGroupInput, *dialect.FieldError) {
+	var in ScriptGroupInput
+	m, fe := fields("body", body)
+	if fe != nil {
+		return in, fe
+	}
+	if in.Name, fe = decodeName(m); fe != nil {
+		return in, fe
+	}
+	debug, fe := decodeBool("debug", m["debug"])
+	if fe != nil {
+		return in, fe
+	}
+	in.Debug = debug != nil && *debug
+	if in.Default, fe = decodeBool("default", m["default"]); fe != nil {
+		return in, fe
+	}
+	for _, f := range []struct {
+		name string
+		dst  **int
+	}{{"link_word_group_id", &in.LinkWordGroupID}, {"tag_scene_id", &in.TagSceneID}} {
+		v, fe := decodeInt(f.name, m[f.name])
+		if fe != nil {
+			return in, fe
+		}
+		if v != nil && *v <= 0 {
+			return in, &dialect.FieldError{Field: f.name, Value: strconv.Itoa(*v), Reason: "must be a positive id or null"}
+		}
+		*f.dst = v
+	}
+	return in, nil
+}
+
+// decodeBool reads true, false, 1 or 0 (null or absent: nil).
+func decodeBool(field string, b []byte) (*bool, *dialect.FieldError) {
+	if isNull(b) {
+		return nil, nil
+	}
+	var v bool
+	switch string(b) {
+	case "true", "1", `"1"`, `"true"`:
+		v = true
+	case "false", "0", `"0"`, `"false"`:
+	default:
+		return nil, &dialect.FieldError{Field: field, Value: truncate(string(b)), Reason: "must be true or false"}
+	}
+	return &v, nil
+}
+
+func isScriptGroup(o dialect.Object) bool {
+	_, err := recordOf(recScriptGroup)(o)
+	return err == nil
+}
+
+func scriptGroupKey(o dialect.Object) (string, error) {
+	rec, err := recordOf(recScriptGroup)(o)
+	return rec.Name, err
+}
+
+// scriptGroups lists the account's script groups, first giving an account
+// that has none the default.
+func (d *Dialect) scriptGroups(ctx context.Context, host dialect.Host, account string) ([]record, error) {
+	now := d.stamp(d.now())
+	def := carrier(record{Kind: recScriptGroup, Name: defaultScriptGroup, CreatedAt: now, UpdatedAt: now}).Spec
+	k := seedKind{kind: dialect.KindRedialPolicy, keep: isScriptGroup, key: scriptGroupKey}
+	return seeded(ctx, host, account, k, []any{def}, recordOf(recScriptGroup))
+}
+
+// oldest is the id of the oldest record ("" for none): the default group.
+func oldest(recs []record) string {
+	id := ""
+	for _, r := range recs {
+		if id == "" || compareIDs(r.ID, id) < 0 {
+			id = r.ID
+		}
+	}
+	return id
+}
+
+// scripts is the account's script groups by id, with the default's id.
+type scripts struct {
+	groups map[string]record
+	def    string
+}
+
+// scriptsOf reads the account's script groups for rendering tasks; on an
+// error the tasks show only their groups' ids.
+func scriptsOf(ctx context.Context, host dialect.Host, account string) scripts {
+	recs, err := allRecords(ctx, host, account, recScriptGroup)
+	if err != nil {
+		return scripts{}
+	}
+	s := scripts{groups: make(map[string]record, len(recs)), def: oldest(recs)}
+	for _, r := range recs {
+		s.groups[r.ID] = r
+	}
+	return s
+}
+
+// group renders the script group id names (only its id when unknown).
+func (s scripts) group(acct dialect.Account, id int) Group {
+	rec, ok := s.groups[strconv.Itoa(id)]
+	if !ok {
+		return Group{ID: id, UserID: acct.ID}
+	}
+	return scriptGroupEntity(acct, rec, s.def)
+}
+
+func scriptGroupEntity(acct dialect.Account, rec record, def string) Group {
+	id, _ := strconv.Atoi(rec.ID)
+	return Group{ID: id, Name: &rec.Name, UserID: acct.ID, Debug: rec.Debug, CreatedAt: optional(rec.CreatedAt),
+		UpdatedAt: optional(rec.UpdatedAt), LinkWordGroupID: rec.LinkWordGroupID, TagSceneID: rec.TagSceneID, Default: rec.ID == def}
+}
+
+// applyScript points c at script group g: its dialplan target and debug.
+func applyScript(c *dialer.Campaign, g record) {
+	c.Destination.Kind = dialer.DestDialplan
+	c.Destination.Dialplan.Context, c.Destination.Dialplan.Extension, c.Destination.Dialplan.Priority = scriptContext, g.ID, 1
+	c.Variables = maps.Clone(c.Variables)
+	if g.Debug {
+		if c.Variables == nil {
+			c.Variables = map[string]string{}
+		}
+		c.Variables[debugVariable] = "1"
+	} else {
+		delete(c.Variables, debugVariable)
+	}
+	if len(c.Variables) == 0 {
+		c.Variables = nil
+	}
+}
+
+func (d *Dialect) listScriptGroups(w http.ResponseWriter, r *http.Request) {
+	ctx, host, acct := r.Context(), dialect.HostFrom(r.Context()), reqAccount(r)
+	gs, err := d.scriptGroups(ctx, host, acct.ID)
+	if err != nil {
+		failErr(w, err)
+		return
+	}
+	def := oldest(gs)
+	out := make([]Group, 0, len(gs))
+	for _, g := range gs {
+		out = append(out, scriptGroupEntity(acct, g, def))
+	}
+	ok(w, struct {
+		Data []Group `json:"data"`
+	}{out})
+}
+
+func (d *Dialect) getScriptGroup(w http.ResponseWriter, r *http.Request) {
+	ctx, host, acct := r.Context(), dialect.HostFrom(r.Context()), reqAccount(r)
+	g, err := getRecord(ctx, host, acct.ID, recScriptGroup, r.PathValue("id"))
+	if err != nil {
+		failErr(w, err)
+		return
+	}
+	s := scriptsOf(ctx, host, acct.ID)
+	ok(w, scriptGroupEntity(acct, g, s.def))
+}
+
+// putScriptGroup creates (no id) or changes a script group; a changed one's
+// debug is copied into the tasks that name it.
+func (d *Dialect) putScriptGroup(w http.ResponseWriter, r *http.Request) {
+	ctx, host, acct := r.Context(), dialect.HostFrom(r.Context()), reqAccount(r)
+	id := r.PathValue("id")
+	var prev record
+	if id != "" {
+		var err error
+		if prev, err = getRecord(ctx, host, acct.ID, recScriptGroup, id); err != nil {
+			failErr(w, err)
+			return
+		}
+	}
+	body, err := readBody(r)
+	if err != nil {
+		badParam(w, "body", err.Error())
+		return
+	}
+	in, fe := DecodeScriptGroup(body)
+	if fe != nil {
+		failErr(w, fe)
+		return
+	}
+	recs, err := allRecords(ctx, host, acct.ID, recScriptGroup)
+	if err != nil {
+		failErr(w, err)
+		return
+	}
+	// A new group is the default only in an account that has none.
+	isDefault := (id == "" && len(recs) == 0) || (id != "" && oldest(recs) == id)
+	if in.Default != nil && *in.Default != isDefault {
+		failErr(w, &dialect.FieldError{Field: "default", Value: strconv.FormatBool(*in.Default),
+			Reason: "is read-only: the default script group is the account's oldest (" + strconv.FormatBool(isDefault) + " here)"})
+		return
+	}
+	now := d.stamp(d.now())
+	rec := record{ID: id, Kind: recScriptGroup, Name: in.Name, Debug: in.Debug, LinkWordGroupID: in.LinkWordGroupID,
+		TagSceneID: in.TagSceneID, CreatedAt: now, UpdatedAt: now}
+	if id != "" && prev.CreatedAt != "" {
+		rec.CreatedAt = prev.CreatedAt
+	}
+	stored, err := putRecord(ctx, host, acct.ID, rec)
+	if err != nil {
+		failErr(w, err)
+		return
+	}
+	if id != "" {
+		if err := d.recopy(ctx, host, acct.ID, attrScript, id, func(c *dialer.Campaign) { applyScript(c, stored) }); err != nil {
+			fail(w, CodeInternal, "内部错误: the script group changed, but not in every task that uses it: "+err.Error())
+			return
+		}
+	}
+	def := oldest(recs)
+	if def == "" {
+		def = stored.ID
+	}
+	ok(w, scriptGroupEntity(acct, stored, def))
+}
+
+func (d *Dialect) deleteScriptGroup(w http.ResponseWriter, r *http.Request) {
+	d.deleteObject(w, r, dialect.KindRedialPolicy, attrScript, func(o dialect.Object) error {
+		_, err := recordOf(recScriptGroup)(o)
+		return err
+	})
+}
