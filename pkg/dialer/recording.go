@@ -17,9 +17,14 @@ import (
 // attempt.finished of a recorded attempt carries the name as attr
 // AttrRecording; a trim longer than the call leaves it without one.
 
-// AttrRecording is the attempt.finished attribute that names the attempt's
-// recording, when it has one.
-const AttrRecording = "recording"
+// Attributes of a recorded attempt's attempt.finished.
+const (
+	// AttrRecording names the attempt's recording, when it has one.
+	AttrRecording = "recording"
+	// AttrRecordingURL is the link the recording is fetched from. The
+	// Dialer does not know it: the host that serves recordings adds it.
+	AttrRecordingURL = "recording_url"
+)
 
 // answeredRecording schedules or starts the recording of a call that answered.
 func (d *Dialer) answeredRecording(now time.Time, c *call) {

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/switchboard-cc/switchboard/pkg/dialect"
+	"github.com/switchboard-cc/switchboard/pkg/dialer"
 	"github.com/switchboard-cc/switchboard/pkg/event"
 )
 
@@ -45,8 +46,11 @@ type CallNotify struct {
 	// HangupCause is the Q.850 cause the PBX gave for an unanswered call;
 	// null when it gave none (answered calls).
 	HangupCause *int `json:"hangup_cause"`
-	// Recording is the call's recording; null when there is none.
+	// Recording is the link the call's recording is fetched from (with the
+	// account's key and secret, HTTP Basic); null when there is none.
 	Recording *string `json:"recording"`
+	// RecordingID is the recording's name; null when there is none.
+	RecordingID *string `json:"recording_id"`
 }
 
 // callNotify reads an attempt.finished event as the dialer emits it
@@ -65,8 +69,12 @@ func callNotify(ev event.Event) CallNotify {
 			n.HangupCause = &code
 		}
 	}
-	if r := ev.Attrs["recording"]; r != "" {
-		n.Recording = &r
+	if name := ev.Attrs[dialer.AttrRecording]; name != "" {
+		link := ev.Attrs[dialer.AttrRecordingURL]
+		if link == "" {
+			link = name
+		}
+		n.Recording, n.RecordingID = &link, &name
 	}
 	return n
 }
