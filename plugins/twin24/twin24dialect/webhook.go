@@ -59,7 +59,7 @@ type Webhook struct {
 	Recording string `json:"recording,omitempty"`
 	// RecordingID is the recording's name, with Recording.
 	RecordingID string `json:"recordingId,omitempty"`
-	Timestamp string `json:"timestamp"`
+	Timestamp   string `json:"timestamp"`
 }
 
 // RenderEvent renders attempt.finished as a callResult and a campaign's
