@@ -99,8 +99,8 @@ func TestRecordingEndToEnd(t *testing.T) {
 		}
 	}
 	link, _ := res["recording"].(string)
-	name, _ := res["recordingId"].(string)
-	if res["outcome"] != "answer" || name == "" || name != res["callId"] || link != r.URL()+"/api/recordings/"+name {
+	name, _ := res["callId"].(string)
+	if res["outcome"] != "answer" || name == "" || link != r.URL()+"/api/recordings/"+name {
 		t.Fatalf("callResult %v: want an answered call whose recording is %s/api/recordings/<callId>", res, r.URL())
 	}
 

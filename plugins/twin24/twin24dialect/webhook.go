@@ -56,10 +56,9 @@ type Webhook struct {
 	// Recording is the link the attempt's recording is fetched from (with
 	// the account's email and password, HTTP Basic), when the campaign
 	// records (recordCall) and the call was recorded; absent otherwise.
+	// Its last path segment is the recording's name.
 	Recording string `json:"recording,omitempty"`
-	// RecordingID is the recording's name, with Recording.
-	RecordingID string `json:"recordingId,omitempty"`
-	Timestamp   string `json:"timestamp"`
+	Timestamp string `json:"timestamp"`
 }
 
 // RenderEvent renders attempt.finished as a callResult and a campaign's
@@ -80,7 +79,7 @@ func (*Dialect) RenderEvent(_ context.Context, ev event.Event, sub dialect.Subsc
 		w.Attempt, _ = strconv.Atoi(ev.Attrs["try"])
 		d, _ := strconv.Atoi(ev.Attrs["talk_seconds"])
 		w.Duration = &d
-		w.Recording, w.RecordingID = recordingOf(ev)
+		w.Recording = recordingOf(ev)
 	case ev.Type == event.CampaignStateChanged && ev.To == string(dialer.StateFinished):
 		w.Event = EventFinished
 	default:
@@ -100,15 +99,12 @@ func (*Dialect) RenderEvent(_ context.Context, ev event.Event, sub dialect.Subsc
 	return []dialect.Webhook{{Method: method, URL: sub.URL, ContentType: "application/json", Body: body}}, nil
 }
 
-// recordingOf returns a recorded attempt's link and name: the link the host
-// added, or the name alone when the host serves no link.
-func recordingOf(ev event.Event) (link, name string) {
-	name = ev.Attrs[dialer.AttrRecording]
-	if name == "" {
-		return "", ""
+// recordingOf returns a recorded attempt's link: the one the host added,
+// or the recording's name alone when the host serves no link.
+func recordingOf(ev event.Event) string {
+	name := ev.Attrs[dialer.AttrRecording]
+	if link := ev.Attrs[dialer.AttrRecordingURL]; name != "" && link != "" {
+		return link
 	}
-	if link = ev.Attrs[dialer.AttrRecordingURL]; link == "" {
-		link = name
-	}
-	return link, name
+	return name
 }

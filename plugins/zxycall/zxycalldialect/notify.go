@@ -48,9 +48,8 @@ type CallNotify struct {
 	HangupCause *int `json:"hangup_cause"`
 	// Recording is the link the call's recording is fetched from (with the
 	// account's key and secret, HTTP Basic); null when there is none.
+	// Its last path segment is the recording's name.
 	Recording *string `json:"recording"`
-	// RecordingID is the recording's name; null when there is none.
-	RecordingID *string `json:"recording_id"`
 }
 
 // callNotify reads an attempt.finished event as the dialer emits it
@@ -74,7 +73,7 @@ func callNotify(ev event.Event) CallNotify {
 		if link == "" {
 			link = name
 		}
-		n.Recording, n.RecordingID = &link, &name
+		n.Recording = &link
 	}
 	return n
 }
