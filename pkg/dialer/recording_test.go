@@ -1,7 +1,12 @@
 package dialer_test
 
 import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/switchboard-cc/switchboard/pkg/dialer"
@@ -98,4 +103,97 @@ func TestRecording(t *testing.T) {
 			}
 		})
 	}
+}
+
+// refusingPort is a PBX that refuses its second recording request.
+type refusingPort struct {
+	*telephonytest.PBX
+	asked *atomic.Int32
+}
+
+func (p refusingPort) RecordCall(ctx context.Context, call telephony.CallID, name string) error {
+	if p.asked.Add(1) == 2 {
+		return errors.New("recording refused")
+	}
+	return p.PBX.RecordCall(ctx, call, name)
+}
+
+// Through the engine: the recording starts TrimLeft after the answer on the
+// PBX; one the PBX refuses leaves its attempt without a recording.
+func TestEngineRecordsCalls(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		pbx := telephonytest.New(telephonytest.Config{Seed: 1, Rules: []telephonytest.Rule{
+			{Answer: 1, RingTime: telephonytest.Fix(3 * time.Second), TalkTime: telephonytest.Fix(30 * time.Second)},
+		}})
+		src := dialer.NewMemorySource()
+		for i, n := range []string{"89210000000", "89210000001"} {
+			c, _, err := dialer.NewContact(dialer.ContactInput{ID: string(rune('a' + i)), Numbers: []string{n}}, "RU")
+			if err != nil {
+				t.Fatal(err)
+			}
+			src.Add("c", c)
+		}
+		port := refusingPort{PBX: pbx, asked: &atomic.Int32{}}
+		rec := &recorder{}
+		eng, err := dialer.NewEngine(dialer.EngineConfig{Clock: pbx.Clock(), Port: port, Calls: pbx, Contacts: src, Publisher: rec,
+			Dialer: dialer.Config{CallIDPrefix: "e"}, Logger: slog.New(slog.DiscardHandler)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error)
+		go func() { done <- eng.Run(ctx) }()
+		c := ivrCampaign("c")
+		c.Recording = dialer.Recording{Enabled: true, TrimLeft: 5 * time.Second}
+		c.Pacing.MaxConcurrent = 1
+		if err := eng.Do(ctx, dialer.AddCampaign{Campaign: c}); err != nil {
+			t.Fatal(err)
+		}
+		for range 120 {
+			synctest.Wait()
+			pbx.Advance(time.Second)
+		}
+		synctest.Wait()
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+
+		// One call at a time: the first is recorded, the second refused.
+		answered := map[string]time.Time{}
+		var finished []event.Event
+		rec.mu.Lock()
+		for _, e := range rec.events {
+			switch e.Type {
+			case event.AttemptAnswered:
+				answered[e.Call] = e.At
+			case event.AttemptFinished:
+				finished = append(finished, e)
+			}
+		}
+		rec.mu.Unlock()
+		if len(finished) != 2 {
+			t.Fatalf("%d attempt.finished, want 2", len(finished))
+		}
+		first, second := finished[0], finished[1]
+		if got := first.Attrs[dialer.AttrRecording]; got != first.Call {
+			t.Errorf("first attempt's recording %q, want %q", got, first.Call)
+		}
+		if got, ok := second.Attrs[dialer.AttrRecording]; ok {
+			t.Errorf("the refused recording is named: %q", got)
+		}
+		var starts []telephonytest.Action
+		for _, a := range pbx.Actions() {
+			if a.Verb == "record_call" {
+				starts = append(starts, a)
+			}
+		}
+		want := answered[first.Call].Add(5 * time.Second)
+		if len(starts) != 1 || string(starts[0].Call) != first.Call || starts[0].Target != first.Call || !starts[0].At.Equal(want) {
+			t.Errorf("recordings started %+v, want %s at %v (5 s after its answer)", starts, first.Call, want)
+		}
+		if port.asked.Load() != 2 {
+			t.Errorf("%d recording requests, want 2", port.asked.Load())
+		}
+	})
 }
