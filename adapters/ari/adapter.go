@@ -455,8 +455,8 @@ func (a *Adapter) DestroyBridge(ctx context.Context, id telephony.BridgeID) erro
 
 // RecordBridge starts recording a bridge under name.
 func (a *Adapter) RecordBridge(ctx context.Context, id telephony.BridgeID, name string) error {
-	if name == "" || strings.ContainsAny(name, "/\\") {
-		return &InvalidRequestError{"Name", fmt.Sprintf("%q is not a valid recording name", name)}
+	if err := validRecordingName(name); err != nil {
+		return err
 	}
 	srv, err := a.bridgeServer(ctx, id)
 	if err != nil {

@@ -51,7 +51,7 @@ type Config struct {
 	// with args amd,${AMDSTATUS},${AMDCAUSE} (default "switchboard-amd", see
 	// testenv/compose/extensions.conf).
 	AMDContext string
-	// RecordingFormat is the format of bridge recordings (default "wav").
+	// RecordingFormat is the format of bridge and call recordings (default "wav").
 	RecordingFormat string
 	// MinBackoff and MaxBackoff bound the WebSocket reconnect delay (defaults 250 ms and 30 s).
 	MinBackoff, MaxBackoff time.Duration
@@ -164,6 +164,8 @@ var (
 	ErrUnknownCall = errors.New("ari: unknown call")
 	// ErrUnknownBridge: the adapter knows no bridge with that id.
 	ErrUnknownBridge = errors.New("ari: unknown bridge")
+	// ErrUnknownRecording: no server has a stored recording by that name.
+	ErrUnknownRecording = errors.New("ari: unknown recording")
 	// ErrNotConnected: no server is connected.
 	ErrNotConnected = errors.New("ari: not connected")
 	// ErrClosed: the adapter was closed.

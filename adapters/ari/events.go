@@ -276,6 +276,9 @@ func (a *Adapter) handle(srv *server, ev ariv5.Event) {
 			c.continuing = false // back from the dialplan
 			return
 		}
+		if len(e.Args) > 0 && e.Args[0] == snoopArg {
+			return // a call recording's snoop channel (RecordCall)
+		}
 		if len(e.Args) > 0 && (e.Args[0] == "outbound" || e.Args[0] == "amd") {
 			// One of our originates the core no longer knows (its REST call
 			// failed late, or the adapter restarted): nobody will handle it.

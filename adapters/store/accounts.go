@@ -74,6 +74,16 @@ func (db *DB) AccountByCredential(ctx context.Context, dialect, credentialID str
 	return a, notFound(err, "account credential", dialect+"/"+credentialID)
 }
 
+// AccountsByCredential lists the accounts of every dialect whose credential's
+// public half is credentialID, ordered by id.
+func (db *DB) AccountsByCredential(ctx context.Context, credentialID string) ([]Account, error) {
+	var as []Account
+	if err := db.NewSelect().Model(&as).Where("credential_id = ?", credentialID).OrderExpr("id").Scan(ctx); err != nil {
+		return nil, fmt.Errorf("store: accounts by credential: %w", err)
+	}
+	return as, nil
+}
+
 // Accounts lists accounts, optionally of one dialect, ordered by id.
 func (db *DB) Accounts(ctx context.Context, dialect string) ([]Account, error) {
 	var as []Account

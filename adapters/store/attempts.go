@@ -94,6 +94,15 @@ func (db *DB) CloseInterruptedAttempts(ctx context.Context, now time.Time) (int,
 	return n, nil
 }
 
+// RecordingTenant returns the tenant whose attempt made the recording
+// name (pkg/dialer names a recording after its attempt's A leg, the
+// attempt row's id). A name no attempt made is ErrNotFound.
+func (db *DB) RecordingTenant(ctx context.Context, name string) (string, error) {
+	var a Attempt
+	err := db.NewSelect().Model(&a).Column("tenant").Where("id = ? AND recording = ?", name, name).Scan(ctx)
+	return a.Tenant, notFound(err, "recording", name)
+}
+
 // RecordDialerEvents persists what a batch of dialer events says about
 // campaigns, contacts and attempts, and writes the events to the outbox, in
 // one transaction. An attempt.started is written before its originate
@@ -137,11 +146,17 @@ func recordDialerEvent(ctx context.Context, tx bun.Tx, ev event.Event) error {
 	case event.AttemptAnswered:
 		_, err = tx.NewUpdate().Model((*Attempt)(nil)).Set("answered_at = ?", at).Where("id = ? AND answered_at IS NULL", ev.Call).Exec(ctx)
 	case event.AttemptConnected:
-		_, err = tx.NewUpdate().Model((*Attempt)(nil)).Set("connected_at = ?", at).Set("agent = ?", ev.Agent).
-			Set("recording = ?", ev.Attrs["recording"]).Where("id = ?", ev.Call).Exec(ctx)
+		q := tx.NewUpdate().Model((*Attempt)(nil)).Set("connected_at = ?", at).Set("agent = ?", ev.Agent)
+		if r := ev.Attrs[dialer.AttrRecording]; r != "" {
+			q = q.Set("recording = ?", r)
+		}
+		_, err = q.Where("id = ?", ev.Call).Exec(ctx)
 	case event.AttemptFinished:
-		_, err = tx.NewUpdate().Model((*Attempt)(nil)).Set("ended_at = ?", at).Set("outcome = ?", ev.Outcome).Set("cause = ?", ev.Reason).
-			Where("id = ?", ev.Call).Exec(ctx)
+		q := tx.NewUpdate().Model((*Attempt)(nil)).Set("ended_at = ?", at).Set("outcome = ?", ev.Outcome).Set("cause = ?", ev.Reason)
+		if r := ev.Attrs[dialer.AttrRecording]; r != "" {
+			q = q.Set("recording = ?", r)
+		}
+		_, err = q.Where("id = ?", ev.Call).Exec(ctx)
 	case event.ContactScheduled:
 		due, perr := time.Parse(time.RFC3339Nano, ev.Attrs["at"])
 		if perr != nil {

@@ -152,7 +152,9 @@ func TestContactsImportSourceAndProgress(t *testing.T) {
 			}),
 			ev(event.AttemptAnswered, "k1", "x-2", nil),
 			ev(event.AttemptConnected, "k1", "x-2", func(e *event.Event) { e.Agent = "7" }),
-			ev(event.AttemptFinished, "k1", "x-2", func(e *event.Event) { e.Outcome = "answered" }),
+			ev(event.AttemptFinished, "k1", "x-2", func(e *event.Event) {
+				e.Outcome, e.Attrs = "answered", map[string]string{dialer.AttrRecording: "x-2", dialer.AttrRecordingURL: "https://h/api/recordings/x-2"}
+			}),
 			ev(event.ContactFinished, "k1", "", func(e *event.Event) { e.Outcome, e.Reason = "answered", "success" }),
 		}
 		if err := db.RecordDialerEvents(ctx, now, batch); err != nil {
@@ -180,8 +182,16 @@ func TestContactsImportSourceAndProgress(t *testing.T) {
 		for _, a := range as {
 			byID[a.ID] = a
 		}
-		if a := byID["x-2"]; a.Outcome != "answered" || a.Agent != "7" || a.AnsweredAt.IsZero() || a.ConnectedAt.IsZero() || a.EndedAt.IsZero() || a.Try != 1 {
+		if a := byID["x-2"]; a.Outcome != "answered" || a.Agent != "7" || a.AnsweredAt.IsZero() || a.ConnectedAt.IsZero() || a.EndedAt.IsZero() || a.Try != 1 || a.Recording != "x-2" {
 			t.Fatalf("answered attempt %+v", a)
+		}
+		if tenant, err := db.RecordingTenant(ctx, "x-2"); err != nil || tenant != "t1" {
+			t.Fatalf("recording x-2's tenant %q (%v), want t1", tenant, err)
+		}
+		for _, name := range []string{"x-1", "nope"} { // an attempt without a recording, no attempt
+			if _, err := db.RecordingTenant(ctx, name); !errors.Is(err, store.ErrNotFound) {
+				t.Fatalf("recording %s: %v, want ErrNotFound", name, err)
+			}
 		}
 		if a := byID["x-3"]; a.Outcome != "failed" || a.Cause != store.InterruptedCause {
 			t.Fatalf("interrupted attempt %+v", a)

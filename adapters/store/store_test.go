@@ -144,9 +144,16 @@ func TestAccounts(t *testing.T) {
 			t.Fatalf("rotate unknown = %v", err)
 		}
 		_ = db.CreateAccount(ctx, &store.Account{ID: "beta", Dialect: "udesk", CredentialID: "b", SecretHash: "h"}, t0)
+		_ = db.CreateAccount(ctx, &store.Account{ID: "gamma", Dialect: "twin24", CredentialID: "cid-2", SecretHash: "h2"}, t0)
+		if both, err := db.AccountsByCredential(ctx, "cid-2"); err != nil || len(both) != 2 || both[0].ID != "acme" || both[1].ID != "gamma" {
+			t.Fatalf("accounts by credential across dialects: %+v %v", both, err)
+		}
+		if none, err := db.AccountsByCredential(ctx, "cid-1"); err != nil || len(none) != 0 {
+			t.Fatalf("accounts by a rotated-away credential: %+v %v", none, err)
+		}
 		all, _ := db.Accounts(ctx, "")
 		ring, _ := db.Accounts(ctx, "ringme")
-		if len(all) != 2 || len(ring) != 1 || ring[0].ID != "acme" {
+		if len(all) != 3 || len(ring) != 1 || ring[0].ID != "acme" {
 			t.Fatalf("list all=%d ringme=%v", len(all), ring)
 		}
 	})

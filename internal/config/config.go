@@ -44,6 +44,10 @@ type Config struct {
 	LogLevel  string // debug, info, warn, error
 	LogFormat string // text or json
 
+	// PublicURL is the service's address as webhook receivers reach it
+	// (recording links in webhooks); empty: the listener's own URL.
+	PublicURL string
+
 	// AdminPassword guards the wallboard at `/`; empty: one is generated at
 	// each start and logged.
 	AdminPassword string
@@ -104,6 +108,7 @@ func Bind(fs *pflag.FlagSet, d Config) *Config {
 	fs.StringVar(&c.NATSURL, "nats-url", d.NATSURL, "NATS URL for --bus nats")
 	fs.StringVar(&c.LogLevel, "log-level", d.LogLevel, "log level: debug, info, warn or error")
 	fs.StringVar(&c.LogFormat, "log-format", d.LogFormat, "log format: text or json")
+	fs.StringVar(&c.PublicURL, "public-url", d.PublicURL, "the service's URL as webhook receivers reach it, e.g. https://cc.example.com (recording links; empty: the listen address)")
 	fs.StringVar(&c.AdminPassword, "admin-password", d.AdminPassword, "password of the wallboard's admin login (empty: generated at start and logged)")
 	fs.BoolVar(&c.WebhookDenyLoopback, "webhook-deny-loopback", d.WebhookDenyLoopback, "refuse webhook destinations on loopback (127.0.0.0/8, ::1)")
 	fs.BoolVar(&c.WebhookDenyPrivate, "webhook-deny-private", d.WebhookDenyPrivate, "refuse webhook destinations in private ranges (10/8, 172.16/12, 192.168/16, 100.64/10, fc00::/7)")
@@ -225,6 +230,12 @@ func (c Config) Validate() error {
 	case "text", "json":
 	default:
 		return &FieldError{Setting: "log-format", Reason: fmt.Sprintf("%q is not text or json", c.LogFormat)}
+	}
+	if c.PublicURL != "" {
+		u, err := url.Parse(c.PublicURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+			return &FieldError{Setting: "public-url", Reason: fmt.Sprintf("%q is not an http(s) URL without query", c.PublicURL)}
+		}
 	}
 	if c.AdminPassword != "" && len(c.AdminPassword) < MinAdminPassword {
 		return &FieldError{Setting: "admin-password", Reason: fmt.Sprintf("must be at least %d characters", MinAdminPassword)}

@@ -80,6 +80,8 @@ func TestBadSettingsNameTheSetting(t *testing.T) {
 		{"unknown yaml key", nil, nil, "colour: blue\n", "colour"},
 		{"log level", []string{"--log-level", "loud"}, nil, "", "log-level"},
 		{"short admin password", nil, map[string]string{"SWITCHBOARD_ADMIN_PASSWORD": "short"}, "", "admin-password"},
+		{"public url scheme", []string{"--public-url", "ftp://cc.example.com"}, nil, "", "public-url"},
+		{"public url without host", nil, map[string]string{"SWITCHBOARD_PUBLIC_URL": "https://"}, "", "public-url"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

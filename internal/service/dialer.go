@@ -61,7 +61,7 @@ func (s *Service) newDialer(clk clock.Clock) error {
 		Calls:     s.pbx,
 		Queue:     queueHandoff{s.binding},
 		Contacts:  store.ContactSource{DB: s.db},
-		Publisher: d.recorder,
+		Publisher: recordingLinks{next: d.recorder, base: s.publicURL},
 		Logger:    s.log.With("component", "dialer"),
 	})
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -185,7 +186,8 @@ func New(ctx context.Context, cfg config.Config, opts Options) (s *Service, err 
 	if err != nil {
 		return nil, err
 	}
-	mounts := map[string]http.Handler{"/": s.board, adminapi.Prefix: admin}
+	mounts := map[string]http.Handler{"/": s.board, adminapi.Prefix: admin,
+		RecordingsPrefix: recordingsAPI{db: s.db, files: s.pbx, log: s.log.With("component", "recordings")}}
 	checks := []server.Check{
 		{Name: "database", Check: func(ctx context.Context) error { return s.db.PingContext(ctx) }},
 		{Name: "bus", Check: s.busReady},
@@ -224,6 +226,15 @@ func (s *Service) busReady(context.Context) error {
 
 // URL is the HTTP front's base URL.
 func (s *Service) URL() string { return s.http.URL() }
+
+// publicURL is the base of links the service hands out (--public-url, or
+// the listener's URL).
+func (s *Service) publicURL() string {
+	if s.cfg.PublicURL != "" {
+		return strings.TrimSuffix(s.cfg.PublicURL, "/")
+	}
+	return s.URL()
+}
 
 // Engine is the ACD engine (for the API handlers and tests).
 func (s *Service) Engine() *acd.Engine { return s.engine }

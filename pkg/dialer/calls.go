@@ -35,6 +35,7 @@ func (d *Dialer) callEvent(now time.Time, e telephony.Event) {
 			cp.pred.rang(now, now.Sub(c.started), true)
 		}
 		d.emit(d.ev(event.AttemptAnswered, now, c))
+		d.answeredRecording(now, c)
 		if cp.cfg.AMD.Enabled && !c.bLeg {
 			c.amdWait = true
 			return
@@ -75,11 +76,7 @@ func (d *Dialer) proceed(now time.Time, c *call) {
 			return
 		}
 		bridge := telephony.BridgeID("b-" + string(a.id))
-		rec := ""
-		if cp.cfg.Recording.Enabled {
-			rec = string(a.id)
-		}
-		d.decide(Bridge{Bridge: bridge, Calls: []telephony.CallID{a.id, c.id}, Record: rec})
+		d.decide(Bridge{Bridge: bridge, Calls: []telephony.CallID{a.id, c.id}})
 		a.bridged, c.bridged = true, true
 		a.connected, c.connected = now, now
 		d.emit(d.ev(event.AttemptConnected, now, a))
@@ -294,6 +291,7 @@ func (d *Dialer) attemptDone(now time.Time, c *call, o telephony.Outcome, reason
 	if !c.answered.IsZero() {
 		e.Attrs["talk_seconds"] = strconv.FormatFloat(now.Sub(c.answered).Seconds(), 'f', 0, 64)
 	}
+	withRecording(&e, c)
 	d.emit(e)
 
 	cp.stats.Outcomes[o]++

@@ -107,20 +107,28 @@ type CancelContact struct {
 // Destination.Transfer says.
 type ScriptTransfer struct{ Call telephony.CallID }
 
-func (ScriptTransfer) isCommand() {}
-func (PutTrunk) isCommand()       {}
-func (AddCampaign) isCommand()    {}
-func (UpdateCampaign) isCommand() {}
-func (RemoveCampaign) isCommand() {}
-func (StartCampaign) isCommand()  {}
-func (StopCampaign) isCommand()   {}
-func (AddContacts) isCommand()    {}
-func (CallEvent) isCommand()      {}
-func (AgentSupply) isCommand()    {}
-func (QueueResult) isCommand()    {}
-func (Recall) isCommand()         {}
-func (FollowOn) isCommand()       {}
-func (CancelContact) isCommand()  {}
+// RecordingFailed says the PBX did not start a Record: the attempt carries
+// no recording.
+type RecordingFailed struct {
+	Call telephony.CallID
+	Name string
+}
+
+func (RecordingFailed) isCommand() {}
+func (ScriptTransfer) isCommand()  {}
+func (PutTrunk) isCommand()        {}
+func (AddCampaign) isCommand()     {}
+func (UpdateCampaign) isCommand()  {}
+func (RemoveCampaign) isCommand()  {}
+func (StartCampaign) isCommand()   {}
+func (StopCampaign) isCommand()    {}
+func (AddContacts) isCommand()     {}
+func (CallEvent) isCommand()       {}
+func (AgentSupply) isCommand()     {}
+func (QueueResult) isCommand()     {}
+func (Recall) isCommand()          {}
+func (FollowOn) isCommand()        {}
+func (CancelContact) isCommand()   {}
 
 // Decision is an output of a Dialer for the PBX port or the engine.
 type Decision interface{ isDecision() }
@@ -149,8 +157,14 @@ type ContinueDialplan struct {
 type Bridge struct {
 	Bridge telephony.BridgeID
 	Calls  []telephony.CallID
-	// Record names the recording when the campaign records calls.
-	Record string
+}
+
+// Record starts recording a call, both directions, until it ends, under
+// Name (the PBX stores it; a campaign with Recording.Enabled). If the PBX
+// refuses, the engine reports RecordingFailed.
+type Record struct {
+	Call telephony.CallID
+	Name string
 }
 
 // HandToQueue gives an answered call to the ACD queue; the ACD answers with a
@@ -191,6 +205,7 @@ func (Originate) isDecision()        {}
 func (Hangup) isDecision()           {}
 func (ContinueDialplan) isDecision() {}
 func (Bridge) isDecision()           {}
+func (Record) isDecision()           {}
 func (HandToQueue) isDecision()      {}
 func (Play) isDecision()             {}
 func (FetchContacts) isDecision()    {}

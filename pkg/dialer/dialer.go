@@ -105,6 +105,7 @@ type Dialer struct {
 	order     []*campaign
 	calls     map[telephony.CallID]*call
 	deadlines deadlineHeap
+	recordDue deadlineHeap // by call.recordAt
 	zones     zoneSet
 	seq       uint64
 	out       Output
@@ -242,6 +243,8 @@ func (d *Dialer) apply(now time.Time, cmd Command) error {
 		d.queueResult(now, c)
 	case ScriptTransfer:
 		return d.scriptTransfer(now, c.Call)
+	case RecordingFailed:
+		d.recordingFailed(c)
 	case Recall:
 		return d.recall(now, c.Campaign, c.Number, c.At, c.Contact, false)
 	case FollowOn:
@@ -578,6 +581,9 @@ func (d *Dialer) wake(now time.Time) time.Time {
 	if x, ok := d.deadlines.top(); ok {
 		add(x.at)
 	}
+	if x, ok := d.recordDueTop(); ok {
+		add(x.at)
+	}
 	return w
 }
 
@@ -637,6 +643,7 @@ func (d *Dialer) trunkFree(cp *campaign, now time.Time) int {
 // pump starts every call the limits allow now, sharing trunks by priority.
 func (d *Dialer) pump(now time.Time) {
 	d.expireCalls(now)
+	d.startDueRecordings(now)
 	var cands []*campaign
 	for _, cp := range d.order {
 		cp.wakes = cp.wakes[:0]

@@ -18,7 +18,7 @@ type CallPort interface {
 	Hangup(ctx context.Context, call telephony.CallID, cause telephony.Cause) error
 	Continue(ctx context.Context, call telephony.CallID, to telephony.DialplanTarget) error
 	Bridge(ctx context.Context, bridge telephony.BridgeID, calls ...telephony.CallID) error
-	RecordBridge(ctx context.Context, bridge telephony.BridgeID, name string) error
+	telephony.Recorder
 	Play(ctx context.Context, call telephony.CallID, media string) error
 	Redirect(ctx context.Context, call telephony.CallID, to telephony.Target) error
 }
@@ -263,10 +263,11 @@ func (e *Engine) worker(ctx context.Context, work <-chan Decision) {
 				for _, c := range x.Calls {
 					_ = e.cfg.Port.Hangup(ctx, c, telephony.CauseNormalClearing)
 				}
-			} else if x.Record != "" {
-				if err := e.cfg.Port.RecordBridge(ctx, x.Bridge, x.Record); err != nil {
-					log.Warn("dialer: record", "bridge", x.Bridge, "err", err)
-				}
+			}
+		case Record:
+			if err := e.cfg.Port.RecordCall(ctx, x.Call, x.Name); err != nil {
+				log.Warn("dialer: record", "call", x.Call, "recording", x.Name, "err", err)
+				back(RecordingFailed(x))
 			}
 		case Redirect:
 			if err := e.cfg.Port.Redirect(ctx, x.Call, x.To); err != nil {

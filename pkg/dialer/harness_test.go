@@ -39,6 +39,8 @@ type harness struct {
 	ends      map[telephony.CallID]time.Time
 	// connect decides a HandToQueue: true connects to an idle agent if any.
 	noAgents bool
+	// failRecord makes every Record fail, as a PBX that refuses it.
+	failRecord bool
 }
 
 func newHarness(t *testing.T, rules ...telephonytest.Rule) *harness {
@@ -83,6 +85,10 @@ func (h *harness) apply(out dialer.Output) {
 			_ = h.pbx.Hangup(ctx, x.Call, x.Cause)
 		case dialer.Play:
 			_ = h.pbx.Play(ctx, x.Call, x.Media)
+		case dialer.Record:
+			if err := h.pbx.RecordCall(ctx, x.Call, x.Name); err != nil || h.failRecord {
+				h.must(dialer.RecordingFailed(x))
+			}
 		case dialer.HandToQueue:
 			if x.MaxWait == 0 {
 				continue // a script's transfer: left waiting in the queue

@@ -104,6 +104,11 @@ type call struct {
 	hungUp    bool
 	outcome   telephony.Outcome
 	reason    string
+	// recordAt is when the call's recording starts (answer + TrimLeft);
+	// zero once started or when the campaign does not record.
+	recordAt time.Time
+	// recording names the call's recording once it started.
+	recording string
 }
 
 func newCampaign(c Campaign, now time.Time) *campaign {

@@ -4,7 +4,7 @@
 // for Asterisk; telephonytest implements it on a virtual clock.
 //
 // Consumers take the smallest interface they need (Originator, Controller,
-// Bridger, Media, EventSource); Port is all of them.
+// Bridger, Recorder, Media, EventSource); Port is all of them.
 package telephony
 
 import (
@@ -86,6 +86,14 @@ type Bridger interface {
 	RecordBridge(ctx context.Context, bridge BridgeID, name string) error
 }
 
+// Recorder records calls.
+type Recorder interface {
+	// RecordCall records both directions of a call under name, from now
+	// until the call ends, wherever it goes (the dialplan, a bridge). The
+	// PBX stores the file under name; a name already used is overwritten.
+	RecordCall(ctx context.Context, call CallID, name string) error
+}
+
 // Media plays sounds to a call.
 type Media interface {
 	// Play plays a sound (an Asterisk media URI such as "sound:queue-periodic-announce").
@@ -106,6 +114,7 @@ type Port interface {
 	Originator
 	Controller
 	Bridger
+	Recorder
 	Media
 	EventSource
 }

@@ -236,6 +236,16 @@ func (s *Server) ariHandler() http.Handler {
 			s.writeJSON(w, aerr.status, aerr.reason, aerr.body)
 			return
 		}
+		if f, ok := body.(fileBody); ok {
+			h := w.Header()
+			h["Server"] = []string{"Asterisk/22.10.1"}
+			h["Cache-Control"] = []string{"no-cache, no-store"}
+			h["Content-Type"] = []string{f.ctype}
+			h["Content-Length"] = []string{strconv.Itoa(len(f.data))}
+			w.WriteHeader(status)
+			_, _ = w.Write(f.data)
+			return
+		}
 		s.writeJSON(w, status, "", body)
 	})
 }
@@ -410,6 +420,9 @@ func (st *state) route(method, path string, p params) (int, any, *ariError) {
 			return 200, pb.json(), nil
 		}
 	case "recordings":
+		if seg(1) == "stored" && n >= 2 && n <= 4 {
+			return st.routeStored(method, parts)
+		}
 		if seg(1) == "live" && n >= 3 {
 			rec := st.findRecording(seg(2))
 			if rec == nil {
@@ -535,7 +548,13 @@ func (st *state) routeChannels(method string, parts []string, p params, allow fu
 	case "dtmf":
 		return 204, nil, nil
 	case "record":
-		return 200, o("name", p.str("name"), "format", p.str("format"), "state", "queued", "target_uri", "channel:"+c.id), nil
+		return st.recordChannel(c, p)
+	case "snoop":
+		id := p.str("snoopId")
+		if len(parts) > 3 {
+			id = parts[3]
+		}
+		return st.snoop(c, id, p)
 	}
 	return 0, nil, errMsg(404, "Resource not found")
 }

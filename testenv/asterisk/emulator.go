@@ -3,7 +3,10 @@
 // like the real server captured in ../shared/asterisk-traces: Local channel
 // pairs, a small dialplan interpreter (NoOp, Answer, Ringing, Wait, Busy,
 // Congestion, Hangup, Set, Stasis, Queue, AMD), mixing bridges, playback,
-// recording, continue-to-dialplan, DTMF and app_queue events.
+// snoop channels, bridge and channel recording (stored recordings are WAV
+// files of silence as long as the recording ran, served by GET
+// /recordings/stored/{name}/file), continue-to-dialplan, DTMF and app_queue
+// events.
 //
 // One goroutine owns all state; HTTP handlers, AMI sessions and timers send
 // it closures. Time comes from an injected clock.Clock, so tests can run ring

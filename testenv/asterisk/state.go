@@ -24,12 +24,14 @@ type state struct {
 	started  time.Time
 	pbs      map[string]*playback
 	recs     map[string]*liveRecording
-	stored   []string
-	pending  []func()
-	timers   timerHeap
-	timerSeq int
-	fixedNow time.Time
-	dis      *disorderState // nil unless Config.Disorder is set
+	stored   map[string]*storedRecording
+	// storedOrder lists stored recordings' names in the order they finished.
+	storedOrder []string
+	pending     []func()
+	timers      timerHeap
+	timerSeq    int
+	fixedNow    time.Time
+	dis         *disorderState // nil unless Config.Disorder is set
 }
 
 // later runs f on the state goroutine after the current command, in FIFO
@@ -146,6 +148,9 @@ type channel struct {
 	qcall      *queueCall
 	answeredAt time.Time
 	hidden     bool // the far end of a PJSIP/SIP channel: no events, not listed
+	recording  *liveRecording
+	snoops     []*channel // snoop channels spying on this one
+	snooped    *channel   // for a snoop channel: the channel it spies on
 }
 
 func (c *channel) json() channelJSON {
@@ -689,10 +694,14 @@ func (st *state) finalDestroy(c *channel, cause int) {
 	if c.half == 2 && c.pc >= len(c.prog) {
 		c.appName, c.appData = "", ""
 	}
+	if c.recording != nil {
+		st.finishRecording(c.recording)
+	}
 	st.ariChan(c, o("type", "ChannelDestroyed", "timestamp", st.ts(), "cause", cause, "cause_txt", causeTxt(cause), "channel", c.json()))
 	st.amiChan("Hangup", "call", c, "Cause", strconv.Itoa(cause), "Cause-txt", causeTxt(cause))
 	delete(st.channels, c.id)
 	c.subs = map[string]bool{}
+	st.endSnoops(c)
 }
 
 // silentDestroy destroys a half nobody subscribed to (AMI still hears it).

@@ -61,7 +61,7 @@ type Config struct {
 // Action is one request the PBX received, for assertions.
 type Action struct {
 	At     time.Time
-	Verb   string // originate, hangup, answer, continue, redirect, bridge, unbridge, destroy_bridge, record, play, moh_start, moh_stop, ringing
+	Verb   string // originate, hangup, answer, continue, redirect, bridge, unbridge, destroy_bridge, record, record_call, play, moh_start, moh_stop, ringing
 	Call   telephony.CallID
 	Calls  []telephony.CallID
 	Target string
@@ -446,6 +446,12 @@ func (p *PBX) RecordBridge(_ context.Context, bridge telephony.BridgeID, name st
 	defer p.mu.Unlock()
 	p.act(Action{Verb: "record", Target: string(bridge) + ":" + name})
 	return nil
+}
+
+// RecordCall records a call-recording request (verb record_call, Target the
+// name); a call that is not live is ErrNoSuchCall.
+func (p *PBX) RecordCall(_ context.Context, call telephony.CallID, name string) error {
+	return p.up("record_call", call, name)
 }
 
 // Play plays media; EventPlaybackFinished follows after Config.PlaybackTime.

@@ -53,9 +53,10 @@ type Webhook struct {
 	Attempt    int    `json:"attempt,omitempty"`
 	// Duration is the talk time in seconds (0 when nobody answered).
 	Duration *int `json:"duration,omitempty"`
-	// Recording is the attempt's recording reference when the event carries
-	// one (attr "recording"); pkg/dialer does not put one on
-	// attempt.finished yet, so it is absent today.
+	// Recording is the link the attempt's recording is fetched from (with
+	// the account's email and password, HTTP Basic), when the campaign
+	// records (recordCall) and the call was recorded; absent otherwise.
+	// Its last path segment is the recording's name.
 	Recording string `json:"recording,omitempty"`
 	Timestamp string `json:"timestamp"`
 }
@@ -78,7 +79,7 @@ func (*Dialect) RenderEvent(_ context.Context, ev event.Event, sub dialect.Subsc
 		w.Attempt, _ = strconv.Atoi(ev.Attrs["try"])
 		d, _ := strconv.Atoi(ev.Attrs["talk_seconds"])
 		w.Duration = &d
-		w.Recording = ev.Attrs["recording"]
+		w.Recording = recordingOf(ev)
 	case ev.Type == event.CampaignStateChanged && ev.To == string(dialer.StateFinished):
 		w.Event = EventFinished
 	default:
@@ -96,4 +97,14 @@ func (*Dialect) RenderEvent(_ context.Context, ev event.Event, sub dialect.Subsc
 		method = http.MethodPost
 	}
 	return []dialect.Webhook{{Method: method, URL: sub.URL, ContentType: "application/json", Body: body}}, nil
+}
+
+// recordingOf returns a recorded attempt's link: the one the host added,
+// or the recording's name alone when the host serves no link.
+func recordingOf(ev event.Event) string {
+	name := ev.Attrs[dialer.AttrRecording]
+	if link := ev.Attrs[dialer.AttrRecordingURL]; name != "" && link != "" {
+		return link
+	}
+	return name
 }

@@ -20,6 +20,10 @@ func TestRenderEvent(t *testing.T) {
 		Outcome: "machine", Reason: "machine", Attempt: "call-1", Attrs: map[string]string{"number": "+79215650644", "try": "2", "talk_seconds": "4"}}
 	busy := event.Event{Type: event.AttemptFinished, At: at, Tenant: "acc", Campaign: "7", Contact: "c2", Call: "call-2",
 		Outcome: "busy", Reason: "cause 17", Attempt: "call-2", Attrs: map[string]string{"number": "+79215650645", "try": "1"}}
+	// A recorded call: the dialer names the recording, the host adds its link.
+	recorded := event.Event{Type: event.AttemptFinished, At: at, Tenant: "acc", Campaign: "7", Contact: "c3", Call: "o1-7-3",
+		Outcome: "answered", Attempt: "o1-7-3", Attrs: map[string]string{"number": "+79215650646", "try": "1", "talk_seconds": "37",
+			"recording": "o1-7-3", "recording_url": "https://cc.example.com/api/recordings/o1-7-3"}}
 	finished := event.Event{Type: event.CampaignStateChanged, At: at, Tenant: "acc", Campaign: "7", From: "running", To: "finished"}
 	sub := dialect.Subscription{URL: "https://webhook.site/x", Campaign: "7", Format: "twin24"}
 
@@ -33,6 +37,11 @@ func TestRenderEvent(t *testing.T) {
 		t.Fatalf("unanswered call result: %+v %v", ws, err)
 	}
 	golden(t, "webhook_call_result_busy.json", indent(t, string(ws[0].Body)))
+	ws, err = d.RenderEvent(ctx, recorded, sub)
+	if err != nil || len(ws) != 1 {
+		t.Fatalf("recorded call result: %+v %v", ws, err)
+	}
+	golden(t, "webhook_call_result_recorded.json", indent(t, string(ws[0].Body)))
 	ws, err = d.RenderEvent(ctx, finished, sub)
 	if err != nil || len(ws) != 1 {
 		t.Fatalf("finished: %+v %v", ws, err)

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/switchboard-cc/switchboard/pkg/dialect"
+	"github.com/switchboard-cc/switchboard/pkg/dialer"
 	"github.com/switchboard-cc/switchboard/pkg/event"
 )
 
@@ -45,7 +46,9 @@ type CallNotify struct {
 	// HangupCause is the Q.850 cause the PBX gave for an unanswered call;
 	// null when it gave none (answered calls).
 	HangupCause *int `json:"hangup_cause"`
-	// Recording is the call's recording; null when there is none.
+	// Recording is the link the call's recording is fetched from (with the
+	// account's key and secret, HTTP Basic); null when there is none.
+	// Its last path segment is the recording's name.
 	Recording *string `json:"recording"`
 }
 
@@ -65,8 +68,12 @@ func callNotify(ev event.Event) CallNotify {
 			n.HangupCause = &code
 		}
 	}
-	if r := ev.Attrs["recording"]; r != "" {
-		n.Recording = &r
+	if name := ev.Attrs[dialer.AttrRecording]; name != "" {
+		link := ev.Attrs[dialer.AttrRecordingURL]
+		if link == "" {
+			link = name
+		}
+		n.Recording = &link
 	}
 	return n
 }

@@ -43,7 +43,9 @@ func TestRenderCallNotify(t *testing.T) {
 		{"notify_answered.json", finished("answered", "", map[string]string{"talk_seconds": "42"})},
 		{"notify_busy.json", finished("busy", "cause 17", nil)},
 		{"notify_no_answer.json", finished("no_answer", "cause 19", nil)},
-		{"notify_recorded.json", finished("not_effective", "talk shorter than 5s", map[string]string{"talk_seconds": "3", "recording": "rec/call-1.wav"})},
+		{"notify_recorded.json", finished("answered", "", map[string]string{"talk_seconds": "42", "recording": "call-1",
+			"recording_url": "https://cc.example.com/api/recordings/call-1"})},
+		{"notify_recorded_no_link.json", finished("not_effective", "talk shorter than 5s", map[string]string{"talk_seconds": "3", "recording": "call-1"})},
 		{"notify_interrupted.json", finished("failed", "interrupted by a restart", nil)},
 	} {
 		ws, err := d.RenderEvent(context.Background(), c.ev, sub)
