@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"errors"
+	"reflect"
 	"slices"
 	"testing"
 	"time"
@@ -19,6 +20,7 @@ func TestACDConfigurationRoundTrip(t *testing.T) {
 		qc := acd.NewQueueConfig("")
 		qc.Strategy, qc.TierRulesApply, qc.TierRuleWaitSecond = acd.RingAll, true, 15*time.Second
 		qc.MaxWaitTime, qc.TimeoutTransferDst = 1800*time.Second, "333"
+		qc.Attrs = map[string]string{"label": "test queue", "status": "blocked"}
 		q := store.Queue{Tenant: "12", Name: "000*370", Label: "test queue", Config: qc}
 		if err := db.CreateQueue(ctx, &q, now); err != nil {
 			t.Fatal(err)
@@ -30,7 +32,7 @@ func TestACDConfigurationRoundTrip(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got.Config != q.Config || got.Name != "000*370" {
+		if !reflect.DeepEqual(got.Config, q.Config) || got.Name != "000*370" {
 			t.Fatalf("queue read back %+v, want %+v", got.Config, q.Config)
 		}
 		if _, err := db.Queue(ctx, "13", q.ID); !errors.Is(err, store.ErrNotFound) {
