@@ -2826,6 +2826,7 @@ func (x *PutSubscriptionRequest) GetSubscription() *Subscription {
 type SubscriptionList struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Subscriptions []*Subscription        `protobuf:"bytes,1,rep,name=subscriptions,proto3" json:"subscriptions,omitempty"`
+	NextPageToken string                 `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2865,6 +2866,13 @@ func (x *SubscriptionList) GetSubscriptions() []*Subscription {
 		return x.Subscriptions
 	}
 	return nil
+}
+
+func (x *SubscriptionList) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
 }
 
 type CallHistoryRequest struct {
@@ -3191,6 +3199,336 @@ func (x *CallList) GetNextPageToken() string {
 	return ""
 }
 
+// Plugin state (see the PutState rpc).
+type StateKey struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Account       string                 `protobuf:"bytes,1,opt,name=account,proto3" json:"account,omitempty"`
+	Key           string                 `protobuf:"bytes,2,opt,name=key,proto3" json:"key,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StateKey) Reset() {
+	*x = StateKey{}
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[42]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StateKey) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StateKey) ProtoMessage() {}
+
+func (x *StateKey) ProtoReflect() protoreflect.Message {
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[42]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StateKey.ProtoReflect.Descriptor instead.
+func (*StateKey) Descriptor() ([]byte, []int) {
+	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{42}
+}
+
+func (x *StateKey) GetAccount() string {
+	if x != nil {
+		return x.Account
+	}
+	return ""
+}
+
+func (x *StateKey) GetKey() string {
+	if x != nil {
+		return x.Key
+	}
+	return ""
+}
+
+type PutStateRequest struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Account string                 `protobuf:"bytes,1,opt,name=account,proto3" json:"account,omitempty"`
+	Key     string                 `protobuf:"bytes,2,opt,name=key,proto3" json:"key,omitempty"`
+	Value   []byte                 `protobuf:"bytes,3,opt,name=value,proto3" json:"value,omitempty"`
+	// ttl: absent or zero keeps the entry until deleted.
+	Ttl           *durationpb.Duration `protobuf:"bytes,4,opt,name=ttl,proto3" json:"ttl,omitempty"`
+	IfAbsent      bool                 `protobuf:"varint,5,opt,name=if_absent,json=ifAbsent,proto3" json:"if_absent,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PutStateRequest) Reset() {
+	*x = PutStateRequest{}
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[43]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PutStateRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PutStateRequest) ProtoMessage() {}
+
+func (x *PutStateRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[43]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PutStateRequest.ProtoReflect.Descriptor instead.
+func (*PutStateRequest) Descriptor() ([]byte, []int) {
+	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{43}
+}
+
+func (x *PutStateRequest) GetAccount() string {
+	if x != nil {
+		return x.Account
+	}
+	return ""
+}
+
+func (x *PutStateRequest) GetKey() string {
+	if x != nil {
+		return x.Key
+	}
+	return ""
+}
+
+func (x *PutStateRequest) GetValue() []byte {
+	if x != nil {
+		return x.Value
+	}
+	return nil
+}
+
+func (x *PutStateRequest) GetTtl() *durationpb.Duration {
+	if x != nil {
+		return x.Ttl
+	}
+	return nil
+}
+
+func (x *PutStateRequest) GetIfAbsent() bool {
+	if x != nil {
+		return x.IfAbsent
+	}
+	return false
+}
+
+type PutStateReply struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Stored        bool                   `protobuf:"varint,1,opt,name=stored,proto3" json:"stored,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PutStateReply) Reset() {
+	*x = PutStateReply{}
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[44]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PutStateReply) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PutStateReply) ProtoMessage() {}
+
+func (x *PutStateReply) ProtoReflect() protoreflect.Message {
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[44]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PutStateReply.ProtoReflect.Descriptor instead.
+func (*PutStateReply) Descriptor() ([]byte, []int) {
+	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{44}
+}
+
+func (x *PutStateReply) GetStored() bool {
+	if x != nil {
+		return x.Stored
+	}
+	return false
+}
+
+type StateValue struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Value         []byte                 `protobuf:"bytes,1,opt,name=value,proto3" json:"value,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StateValue) Reset() {
+	*x = StateValue{}
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[45]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StateValue) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StateValue) ProtoMessage() {}
+
+func (x *StateValue) ProtoReflect() protoreflect.Message {
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[45]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StateValue.ProtoReflect.Descriptor instead.
+func (*StateValue) Descriptor() ([]byte, []int) {
+	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{45}
+}
+
+func (x *StateValue) GetValue() []byte {
+	if x != nil {
+		return x.Value
+	}
+	return nil
+}
+
+type AddStateRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Account       string                 `protobuf:"bytes,1,opt,name=account,proto3" json:"account,omitempty"`
+	Key           string                 `protobuf:"bytes,2,opt,name=key,proto3" json:"key,omitempty"`
+	Delta         int64                  `protobuf:"varint,3,opt,name=delta,proto3" json:"delta,omitempty"`
+	Ttl           *durationpb.Duration   `protobuf:"bytes,4,opt,name=ttl,proto3" json:"ttl,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AddStateRequest) Reset() {
+	*x = AddStateRequest{}
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[46]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AddStateRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AddStateRequest) ProtoMessage() {}
+
+func (x *AddStateRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[46]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AddStateRequest.ProtoReflect.Descriptor instead.
+func (*AddStateRequest) Descriptor() ([]byte, []int) {
+	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{46}
+}
+
+func (x *AddStateRequest) GetAccount() string {
+	if x != nil {
+		return x.Account
+	}
+	return ""
+}
+
+func (x *AddStateRequest) GetKey() string {
+	if x != nil {
+		return x.Key
+	}
+	return ""
+}
+
+func (x *AddStateRequest) GetDelta() int64 {
+	if x != nil {
+		return x.Delta
+	}
+	return 0
+}
+
+func (x *AddStateRequest) GetTtl() *durationpb.Duration {
+	if x != nil {
+		return x.Ttl
+	}
+	return nil
+}
+
+type StateCount struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Count         int64                  `protobuf:"varint,1,opt,name=count,proto3" json:"count,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StateCount) Reset() {
+	*x = StateCount{}
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[47]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StateCount) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StateCount) ProtoMessage() {}
+
+func (x *StateCount) ProtoReflect() protoreflect.Message {
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[47]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StateCount.ProtoReflect.Descriptor instead.
+func (*StateCount) Descriptor() ([]byte, []int) {
+	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{47}
+}
+
+func (x *StateCount) GetCount() int64 {
+	if x != nil {
+		return x.Count
+	}
+	return 0
+}
+
 var File_switchboard_dialect_v1_host_proto protoreflect.FileDescriptor
 
 const file_switchboard_dialect_v1_host_proto_rawDesc = "" +
@@ -3449,9 +3787,10 @@ const file_switchboard_dialect_v1_host_proto_rawDesc = "" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"|\n" +
 	"\x16PutSubscriptionRequest\x12\x18\n" +
 	"\aaccount\x18\x01 \x01(\tR\aaccount\x12H\n" +
-	"\fsubscription\x18\x02 \x01(\v2$.switchboard.dialect.v1.SubscriptionR\fsubscription\"^\n" +
+	"\fsubscription\x18\x02 \x01(\v2$.switchboard.dialect.v1.SubscriptionR\fsubscription\"\x86\x01\n" +
 	"\x10SubscriptionList\x12J\n" +
-	"\rsubscriptions\x18\x01 \x03(\v2$.switchboard.dialect.v1.SubscriptionR\rsubscriptions\"\xa8\x02\n" +
+	"\rsubscriptions\x18\x01 \x03(\v2$.switchboard.dialect.v1.SubscriptionR\rsubscriptions\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xa8\x02\n" +
 	"\x12CallHistoryRequest\x12\x18\n" +
 	"\aaccount\x18\x01 \x01(\tR\aaccount\x12\x1a\n" +
 	"\bcampaign\x18\x02 \x01(\tR\bcampaign\x12\x18\n" +
@@ -3488,7 +3827,29 @@ const file_switchboard_dialect_v1_host_proto_rawDesc = "" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"l\n" +
 	"\bCallList\x128\n" +
 	"\x05calls\x18\x01 \x03(\v2\".switchboard.dialect.v1.CallRecordR\x05calls\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken2\xa9\x14\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"6\n" +
+	"\bStateKey\x12\x18\n" +
+	"\aaccount\x18\x01 \x01(\tR\aaccount\x12\x10\n" +
+	"\x03key\x18\x02 \x01(\tR\x03key\"\x9d\x01\n" +
+	"\x0fPutStateRequest\x12\x18\n" +
+	"\aaccount\x18\x01 \x01(\tR\aaccount\x12\x10\n" +
+	"\x03key\x18\x02 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x03 \x01(\fR\x05value\x12+\n" +
+	"\x03ttl\x18\x04 \x01(\v2\x19.google.protobuf.DurationR\x03ttl\x12\x1b\n" +
+	"\tif_absent\x18\x05 \x01(\bR\bifAbsent\"'\n" +
+	"\rPutStateReply\x12\x16\n" +
+	"\x06stored\x18\x01 \x01(\bR\x06stored\"\"\n" +
+	"\n" +
+	"StateValue\x12\x14\n" +
+	"\x05value\x18\x01 \x01(\fR\x05value\"\x80\x01\n" +
+	"\x0fAddStateRequest\x12\x18\n" +
+	"\aaccount\x18\x01 \x01(\tR\aaccount\x12\x10\n" +
+	"\x03key\x18\x02 \x01(\tR\x03key\x12\x14\n" +
+	"\x05delta\x18\x03 \x01(\x03R\x05delta\x12+\n" +
+	"\x03ttl\x18\x04 \x01(\v2\x19.google.protobuf.DurationR\x03ttl\"\"\n" +
+	"\n" +
+	"StateCount\x12\x14\n" +
+	"\x05count\x18\x01 \x01(\x03R\x05count2\x80\x17\n" +
 	"\x04Host\x12\\\n" +
 	"\fAuthenticate\x12+.switchboard.dialect.v1.AuthenticateRequest\x1a\x1f.switchboard.dialect.v1.Account\x12V\n" +
 	"\n" +
@@ -3522,7 +3883,11 @@ const file_switchboard_dialect_v1_host_proto_rawDesc = "" +
 	"\x0fPutSubscription\x12..switchboard.dialect.v1.PutSubscriptionRequest\x1a$.switchboard.dialect.v1.Subscription\x12b\n" +
 	"\x11ListSubscriptions\x12#.switchboard.dialect.v1.ListRequest\x1a(.switchboard.dialect.v1.SubscriptionList\x12X\n" +
 	"\x12DeleteSubscription\x12#.switchboard.dialect.v1.ByIDRequest\x1a\x1d.switchboard.dialect.v1.Empty\x12[\n" +
-	"\vCallHistory\x12*.switchboard.dialect.v1.CallHistoryRequest\x1a .switchboard.dialect.v1.CallListB=Z;github.com/switchboard-cc/switchboard/pkg/dialect/dialectpbb\x06proto3"
+	"\vCallHistory\x12*.switchboard.dialect.v1.CallHistoryRequest\x1a .switchboard.dialect.v1.CallList\x12Z\n" +
+	"\bPutState\x12'.switchboard.dialect.v1.PutStateRequest\x1a%.switchboard.dialect.v1.PutStateReply\x12P\n" +
+	"\bGetState\x12 .switchboard.dialect.v1.StateKey\x1a\".switchboard.dialect.v1.StateValue\x12N\n" +
+	"\vDeleteState\x12 .switchboard.dialect.v1.StateKey\x1a\x1d.switchboard.dialect.v1.Empty\x12W\n" +
+	"\bAddState\x12'.switchboard.dialect.v1.AddStateRequest\x1a\".switchboard.dialect.v1.StateCountB=Z;github.com/switchboard-cc/switchboard/pkg/dialect/dialectpbb\x06proto3"
 
 var (
 	file_switchboard_dialect_v1_host_proto_rawDescOnce sync.Once
@@ -3536,7 +3901,7 @@ func file_switchboard_dialect_v1_host_proto_rawDescGZIP() []byte {
 	return file_switchboard_dialect_v1_host_proto_rawDescData
 }
 
-var file_switchboard_dialect_v1_host_proto_msgTypes = make([]protoimpl.MessageInfo, 50)
+var file_switchboard_dialect_v1_host_proto_msgTypes = make([]protoimpl.MessageInfo, 56)
 var file_switchboard_dialect_v1_host_proto_goTypes = []any{
 	(*Empty)(nil),                  // 0: switchboard.dialect.v1.Empty
 	(*AuthenticateRequest)(nil),    // 1: switchboard.dialect.v1.AuthenticateRequest
@@ -3580,47 +3945,53 @@ var file_switchboard_dialect_v1_host_proto_goTypes = []any{
 	(*CallHistoryRequest)(nil),     // 39: switchboard.dialect.v1.CallHistoryRequest
 	(*CallRecord)(nil),             // 40: switchboard.dialect.v1.CallRecord
 	(*CallList)(nil),               // 41: switchboard.dialect.v1.CallList
-	nil,                            // 42: switchboard.dialect.v1.AuthenticateRequest.ParamsEntry
-	nil,                            // 43: switchboard.dialect.v1.Account.AttrsEntry
-	nil,                            // 44: switchboard.dialect.v1.ListRequest.FilterEntry
-	nil,                            // 45: switchboard.dialect.v1.Contact.CustomEntry
-	nil,                            // 46: switchboard.dialect.v1.Contact.VariablesEntry
-	nil,                            // 47: switchboard.dialect.v1.Contact.AttrsEntry
-	nil,                            // 48: switchboard.dialect.v1.Subscription.AttrsEntry
-	nil,                            // 49: switchboard.dialect.v1.CallRecord.AttrsEntry
-	(*durationpb.Duration)(nil),    // 50: google.protobuf.Duration
-	(*timestamppb.Timestamp)(nil),  // 51: google.protobuf.Timestamp
+	(*StateKey)(nil),               // 42: switchboard.dialect.v1.StateKey
+	(*PutStateRequest)(nil),        // 43: switchboard.dialect.v1.PutStateRequest
+	(*PutStateReply)(nil),          // 44: switchboard.dialect.v1.PutStateReply
+	(*StateValue)(nil),             // 45: switchboard.dialect.v1.StateValue
+	(*AddStateRequest)(nil),        // 46: switchboard.dialect.v1.AddStateRequest
+	(*StateCount)(nil),             // 47: switchboard.dialect.v1.StateCount
+	nil,                            // 48: switchboard.dialect.v1.AuthenticateRequest.ParamsEntry
+	nil,                            // 49: switchboard.dialect.v1.Account.AttrsEntry
+	nil,                            // 50: switchboard.dialect.v1.ListRequest.FilterEntry
+	nil,                            // 51: switchboard.dialect.v1.Contact.CustomEntry
+	nil,                            // 52: switchboard.dialect.v1.Contact.VariablesEntry
+	nil,                            // 53: switchboard.dialect.v1.Contact.AttrsEntry
+	nil,                            // 54: switchboard.dialect.v1.Subscription.AttrsEntry
+	nil,                            // 55: switchboard.dialect.v1.CallRecord.AttrsEntry
+	(*durationpb.Duration)(nil),    // 56: google.protobuf.Duration
+	(*timestamppb.Timestamp)(nil),  // 57: google.protobuf.Timestamp
 }
 var file_switchboard_dialect_v1_host_proto_depIdxs = []int32{
-	42, // 0: switchboard.dialect.v1.AuthenticateRequest.params:type_name -> switchboard.dialect.v1.AuthenticateRequest.ParamsEntry
-	50, // 1: switchboard.dialect.v1.IssueTokenRequest.ttl:type_name -> google.protobuf.Duration
-	51, // 2: switchboard.dialect.v1.Token.expires_at:type_name -> google.protobuf.Timestamp
-	43, // 3: switchboard.dialect.v1.Account.attrs:type_name -> switchboard.dialect.v1.Account.AttrsEntry
-	44, // 4: switchboard.dialect.v1.ListRequest.filter:type_name -> switchboard.dialect.v1.ListRequest.FilterEntry
-	50, // 5: switchboard.dialect.v1.Queue.ring_progressively_delay:type_name -> google.protobuf.Duration
-	50, // 6: switchboard.dialect.v1.Queue.tier_rule_wait_second:type_name -> google.protobuf.Duration
-	50, // 7: switchboard.dialect.v1.Queue.max_wait_time:type_name -> google.protobuf.Duration
-	50, // 8: switchboard.dialect.v1.Queue.max_wait_time_with_no_agent:type_name -> google.protobuf.Duration
-	50, // 9: switchboard.dialect.v1.Queue.max_wait_time_with_no_agent_time_reached:type_name -> google.protobuf.Duration
-	50, // 10: switchboard.dialect.v1.Queue.discard_abandoned_after:type_name -> google.protobuf.Duration
-	50, // 11: switchboard.dialect.v1.Queue.announce_frequency:type_name -> google.protobuf.Duration
+	48, // 0: switchboard.dialect.v1.AuthenticateRequest.params:type_name -> switchboard.dialect.v1.AuthenticateRequest.ParamsEntry
+	56, // 1: switchboard.dialect.v1.IssueTokenRequest.ttl:type_name -> google.protobuf.Duration
+	57, // 2: switchboard.dialect.v1.Token.expires_at:type_name -> google.protobuf.Timestamp
+	49, // 3: switchboard.dialect.v1.Account.attrs:type_name -> switchboard.dialect.v1.Account.AttrsEntry
+	50, // 4: switchboard.dialect.v1.ListRequest.filter:type_name -> switchboard.dialect.v1.ListRequest.FilterEntry
+	56, // 5: switchboard.dialect.v1.Queue.ring_progressively_delay:type_name -> google.protobuf.Duration
+	56, // 6: switchboard.dialect.v1.Queue.tier_rule_wait_second:type_name -> google.protobuf.Duration
+	56, // 7: switchboard.dialect.v1.Queue.max_wait_time:type_name -> google.protobuf.Duration
+	56, // 8: switchboard.dialect.v1.Queue.max_wait_time_with_no_agent:type_name -> google.protobuf.Duration
+	56, // 9: switchboard.dialect.v1.Queue.max_wait_time_with_no_agent_time_reached:type_name -> google.protobuf.Duration
+	56, // 10: switchboard.dialect.v1.Queue.discard_abandoned_after:type_name -> google.protobuf.Duration
+	56, // 11: switchboard.dialect.v1.Queue.announce_frequency:type_name -> google.protobuf.Duration
 	7,  // 12: switchboard.dialect.v1.PutQueueRequest.queue:type_name -> switchboard.dialect.v1.Queue
 	7,  // 13: switchboard.dialect.v1.QueueList.queues:type_name -> switchboard.dialect.v1.Queue
 	10, // 14: switchboard.dialect.v1.QueueStatusReply.stats:type_name -> switchboard.dialect.v1.QueueStats
-	51, // 15: switchboard.dialect.v1.Member.joined:type_name -> google.protobuf.Timestamp
-	50, // 16: switchboard.dialect.v1.Member.wait_time:type_name -> google.protobuf.Duration
+	57, // 15: switchboard.dialect.v1.Member.joined:type_name -> google.protobuf.Timestamp
+	56, // 16: switchboard.dialect.v1.Member.wait_time:type_name -> google.protobuf.Duration
 	12, // 17: switchboard.dialect.v1.MemberList.members:type_name -> switchboard.dialect.v1.Member
-	50, // 18: switchboard.dialect.v1.Agent.call_timeout:type_name -> google.protobuf.Duration
-	50, // 19: switchboard.dialect.v1.Agent.busy_delay_time:type_name -> google.protobuf.Duration
-	50, // 20: switchboard.dialect.v1.Agent.no_answer_delay_time:type_name -> google.protobuf.Duration
-	50, // 21: switchboard.dialect.v1.Agent.reject_delay_time:type_name -> google.protobuf.Duration
-	50, // 22: switchboard.dialect.v1.Agent.wrap_up_time:type_name -> google.protobuf.Duration
+	56, // 18: switchboard.dialect.v1.Agent.call_timeout:type_name -> google.protobuf.Duration
+	56, // 19: switchboard.dialect.v1.Agent.busy_delay_time:type_name -> google.protobuf.Duration
+	56, // 20: switchboard.dialect.v1.Agent.no_answer_delay_time:type_name -> google.protobuf.Duration
+	56, // 21: switchboard.dialect.v1.Agent.reject_delay_time:type_name -> google.protobuf.Duration
+	56, // 22: switchboard.dialect.v1.Agent.wrap_up_time:type_name -> google.protobuf.Duration
 	14, // 23: switchboard.dialect.v1.AgentInfo.config:type_name -> switchboard.dialect.v1.Agent
-	51, // 24: switchboard.dialect.v1.AgentInfo.status_since:type_name -> google.protobuf.Timestamp
-	51, // 25: switchboard.dialect.v1.AgentInfo.state_since:type_name -> google.protobuf.Timestamp
-	51, // 26: switchboard.dialect.v1.AgentInfo.ready_at:type_name -> google.protobuf.Timestamp
-	50, // 27: switchboard.dialect.v1.AgentInfo.talk_time:type_name -> google.protobuf.Duration
-	51, // 28: switchboard.dialect.v1.AgentInfo.last_bridge_end:type_name -> google.protobuf.Timestamp
+	57, // 24: switchboard.dialect.v1.AgentInfo.status_since:type_name -> google.protobuf.Timestamp
+	57, // 25: switchboard.dialect.v1.AgentInfo.state_since:type_name -> google.protobuf.Timestamp
+	57, // 26: switchboard.dialect.v1.AgentInfo.ready_at:type_name -> google.protobuf.Timestamp
+	56, // 27: switchboard.dialect.v1.AgentInfo.talk_time:type_name -> google.protobuf.Duration
+	57, // 28: switchboard.dialect.v1.AgentInfo.last_bridge_end:type_name -> google.protobuf.Timestamp
 	15, // 29: switchboard.dialect.v1.AgentInfo.queues:type_name -> switchboard.dialect.v1.Tier
 	14, // 30: switchboard.dialect.v1.PutAgentRequest.agent:type_name -> switchboard.dialect.v1.Agent
 	16, // 31: switchboard.dialect.v1.AgentList.agents:type_name -> switchboard.dialect.v1.AgentInfo
@@ -3628,88 +3999,98 @@ var file_switchboard_dialect_v1_host_proto_depIdxs = []int32{
 	15, // 33: switchboard.dialect.v1.TierList.tiers:type_name -> switchboard.dialect.v1.Tier
 	24, // 34: switchboard.dialect.v1.PutObjectRequest.object:type_name -> switchboard.dialect.v1.Object
 	24, // 35: switchboard.dialect.v1.ObjectList.objects:type_name -> switchboard.dialect.v1.Object
-	45, // 36: switchboard.dialect.v1.Contact.custom:type_name -> switchboard.dialect.v1.Contact.CustomEntry
-	46, // 37: switchboard.dialect.v1.Contact.variables:type_name -> switchboard.dialect.v1.Contact.VariablesEntry
-	51, // 38: switchboard.dialect.v1.Contact.not_before:type_name -> google.protobuf.Timestamp
-	50, // 39: switchboard.dialect.v1.Contact.retry_pause:type_name -> google.protobuf.Duration
-	47, // 40: switchboard.dialect.v1.Contact.attrs:type_name -> switchboard.dialect.v1.Contact.AttrsEntry
+	51, // 36: switchboard.dialect.v1.Contact.custom:type_name -> switchboard.dialect.v1.Contact.CustomEntry
+	52, // 37: switchboard.dialect.v1.Contact.variables:type_name -> switchboard.dialect.v1.Contact.VariablesEntry
+	57, // 38: switchboard.dialect.v1.Contact.not_before:type_name -> google.protobuf.Timestamp
+	56, // 39: switchboard.dialect.v1.Contact.retry_pause:type_name -> google.protobuf.Duration
+	53, // 40: switchboard.dialect.v1.Contact.attrs:type_name -> switchboard.dialect.v1.Contact.AttrsEntry
 	29, // 41: switchboard.dialect.v1.ImportContactsChunk.contacts:type_name -> switchboard.dialect.v1.Contact
 	31, // 42: switchboard.dialect.v1.ImportResult.rejected:type_name -> switchboard.dialect.v1.Rejection
 	29, // 43: switchboard.dialect.v1.ContactList.contacts:type_name -> switchboard.dialect.v1.Contact
-	51, // 44: switchboard.dialect.v1.RedialContactRequest.at:type_name -> google.protobuf.Timestamp
-	48, // 45: switchboard.dialect.v1.Subscription.attrs:type_name -> switchboard.dialect.v1.Subscription.AttrsEntry
+	57, // 44: switchboard.dialect.v1.RedialContactRequest.at:type_name -> google.protobuf.Timestamp
+	54, // 45: switchboard.dialect.v1.Subscription.attrs:type_name -> switchboard.dialect.v1.Subscription.AttrsEntry
 	36, // 46: switchboard.dialect.v1.PutSubscriptionRequest.subscription:type_name -> switchboard.dialect.v1.Subscription
 	36, // 47: switchboard.dialect.v1.SubscriptionList.subscriptions:type_name -> switchboard.dialect.v1.Subscription
-	51, // 48: switchboard.dialect.v1.CallHistoryRequest.from:type_name -> google.protobuf.Timestamp
-	51, // 49: switchboard.dialect.v1.CallHistoryRequest.to:type_name -> google.protobuf.Timestamp
-	51, // 50: switchboard.dialect.v1.CallRecord.started:type_name -> google.protobuf.Timestamp
-	51, // 51: switchboard.dialect.v1.CallRecord.answered:type_name -> google.protobuf.Timestamp
-	51, // 52: switchboard.dialect.v1.CallRecord.ended:type_name -> google.protobuf.Timestamp
-	49, // 53: switchboard.dialect.v1.CallRecord.attrs:type_name -> switchboard.dialect.v1.CallRecord.AttrsEntry
+	57, // 48: switchboard.dialect.v1.CallHistoryRequest.from:type_name -> google.protobuf.Timestamp
+	57, // 49: switchboard.dialect.v1.CallHistoryRequest.to:type_name -> google.protobuf.Timestamp
+	57, // 50: switchboard.dialect.v1.CallRecord.started:type_name -> google.protobuf.Timestamp
+	57, // 51: switchboard.dialect.v1.CallRecord.answered:type_name -> google.protobuf.Timestamp
+	57, // 52: switchboard.dialect.v1.CallRecord.ended:type_name -> google.protobuf.Timestamp
+	55, // 53: switchboard.dialect.v1.CallRecord.attrs:type_name -> switchboard.dialect.v1.CallRecord.AttrsEntry
 	40, // 54: switchboard.dialect.v1.CallList.calls:type_name -> switchboard.dialect.v1.CallRecord
-	1,  // 55: switchboard.dialect.v1.Host.Authenticate:input_type -> switchboard.dialect.v1.AuthenticateRequest
-	2,  // 56: switchboard.dialect.v1.Host.IssueToken:input_type -> switchboard.dialect.v1.IssueTokenRequest
-	8,  // 57: switchboard.dialect.v1.Host.PutQueue:input_type -> switchboard.dialect.v1.PutQueueRequest
-	5,  // 58: switchboard.dialect.v1.Host.GetQueue:input_type -> switchboard.dialect.v1.ByIDRequest
-	6,  // 59: switchboard.dialect.v1.Host.ListQueues:input_type -> switchboard.dialect.v1.ListRequest
-	5,  // 60: switchboard.dialect.v1.Host.DeleteQueue:input_type -> switchboard.dialect.v1.ByIDRequest
-	5,  // 61: switchboard.dialect.v1.Host.QueueStatus:input_type -> switchboard.dialect.v1.ByIDRequest
-	5,  // 62: switchboard.dialect.v1.Host.QueueMembers:input_type -> switchboard.dialect.v1.ByIDRequest
-	17, // 63: switchboard.dialect.v1.Host.PutAgent:input_type -> switchboard.dialect.v1.PutAgentRequest
-	5,  // 64: switchboard.dialect.v1.Host.GetAgent:input_type -> switchboard.dialect.v1.ByIDRequest
-	6,  // 65: switchboard.dialect.v1.Host.ListAgents:input_type -> switchboard.dialect.v1.ListRequest
-	19, // 66: switchboard.dialect.v1.Host.DeleteAgent:input_type -> switchboard.dialect.v1.DeleteAgentRequest
-	20, // 67: switchboard.dialect.v1.Host.SetAgentStatus:input_type -> switchboard.dialect.v1.SetAgentStatusRequest
-	21, // 68: switchboard.dialect.v1.Host.PutTier:input_type -> switchboard.dialect.v1.PutTierRequest
-	22, // 69: switchboard.dialect.v1.Host.DeleteTier:input_type -> switchboard.dialect.v1.DeleteTierRequest
-	5,  // 70: switchboard.dialect.v1.Host.ListTiers:input_type -> switchboard.dialect.v1.ByIDRequest
-	25, // 71: switchboard.dialect.v1.Host.PutObject:input_type -> switchboard.dialect.v1.PutObjectRequest
-	26, // 72: switchboard.dialect.v1.Host.GetObject:input_type -> switchboard.dialect.v1.ObjectRef
-	6,  // 73: switchboard.dialect.v1.Host.ListObjects:input_type -> switchboard.dialect.v1.ListRequest
-	26, // 74: switchboard.dialect.v1.Host.DeleteObject:input_type -> switchboard.dialect.v1.ObjectRef
-	28, // 75: switchboard.dialect.v1.Host.CampaignAction:input_type -> switchboard.dialect.v1.CampaignActionRequest
-	30, // 76: switchboard.dialect.v1.Host.ImportContacts:input_type -> switchboard.dialect.v1.ImportContactsChunk
-	6,  // 77: switchboard.dialect.v1.Host.ListContacts:input_type -> switchboard.dialect.v1.ListRequest
-	34, // 78: switchboard.dialect.v1.Host.RedialContact:input_type -> switchboard.dialect.v1.RedialContactRequest
-	35, // 79: switchboard.dialect.v1.Host.CancelContact:input_type -> switchboard.dialect.v1.CancelContactRequest
-	37, // 80: switchboard.dialect.v1.Host.PutSubscription:input_type -> switchboard.dialect.v1.PutSubscriptionRequest
-	6,  // 81: switchboard.dialect.v1.Host.ListSubscriptions:input_type -> switchboard.dialect.v1.ListRequest
-	5,  // 82: switchboard.dialect.v1.Host.DeleteSubscription:input_type -> switchboard.dialect.v1.ByIDRequest
-	39, // 83: switchboard.dialect.v1.Host.CallHistory:input_type -> switchboard.dialect.v1.CallHistoryRequest
-	4,  // 84: switchboard.dialect.v1.Host.Authenticate:output_type -> switchboard.dialect.v1.Account
-	3,  // 85: switchboard.dialect.v1.Host.IssueToken:output_type -> switchboard.dialect.v1.Token
-	7,  // 86: switchboard.dialect.v1.Host.PutQueue:output_type -> switchboard.dialect.v1.Queue
-	7,  // 87: switchboard.dialect.v1.Host.GetQueue:output_type -> switchboard.dialect.v1.Queue
-	9,  // 88: switchboard.dialect.v1.Host.ListQueues:output_type -> switchboard.dialect.v1.QueueList
-	0,  // 89: switchboard.dialect.v1.Host.DeleteQueue:output_type -> switchboard.dialect.v1.Empty
-	11, // 90: switchboard.dialect.v1.Host.QueueStatus:output_type -> switchboard.dialect.v1.QueueStatusReply
-	13, // 91: switchboard.dialect.v1.Host.QueueMembers:output_type -> switchboard.dialect.v1.MemberList
-	14, // 92: switchboard.dialect.v1.Host.PutAgent:output_type -> switchboard.dialect.v1.Agent
-	16, // 93: switchboard.dialect.v1.Host.GetAgent:output_type -> switchboard.dialect.v1.AgentInfo
-	18, // 94: switchboard.dialect.v1.Host.ListAgents:output_type -> switchboard.dialect.v1.AgentList
-	0,  // 95: switchboard.dialect.v1.Host.DeleteAgent:output_type -> switchboard.dialect.v1.Empty
-	0,  // 96: switchboard.dialect.v1.Host.SetAgentStatus:output_type -> switchboard.dialect.v1.Empty
-	0,  // 97: switchboard.dialect.v1.Host.PutTier:output_type -> switchboard.dialect.v1.Empty
-	0,  // 98: switchboard.dialect.v1.Host.DeleteTier:output_type -> switchboard.dialect.v1.Empty
-	23, // 99: switchboard.dialect.v1.Host.ListTiers:output_type -> switchboard.dialect.v1.TierList
-	24, // 100: switchboard.dialect.v1.Host.PutObject:output_type -> switchboard.dialect.v1.Object
-	24, // 101: switchboard.dialect.v1.Host.GetObject:output_type -> switchboard.dialect.v1.Object
-	27, // 102: switchboard.dialect.v1.Host.ListObjects:output_type -> switchboard.dialect.v1.ObjectList
-	0,  // 103: switchboard.dialect.v1.Host.DeleteObject:output_type -> switchboard.dialect.v1.Empty
-	24, // 104: switchboard.dialect.v1.Host.CampaignAction:output_type -> switchboard.dialect.v1.Object
-	32, // 105: switchboard.dialect.v1.Host.ImportContacts:output_type -> switchboard.dialect.v1.ImportResult
-	33, // 106: switchboard.dialect.v1.Host.ListContacts:output_type -> switchboard.dialect.v1.ContactList
-	0,  // 107: switchboard.dialect.v1.Host.RedialContact:output_type -> switchboard.dialect.v1.Empty
-	0,  // 108: switchboard.dialect.v1.Host.CancelContact:output_type -> switchboard.dialect.v1.Empty
-	36, // 109: switchboard.dialect.v1.Host.PutSubscription:output_type -> switchboard.dialect.v1.Subscription
-	38, // 110: switchboard.dialect.v1.Host.ListSubscriptions:output_type -> switchboard.dialect.v1.SubscriptionList
-	0,  // 111: switchboard.dialect.v1.Host.DeleteSubscription:output_type -> switchboard.dialect.v1.Empty
-	41, // 112: switchboard.dialect.v1.Host.CallHistory:output_type -> switchboard.dialect.v1.CallList
-	84, // [84:113] is the sub-list for method output_type
-	55, // [55:84] is the sub-list for method input_type
-	55, // [55:55] is the sub-list for extension type_name
-	55, // [55:55] is the sub-list for extension extendee
-	0,  // [0:55] is the sub-list for field type_name
+	56, // 55: switchboard.dialect.v1.PutStateRequest.ttl:type_name -> google.protobuf.Duration
+	56, // 56: switchboard.dialect.v1.AddStateRequest.ttl:type_name -> google.protobuf.Duration
+	1,  // 57: switchboard.dialect.v1.Host.Authenticate:input_type -> switchboard.dialect.v1.AuthenticateRequest
+	2,  // 58: switchboard.dialect.v1.Host.IssueToken:input_type -> switchboard.dialect.v1.IssueTokenRequest
+	8,  // 59: switchboard.dialect.v1.Host.PutQueue:input_type -> switchboard.dialect.v1.PutQueueRequest
+	5,  // 60: switchboard.dialect.v1.Host.GetQueue:input_type -> switchboard.dialect.v1.ByIDRequest
+	6,  // 61: switchboard.dialect.v1.Host.ListQueues:input_type -> switchboard.dialect.v1.ListRequest
+	5,  // 62: switchboard.dialect.v1.Host.DeleteQueue:input_type -> switchboard.dialect.v1.ByIDRequest
+	5,  // 63: switchboard.dialect.v1.Host.QueueStatus:input_type -> switchboard.dialect.v1.ByIDRequest
+	5,  // 64: switchboard.dialect.v1.Host.QueueMembers:input_type -> switchboard.dialect.v1.ByIDRequest
+	17, // 65: switchboard.dialect.v1.Host.PutAgent:input_type -> switchboard.dialect.v1.PutAgentRequest
+	5,  // 66: switchboard.dialect.v1.Host.GetAgent:input_type -> switchboard.dialect.v1.ByIDRequest
+	6,  // 67: switchboard.dialect.v1.Host.ListAgents:input_type -> switchboard.dialect.v1.ListRequest
+	19, // 68: switchboard.dialect.v1.Host.DeleteAgent:input_type -> switchboard.dialect.v1.DeleteAgentRequest
+	20, // 69: switchboard.dialect.v1.Host.SetAgentStatus:input_type -> switchboard.dialect.v1.SetAgentStatusRequest
+	21, // 70: switchboard.dialect.v1.Host.PutTier:input_type -> switchboard.dialect.v1.PutTierRequest
+	22, // 71: switchboard.dialect.v1.Host.DeleteTier:input_type -> switchboard.dialect.v1.DeleteTierRequest
+	5,  // 72: switchboard.dialect.v1.Host.ListTiers:input_type -> switchboard.dialect.v1.ByIDRequest
+	25, // 73: switchboard.dialect.v1.Host.PutObject:input_type -> switchboard.dialect.v1.PutObjectRequest
+	26, // 74: switchboard.dialect.v1.Host.GetObject:input_type -> switchboard.dialect.v1.ObjectRef
+	6,  // 75: switchboard.dialect.v1.Host.ListObjects:input_type -> switchboard.dialect.v1.ListRequest
+	26, // 76: switchboard.dialect.v1.Host.DeleteObject:input_type -> switchboard.dialect.v1.ObjectRef
+	28, // 77: switchboard.dialect.v1.Host.CampaignAction:input_type -> switchboard.dialect.v1.CampaignActionRequest
+	30, // 78: switchboard.dialect.v1.Host.ImportContacts:input_type -> switchboard.dialect.v1.ImportContactsChunk
+	6,  // 79: switchboard.dialect.v1.Host.ListContacts:input_type -> switchboard.dialect.v1.ListRequest
+	34, // 80: switchboard.dialect.v1.Host.RedialContact:input_type -> switchboard.dialect.v1.RedialContactRequest
+	35, // 81: switchboard.dialect.v1.Host.CancelContact:input_type -> switchboard.dialect.v1.CancelContactRequest
+	37, // 82: switchboard.dialect.v1.Host.PutSubscription:input_type -> switchboard.dialect.v1.PutSubscriptionRequest
+	6,  // 83: switchboard.dialect.v1.Host.ListSubscriptions:input_type -> switchboard.dialect.v1.ListRequest
+	5,  // 84: switchboard.dialect.v1.Host.DeleteSubscription:input_type -> switchboard.dialect.v1.ByIDRequest
+	39, // 85: switchboard.dialect.v1.Host.CallHistory:input_type -> switchboard.dialect.v1.CallHistoryRequest
+	43, // 86: switchboard.dialect.v1.Host.PutState:input_type -> switchboard.dialect.v1.PutStateRequest
+	42, // 87: switchboard.dialect.v1.Host.GetState:input_type -> switchboard.dialect.v1.StateKey
+	42, // 88: switchboard.dialect.v1.Host.DeleteState:input_type -> switchboard.dialect.v1.StateKey
+	46, // 89: switchboard.dialect.v1.Host.AddState:input_type -> switchboard.dialect.v1.AddStateRequest
+	4,  // 90: switchboard.dialect.v1.Host.Authenticate:output_type -> switchboard.dialect.v1.Account
+	3,  // 91: switchboard.dialect.v1.Host.IssueToken:output_type -> switchboard.dialect.v1.Token
+	7,  // 92: switchboard.dialect.v1.Host.PutQueue:output_type -> switchboard.dialect.v1.Queue
+	7,  // 93: switchboard.dialect.v1.Host.GetQueue:output_type -> switchboard.dialect.v1.Queue
+	9,  // 94: switchboard.dialect.v1.Host.ListQueues:output_type -> switchboard.dialect.v1.QueueList
+	0,  // 95: switchboard.dialect.v1.Host.DeleteQueue:output_type -> switchboard.dialect.v1.Empty
+	11, // 96: switchboard.dialect.v1.Host.QueueStatus:output_type -> switchboard.dialect.v1.QueueStatusReply
+	13, // 97: switchboard.dialect.v1.Host.QueueMembers:output_type -> switchboard.dialect.v1.MemberList
+	14, // 98: switchboard.dialect.v1.Host.PutAgent:output_type -> switchboard.dialect.v1.Agent
+	16, // 99: switchboard.dialect.v1.Host.GetAgent:output_type -> switchboard.dialect.v1.AgentInfo
+	18, // 100: switchboard.dialect.v1.Host.ListAgents:output_type -> switchboard.dialect.v1.AgentList
+	0,  // 101: switchboard.dialect.v1.Host.DeleteAgent:output_type -> switchboard.dialect.v1.Empty
+	0,  // 102: switchboard.dialect.v1.Host.SetAgentStatus:output_type -> switchboard.dialect.v1.Empty
+	0,  // 103: switchboard.dialect.v1.Host.PutTier:output_type -> switchboard.dialect.v1.Empty
+	0,  // 104: switchboard.dialect.v1.Host.DeleteTier:output_type -> switchboard.dialect.v1.Empty
+	23, // 105: switchboard.dialect.v1.Host.ListTiers:output_type -> switchboard.dialect.v1.TierList
+	24, // 106: switchboard.dialect.v1.Host.PutObject:output_type -> switchboard.dialect.v1.Object
+	24, // 107: switchboard.dialect.v1.Host.GetObject:output_type -> switchboard.dialect.v1.Object
+	27, // 108: switchboard.dialect.v1.Host.ListObjects:output_type -> switchboard.dialect.v1.ObjectList
+	0,  // 109: switchboard.dialect.v1.Host.DeleteObject:output_type -> switchboard.dialect.v1.Empty
+	24, // 110: switchboard.dialect.v1.Host.CampaignAction:output_type -> switchboard.dialect.v1.Object
+	32, // 111: switchboard.dialect.v1.Host.ImportContacts:output_type -> switchboard.dialect.v1.ImportResult
+	33, // 112: switchboard.dialect.v1.Host.ListContacts:output_type -> switchboard.dialect.v1.ContactList
+	0,  // 113: switchboard.dialect.v1.Host.RedialContact:output_type -> switchboard.dialect.v1.Empty
+	0,  // 114: switchboard.dialect.v1.Host.CancelContact:output_type -> switchboard.dialect.v1.Empty
+	36, // 115: switchboard.dialect.v1.Host.PutSubscription:output_type -> switchboard.dialect.v1.Subscription
+	38, // 116: switchboard.dialect.v1.Host.ListSubscriptions:output_type -> switchboard.dialect.v1.SubscriptionList
+	0,  // 117: switchboard.dialect.v1.Host.DeleteSubscription:output_type -> switchboard.dialect.v1.Empty
+	41, // 118: switchboard.dialect.v1.Host.CallHistory:output_type -> switchboard.dialect.v1.CallList
+	44, // 119: switchboard.dialect.v1.Host.PutState:output_type -> switchboard.dialect.v1.PutStateReply
+	45, // 120: switchboard.dialect.v1.Host.GetState:output_type -> switchboard.dialect.v1.StateValue
+	0,  // 121: switchboard.dialect.v1.Host.DeleteState:output_type -> switchboard.dialect.v1.Empty
+	47, // 122: switchboard.dialect.v1.Host.AddState:output_type -> switchboard.dialect.v1.StateCount
+	90, // [90:123] is the sub-list for method output_type
+	57, // [57:90] is the sub-list for method input_type
+	57, // [57:57] is the sub-list for extension type_name
+	57, // [57:57] is the sub-list for extension extendee
+	0,  // [0:57] is the sub-list for field type_name
 }
 
 func init() { file_switchboard_dialect_v1_host_proto_init() }
@@ -3723,7 +4104,7 @@ func file_switchboard_dialect_v1_host_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_switchboard_dialect_v1_host_proto_rawDesc), len(file_switchboard_dialect_v1_host_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   50,
+			NumMessages:   56,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
