@@ -25,6 +25,11 @@
 // (dialect.ErrNotImplemented: only its hash is stored), and inbound queue
 // calls in CallHistory (only dialled attempts are kept).
 // Issued tokens live in memory: a restart of the service forgets them.
+//
+// Plugin state (PutState and the rest) is stored per plugin and account in
+// the store's plugin_state table, so it outlives restarts of the plugin
+// and of the service; expired entries are swept at most once a minute by
+// the state writes themselves (and by SweepState).
 package hostapi
 
 import (
@@ -32,6 +37,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/switchboard-cc/switchboard/adapters/bus/webhook"
@@ -88,6 +94,8 @@ func (c Config) Validate() error {
 type Service struct {
 	cfg    Config
 	tokens *tokenStore
+	// lastSweep is when expired plugin state was last swept (Unix ms).
+	lastSweep atomic.Int64
 }
 
 // New returns a Service.

@@ -68,11 +68,12 @@ func (h *Host) subscription(ctx context.Context, account, id string) (store.Subs
 	return s, nil
 }
 
-// ListSubscriptions pages through the account's subscriptions; the filter
+// ListSubscriptions pages through the account's subscriptions (by id;
+// the token is an offset, NextToken empty on the last page); the filter
 // "campaign" narrows them to one campaign's.
-func (h *Host) ListSubscriptions(ctx context.Context, account string, page dialect.Page) ([]dialect.Subscription, error) {
+func (h *Host) ListSubscriptions(ctx context.Context, account string, page dialect.Page) (dialect.SubscriptionPage, error) {
 	if _, err := h.account(ctx, account); err != nil {
-		return nil, err
+		return dialect.SubscriptionPage{}, err
 	}
 	var rows []store.Subscription
 	var err error
@@ -82,14 +83,17 @@ func (h *Host) ListSubscriptions(ctx context.Context, account string, page diale
 		rows, err = h.svc.cfg.DB.Subscriptions(ctx, account)
 	}
 	if err != nil {
-		return nil, translate(err)
+		return dialect.SubscriptionPage{}, translate(err)
 	}
 	subs := make([]dialect.Subscription, 0, len(rows))
 	for _, r := range rows {
 		subs = append(subs, webhook.DialectSubscription(r))
 	}
-	out, _, err := offsetPage(subs, page)
-	return out, err
+	out, next, err := offsetPage(subs, page)
+	if err != nil {
+		return dialect.SubscriptionPage{}, err
+	}
+	return dialect.SubscriptionPage{Subscriptions: out, NextToken: next}, nil
 }
 
 // DeleteSubscription removes one of the account's subscriptions.

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"maps"
 	"testing"
 
 	"github.com/switchboard-cc/switchboard/adapters/bus/webhook"
@@ -49,19 +51,19 @@ func TestSubscriptions(t *testing.T) {
 	if got, err := h.PutSubscription(ctx, a.ID, sub); err != nil || got.ID != sub.ID || got.URL != sub.URL {
 		t.Errorf("replace %+v %v", got, err)
 	}
-	if subs, err := h.ListSubscriptions(ctx, b.ID, dialect.Page{}); err != nil || len(subs) != 0 {
+	if subs, err := subsOf(h.ListSubscriptions(ctx, b.ID, dialect.Page{})); err != nil || len(subs) != 0 {
 		t.Errorf("b lists %+v %v", subs, err)
 	}
 	_, err = h.PutSubscription(ctx, b.ID, sub)
 	isNotFound(t, "b replaces a's subscription", err)
 	isNotFound(t, "b deletes a's subscription", h.DeleteSubscription(ctx, b.ID, sub.ID))
-	if subs, err := h.ListSubscriptions(ctx, a.ID, dialect.Page{}); err != nil || len(subs) != 1 || subs[0].URL != sub.URL {
+	if subs, err := subsOf(h.ListSubscriptions(ctx, a.ID, dialect.Page{})); err != nil || len(subs) != 1 || subs[0].URL != sub.URL {
 		t.Errorf("a lists %+v %v", subs, err)
 	}
 	if err := h.DeleteSubscription(ctx, a.ID, sub.ID); err != nil {
 		t.Errorf("delete: %v", err)
 	}
-	if subs, err := h.ListSubscriptions(ctx, a.ID, dialect.Page{}); err != nil || len(subs) != 0 {
+	if subs, err := subsOf(h.ListSubscriptions(ctx, a.ID, dialect.Page{})); err != nil || len(subs) != 0 {
 		t.Errorf("after delete %+v %v", subs, err)
 	}
 }
@@ -91,7 +93,7 @@ func TestCampaignSubscriptions(t *testing.T) {
 	isNotFound(t, "b subscribes to a's campaign", err)
 	_, err = h.PutSubscription(ctx, a.ID, dialect.Subscription{Campaign: "x1", URL: "http://127.0.0.1:9/n"})
 	isNotFound(t, "a campaign id the store never gave", err)
-	subs, err := h.ListSubscriptions(ctx, a.ID, dialect.Page{Filter: map[string]string{"campaign": cmp.ID}})
+	subs, err := subsOf(h.ListSubscriptions(ctx, a.ID, dialect.Page{Filter: map[string]string{"campaign": cmp.ID}}))
 	if err != nil || len(subs) != 1 || subs[0].ID != onCampaign.ID {
 		t.Fatalf("campaign filter lists %+v %v", subs, err)
 	}
@@ -103,7 +105,7 @@ func TestCampaignSubscriptions(t *testing.T) {
 	if _, err := h.PutSubscription(ctx, a.ID, dialect.Subscription{Contact: "task-1", URL: "http://127.0.0.1:9/task"}); !errors.As(err, &fe) || fe.Field != "contact" {
 		t.Errorf("a contact scope without a campaign: %v", err)
 	}
-	subs, err = h.ListSubscriptions(ctx, a.ID, dialect.Page{Filter: map[string]string{"campaign": cmp.ID}})
+	subs, err = subsOf(h.ListSubscriptions(ctx, a.ID, dialect.Page{Filter: map[string]string{"campaign": cmp.ID}}))
 	if err != nil || len(subs) != 2 || subs[0].Contact+subs[1].Contact != "task-1" {
 		t.Fatalf("campaign filter lists %+v %v", subs, err)
 	}
@@ -111,20 +113,20 @@ func TestCampaignSubscriptions(t *testing.T) {
 	if upd, err := h.PutSubscription(ctx, a.ID, onContact); err != nil || upd.Contact != "task-2" {
 		t.Fatalf("contact scope replaced: %+v %v", upd, err)
 	}
-	if got, err := h.ListSubscriptions(ctx, a.ID, dialect.Page{Filter: map[string]string{"campaign": cmp.ID}}); err != nil || got[0].Contact+got[1].Contact != "task-2" {
+	if got, err := subsOf(h.ListSubscriptions(ctx, a.ID, dialect.Page{Filter: map[string]string{"campaign": cmp.ID}})); err != nil || got[0].Contact+got[1].Contact != "task-2" {
 		t.Fatalf("after replacing the contact scope %+v %v", got, err)
 	}
 	if err := h.DeleteSubscription(ctx, a.ID, onContact.ID); err != nil {
 		t.Fatal(err)
 	}
-	if all, err := h.ListSubscriptions(ctx, a.ID, dialect.Page{}); err != nil || len(all) != 2 {
+	if all, err := subsOf(h.ListSubscriptions(ctx, a.ID, dialect.Page{})); err != nil || len(all) != 2 {
 		t.Fatalf("all lists %d %v", len(all), err)
 	}
 	// Deleting the campaign drops its subscriptions, not the account's.
 	if err := h.DeleteObject(ctx, a.ID, dialect.KindCampaign, cmp.ID); err != nil {
 		t.Fatal(err)
 	}
-	if all, err := h.ListSubscriptions(ctx, a.ID, dialect.Page{}); err != nil || len(all) != 1 || all[0].Campaign != "" {
+	if all, err := subsOf(h.ListSubscriptions(ctx, a.ID, dialect.Page{})); err != nil || len(all) != 1 || all[0].Campaign != "" {
 		t.Fatalf("after deleting the campaign: %+v %v", all, err)
 	}
 }
@@ -155,7 +157,53 @@ func TestAgentSubscriptions(t *testing.T) {
 	if err := h.DeleteAgent(ctx, a.ID, ag.ID, true); err != nil {
 		t.Fatal(err)
 	}
-	if subs, err := h.ListSubscriptions(ctx, a.ID, dialect.Page{}); err != nil || len(subs) != 0 {
+	if subs, err := subsOf(h.ListSubscriptions(ctx, a.ID, dialect.Page{})); err != nil || len(subs) != 0 {
 		t.Fatalf("the deleted agent's subscriptions remain: %+v %v", subs, err)
+	}
+}
+
+// subsOf drops a subscription page's token, for tests of what is listed.
+func subsOf(p dialect.SubscriptionPage, err error) ([]dialect.Subscription, error) {
+	return p.Subscriptions, err
+}
+
+func TestListSubscriptionsPages(t *testing.T) {
+	f := newFixture(t, webhook.Policy{})
+	ctx := context.Background()
+	a, _ := f.account(t, "ringme")
+	h := f.svc.For("ringme")
+	want := map[string]bool{}
+	for i := range 5 {
+		s, err := h.PutSubscription(ctx, a.ID, dialect.Subscription{URL: fmt.Sprintf("http://127.0.0.1:9/h%d", i)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want[s.ID] = true
+	}
+	got := map[string]bool{}
+	token, pages := "", 0
+	for {
+		p, err := h.ListSubscriptions(ctx, a.ID, dialect.Page{Size: 2, Token: token})
+		if err != nil {
+			t.Fatal(err)
+		}
+		pages++
+		for _, s := range p.Subscriptions {
+			got[s.ID] = true
+		}
+		if p.NextToken == "" {
+			break
+		}
+		if pages > 5 {
+			t.Fatalf("no end after %d pages", pages)
+		}
+		token = p.NextToken
+	}
+	if pages != 3 || len(got) != 5 || !maps.Equal(got, want) {
+		t.Fatalf("%d pages listed %v, want 3 pages of %v", pages, got, want)
+	}
+	var fe *dialect.FieldError
+	if _, err := h.ListSubscriptions(ctx, a.ID, dialect.Page{Token: "nope"}); !errors.As(err, &fe) {
+		t.Fatalf("a token the list never gave: %v, want a field error", err)
 	}
 }

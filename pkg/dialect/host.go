@@ -3,6 +3,7 @@ package dialect
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"iter"
 	"time"
 
@@ -100,10 +101,64 @@ type Host interface {
 	// PutSubscription creates or replaces a webhook subscription (the host
 	// assigns an id when sub.ID is empty).
 	PutSubscription(ctx context.Context, account string, sub Subscription) (Subscription, error)
-	ListSubscriptions(ctx context.Context, account string, page Page) ([]Subscription, error)
+	// ListSubscriptions pages through the account's subscriptions
+	// (NextToken empty on the last page); the filter "campaign" narrows them
+	// to one campaign's.
+	ListSubscriptions(ctx context.Context, account string, page Page) (SubscriptionPage, error)
 	DeleteSubscription(ctx context.Context, account, id string) error
 
 	CallHistory(ctx context.Context, account string, q CallQuery) (CallPage, error)
+
+	// Plugin state: small entries a dialect keeps in the host instead of
+	// its own memory (used nonces, rate counts, bookkeeping of its own), so
+	// a restart of the plugin or of the host forgets none of them. Entries
+	// are scoped to the calling plugin and one account: no other plugin or
+	// account sees them. A key is 1 to MaxStateKey bytes, a value at most
+	// MaxStateValue bytes (a *FieldError on "key" or "value"). A TTL above
+	// zero makes the entry expire that long after it was created; zero
+	// keeps it until deleted; below zero is a *FieldError on "ttl". An
+	// expired entry is gone for every call (the host sweeps it away later).
+	// An entry holds a value (PutState) and a count (AddState), which are
+	// independent: PutState keeps the count, AddState keeps the value.
+
+	// PutState stores value at key, replacing the entry's value and its
+	// expiry (now + ttl).
+	PutState(ctx context.Context, account, key string, value []byte, ttl time.Duration) error
+	// PutStateIfAbsent stores value at key only when no live entry is
+	// there, atomically across concurrent callers, and reports whether it
+	// stored (false: the key is taken). "Use this nonce once within ttl" is
+	// one call.
+	PutStateIfAbsent(ctx context.Context, account, key string, value []byte, ttl time.Duration) (bool, error)
+	// GetState returns the value at key; no live entry is ErrNotFound. An
+	// entry with only a count has an empty value.
+	GetState(ctx context.Context, account, key string) ([]byte, error)
+	// DeleteState removes the entry at key; removing nothing is no error.
+	DeleteState(ctx context.Context, account, key string) error
+	// AddState adds delta to the count at key atomically and returns the
+	// new count (delta 0 reads it). A key with no live entry starts at 0
+	// and expires ttl from now; an existing entry keeps its expiry, so a
+	// key per window (client + hour) counts a fixed window.
+	AddState(ctx context.Context, account, key string, delta int64, ttl time.Duration) (int64, error)
+}
+
+// Limits of plugin state entries (see Host.PutState).
+const (
+	MaxStateKey   = 256
+	MaxStateValue = 64 << 10
+)
+
+// CheckState checks a state call's key, value and ttl as every host does,
+// returning a *FieldError naming the first bad one.
+func CheckState(key string, value []byte, ttl time.Duration) error {
+	switch {
+	case key == "" || len(key) > MaxStateKey:
+		return &FieldError{Field: "key", Reason: fmt.Sprintf("must be 1-%d bytes", MaxStateKey)}
+	case len(value) > MaxStateValue:
+		return &FieldError{Field: "value", Reason: fmt.Sprintf("must be at most %d bytes (got %d)", MaxStateValue, len(value))}
+	case ttl < 0:
+		return &FieldError{Field: "ttl", Value: ttl.String(), Reason: "must not be negative"}
+	}
+	return nil
 }
 
 // Credentials are what a request presented, as the dialect read them. The
@@ -201,6 +256,13 @@ type Page struct {
 type ObjectPage struct {
 	Objects   []Object
 	NextToken string
+}
+
+// SubscriptionPage is one page of subscriptions; NextToken is empty on
+// the last page.
+type SubscriptionPage struct {
+	Subscriptions []Subscription
+	NextToken     string
 }
 
 // CampaignAction is what CampaignAction does.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"iter"
+	"time"
 
 	"google.golang.org/grpc"
 
@@ -305,14 +306,14 @@ func (c *HostGRPCClient) PutSubscription(ctx context.Context, account string, su
 }
 
 // ListSubscriptions calls the host's ListSubscriptions.
-func (c *HostGRPCClient) ListSubscriptions(ctx context.Context, account string, page Page) ([]Subscription, error) {
+func (c *HostGRPCClient) ListSubscriptions(ctx context.Context, account string, page Page) (SubscriptionPage, error) {
 	m, err := c.client.ListSubscriptions(ctx, listRequest(account, "", "", page))
 	if err != nil {
-		return nil, fromStatus(err)
+		return SubscriptionPage{}, fromStatus(err)
 	}
-	out := make([]Subscription, 0, len(m.GetSubscriptions()))
+	out := SubscriptionPage{NextToken: m.GetNextPageToken(), Subscriptions: make([]Subscription, 0, len(m.GetSubscriptions()))}
 	for _, s := range m.GetSubscriptions() {
-		out = append(out, subscriptionFromPB(s))
+		out.Subscriptions = append(out.Subscriptions, subscriptionFromPB(s))
 	}
 	return out, nil
 }
@@ -336,6 +337,45 @@ func (c *HostGRPCClient) CallHistory(ctx context.Context, account string, q Call
 		out.Calls = append(out.Calls, callFromPB(cr))
 	}
 	return out, nil
+}
+
+// PutState calls the host's PutState.
+func (c *HostGRPCClient) PutState(ctx context.Context, account, key string, value []byte, ttl time.Duration) error {
+	_, err := c.client.PutState(ctx, &pb.PutStateRequest{Account: account, Key: key, Value: value, Ttl: dur(ttl)})
+	return fromStatus(err)
+}
+
+// PutStateIfAbsent calls the host's PutState with if_absent.
+func (c *HostGRPCClient) PutStateIfAbsent(ctx context.Context, account, key string, value []byte, ttl time.Duration) (bool, error) {
+	m, err := c.client.PutState(ctx, &pb.PutStateRequest{Account: account, Key: key, Value: value, Ttl: dur(ttl), IfAbsent: true})
+	if err != nil {
+		return false, fromStatus(err)
+	}
+	return m.GetStored(), nil
+}
+
+// GetState calls the host's GetState.
+func (c *HostGRPCClient) GetState(ctx context.Context, account, key string) ([]byte, error) {
+	m, err := c.client.GetState(ctx, &pb.StateKey{Account: account, Key: key})
+	if err != nil {
+		return nil, fromStatus(err)
+	}
+	return m.GetValue(), nil
+}
+
+// DeleteState calls the host's DeleteState.
+func (c *HostGRPCClient) DeleteState(ctx context.Context, account, key string) error {
+	_, err := c.client.DeleteState(ctx, &pb.StateKey{Account: account, Key: key})
+	return fromStatus(err)
+}
+
+// AddState calls the host's AddState.
+func (c *HostGRPCClient) AddState(ctx context.Context, account, key string, delta int64, ttl time.Duration) (int64, error) {
+	m, err := c.client.AddState(ctx, &pb.AddStateRequest{Account: account, Key: key, Delta: delta, Ttl: dur(ttl)})
+	if err != nil {
+		return 0, fromStatus(err)
+	}
+	return m.GetCount(), nil
 }
 
 // HostGRPCServer serves a Host implementation to plugins.
@@ -615,12 +655,12 @@ func (s *HostGRPCServer) PutSubscription(ctx context.Context, m *pb.PutSubscript
 
 // ListSubscriptions serves Impl.ListSubscriptions.
 func (s *HostGRPCServer) ListSubscriptions(ctx context.Context, m *pb.ListRequest) (*pb.SubscriptionList, error) {
-	subs, err := s.Impl.ListSubscriptions(ctx, m.GetAccount(), pageFromPB(m))
+	p, err := s.Impl.ListSubscriptions(ctx, m.GetAccount(), pageFromPB(m))
 	if err != nil {
 		return nil, toStatus(err)
 	}
-	out := &pb.SubscriptionList{Subscriptions: make([]*pb.Subscription, 0, len(subs))}
-	for _, sub := range subs {
+	out := &pb.SubscriptionList{NextPageToken: p.NextToken, Subscriptions: make([]*pb.Subscription, 0, len(p.Subscriptions))}
+	for _, sub := range p.Subscriptions {
 		out.Subscriptions = append(out.Subscriptions, subscriptionToPB(sub))
 	}
 	return out, nil
@@ -644,4 +684,42 @@ func (s *HostGRPCServer) CallHistory(ctx context.Context, m *pb.CallHistoryReque
 		out.Calls = append(out.Calls, callToPB(cr))
 	}
 	return out, nil
+}
+
+// PutState serves Impl.PutState, or Impl.PutStateIfAbsent with if_absent.
+func (s *HostGRPCServer) PutState(ctx context.Context, m *pb.PutStateRequest) (*pb.PutStateReply, error) {
+	if m.GetIfAbsent() {
+		stored, err := s.Impl.PutStateIfAbsent(ctx, m.GetAccount(), m.GetKey(), m.GetValue(), fromDur(m.GetTtl()))
+		if err != nil {
+			return nil, toStatus(err)
+		}
+		return &pb.PutStateReply{Stored: stored}, nil
+	}
+	if err := s.Impl.PutState(ctx, m.GetAccount(), m.GetKey(), m.GetValue(), fromDur(m.GetTtl())); err != nil {
+		return nil, toStatus(err)
+	}
+	return &pb.PutStateReply{Stored: true}, nil
+}
+
+// GetState serves Impl.GetState.
+func (s *HostGRPCServer) GetState(ctx context.Context, m *pb.StateKey) (*pb.StateValue, error) {
+	v, err := s.Impl.GetState(ctx, m.GetAccount(), m.GetKey())
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	return &pb.StateValue{Value: v}, nil
+}
+
+// DeleteState serves Impl.DeleteState.
+func (s *HostGRPCServer) DeleteState(ctx context.Context, m *pb.StateKey) (*pb.Empty, error) {
+	return done(s.Impl.DeleteState(ctx, m.GetAccount(), m.GetKey()))
+}
+
+// AddState serves Impl.AddState.
+func (s *HostGRPCServer) AddState(ctx context.Context, m *pb.AddStateRequest) (*pb.StateCount, error) {
+	n, err := s.Impl.AddState(ctx, m.GetAccount(), m.GetKey(), m.GetDelta(), fromDur(m.GetTtl()))
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	return &pb.StateCount{Count: n}, nil
 }

@@ -166,8 +166,23 @@ func (h *recHost) CancelContact(_ context.Context, a, c, k string) error {
 func (h *recHost) PutSubscription(_ context.Context, a string, s dialect.Subscription) (dialect.Subscription, error) {
 	return fxSub, h.rec("PutSubscription", a, s)
 }
-func (h *recHost) ListSubscriptions(_ context.Context, a string, p dialect.Page) ([]dialect.Subscription, error) {
-	return []dialect.Subscription{fxSub}, h.rec("ListSubscriptions", a, p)
+func (h *recHost) ListSubscriptions(_ context.Context, a string, p dialect.Page) (dialect.SubscriptionPage, error) {
+	return dialect.SubscriptionPage{Subscriptions: []dialect.Subscription{fxSub}, NextToken: "n"}, h.rec("ListSubscriptions", a, p)
+}
+func (h *recHost) PutState(_ context.Context, a, k string, v []byte, ttl time.Duration) error {
+	return h.rec("PutState", a, k, string(v), ttl)
+}
+func (h *recHost) PutStateIfAbsent(_ context.Context, a, k string, v []byte, ttl time.Duration) (bool, error) {
+	return k == "fresh", h.rec("PutStateIfAbsent", a, k, string(v), ttl)
+}
+func (h *recHost) GetState(_ context.Context, a, k string) ([]byte, error) {
+	return []byte("v-" + k), h.rec("GetState", a, k)
+}
+func (h *recHost) DeleteState(_ context.Context, a, k string) error {
+	return h.rec("DeleteState", a, k)
+}
+func (h *recHost) AddState(_ context.Context, a, k string, d int64, ttl time.Duration) (int64, error) {
+	return d + 40, h.rec("AddState", a, k, d, ttl)
 }
 func (h *recHost) DeleteSubscription(_ context.Context, a, id string) error {
 	return h.rec("DeleteSubscription", a, id)
@@ -311,9 +326,29 @@ func TestHostAPIRoundTrip(t *testing.T) {
 	eq(t, "PutSubscription args", rec.calls["PutSubscription"], []any{"acc1", fxSub})
 	ss, err := h.ListSubscriptions(ctx, "acc1", fxPage)
 	must(err)
-	eq(t, "ListSubscriptions", ss, []dialect.Subscription{fxSub})
+	eq(t, "ListSubscriptions", ss, dialect.SubscriptionPage{Subscriptions: []dialect.Subscription{fxSub}, NextToken: "n"})
+	eq(t, "ListSubscriptions args", rec.calls["ListSubscriptions"], []any{"acc1", fxPage})
 	must(h.DeleteSubscription(ctx, "acc1", "s1"))
 	eq(t, "DeleteSubscription args", rec.calls["DeleteSubscription"], []any{"acc1", "s1"})
+
+	must(h.PutState(ctx, "acc1", "k", []byte("val"), time.Minute))
+	eq(t, "PutState args", rec.calls["PutState"], []any{"acc1", "k", "val", time.Minute})
+	for _, key := range []string{"fresh", "taken"} {
+		stored, err := h.PutStateIfAbsent(ctx, "acc1", key, []byte("n"), 15*time.Minute)
+		must(err)
+		eq(t, "PutStateIfAbsent "+key, stored, key == "fresh")
+		eq(t, "PutStateIfAbsent args", rec.calls["PutStateIfAbsent"], []any{"acc1", key, "n", 15 * time.Minute})
+	}
+	v, err := h.GetState(ctx, "acc1", "k")
+	must(err)
+	eq(t, "GetState", string(v), "v-k")
+	eq(t, "GetState args", rec.calls["GetState"], []any{"acc1", "k"})
+	must(h.DeleteState(ctx, "acc1", "k"))
+	eq(t, "DeleteState args", rec.calls["DeleteState"], []any{"acc1", "k"})
+	n, err := h.AddState(ctx, "acc1", "c", -2, time.Hour)
+	must(err)
+	eq(t, "AddState", n, int64(38))
+	eq(t, "AddState args", rec.calls["AddState"], []any{"acc1", "c", int64(-2), time.Hour})
 
 	cq := dialect.CallQuery{Campaign: "cmp1", Contact: "k1", Queue: "q1", Agent: "a1", From: t0, To: t0.Add(time.Hour), Page: dialect.Page{Size: 10, Token: "t"}}
 	calls, err := h.CallHistory(ctx, "acc1", cq)

@@ -26,6 +26,7 @@ func All() *migrate.Migrations {
 	registerSubscriptionScope(m)
 	registerSubscriptionContact(m)
 	registerContactDedupe(m)
+	registerPluginState(m)
 	return m
 }
 

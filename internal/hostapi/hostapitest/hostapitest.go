@@ -34,8 +34,11 @@ type Config struct {
 	// Dialects renders dialect subscriptions (and says which dialects are
 	// served); nil: none is, and creating a dialect's subscription fails.
 	Dialects webhook.DialectRenderer
-	// Now is the host's token clock; default time.Now.
+	// Now is the host's token and plugin state clock; default time.Now.
 	Now func() time.Time
+	// Open opens the migrated store; default storetest.SQLite (pass
+	// storetest.Postgres, or a storetest.Backend's Open, for PostgreSQL).
+	Open func(testing.TB) *store.DB
 }
 
 // Env is a running host API.
@@ -61,7 +64,10 @@ func (e *Env) Decisions() []acd.Decision {
 func New(t testing.TB, cfg Config) *Env {
 	t.Helper()
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	db := storetest.SQLite(t)
+	if cfg.Open == nil {
+		cfg.Open = storetest.SQLite
+	}
+	db := cfg.Open(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	t.Cleanup(func() { cancel(); wg.Wait() })

@@ -92,6 +92,9 @@ type Host struct {
 	// engine, in order. Their own lock: the engines' goroutines take it.
 	relMu    sync.Mutex
 	releases map[string][]acd.Decision
+
+	// plugin state by account and key
+	state map[[2]string]stateEntry
 }
 
 type issued struct {
@@ -115,7 +118,7 @@ func New(cfg Config) *Host {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Host{cfg: cfg, tokens: map[string]issued{}, ctx: ctx, cancel: cancel, engines: map[string]*acd.Engine{}, objects: map[objKey]dialect.Object{},
-		contacts: map[[2]string][]dialect.Contact{}, redials: map[[2]string][]dialect.Redial{}, cancelled: map[[2]string][]string{}, releases: map[string][]acd.Decision{}, subs: map[string][]dialect.Subscription{}, calls: map[string][]dialect.CallRecord{}}
+		contacts: map[[2]string][]dialect.Contact{}, redials: map[[2]string][]dialect.Redial{}, cancelled: map[[2]string][]string{}, releases: map[string][]acd.Decision{}, state: map[[2]string]stateEntry{}, subs: map[string][]dialect.Subscription{}, calls: map[string][]dialect.CallRecord{}}
 }
 
 // Close stops every engine and waits for them.
@@ -816,9 +819,9 @@ func (h *Host) PutSubscription(ctx context.Context, account string, sub dialect.
 }
 
 // ListSubscriptions lists the account's subscriptions (filter "campaign" narrows them).
-func (h *Host) ListSubscriptions(ctx context.Context, account string, p dialect.Page) ([]dialect.Subscription, error) {
+func (h *Host) ListSubscriptions(ctx context.Context, account string, p dialect.Page) (dialect.SubscriptionPage, error) {
 	if err := h.before(ctx, "ListSubscriptions", account); err != nil {
-		return nil, err
+		return dialect.SubscriptionPage{}, err
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -828,7 +831,11 @@ func (h *Host) ListSubscriptions(ctx context.Context, account string, p dialect.
 			out = append(out, s)
 		}
 	}
-	return out, nil
+	subs, next, err := page(out, p)
+	if err != nil {
+		return dialect.SubscriptionPage{}, err
+	}
+	return dialect.SubscriptionPage{Subscriptions: subs, NextToken: next}, nil
 }
 
 // DeleteSubscription removes a subscription.

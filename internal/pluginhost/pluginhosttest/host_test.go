@@ -218,7 +218,7 @@ func TestObjectsContactsSubscriptionsCalls(t *testing.T) {
 	if _, err := h.PutSubscription(ctx, "acc-a", dialect.Subscription{URL: "ftp://x"}); !errors.As(err, &fe) || fe.Field != "url" {
 		t.Errorf("bad url: %v", err)
 	}
-	if subs, _ := h.ListSubscriptions(ctx, "acc-a", dialect.Page{Filter: map[string]string{"campaign": "c2"}}); len(subs) != 0 {
+	if subs, _ := h.ListSubscriptions(ctx, "acc-a", dialect.Page{Filter: map[string]string{"campaign": "c2"}}); len(subs.Subscriptions) != 0 {
 		t.Errorf("filter: %+v", subs)
 	}
 	if err := h.DeleteSubscription(ctx, "acc-a", s.ID); err != nil {

@@ -2968,6 +2968,7 @@ func (x *PutSubscriptionRequest) GetSubscription() *Subscription {
 type SubscriptionList struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Subscriptions []*Subscription        `protobuf:"bytes,1,rep,name=subscriptions,proto3" json:"subscriptions,omitempty"`
+	NextPageToken string                 `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -3007,6 +3008,13 @@ func (x *SubscriptionList) GetSubscriptions() []*Subscription {
 		return x.Subscriptions
 	}
 	return nil
+}
+
+func (x *SubscriptionList) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
 }
 
 type CallHistoryRequest struct {
@@ -3333,6 +3341,336 @@ func (x *CallList) GetNextPageToken() string {
 	return ""
 }
 
+// Plugin state (see the PutState rpc).
+type StateKey struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Account       string                 `protobuf:"bytes,1,opt,name=account,proto3" json:"account,omitempty"`
+	Key           string                 `protobuf:"bytes,2,opt,name=key,proto3" json:"key,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StateKey) Reset() {
+	*x = StateKey{}
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[44]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StateKey) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StateKey) ProtoMessage() {}
+
+func (x *StateKey) ProtoReflect() protoreflect.Message {
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[44]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StateKey.ProtoReflect.Descriptor instead.
+func (*StateKey) Descriptor() ([]byte, []int) {
+	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{44}
+}
+
+func (x *StateKey) GetAccount() string {
+	if x != nil {
+		return x.Account
+	}
+	return ""
+}
+
+func (x *StateKey) GetKey() string {
+	if x != nil {
+		return x.Key
+	}
+	return ""
+}
+
+type PutStateRequest struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Account string                 `protobuf:"bytes,1,opt,name=account,proto3" json:"account,omitempty"`
+	Key     string                 `protobuf:"bytes,2,opt,name=key,proto3" json:"key,omitempty"`
+	Value   []byte                 `protobuf:"bytes,3,opt,name=value,proto3" json:"value,omitempty"`
+	// ttl: absent or zero keeps the entry until deleted.
+	Ttl           *durationpb.Duration `protobuf:"bytes,4,opt,name=ttl,proto3" json:"ttl,omitempty"`
+	IfAbsent      bool                 `protobuf:"varint,5,opt,name=if_absent,json=ifAbsent,proto3" json:"if_absent,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PutStateRequest) Reset() {
+	*x = PutStateRequest{}
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[45]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PutStateRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PutStateRequest) ProtoMessage() {}
+
+func (x *PutStateRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[45]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PutStateRequest.ProtoReflect.Descriptor instead.
+func (*PutStateRequest) Descriptor() ([]byte, []int) {
+	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{45}
+}
+
+func (x *PutStateRequest) GetAccount() string {
+	if x != nil {
+		return x.Account
+	}
+	return ""
+}
+
+func (x *PutStateRequest) GetKey() string {
+	if x != nil {
+		return x.Key
+	}
+	return ""
+}
+
+func (x *PutStateRequest) GetValue() []byte {
+	if x != nil {
+		return x.Value
+	}
+	return nil
+}
+
+func (x *PutStateRequest) GetTtl() *durationpb.Duration {
+	if x != nil {
+		return x.Ttl
+	}
+	return nil
+}
+
+func (x *PutStateRequest) GetIfAbsent() bool {
+	if x != nil {
+		return x.IfAbsent
+	}
+	return false
+}
+
+type PutStateReply struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Stored        bool                   `protobuf:"varint,1,opt,name=stored,proto3" json:"stored,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PutStateReply) Reset() {
+	*x = PutStateReply{}
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[46]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PutStateReply) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PutStateReply) ProtoMessage() {}
+
+func (x *PutStateReply) ProtoReflect() protoreflect.Message {
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[46]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PutStateReply.ProtoReflect.Descriptor instead.
+func (*PutStateReply) Descriptor() ([]byte, []int) {
+	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{46}
+}
+
+func (x *PutStateReply) GetStored() bool {
+	if x != nil {
+		return x.Stored
+	}
+	return false
+}
+
+type StateValue struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Value         []byte                 `protobuf:"bytes,1,opt,name=value,proto3" json:"value,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StateValue) Reset() {
+	*x = StateValue{}
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[47]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StateValue) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StateValue) ProtoMessage() {}
+
+func (x *StateValue) ProtoReflect() protoreflect.Message {
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[47]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StateValue.ProtoReflect.Descriptor instead.
+func (*StateValue) Descriptor() ([]byte, []int) {
+	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{47}
+}
+
+func (x *StateValue) GetValue() []byte {
+	if x != nil {
+		return x.Value
+	}
+	return nil
+}
+
+type AddStateRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Account       string                 `protobuf:"bytes,1,opt,name=account,proto3" json:"account,omitempty"`
+	Key           string                 `protobuf:"bytes,2,opt,name=key,proto3" json:"key,omitempty"`
+	Delta         int64                  `protobuf:"varint,3,opt,name=delta,proto3" json:"delta,omitempty"`
+	Ttl           *durationpb.Duration   `protobuf:"bytes,4,opt,name=ttl,proto3" json:"ttl,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AddStateRequest) Reset() {
+	*x = AddStateRequest{}
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[48]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AddStateRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AddStateRequest) ProtoMessage() {}
+
+func (x *AddStateRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[48]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AddStateRequest.ProtoReflect.Descriptor instead.
+func (*AddStateRequest) Descriptor() ([]byte, []int) {
+	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{48}
+}
+
+func (x *AddStateRequest) GetAccount() string {
+	if x != nil {
+		return x.Account
+	}
+	return ""
+}
+
+func (x *AddStateRequest) GetKey() string {
+	if x != nil {
+		return x.Key
+	}
+	return ""
+}
+
+func (x *AddStateRequest) GetDelta() int64 {
+	if x != nil {
+		return x.Delta
+	}
+	return 0
+}
+
+func (x *AddStateRequest) GetTtl() *durationpb.Duration {
+	if x != nil {
+		return x.Ttl
+	}
+	return nil
+}
+
+type StateCount struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Count         int64                  `protobuf:"varint,1,opt,name=count,proto3" json:"count,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StateCount) Reset() {
+	*x = StateCount{}
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[49]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StateCount) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StateCount) ProtoMessage() {}
+
+func (x *StateCount) ProtoReflect() protoreflect.Message {
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[49]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StateCount.ProtoReflect.Descriptor instead.
+func (*StateCount) Descriptor() ([]byte, []int) {
+	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{49}
+}
+
+func (x *StateCount) GetCount() int64 {
+	if x != nil {
+		return x.Count
+	}
+	return 0
+}
+
 var File_switchboard_dialect_v1_host_proto protoreflect.FileDescriptor
 
 const file_switchboard_dialect_v1_host_proto_rawDesc = "" +
@@ -3604,9 +3942,10 @@ const file_switchboard_dialect_v1_host_proto_rawDesc = "" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"|\n" +
 	"\x16PutSubscriptionRequest\x12\x18\n" +
 	"\aaccount\x18\x01 \x01(\tR\aaccount\x12H\n" +
-	"\fsubscription\x18\x02 \x01(\v2$.switchboard.dialect.v1.SubscriptionR\fsubscription\"^\n" +
+	"\fsubscription\x18\x02 \x01(\v2$.switchboard.dialect.v1.SubscriptionR\fsubscription\"\x86\x01\n" +
 	"\x10SubscriptionList\x12J\n" +
-	"\rsubscriptions\x18\x01 \x03(\v2$.switchboard.dialect.v1.SubscriptionR\rsubscriptions\"\xa8\x02\n" +
+	"\rsubscriptions\x18\x01 \x03(\v2$.switchboard.dialect.v1.SubscriptionR\rsubscriptions\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xa8\x02\n" +
 	"\x12CallHistoryRequest\x12\x18\n" +
 	"\aaccount\x18\x01 \x01(\tR\aaccount\x12\x1a\n" +
 	"\bcampaign\x18\x02 \x01(\tR\bcampaign\x12\x18\n" +
@@ -3643,7 +3982,29 @@ const file_switchboard_dialect_v1_host_proto_rawDesc = "" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"l\n" +
 	"\bCallList\x128\n" +
 	"\x05calls\x18\x01 \x03(\v2\".switchboard.dialect.v1.CallRecordR\x05calls\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken2\xdd\x15\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"6\n" +
+	"\bStateKey\x12\x18\n" +
+	"\aaccount\x18\x01 \x01(\tR\aaccount\x12\x10\n" +
+	"\x03key\x18\x02 \x01(\tR\x03key\"\x9d\x01\n" +
+	"\x0fPutStateRequest\x12\x18\n" +
+	"\aaccount\x18\x01 \x01(\tR\aaccount\x12\x10\n" +
+	"\x03key\x18\x02 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x03 \x01(\fR\x05value\x12+\n" +
+	"\x03ttl\x18\x04 \x01(\v2\x19.google.protobuf.DurationR\x03ttl\x12\x1b\n" +
+	"\tif_absent\x18\x05 \x01(\bR\bifAbsent\"'\n" +
+	"\rPutStateReply\x12\x16\n" +
+	"\x06stored\x18\x01 \x01(\bR\x06stored\"\"\n" +
+	"\n" +
+	"StateValue\x12\x14\n" +
+	"\x05value\x18\x01 \x01(\fR\x05value\"\x80\x01\n" +
+	"\x0fAddStateRequest\x12\x18\n" +
+	"\aaccount\x18\x01 \x01(\tR\aaccount\x12\x10\n" +
+	"\x03key\x18\x02 \x01(\tR\x03key\x12\x14\n" +
+	"\x05delta\x18\x03 \x01(\x03R\x05delta\x12+\n" +
+	"\x03ttl\x18\x04 \x01(\v2\x19.google.protobuf.DurationR\x03ttl\"\"\n" +
+	"\n" +
+	"StateCount\x12\x14\n" +
+	"\x05count\x18\x01 \x01(\x03R\x05count2\xb4\x18\n" +
 	"\x04Host\x12\\\n" +
 	"\fAuthenticate\x12+.switchboard.dialect.v1.AuthenticateRequest\x1a\x1f.switchboard.dialect.v1.Account\x12V\n" +
 	"\n" +
@@ -3680,7 +4041,11 @@ const file_switchboard_dialect_v1_host_proto_rawDesc = "" +
 	"\x0fPutSubscription\x12..switchboard.dialect.v1.PutSubscriptionRequest\x1a$.switchboard.dialect.v1.Subscription\x12b\n" +
 	"\x11ListSubscriptions\x12#.switchboard.dialect.v1.ListRequest\x1a(.switchboard.dialect.v1.SubscriptionList\x12X\n" +
 	"\x12DeleteSubscription\x12#.switchboard.dialect.v1.ByIDRequest\x1a\x1d.switchboard.dialect.v1.Empty\x12[\n" +
-	"\vCallHistory\x12*.switchboard.dialect.v1.CallHistoryRequest\x1a .switchboard.dialect.v1.CallListB=Z;github.com/switchboard-cc/switchboard/pkg/dialect/dialectpbb\x06proto3"
+	"\vCallHistory\x12*.switchboard.dialect.v1.CallHistoryRequest\x1a .switchboard.dialect.v1.CallList\x12Z\n" +
+	"\bPutState\x12'.switchboard.dialect.v1.PutStateRequest\x1a%.switchboard.dialect.v1.PutStateReply\x12P\n" +
+	"\bGetState\x12 .switchboard.dialect.v1.StateKey\x1a\".switchboard.dialect.v1.StateValue\x12N\n" +
+	"\vDeleteState\x12 .switchboard.dialect.v1.StateKey\x1a\x1d.switchboard.dialect.v1.Empty\x12W\n" +
+	"\bAddState\x12'.switchboard.dialect.v1.AddStateRequest\x1a\".switchboard.dialect.v1.StateCountB=Z;github.com/switchboard-cc/switchboard/pkg/dialect/dialectpbb\x06proto3"
 
 var (
 	file_switchboard_dialect_v1_host_proto_rawDescOnce sync.Once
@@ -3694,7 +4059,7 @@ func file_switchboard_dialect_v1_host_proto_rawDescGZIP() []byte {
 	return file_switchboard_dialect_v1_host_proto_rawDescData
 }
 
-var file_switchboard_dialect_v1_host_proto_msgTypes = make([]protoimpl.MessageInfo, 53)
+var file_switchboard_dialect_v1_host_proto_msgTypes = make([]protoimpl.MessageInfo, 59)
 var file_switchboard_dialect_v1_host_proto_goTypes = []any{
 	(*Empty)(nil),                  // 0: switchboard.dialect.v1.Empty
 	(*AuthenticateRequest)(nil),    // 1: switchboard.dialect.v1.AuthenticateRequest
@@ -3740,49 +4105,55 @@ var file_switchboard_dialect_v1_host_proto_goTypes = []any{
 	(*CallHistoryRequest)(nil),     // 41: switchboard.dialect.v1.CallHistoryRequest
 	(*CallRecord)(nil),             // 42: switchboard.dialect.v1.CallRecord
 	(*CallList)(nil),               // 43: switchboard.dialect.v1.CallList
-	nil,                            // 44: switchboard.dialect.v1.AuthenticateRequest.ParamsEntry
-	nil,                            // 45: switchboard.dialect.v1.Account.AttrsEntry
-	nil,                            // 46: switchboard.dialect.v1.ListRequest.FilterEntry
-	nil,                            // 47: switchboard.dialect.v1.Queue.AttrsEntry
-	nil,                            // 48: switchboard.dialect.v1.Contact.CustomEntry
-	nil,                            // 49: switchboard.dialect.v1.Contact.VariablesEntry
-	nil,                            // 50: switchboard.dialect.v1.Contact.AttrsEntry
-	nil,                            // 51: switchboard.dialect.v1.Subscription.AttrsEntry
-	nil,                            // 52: switchboard.dialect.v1.CallRecord.AttrsEntry
-	(*durationpb.Duration)(nil),    // 53: google.protobuf.Duration
-	(*timestamppb.Timestamp)(nil),  // 54: google.protobuf.Timestamp
+	(*StateKey)(nil),               // 44: switchboard.dialect.v1.StateKey
+	(*PutStateRequest)(nil),        // 45: switchboard.dialect.v1.PutStateRequest
+	(*PutStateReply)(nil),          // 46: switchboard.dialect.v1.PutStateReply
+	(*StateValue)(nil),             // 47: switchboard.dialect.v1.StateValue
+	(*AddStateRequest)(nil),        // 48: switchboard.dialect.v1.AddStateRequest
+	(*StateCount)(nil),             // 49: switchboard.dialect.v1.StateCount
+	nil,                            // 50: switchboard.dialect.v1.AuthenticateRequest.ParamsEntry
+	nil,                            // 51: switchboard.dialect.v1.Account.AttrsEntry
+	nil,                            // 52: switchboard.dialect.v1.ListRequest.FilterEntry
+	nil,                            // 53: switchboard.dialect.v1.Queue.AttrsEntry
+	nil,                            // 54: switchboard.dialect.v1.Contact.CustomEntry
+	nil,                            // 55: switchboard.dialect.v1.Contact.VariablesEntry
+	nil,                            // 56: switchboard.dialect.v1.Contact.AttrsEntry
+	nil,                            // 57: switchboard.dialect.v1.Subscription.AttrsEntry
+	nil,                            // 58: switchboard.dialect.v1.CallRecord.AttrsEntry
+	(*durationpb.Duration)(nil),    // 59: google.protobuf.Duration
+	(*timestamppb.Timestamp)(nil),  // 60: google.protobuf.Timestamp
 }
 var file_switchboard_dialect_v1_host_proto_depIdxs = []int32{
-	44, // 0: switchboard.dialect.v1.AuthenticateRequest.params:type_name -> switchboard.dialect.v1.AuthenticateRequest.ParamsEntry
-	53, // 1: switchboard.dialect.v1.IssueTokenRequest.ttl:type_name -> google.protobuf.Duration
-	54, // 2: switchboard.dialect.v1.Token.expires_at:type_name -> google.protobuf.Timestamp
-	45, // 3: switchboard.dialect.v1.Account.attrs:type_name -> switchboard.dialect.v1.Account.AttrsEntry
-	46, // 4: switchboard.dialect.v1.ListRequest.filter:type_name -> switchboard.dialect.v1.ListRequest.FilterEntry
-	53, // 5: switchboard.dialect.v1.Queue.ring_progressively_delay:type_name -> google.protobuf.Duration
-	53, // 6: switchboard.dialect.v1.Queue.tier_rule_wait_second:type_name -> google.protobuf.Duration
-	53, // 7: switchboard.dialect.v1.Queue.max_wait_time:type_name -> google.protobuf.Duration
-	53, // 8: switchboard.dialect.v1.Queue.max_wait_time_with_no_agent:type_name -> google.protobuf.Duration
-	53, // 9: switchboard.dialect.v1.Queue.max_wait_time_with_no_agent_time_reached:type_name -> google.protobuf.Duration
-	53, // 10: switchboard.dialect.v1.Queue.discard_abandoned_after:type_name -> google.protobuf.Duration
-	53, // 11: switchboard.dialect.v1.Queue.announce_frequency:type_name -> google.protobuf.Duration
-	47, // 12: switchboard.dialect.v1.Queue.attrs:type_name -> switchboard.dialect.v1.Queue.AttrsEntry
+	50, // 0: switchboard.dialect.v1.AuthenticateRequest.params:type_name -> switchboard.dialect.v1.AuthenticateRequest.ParamsEntry
+	59, // 1: switchboard.dialect.v1.IssueTokenRequest.ttl:type_name -> google.protobuf.Duration
+	60, // 2: switchboard.dialect.v1.Token.expires_at:type_name -> google.protobuf.Timestamp
+	51, // 3: switchboard.dialect.v1.Account.attrs:type_name -> switchboard.dialect.v1.Account.AttrsEntry
+	52, // 4: switchboard.dialect.v1.ListRequest.filter:type_name -> switchboard.dialect.v1.ListRequest.FilterEntry
+	59, // 5: switchboard.dialect.v1.Queue.ring_progressively_delay:type_name -> google.protobuf.Duration
+	59, // 6: switchboard.dialect.v1.Queue.tier_rule_wait_second:type_name -> google.protobuf.Duration
+	59, // 7: switchboard.dialect.v1.Queue.max_wait_time:type_name -> google.protobuf.Duration
+	59, // 8: switchboard.dialect.v1.Queue.max_wait_time_with_no_agent:type_name -> google.protobuf.Duration
+	59, // 9: switchboard.dialect.v1.Queue.max_wait_time_with_no_agent_time_reached:type_name -> google.protobuf.Duration
+	59, // 10: switchboard.dialect.v1.Queue.discard_abandoned_after:type_name -> google.protobuf.Duration
+	59, // 11: switchboard.dialect.v1.Queue.announce_frequency:type_name -> google.protobuf.Duration
+	53, // 12: switchboard.dialect.v1.Queue.attrs:type_name -> switchboard.dialect.v1.Queue.AttrsEntry
 	7,  // 13: switchboard.dialect.v1.PutQueueRequest.queue:type_name -> switchboard.dialect.v1.Queue
 	7,  // 14: switchboard.dialect.v1.QueueList.queues:type_name -> switchboard.dialect.v1.Queue
 	10, // 15: switchboard.dialect.v1.QueueStatusReply.stats:type_name -> switchboard.dialect.v1.QueueStats
-	54, // 16: switchboard.dialect.v1.Member.joined:type_name -> google.protobuf.Timestamp
-	53, // 17: switchboard.dialect.v1.Member.wait_time:type_name -> google.protobuf.Duration
+	60, // 16: switchboard.dialect.v1.Member.joined:type_name -> google.protobuf.Timestamp
+	59, // 17: switchboard.dialect.v1.Member.wait_time:type_name -> google.protobuf.Duration
 	12, // 18: switchboard.dialect.v1.MemberList.members:type_name -> switchboard.dialect.v1.Member
-	53, // 19: switchboard.dialect.v1.Agent.call_timeout:type_name -> google.protobuf.Duration
-	53, // 20: switchboard.dialect.v1.Agent.busy_delay_time:type_name -> google.protobuf.Duration
-	53, // 21: switchboard.dialect.v1.Agent.no_answer_delay_time:type_name -> google.protobuf.Duration
-	53, // 22: switchboard.dialect.v1.Agent.reject_delay_time:type_name -> google.protobuf.Duration
-	53, // 23: switchboard.dialect.v1.Agent.wrap_up_time:type_name -> google.protobuf.Duration
+	59, // 19: switchboard.dialect.v1.Agent.call_timeout:type_name -> google.protobuf.Duration
+	59, // 20: switchboard.dialect.v1.Agent.busy_delay_time:type_name -> google.protobuf.Duration
+	59, // 21: switchboard.dialect.v1.Agent.no_answer_delay_time:type_name -> google.protobuf.Duration
+	59, // 22: switchboard.dialect.v1.Agent.reject_delay_time:type_name -> google.protobuf.Duration
+	59, // 23: switchboard.dialect.v1.Agent.wrap_up_time:type_name -> google.protobuf.Duration
 	16, // 24: switchboard.dialect.v1.AgentInfo.config:type_name -> switchboard.dialect.v1.Agent
-	54, // 25: switchboard.dialect.v1.AgentInfo.status_since:type_name -> google.protobuf.Timestamp
-	54, // 26: switchboard.dialect.v1.AgentInfo.state_since:type_name -> google.protobuf.Timestamp
-	54, // 27: switchboard.dialect.v1.AgentInfo.ready_at:type_name -> google.protobuf.Timestamp
-	53, // 28: switchboard.dialect.v1.AgentInfo.talk_time:type_name -> google.protobuf.Duration
-	54, // 29: switchboard.dialect.v1.AgentInfo.last_bridge_end:type_name -> google.protobuf.Timestamp
+	60, // 25: switchboard.dialect.v1.AgentInfo.status_since:type_name -> google.protobuf.Timestamp
+	60, // 26: switchboard.dialect.v1.AgentInfo.state_since:type_name -> google.protobuf.Timestamp
+	60, // 27: switchboard.dialect.v1.AgentInfo.ready_at:type_name -> google.protobuf.Timestamp
+	59, // 28: switchboard.dialect.v1.AgentInfo.talk_time:type_name -> google.protobuf.Duration
+	60, // 29: switchboard.dialect.v1.AgentInfo.last_bridge_end:type_name -> google.protobuf.Timestamp
 	17, // 30: switchboard.dialect.v1.AgentInfo.queues:type_name -> switchboard.dialect.v1.Tier
 	16, // 31: switchboard.dialect.v1.PutAgentRequest.agent:type_name -> switchboard.dialect.v1.Agent
 	18, // 32: switchboard.dialect.v1.AgentList.agents:type_name -> switchboard.dialect.v1.AgentInfo
@@ -3790,92 +4161,102 @@ var file_switchboard_dialect_v1_host_proto_depIdxs = []int32{
 	17, // 34: switchboard.dialect.v1.TierList.tiers:type_name -> switchboard.dialect.v1.Tier
 	26, // 35: switchboard.dialect.v1.PutObjectRequest.object:type_name -> switchboard.dialect.v1.Object
 	26, // 36: switchboard.dialect.v1.ObjectList.objects:type_name -> switchboard.dialect.v1.Object
-	48, // 37: switchboard.dialect.v1.Contact.custom:type_name -> switchboard.dialect.v1.Contact.CustomEntry
-	49, // 38: switchboard.dialect.v1.Contact.variables:type_name -> switchboard.dialect.v1.Contact.VariablesEntry
-	54, // 39: switchboard.dialect.v1.Contact.not_before:type_name -> google.protobuf.Timestamp
-	53, // 40: switchboard.dialect.v1.Contact.retry_pause:type_name -> google.protobuf.Duration
-	50, // 41: switchboard.dialect.v1.Contact.attrs:type_name -> switchboard.dialect.v1.Contact.AttrsEntry
+	54, // 37: switchboard.dialect.v1.Contact.custom:type_name -> switchboard.dialect.v1.Contact.CustomEntry
+	55, // 38: switchboard.dialect.v1.Contact.variables:type_name -> switchboard.dialect.v1.Contact.VariablesEntry
+	60, // 39: switchboard.dialect.v1.Contact.not_before:type_name -> google.protobuf.Timestamp
+	59, // 40: switchboard.dialect.v1.Contact.retry_pause:type_name -> google.protobuf.Duration
+	56, // 41: switchboard.dialect.v1.Contact.attrs:type_name -> switchboard.dialect.v1.Contact.AttrsEntry
 	31, // 42: switchboard.dialect.v1.ImportContactsChunk.contacts:type_name -> switchboard.dialect.v1.Contact
 	33, // 43: switchboard.dialect.v1.ImportResult.rejected:type_name -> switchboard.dialect.v1.Rejection
 	31, // 44: switchboard.dialect.v1.ContactList.contacts:type_name -> switchboard.dialect.v1.Contact
-	54, // 45: switchboard.dialect.v1.RedialContactRequest.at:type_name -> google.protobuf.Timestamp
-	51, // 46: switchboard.dialect.v1.Subscription.attrs:type_name -> switchboard.dialect.v1.Subscription.AttrsEntry
+	60, // 45: switchboard.dialect.v1.RedialContactRequest.at:type_name -> google.protobuf.Timestamp
+	57, // 46: switchboard.dialect.v1.Subscription.attrs:type_name -> switchboard.dialect.v1.Subscription.AttrsEntry
 	38, // 47: switchboard.dialect.v1.PutSubscriptionRequest.subscription:type_name -> switchboard.dialect.v1.Subscription
 	38, // 48: switchboard.dialect.v1.SubscriptionList.subscriptions:type_name -> switchboard.dialect.v1.Subscription
-	54, // 49: switchboard.dialect.v1.CallHistoryRequest.from:type_name -> google.protobuf.Timestamp
-	54, // 50: switchboard.dialect.v1.CallHistoryRequest.to:type_name -> google.protobuf.Timestamp
-	54, // 51: switchboard.dialect.v1.CallRecord.started:type_name -> google.protobuf.Timestamp
-	54, // 52: switchboard.dialect.v1.CallRecord.answered:type_name -> google.protobuf.Timestamp
-	54, // 53: switchboard.dialect.v1.CallRecord.ended:type_name -> google.protobuf.Timestamp
-	52, // 54: switchboard.dialect.v1.CallRecord.attrs:type_name -> switchboard.dialect.v1.CallRecord.AttrsEntry
+	60, // 49: switchboard.dialect.v1.CallHistoryRequest.from:type_name -> google.protobuf.Timestamp
+	60, // 50: switchboard.dialect.v1.CallHistoryRequest.to:type_name -> google.protobuf.Timestamp
+	60, // 51: switchboard.dialect.v1.CallRecord.started:type_name -> google.protobuf.Timestamp
+	60, // 52: switchboard.dialect.v1.CallRecord.answered:type_name -> google.protobuf.Timestamp
+	60, // 53: switchboard.dialect.v1.CallRecord.ended:type_name -> google.protobuf.Timestamp
+	58, // 54: switchboard.dialect.v1.CallRecord.attrs:type_name -> switchboard.dialect.v1.CallRecord.AttrsEntry
 	42, // 55: switchboard.dialect.v1.CallList.calls:type_name -> switchboard.dialect.v1.CallRecord
-	1,  // 56: switchboard.dialect.v1.Host.Authenticate:input_type -> switchboard.dialect.v1.AuthenticateRequest
-	2,  // 57: switchboard.dialect.v1.Host.IssueToken:input_type -> switchboard.dialect.v1.IssueTokenRequest
-	8,  // 58: switchboard.dialect.v1.Host.PutQueue:input_type -> switchboard.dialect.v1.PutQueueRequest
-	5,  // 59: switchboard.dialect.v1.Host.GetQueue:input_type -> switchboard.dialect.v1.ByIDRequest
-	6,  // 60: switchboard.dialect.v1.Host.ListQueues:input_type -> switchboard.dialect.v1.ListRequest
-	5,  // 61: switchboard.dialect.v1.Host.DeleteQueue:input_type -> switchboard.dialect.v1.ByIDRequest
-	5,  // 62: switchboard.dialect.v1.Host.QueueStatus:input_type -> switchboard.dialect.v1.ByIDRequest
-	5,  // 63: switchboard.dialect.v1.Host.QueueMembers:input_type -> switchboard.dialect.v1.ByIDRequest
-	14, // 64: switchboard.dialect.v1.Host.HangupCall:input_type -> switchboard.dialect.v1.HangupCallRequest
-	15, // 65: switchboard.dialect.v1.Host.TransferCall:input_type -> switchboard.dialect.v1.TransferCallRequest
-	19, // 66: switchboard.dialect.v1.Host.PutAgent:input_type -> switchboard.dialect.v1.PutAgentRequest
-	5,  // 67: switchboard.dialect.v1.Host.GetAgent:input_type -> switchboard.dialect.v1.ByIDRequest
-	6,  // 68: switchboard.dialect.v1.Host.ListAgents:input_type -> switchboard.dialect.v1.ListRequest
-	21, // 69: switchboard.dialect.v1.Host.DeleteAgent:input_type -> switchboard.dialect.v1.DeleteAgentRequest
-	22, // 70: switchboard.dialect.v1.Host.SetAgentStatus:input_type -> switchboard.dialect.v1.SetAgentStatusRequest
-	23, // 71: switchboard.dialect.v1.Host.PutTier:input_type -> switchboard.dialect.v1.PutTierRequest
-	24, // 72: switchboard.dialect.v1.Host.DeleteTier:input_type -> switchboard.dialect.v1.DeleteTierRequest
-	5,  // 73: switchboard.dialect.v1.Host.ListTiers:input_type -> switchboard.dialect.v1.ByIDRequest
-	27, // 74: switchboard.dialect.v1.Host.PutObject:input_type -> switchboard.dialect.v1.PutObjectRequest
-	28, // 75: switchboard.dialect.v1.Host.GetObject:input_type -> switchboard.dialect.v1.ObjectRef
-	6,  // 76: switchboard.dialect.v1.Host.ListObjects:input_type -> switchboard.dialect.v1.ListRequest
-	28, // 77: switchboard.dialect.v1.Host.DeleteObject:input_type -> switchboard.dialect.v1.ObjectRef
-	30, // 78: switchboard.dialect.v1.Host.CampaignAction:input_type -> switchboard.dialect.v1.CampaignActionRequest
-	32, // 79: switchboard.dialect.v1.Host.ImportContacts:input_type -> switchboard.dialect.v1.ImportContactsChunk
-	6,  // 80: switchboard.dialect.v1.Host.ListContacts:input_type -> switchboard.dialect.v1.ListRequest
-	36, // 81: switchboard.dialect.v1.Host.RedialContact:input_type -> switchboard.dialect.v1.RedialContactRequest
-	37, // 82: switchboard.dialect.v1.Host.CancelContact:input_type -> switchboard.dialect.v1.CancelContactRequest
-	39, // 83: switchboard.dialect.v1.Host.PutSubscription:input_type -> switchboard.dialect.v1.PutSubscriptionRequest
-	6,  // 84: switchboard.dialect.v1.Host.ListSubscriptions:input_type -> switchboard.dialect.v1.ListRequest
-	5,  // 85: switchboard.dialect.v1.Host.DeleteSubscription:input_type -> switchboard.dialect.v1.ByIDRequest
-	41, // 86: switchboard.dialect.v1.Host.CallHistory:input_type -> switchboard.dialect.v1.CallHistoryRequest
-	4,  // 87: switchboard.dialect.v1.Host.Authenticate:output_type -> switchboard.dialect.v1.Account
-	3,  // 88: switchboard.dialect.v1.Host.IssueToken:output_type -> switchboard.dialect.v1.Token
-	7,  // 89: switchboard.dialect.v1.Host.PutQueue:output_type -> switchboard.dialect.v1.Queue
-	7,  // 90: switchboard.dialect.v1.Host.GetQueue:output_type -> switchboard.dialect.v1.Queue
-	9,  // 91: switchboard.dialect.v1.Host.ListQueues:output_type -> switchboard.dialect.v1.QueueList
-	0,  // 92: switchboard.dialect.v1.Host.DeleteQueue:output_type -> switchboard.dialect.v1.Empty
-	11, // 93: switchboard.dialect.v1.Host.QueueStatus:output_type -> switchboard.dialect.v1.QueueStatusReply
-	13, // 94: switchboard.dialect.v1.Host.QueueMembers:output_type -> switchboard.dialect.v1.MemberList
-	0,  // 95: switchboard.dialect.v1.Host.HangupCall:output_type -> switchboard.dialect.v1.Empty
-	0,  // 96: switchboard.dialect.v1.Host.TransferCall:output_type -> switchboard.dialect.v1.Empty
-	16, // 97: switchboard.dialect.v1.Host.PutAgent:output_type -> switchboard.dialect.v1.Agent
-	18, // 98: switchboard.dialect.v1.Host.GetAgent:output_type -> switchboard.dialect.v1.AgentInfo
-	20, // 99: switchboard.dialect.v1.Host.ListAgents:output_type -> switchboard.dialect.v1.AgentList
-	0,  // 100: switchboard.dialect.v1.Host.DeleteAgent:output_type -> switchboard.dialect.v1.Empty
-	0,  // 101: switchboard.dialect.v1.Host.SetAgentStatus:output_type -> switchboard.dialect.v1.Empty
-	0,  // 102: switchboard.dialect.v1.Host.PutTier:output_type -> switchboard.dialect.v1.Empty
-	0,  // 103: switchboard.dialect.v1.Host.DeleteTier:output_type -> switchboard.dialect.v1.Empty
-	25, // 104: switchboard.dialect.v1.Host.ListTiers:output_type -> switchboard.dialect.v1.TierList
-	26, // 105: switchboard.dialect.v1.Host.PutObject:output_type -> switchboard.dialect.v1.Object
-	26, // 106: switchboard.dialect.v1.Host.GetObject:output_type -> switchboard.dialect.v1.Object
-	29, // 107: switchboard.dialect.v1.Host.ListObjects:output_type -> switchboard.dialect.v1.ObjectList
-	0,  // 108: switchboard.dialect.v1.Host.DeleteObject:output_type -> switchboard.dialect.v1.Empty
-	26, // 109: switchboard.dialect.v1.Host.CampaignAction:output_type -> switchboard.dialect.v1.Object
-	34, // 110: switchboard.dialect.v1.Host.ImportContacts:output_type -> switchboard.dialect.v1.ImportResult
-	35, // 111: switchboard.dialect.v1.Host.ListContacts:output_type -> switchboard.dialect.v1.ContactList
-	0,  // 112: switchboard.dialect.v1.Host.RedialContact:output_type -> switchboard.dialect.v1.Empty
-	0,  // 113: switchboard.dialect.v1.Host.CancelContact:output_type -> switchboard.dialect.v1.Empty
-	38, // 114: switchboard.dialect.v1.Host.PutSubscription:output_type -> switchboard.dialect.v1.Subscription
-	40, // 115: switchboard.dialect.v1.Host.ListSubscriptions:output_type -> switchboard.dialect.v1.SubscriptionList
-	0,  // 116: switchboard.dialect.v1.Host.DeleteSubscription:output_type -> switchboard.dialect.v1.Empty
-	43, // 117: switchboard.dialect.v1.Host.CallHistory:output_type -> switchboard.dialect.v1.CallList
-	87, // [87:118] is the sub-list for method output_type
-	56, // [56:87] is the sub-list for method input_type
-	56, // [56:56] is the sub-list for extension type_name
-	56, // [56:56] is the sub-list for extension extendee
-	0,  // [0:56] is the sub-list for field type_name
+	59, // 56: switchboard.dialect.v1.PutStateRequest.ttl:type_name -> google.protobuf.Duration
+	59, // 57: switchboard.dialect.v1.AddStateRequest.ttl:type_name -> google.protobuf.Duration
+	1,  // 58: switchboard.dialect.v1.Host.Authenticate:input_type -> switchboard.dialect.v1.AuthenticateRequest
+	2,  // 59: switchboard.dialect.v1.Host.IssueToken:input_type -> switchboard.dialect.v1.IssueTokenRequest
+	8,  // 60: switchboard.dialect.v1.Host.PutQueue:input_type -> switchboard.dialect.v1.PutQueueRequest
+	5,  // 61: switchboard.dialect.v1.Host.GetQueue:input_type -> switchboard.dialect.v1.ByIDRequest
+	6,  // 62: switchboard.dialect.v1.Host.ListQueues:input_type -> switchboard.dialect.v1.ListRequest
+	5,  // 63: switchboard.dialect.v1.Host.DeleteQueue:input_type -> switchboard.dialect.v1.ByIDRequest
+	5,  // 64: switchboard.dialect.v1.Host.QueueStatus:input_type -> switchboard.dialect.v1.ByIDRequest
+	5,  // 65: switchboard.dialect.v1.Host.QueueMembers:input_type -> switchboard.dialect.v1.ByIDRequest
+	14, // 66: switchboard.dialect.v1.Host.HangupCall:input_type -> switchboard.dialect.v1.HangupCallRequest
+	15, // 67: switchboard.dialect.v1.Host.TransferCall:input_type -> switchboard.dialect.v1.TransferCallRequest
+	19, // 68: switchboard.dialect.v1.Host.PutAgent:input_type -> switchboard.dialect.v1.PutAgentRequest
+	5,  // 69: switchboard.dialect.v1.Host.GetAgent:input_type -> switchboard.dialect.v1.ByIDRequest
+	6,  // 70: switchboard.dialect.v1.Host.ListAgents:input_type -> switchboard.dialect.v1.ListRequest
+	21, // 71: switchboard.dialect.v1.Host.DeleteAgent:input_type -> switchboard.dialect.v1.DeleteAgentRequest
+	22, // 72: switchboard.dialect.v1.Host.SetAgentStatus:input_type -> switchboard.dialect.v1.SetAgentStatusRequest
+	23, // 73: switchboard.dialect.v1.Host.PutTier:input_type -> switchboard.dialect.v1.PutTierRequest
+	24, // 74: switchboard.dialect.v1.Host.DeleteTier:input_type -> switchboard.dialect.v1.DeleteTierRequest
+	5,  // 75: switchboard.dialect.v1.Host.ListTiers:input_type -> switchboard.dialect.v1.ByIDRequest
+	27, // 76: switchboard.dialect.v1.Host.PutObject:input_type -> switchboard.dialect.v1.PutObjectRequest
+	28, // 77: switchboard.dialect.v1.Host.GetObject:input_type -> switchboard.dialect.v1.ObjectRef
+	6,  // 78: switchboard.dialect.v1.Host.ListObjects:input_type -> switchboard.dialect.v1.ListRequest
+	28, // 79: switchboard.dialect.v1.Host.DeleteObject:input_type -> switchboard.dialect.v1.ObjectRef
+	30, // 80: switchboard.dialect.v1.Host.CampaignAction:input_type -> switchboard.dialect.v1.CampaignActionRequest
+	32, // 81: switchboard.dialect.v1.Host.ImportContacts:input_type -> switchboard.dialect.v1.ImportContactsChunk
+	6,  // 82: switchboard.dialect.v1.Host.ListContacts:input_type -> switchboard.dialect.v1.ListRequest
+	36, // 83: switchboard.dialect.v1.Host.RedialContact:input_type -> switchboard.dialect.v1.RedialContactRequest
+	37, // 84: switchboard.dialect.v1.Host.CancelContact:input_type -> switchboard.dialect.v1.CancelContactRequest
+	39, // 85: switchboard.dialect.v1.Host.PutSubscription:input_type -> switchboard.dialect.v1.PutSubscriptionRequest
+	6,  // 86: switchboard.dialect.v1.Host.ListSubscriptions:input_type -> switchboard.dialect.v1.ListRequest
+	5,  // 87: switchboard.dialect.v1.Host.DeleteSubscription:input_type -> switchboard.dialect.v1.ByIDRequest
+	41, // 88: switchboard.dialect.v1.Host.CallHistory:input_type -> switchboard.dialect.v1.CallHistoryRequest
+	45, // 89: switchboard.dialect.v1.Host.PutState:input_type -> switchboard.dialect.v1.PutStateRequest
+	44, // 90: switchboard.dialect.v1.Host.GetState:input_type -> switchboard.dialect.v1.StateKey
+	44, // 91: switchboard.dialect.v1.Host.DeleteState:input_type -> switchboard.dialect.v1.StateKey
+	48, // 92: switchboard.dialect.v1.Host.AddState:input_type -> switchboard.dialect.v1.AddStateRequest
+	4,  // 93: switchboard.dialect.v1.Host.Authenticate:output_type -> switchboard.dialect.v1.Account
+	3,  // 94: switchboard.dialect.v1.Host.IssueToken:output_type -> switchboard.dialect.v1.Token
+	7,  // 95: switchboard.dialect.v1.Host.PutQueue:output_type -> switchboard.dialect.v1.Queue
+	7,  // 96: switchboard.dialect.v1.Host.GetQueue:output_type -> switchboard.dialect.v1.Queue
+	9,  // 97: switchboard.dialect.v1.Host.ListQueues:output_type -> switchboard.dialect.v1.QueueList
+	0,  // 98: switchboard.dialect.v1.Host.DeleteQueue:output_type -> switchboard.dialect.v1.Empty
+	11, // 99: switchboard.dialect.v1.Host.QueueStatus:output_type -> switchboard.dialect.v1.QueueStatusReply
+	13, // 100: switchboard.dialect.v1.Host.QueueMembers:output_type -> switchboard.dialect.v1.MemberList
+	0,  // 101: switchboard.dialect.v1.Host.HangupCall:output_type -> switchboard.dialect.v1.Empty
+	0,  // 102: switchboard.dialect.v1.Host.TransferCall:output_type -> switchboard.dialect.v1.Empty
+	16, // 103: switchboard.dialect.v1.Host.PutAgent:output_type -> switchboard.dialect.v1.Agent
+	18, // 104: switchboard.dialect.v1.Host.GetAgent:output_type -> switchboard.dialect.v1.AgentInfo
+	20, // 105: switchboard.dialect.v1.Host.ListAgents:output_type -> switchboard.dialect.v1.AgentList
+	0,  // 106: switchboard.dialect.v1.Host.DeleteAgent:output_type -> switchboard.dialect.v1.Empty
+	0,  // 107: switchboard.dialect.v1.Host.SetAgentStatus:output_type -> switchboard.dialect.v1.Empty
+	0,  // 108: switchboard.dialect.v1.Host.PutTier:output_type -> switchboard.dialect.v1.Empty
+	0,  // 109: switchboard.dialect.v1.Host.DeleteTier:output_type -> switchboard.dialect.v1.Empty
+	25, // 110: switchboard.dialect.v1.Host.ListTiers:output_type -> switchboard.dialect.v1.TierList
+	26, // 111: switchboard.dialect.v1.Host.PutObject:output_type -> switchboard.dialect.v1.Object
+	26, // 112: switchboard.dialect.v1.Host.GetObject:output_type -> switchboard.dialect.v1.Object
+	29, // 113: switchboard.dialect.v1.Host.ListObjects:output_type -> switchboard.dialect.v1.ObjectList
+	0,  // 114: switchboard.dialect.v1.Host.DeleteObject:output_type -> switchboard.dialect.v1.Empty
+	26, // 115: switchboard.dialect.v1.Host.CampaignAction:output_type -> switchboard.dialect.v1.Object
+	34, // 116: switchboard.dialect.v1.Host.ImportContacts:output_type -> switchboard.dialect.v1.ImportResult
+	35, // 117: switchboard.dialect.v1.Host.ListContacts:output_type -> switchboard.dialect.v1.ContactList
+	0,  // 118: switchboard.dialect.v1.Host.RedialContact:output_type -> switchboard.dialect.v1.Empty
+	0,  // 119: switchboard.dialect.v1.Host.CancelContact:output_type -> switchboard.dialect.v1.Empty
+	38, // 120: switchboard.dialect.v1.Host.PutSubscription:output_type -> switchboard.dialect.v1.Subscription
+	40, // 121: switchboard.dialect.v1.Host.ListSubscriptions:output_type -> switchboard.dialect.v1.SubscriptionList
+	0,  // 122: switchboard.dialect.v1.Host.DeleteSubscription:output_type -> switchboard.dialect.v1.Empty
+	43, // 123: switchboard.dialect.v1.Host.CallHistory:output_type -> switchboard.dialect.v1.CallList
+	46, // 124: switchboard.dialect.v1.Host.PutState:output_type -> switchboard.dialect.v1.PutStateReply
+	47, // 125: switchboard.dialect.v1.Host.GetState:output_type -> switchboard.dialect.v1.StateValue
+	0,  // 126: switchboard.dialect.v1.Host.DeleteState:output_type -> switchboard.dialect.v1.Empty
+	49, // 127: switchboard.dialect.v1.Host.AddState:output_type -> switchboard.dialect.v1.StateCount
+	93, // [93:128] is the sub-list for method output_type
+	58, // [58:93] is the sub-list for method input_type
+	58, // [58:58] is the sub-list for extension type_name
+	58, // [58:58] is the sub-list for extension extendee
+	0,  // [0:58] is the sub-list for field type_name
 }
 
 func init() { file_switchboard_dialect_v1_host_proto_init() }
@@ -3889,7 +4270,7 @@ func file_switchboard_dialect_v1_host_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_switchboard_dialect_v1_host_proto_rawDesc), len(file_switchboard_dialect_v1_host_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   53,
+			NumMessages:   59,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -57,6 +57,10 @@ const (
 	Host_ListSubscriptions_FullMethodName  = "/switchboard.dialect.v1.Host/ListSubscriptions"
 	Host_DeleteSubscription_FullMethodName = "/switchboard.dialect.v1.Host/DeleteSubscription"
 	Host_CallHistory_FullMethodName        = "/switchboard.dialect.v1.Host/CallHistory"
+	Host_PutState_FullMethodName           = "/switchboard.dialect.v1.Host/PutState"
+	Host_GetState_FullMethodName           = "/switchboard.dialect.v1.Host/GetState"
+	Host_DeleteState_FullMethodName        = "/switchboard.dialect.v1.Host/DeleteState"
+	Host_AddState_FullMethodName           = "/switchboard.dialect.v1.Host/AddState"
 )
 
 // HostClient is the client API for Host service.
@@ -119,6 +123,17 @@ type HostClient interface {
 	DeleteSubscription(ctx context.Context, in *ByIDRequest, opts ...grpc.CallOption) (*Empty, error)
 	// Call history (attempts and queue calls).
 	CallHistory(ctx context.Context, in *CallHistoryRequest, opts ...grpc.CallOption) (*CallList, error)
+	// Plugin state: small entries scoped to the calling plugin and one
+	// account, kept by the host across restarts (see dialect.Host.PutState).
+	// INVALID_ARGUMENT names key, value or ttl.
+	// PutState stores a value; with if_absent only when no live entry is
+	// there (atomically), and stored says whether it did.
+	PutState(ctx context.Context, in *PutStateRequest, opts ...grpc.CallOption) (*PutStateReply, error)
+	// GetState: NOT_FOUND when no live entry is there.
+	GetState(ctx context.Context, in *StateKey, opts ...grpc.CallOption) (*StateValue, error)
+	DeleteState(ctx context.Context, in *StateKey, opts ...grpc.CallOption) (*Empty, error)
+	// AddState adds delta to an entry's count atomically and returns it.
+	AddState(ctx context.Context, in *AddStateRequest, opts ...grpc.CallOption) (*StateCount, error)
 }
 
 type hostClient struct {
@@ -442,6 +457,46 @@ func (c *hostClient) CallHistory(ctx context.Context, in *CallHistoryRequest, op
 	return out, nil
 }
 
+func (c *hostClient) PutState(ctx context.Context, in *PutStateRequest, opts ...grpc.CallOption) (*PutStateReply, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(PutStateReply)
+	err := c.cc.Invoke(ctx, Host_PutState_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *hostClient) GetState(ctx context.Context, in *StateKey, opts ...grpc.CallOption) (*StateValue, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(StateValue)
+	err := c.cc.Invoke(ctx, Host_GetState_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *hostClient) DeleteState(ctx context.Context, in *StateKey, opts ...grpc.CallOption) (*Empty, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Empty)
+	err := c.cc.Invoke(ctx, Host_DeleteState_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *hostClient) AddState(ctx context.Context, in *AddStateRequest, opts ...grpc.CallOption) (*StateCount, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(StateCount)
+	err := c.cc.Invoke(ctx, Host_AddState_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // HostServer is the server API for Host service.
 // All implementations must embed UnimplementedHostServer
 // for forward compatibility.
@@ -502,6 +557,17 @@ type HostServer interface {
 	DeleteSubscription(context.Context, *ByIDRequest) (*Empty, error)
 	// Call history (attempts and queue calls).
 	CallHistory(context.Context, *CallHistoryRequest) (*CallList, error)
+	// Plugin state: small entries scoped to the calling plugin and one
+	// account, kept by the host across restarts (see dialect.Host.PutState).
+	// INVALID_ARGUMENT names key, value or ttl.
+	// PutState stores a value; with if_absent only when no live entry is
+	// there (atomically), and stored says whether it did.
+	PutState(context.Context, *PutStateRequest) (*PutStateReply, error)
+	// GetState: NOT_FOUND when no live entry is there.
+	GetState(context.Context, *StateKey) (*StateValue, error)
+	DeleteState(context.Context, *StateKey) (*Empty, error)
+	// AddState adds delta to an entry's count atomically and returns it.
+	AddState(context.Context, *AddStateRequest) (*StateCount, error)
 	mustEmbedUnimplementedHostServer()
 }
 
@@ -604,6 +670,18 @@ func (UnimplementedHostServer) DeleteSubscription(context.Context, *ByIDRequest)
 }
 func (UnimplementedHostServer) CallHistory(context.Context, *CallHistoryRequest) (*CallList, error) {
 	return nil, status.Error(codes.Unimplemented, "method CallHistory not implemented")
+}
+func (UnimplementedHostServer) PutState(context.Context, *PutStateRequest) (*PutStateReply, error) {
+	return nil, status.Error(codes.Unimplemented, "method PutState not implemented")
+}
+func (UnimplementedHostServer) GetState(context.Context, *StateKey) (*StateValue, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetState not implemented")
+}
+func (UnimplementedHostServer) DeleteState(context.Context, *StateKey) (*Empty, error) {
+	return nil, status.Error(codes.Unimplemented, "method DeleteState not implemented")
+}
+func (UnimplementedHostServer) AddState(context.Context, *AddStateRequest) (*StateCount, error) {
+	return nil, status.Error(codes.Unimplemented, "method AddState not implemented")
 }
 func (UnimplementedHostServer) mustEmbedUnimplementedHostServer() {}
 func (UnimplementedHostServer) testEmbeddedByValue()              {}
@@ -1173,6 +1251,78 @@ func _Host_CallHistory_Handler(srv interface{}, ctx context.Context, dec func(in
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Host_PutState_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(PutStateRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(HostServer).PutState(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Host_PutState_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(HostServer).PutState(ctx, req.(*PutStateRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Host_GetState_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(StateKey)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(HostServer).GetState(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Host_GetState_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(HostServer).GetState(ctx, req.(*StateKey))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Host_DeleteState_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(StateKey)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(HostServer).DeleteState(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Host_DeleteState_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(HostServer).DeleteState(ctx, req.(*StateKey))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Host_AddState_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(AddStateRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(HostServer).AddState(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Host_AddState_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(HostServer).AddState(ctx, req.(*AddStateRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Host_ServiceDesc is the grpc.ServiceDesc for Host service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -1299,6 +1449,22 @@ var Host_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "CallHistory",
 			Handler:    _Host_CallHistory_Handler,
+		},
+		{
+			MethodName: "PutState",
+			Handler:    _Host_PutState_Handler,
+		},
+		{
+			MethodName: "GetState",
+			Handler:    _Host_GetState_Handler,
+		},
+		{
+			MethodName: "DeleteState",
+			Handler:    _Host_DeleteState_Handler,
+		},
+		{
+			MethodName: "AddState",
+			Handler:    _Host_AddState_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{

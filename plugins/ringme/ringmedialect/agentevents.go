@@ -170,12 +170,12 @@ func (c *call) subscriptions(ctx context.Context, filter map[string]string, keep
 		if err != nil {
 			return nil, err
 		}
-		for _, s := range subs {
+		for _, s := range subs.Subscriptions {
 			if keep(s) {
 				out = append(out, s)
 			}
 		}
-		if len(subs) < hostPage {
+		if len(subs.Subscriptions) < hostPage {
 			break
 		}
 	}

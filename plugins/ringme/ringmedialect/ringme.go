@@ -65,9 +65,9 @@ func (c *Config) setDefaults() {
 	}
 }
 
-// Dialect is the ringme dialect. Everything lives in the host; the plugin
-// process keeps only the rate limit counters and the highest numeric ids
-// it handed out (so that it never hands one out twice).
+// Dialect is the ringme dialect. Everything lives in the host (the rate
+// limit counts as its plugin state); the plugin process keeps only the
+// highest numeric ids it handed out (so that it never hands one out twice).
 type Dialect struct {
 	cfg      Config
 	limiter  *limiter // nil: no limit
@@ -82,7 +82,7 @@ func New(cfg Config) *Dialect {
 	cfg.setDefaults()
 	d := &Dialect{cfg: cfg, eventIDs: newIDAllocator(), taskIDs: newIDAllocator()}
 	if cfg.RateLimit > 0 {
-		d.limiter = &limiter{limit: cfg.RateLimit, now: cfg.Now, windows: map[string]window{}}
+		d.limiter = &limiter{limit: cfg.RateLimit, now: cfg.Now}
 	}
 	return d
 }
@@ -191,7 +191,9 @@ func (d *Dialect) HandleHTTP(ctx context.Context, host dialect.Host, req dialect
 	var limits http.Header
 	if d.limiter != nil {
 		var ok bool
-		if limits, ok = d.limiter.take(acct.ID); !ok {
+		if limits, ok, err = d.limiter.take(ctx, host, acct.ID); err != nil {
+			return fail(err, "rate limit"), nil
+		} else if !ok {
 			return rateLimited(limits), nil
 		}
 	}

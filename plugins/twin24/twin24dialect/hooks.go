@@ -53,15 +53,15 @@ func hooksOf(ctx context.Context, host dialect.Host, account, campaign string) (
 		if err != nil {
 			return nil, fmt.Errorf("list subscriptions: %w", err)
 		}
-		for _, s := range subs {
+		for _, s := range subs.Subscriptions {
 			if s.Format == webhookFormat && s.Campaign != "" && (campaign == "" || s.Campaign == campaign) {
 				out[s.Campaign] = append(out[s.Campaign], s)
 			}
 		}
-		if len(subs) < subPage {
+		if len(subs.Subscriptions) < subPage {
 			break
 		}
-		off += len(subs)
+		off += len(subs.Subscriptions)
 	}
 	for _, subs := range out {
 		slices.SortStableFunc(subs, func(a, b dialect.Subscription) int { return cmp.Compare(hookIndex(a), hookIndex(b)) })

@@ -38,6 +38,9 @@ var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 type env struct {
 	db   *store.DB
 	host dialect.Host
+	// now is the host's clock (tokens, plugin state expiry): the real one
+	// until a local dialect runs, then that dialect's (see newLocalWith).
+	now atomic.Pointer[func() time.Time]
 }
 
 func newEnv(t *testing.T) *env {
@@ -46,8 +49,12 @@ func newEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := hostapitest.New(t, hostapitest.Config{Dialects: inProcess{renderer}})
-	return &env{db: e.DB, host: e.Service.For("udesk")}
+	out := &env{}
+	realNow := time.Now
+	out.now.Store(&realNow)
+	e := hostapitest.New(t, hostapitest.Config{Dialects: inProcess{renderer}, Now: func() time.Time { return (*out.now.Load())() }})
+	out.db, out.host = e.DB, e.Service.For("udesk")
+	return out
 }
 
 // inProcess renders the udesk plugin's subscriptions with the dialect in

@@ -125,14 +125,19 @@ func asImported(entry, e164, region string) string {
 // ourCallbacks lists the company's results callback subscriptions (one,
 // unless an older plugin left more).
 func (t tenant) ourCallbacks(ctx context.Context) ([]dialect.Subscription, *apiError) {
-	subs, err := t.host.ListSubscriptions(ctx, t.acct.ID, dialect.Page{Size: 1000})
-	if err != nil {
-		return nil, hostError(err, "")
-	}
 	var out []dialect.Subscription
-	for _, s := range subs {
-		if s.Format == ResultsFormat {
-			out = append(out, s)
+	for token := ""; ; {
+		page, err := t.host.ListSubscriptions(ctx, t.acct.ID, dialect.Page{Size: 1000, Token: token})
+		if err != nil {
+			return nil, hostError(err, "")
+		}
+		for _, s := range page.Subscriptions {
+			if s.Format == ResultsFormat {
+				out = append(out, s)
+			}
+		}
+		if token = page.NextToken; token == "" {
+			break
 		}
 	}
 	return out, nil

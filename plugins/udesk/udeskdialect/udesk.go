@@ -17,7 +17,9 @@ package udeskdialect
 
 import (
 	"context"
+	"crypto/sha256"
 	_ "embed"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -116,12 +118,16 @@ func (c Config) Validate() error {
 	return nil
 }
 
-// Dialect is the udesk dialect. Its state is the cache of used nonces and
-// the accounts' request counts, each guarded by its own mutex.
+// keyNonce prefixes the plugin state key of a used nonce (its SHA-256, so
+// any nonce fits a key); the entry lives for NonceTTL.
+const keyNonce = "nonce:"
+
+// Dialect is the udesk dialect. Used nonces and the accounts' request
+// counts are the host's plugin state (Host.PutStateIfAbsent, AddState),
+// so a restart of the plugin forgets none of them.
 type Dialect struct {
 	cfg      Config
-	nonces   *nonceCache
-	limits   *limiter
+	limits   limiter
 	callback sync.Mutex // serialises results_callback changes, so a company has one
 }
 
@@ -134,8 +140,7 @@ func New(cfg Config) (*Dialect, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("udesk: %w", err)
 	}
-	return &Dialect{cfg: cfg, nonces: &nonceCache{used: map[string]time.Time{}},
-		limits: newLimiter(cfg.RateLimit, cfg.RateWindow, cfg.ImportInterval)}, nil
+	return &Dialect{cfg: cfg, limits: newLimiter(cfg.RateLimit, cfg.RateWindow, cfg.ImportInterval)}, nil
 }
 
 // Info describes the dialect.
@@ -230,7 +235,7 @@ func (d *Dialect) handle(ctx context.Context, host dialect.Host, req dialect.Req
 	if aerr != nil {
 		return dialect.Response{}, aerr
 	}
-	if aerr := d.limits.take(acct.ID, d.cfg.Now(), rt.isImport); aerr != nil {
+	if aerr := d.limits.take(ctx, host, acct.ID, d.cfg.Now(), rt.isImport); aerr != nil {
 		return dialect.Response{}, aerr
 	}
 	for k := range req.Query {
@@ -275,7 +280,7 @@ func (d *Dialect) logIn(ctx context.Context, host dialect.Host, body []byte) (di
 	if err != nil {
 		return dialect.Response{}, hostError(err, "")
 	}
-	if aerr := d.limits.take(acct.ID, d.cfg.Now(), false); aerr != nil {
+	if aerr := d.limits.take(ctx, host, acct.ID, d.cfg.Now(), false); aerr != nil {
 		return dialect.Response{}, aerr
 	}
 	tok, err := host.IssueToken(ctx, acct.ID, dialect.TokenRequest{Kind: TokenKind})
@@ -325,37 +330,15 @@ func (d *Dialect) authenticate(ctx context.Context, host dialect.Host, q map[str
 	if err != nil {
 		return dialect.Account{}, hostError(err, "")
 	}
-	if !d.nonces.use(acct.ID+"\x00"+nonce, now, d.cfg.NonceTTL) {
+	sum := sha256.Sum256([]byte(nonce))
+	fresh, err := host.PutStateIfAbsent(ctx, acct.ID, keyNonce+hex.EncodeToString(sum[:]), nil, d.cfg.NonceTTL)
+	if err != nil {
+		return dialect.Account{}, hostError(err, "")
+	}
+	if !fresh {
 		return unauthorized(CodeNonceUsed, "Nonce already used", "nonce %q was used in the last %s", nonce, d.cfg.NonceTTL)
 	}
 	return acct, nil
-}
-
-// nonceCache remembers used nonces until they expire. It is guarded by its
-// mutex; it is forgotten when the plugin restarts.
-type nonceCache struct {
-	mu      sync.Mutex
-	used    map[string]time.Time // expiry by key
-	inserts int
-}
-
-// use records key and reports whether it was unused.
-func (c *nonceCache) use(key string, now time.Time, ttl time.Duration) bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if exp, ok := c.used[key]; ok && now.Before(exp) {
-		return false
-	}
-	c.inserts++
-	if c.inserts%1024 == 0 {
-		for k, exp := range c.used {
-			if !now.Before(exp) {
-				delete(c.used, k)
-			}
-		}
-	}
-	c.used[key] = now.Add(ttl)
-	return true
 }
 
 // hostError turns a host API error into Udesk's answer; id is the task the

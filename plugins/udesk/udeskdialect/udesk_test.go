@@ -31,6 +31,7 @@ func newLocal(t *testing.T, e *env) *local {
 func newLocalWith(t *testing.T, e *env, cfg udeskdialect.Config) *local {
 	l := &local{t: t, now: time.Now()}
 	cfg.Now = func() time.Time { return l.now }
+	e.now.Store(&cfg.Now) // the host's state expires on the dialect's clock
 	d, err := udeskdialect.New(cfg)
 	if err != nil {
 		t.Fatal(err)

@@ -105,7 +105,7 @@ func notifySubs(ctx context.Context, host dialect.Host, account, task string) ([
 	if err != nil {
 		return nil, fmt.Errorf("list the task's subscriptions: %w", err)
 	}
-	return slices.DeleteFunc(subs, func(s dialect.Subscription) bool { return s.Format != NotifyFormat }), nil
+	return slices.DeleteFunc(subs.Subscriptions, func(s dialect.Subscription) bool { return s.Format != NotifyFormat }), nil
 }
 
 // undoFunc puts back what a change did, as far as it can.
