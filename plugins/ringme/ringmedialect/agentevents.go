@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 
 	"github.com/switchboard-cc/switchboard/pkg/acd"
 	"github.com/switchboard-cc/switchboard/pkg/dialect"
@@ -45,24 +44,22 @@ const (
 // maxURL bounds the webhook URLs a client registers.
 const maxURL = 2048
 
-// idAllocator hands out the vendor's numeric ids for objects the host
-// names with its own strings (subscriptions): one more than the highest
-// id in use or handed out by this process, per client, so an id is not
-// given twice by one plugin process even when its object was deleted.
-type idAllocator struct {
-	mu   sync.Mutex
-	last map[string]int64
-}
-
-func newIDAllocator() *idAllocator { return &idAllocator{last: map[string]int64{}} }
-
-// next returns a fresh id for key, above inUse (the highest id stored).
-func (a *idAllocator) next(key string, inUse int64) int64 {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	n := max(a.last[key], inUse) + 1
-	a.last[key] = n
-	return n
+// nextID hands out one of the vendor's numeric ids for objects the host
+// names with its own strings (agent-event registrations, tasks): the count
+// of the account's plugin-state key, kept above inUse (the highest id
+// stored, for objects made before the counter), so no id is given twice —
+// not after a deletion, a plugin restart or by two plugin processes.
+func nextID(ctx context.Context, host dialect.Host, account, key string, inUse int64) (int64, error) {
+	n, err := host.AddState(ctx, account, "id:"+key, 1, 0)
+	if err != nil {
+		return 0, fmt.Errorf("next %s id: %w", key, err)
+	}
+	if n <= inUse {
+		if n, err = host.AddState(ctx, account, "id:"+key, inUse-n+1, 0); err != nil {
+			return 0, fmt.Errorf("next %s id: %w", key, err)
+		}
+	}
+	return n, nil
 }
 
 // checkWebhookURL checks a URL a client registers: absolute http(s). The
@@ -276,7 +273,11 @@ func (c *call) createAgentEvent(ctx context.Context, a acd.AgentConfig, all []di
 		}
 	}
 	sub.Attrs = c.d.agentAttrs(a)
-	sub.Attrs[attrID] = strconv.FormatInt(c.d.eventIDs.next(c.acct.ID, inUse), 10)
+	id, err := nextID(ctx, c.host, c.acct.ID, "agent_event", inUse)
+	if err != nil {
+		return fail(err, "agent event")
+	}
+	sub.Attrs[attrID] = strconv.FormatInt(id, 10)
 	stored, err := c.host.PutSubscription(ctx, c.acct.ID, sub)
 	if err != nil {
 		return fail(err, "agent event")

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/switchboard-cc/switchboard/pkg/dialect"
 	"github.com/switchboard-cc/switchboard/pkg/event"
@@ -138,9 +139,17 @@ func TestAgentEventRegistrations(t *testing.T) {
 	if code, _ = f.do(tok, "GET", localEvents+"1", ""); code != 404 {
 		t.Errorf("deleted event: %d", code)
 	}
-	// A new registration does not take a deleted one's id.
+	// A new registration does not take a deleted one's id, nor does one
+	// made by a restarted plugin (the counter is the host's).
 	if id := create(localEvents, `{"url":"https://h.example/4","method":"GET","event_type":"agent-login"}`); id != "4" {
 		t.Errorf("id after deletions %s, want 4", id)
+	}
+	if code, b = f.do(tok, "DELETE", localEvents+"4", ""); code != 204 {
+		t.Fatalf("delete: %d %s", code, b)
+	}
+	f.h = dialect.Bind(ringmedialect.New(ringmedialect.Config{Now: func() time.Time { return f.now }}), f.host)
+	if id := create(localEvents, `{"url":"https://h.example/5","method":"GET","event_type":"agent-login"}`); id != "5" {
+		t.Errorf("id after a deletion and a restart %s, want 5", id)
 	}
 }
 

@@ -65,14 +65,11 @@ func (c *Config) setDefaults() {
 	}
 }
 
-// Dialect is the ringme dialect. Everything lives in the host (the rate
-// limit counts as its plugin state); the plugin process keeps only the
-// highest numeric ids it handed out (so that it never hands one out twice).
+// Dialect is the ringme dialect. Everything lives in the host: the rate
+// limit counts and the numeric id counters as its plugin state.
 type Dialect struct {
-	cfg      Config
-	limiter  *limiter // nil: no limit
-	eventIDs *idAllocator
-	taskIDs  *idAllocator
+	cfg     Config
+	limiter *limiter // nil: no limit
 }
 
 var _ dialect.Dialect = (*Dialect)(nil)
@@ -80,7 +77,7 @@ var _ dialect.Dialect = (*Dialect)(nil)
 // New returns the ringme dialect.
 func New(cfg Config) *Dialect {
 	cfg.setDefaults()
-	d := &Dialect{cfg: cfg, eventIDs: newIDAllocator(), taskIDs: newIDAllocator()}
+	d := &Dialect{cfg: cfg}
 	if cfg.RateLimit > 0 {
 		d.limiter = &limiter{limit: cfg.RateLimit, now: cfg.Now}
 	}

@@ -377,9 +377,12 @@ func (c *call) createTasks(ctx context.Context, sid string) dialect.Response {
 		firstNumbers[t.aE164] = true
 		tasks = append(tasks, t)
 	}
-	key := c.acct.ID + "/" + sid
 	for i := range tasks {
-		tasks[i].contact.ID = strconv.FormatInt(c.d.taskIDs.next(key, inUse), 10)
+		id, err := nextID(ctx, c.host, c.acct.ID, "task:"+sid, inUse)
+		if err != nil {
+			return fail(err, "task")
+		}
+		tasks[i].contact.ID = strconv.FormatInt(id, 10)
 	}
 	subs := map[int]string{} // task index → its subscription
 	undo := func(keep func(int) bool) {
