@@ -104,6 +104,10 @@ type call struct {
 	hungUp    bool
 	outcome   telephony.Outcome
 	reason    string
+	// transfer is where a script's request for a human sent the call
+	// (Destination.Transfer), transferAgent the agent who took it.
+	transfer      string
+	transferAgent string
 }
 
 func newCampaign(c Campaign, now time.Time) *campaign {
