@@ -158,6 +158,12 @@ func (c *Config) Validate() error {
 	return nil
 }
 
+// HandoffArg is the first Stasis argument with which a script's dialplan
+// returns a call the core continued to it and asks for a human:
+// Stasis(<app>,handoff). The adapter reports it as
+// telephony.EventScriptTransfer.
+const HandoffArg = "handoff"
+
 // Errors callers can branch on.
 var (
 	// ErrUnknownCall: the adapter knows no live call with that id.

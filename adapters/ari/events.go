@@ -253,6 +253,21 @@ func (a *Adapter) handle(srv *server, ev ariv5.Event) {
 			a.emit(telephony.Event{Kind: telephony.EventMachineDetection, Call: id, Machine: status == "MACHINE", Server: srv.cfg.Name})
 			return
 		}
+		if len(e.Args) > 0 && e.Args[0] == HandoffArg {
+			if c != nil && !c.ended && c.answered {
+				// A script the core continued to asks for a human.
+				c.continuing = false
+				a.emit(telephony.Event{Kind: telephony.EventScriptTransfer, Call: id, Args: e.Args[1:], Server: srv.cfg.Name})
+				return
+			}
+			a.cfg.Logger.Warn("ari: hanging up a hand-off of a call the core does not know", "channel", id)
+			a.wg.Add(1)
+			go func() {
+				defer a.wg.Done()
+				_ = srv.cli.Channel().Hangup(key(ariv5.ChannelKey, string(id)), "normal")
+			}()
+			return
+		}
 		if c != nil && c.originated {
 			if c.answered {
 				c.continuing = false

@@ -61,6 +61,11 @@ func (d *Dialer) callEvent(now time.Time, e telephony.Event) {
 			d.deadlines.add(c)
 			d.decide(Hangup{Call: c.id, Cause: telephony.CauseNormalClearing})
 		}
+	case telephony.EventScriptTransfer:
+		if err := d.transferCall(now, c); err != nil {
+			// Back in our app but not ours to transfer: nobody else will end it.
+			d.decide(Hangup{Call: c.id, Cause: telephony.CauseNormalClearing})
+		}
 	case telephony.EventHangup, telephony.EventOriginateFailed:
 		d.endCall(now, c, e)
 	}
@@ -129,6 +134,12 @@ func (d *Dialer) scriptTransfer(now time.Time, id telephony.CallID) error {
 	if c == nil || c.ended {
 		return &FieldError{Field: "call", Value: string(id), Reason: "no such live call"}
 	}
+	return d.transferCall(now, c)
+}
+
+// transferCall sends a live IVR call where the campaign's transfer says.
+func (d *Dialer) transferCall(now time.Time, c *call) error {
+	id := c.id
 	cp := c.cp
 	if cp.cfg.Mode != ModeIVR || c.connected.IsZero() {
 		return &FieldError{Field: "call", Value: string(id), Reason: "only a connected IVR call can be transferred"}
@@ -140,15 +151,18 @@ func (d *Dialer) scriptTransfer(now time.Time, id telephony.CallID) error {
 		if c.handedOff {
 			return nil
 		}
+		c.transfer = "queue"
 		c.handedOff = true
 		cp.handoffs++
 		d.decide(HandToQueue{Call: c.id, Queue: cp.cfg.Queue, Campaign: cp.cfg.ID, Contact: c.cs.c.ID})
 		return nil
 	case "channel":
+		c.transfer = "channel"
 		d.decide(Redirect{Call: c.id, To: cp.cfg.Destination.TransferTarget})
 		e.Attrs = map[string]string{"to": cp.cfg.Destination.TransferTarget.String()}
 		d.emit(e)
 	default:
+		c.transfer = "hangup"
 		d.decide(Hangup{Call: c.id, Cause: telephony.CauseNormalClearing})
 	}
 	return nil
@@ -171,6 +185,10 @@ func (d *Dialer) queueResult(now time.Time, r QueueResult) {
 		e := d.ev(event.AttemptConnected, now, c)
 		e.Agent = r.Agent
 		e.Queue = cp.cfg.Queue
+		if c.transfer != "" {
+			e.Reason = "transfer"
+			c.transferAgent = r.Agent
+		}
 		d.emit(e)
 		return
 	}
@@ -292,6 +310,12 @@ func (d *Dialer) attemptDone(now time.Time, c *call, o telephony.Outcome, reason
 		e.Attrs["talk_seconds"] = strconv.FormatFloat(now.Sub(c.answered).Seconds(), 'f', 0, 64)
 	}
 	withRecording(&e, c)
+	if c.transfer != "" {
+		e.Attrs["transfer"] = c.transfer
+		if c.transferAgent != "" {
+			e.Attrs["transfer_agent"] = c.transferAgent
+		}
+	}
 	d.emit(e)
 
 	cp.stats.Outcomes[o]++

@@ -104,7 +104,10 @@ type CancelContact struct {
 
 // ScriptTransfer is an IVR/robot script asking for a human (twin24 secondExec,
 // zxycall transfer to customer_service): the call goes where the campaign's
-// Destination.Transfer says.
+// Destination.Transfer says. A call the PBX reports with
+// telephony.EventScriptTransfer takes the same path; attempt.finished then
+// carries the attrs "transfer" (queue, channel or hangup) and
+// "transfer_agent".
 type ScriptTransfer struct{ Call telephony.CallID }
 
 // RecordingFailed says the PBX did not start a Record: the attempt carries

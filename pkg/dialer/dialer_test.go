@@ -662,3 +662,87 @@ func TestScriptTransfer(t *testing.T) {
 		})
 	}
 }
+
+// TestScriptTransferFromCall: a script's call returning to the app asking for
+// a human (telephony.EventScriptTransfer) goes where the campaign says, and
+// the attempt's attempt.finished records the transfer.
+func TestScriptTransferFromCall(t *testing.T) {
+	for _, tt := range []struct {
+		name     string
+		mode     dialer.Mode
+		transfer string
+		agent    string // the agent a queue transfer connects to
+		first    func(x dialer.Decision) bool
+		attrs    map[string]string
+	}{
+		{"queue with an agent", dialer.ModeIVR, "queue", "a7", func(x dialer.Decision) bool {
+			q, ok := x.(dialer.HandToQueue)
+			return ok && q.Queue == "support"
+		}, map[string]string{"transfer": "queue", "transfer_agent": "a7"}},
+		{"queue without an agent", dialer.ModeIVR, "queue", "", func(x dialer.Decision) bool {
+			_, ok := x.(dialer.HandToQueue)
+			return ok
+		}, map[string]string{"transfer": "queue", "transfer_agent": ""}},
+		{"channel", dialer.ModeIVR, "channel", "", func(x dialer.Decision) bool {
+			r, ok := x.(dialer.Redirect)
+			return ok && r.To.Extension == "700"
+		}, map[string]string{"transfer": "channel"}},
+		{"none", dialer.ModeIVR, "", "", func(x dialer.Decision) bool {
+			_, ok := x.(dialer.Hangup)
+			return ok
+		}, map[string]string{"transfer": "hangup"}},
+		{"not an ivr call", dialer.ModeProgressive, "queue", "", func(x dialer.Decision) bool {
+			_, ok := x.(dialer.Hangup)
+			return ok
+		}, map[string]string{"transfer": ""}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t, longCalls)
+			c := ivrCampaign("c")
+			if tt.mode != dialer.ModeIVR {
+				c = agentCampaign("c", tt.mode)
+			}
+			c.Queue = "support"
+			c.Destination.Transfer = tt.transfer
+			c.Destination.TransferTarget = telephony.Target{Extension: "700"}
+			h.must(dialer.AddCampaign{Campaign: c})
+			if tt.mode != dialer.ModeIVR {
+				h.staff("support", 1)
+			}
+			h.contacts("c", 0, 1, nil)
+			h.run(t0.Add(10 * time.Second))
+			if len(h.origs) == 0 {
+				t.Fatal("nothing dialled")
+			}
+			call := h.origs[0].req.Call
+			h.decisions = nil
+			h.must(dialer.CallEvent{Event: telephony.Event{Kind: telephony.EventScriptTransfer, Call: call}})
+			if len(h.decisions) == 0 || !tt.first(h.decisions[0]) {
+				t.Fatalf("decisions %+v", h.decisions)
+			}
+			if tt.agent != "" {
+				h.must(dialer.QueueResult{Call: call, Connected: true, Agent: tt.agent})
+				if n := h.count(event.AttemptConnected, func(e event.Event) bool {
+					return e.Call == string(call) && e.Agent == tt.agent && e.Reason == "transfer"
+				}); n != 1 {
+					t.Errorf("attempt.connected to %s for the transfer: %d", tt.agent, n)
+				}
+			}
+			h.must(dialer.CallEvent{Event: telephony.Event{Kind: telephony.EventHangup, Call: call, Cause: telephony.CauseNormalClearing}})
+			var fin *event.Event
+			for i := range h.events {
+				if e := h.events[i]; e.Type == event.AttemptFinished && e.Call == string(call) {
+					fin = &h.events[i]
+				}
+			}
+			if fin == nil {
+				t.Fatalf("no attempt.finished for %s", call)
+			}
+			for k, want := range tt.attrs {
+				if got := fin.Attrs[k]; got != want {
+					t.Errorf("attempt.finished %s = %q, want %q", k, got, want)
+				}
+			}
+		})
+	}
+}

@@ -81,7 +81,7 @@ func fuzzBody(t *testing.T, data []byte) {
 					continue
 				}
 				call := live[int(next())%len(live)]
-				kinds := []telephony.EventKind{telephony.EventRinging, telephony.EventAnswered, telephony.EventHangup, telephony.EventMachineDetection, telephony.EventOriginateFailed}
+				kinds := []telephony.EventKind{telephony.EventRinging, telephony.EventAnswered, telephony.EventHangup, telephony.EventMachineDetection, telephony.EventOriginateFailed, telephony.EventScriptTransfer}
 				cmd = dialer.CallEvent{Event: telephony.Event{Kind: kinds[int(next())%len(kinds)], Call: call, Cause: telephony.Cause(next() % 45), Machine: next()%2 == 0}}
 			case 8:
 				staffed := int(next() % 6)

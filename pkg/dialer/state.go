@@ -109,6 +109,10 @@ type call struct {
 	recordAt time.Time
 	// recording names the call's recording once it started.
 	recording string
+	// transfer is where a script's request for a human sent the call
+	// (Destination.Transfer), transferAgent the agent who took it.
+	transfer      string
+	transferAgent string
 }
 
 func newCampaign(c Campaign, now time.Time) *campaign {

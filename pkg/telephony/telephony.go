@@ -134,6 +134,10 @@ const (
 	EventMachineDetection EventKind = "machine_detection"
 	EventPlaybackFinished EventKind = "playback_finished"
 	EventOriginateFailed  EventKind = "originate_failed"
+	// EventScriptTransfer is a call the core sent to the dialplan (an IVR or
+	// robot script) coming back asking for a human, e.g. with
+	// Stasis(switchboard,handoff).
+	EventScriptTransfer EventKind = "script_transfer"
 )
 
 // Event is something that happened to a call.
@@ -148,7 +152,8 @@ type Event struct {
 	Digit string
 	// MachineDetection: true when a machine answered.
 	Machine bool
-	// Incoming: the caller's number and the dialplan arguments.
+	// Incoming: the caller's number and the dialplan arguments;
+	// ScriptTransfer: the arguments after the hand-off word.
 	CallerNumber string
 	Args         []string
 	// Server is the PBX that owns the call, for deployments with several.

@@ -50,6 +50,12 @@ func robotScenario() []App {
 	return apps("NoOp", "Scenario ${EXTEN}", "Answer", "", "Wait", "8", "Hangup", "")
 }
 
+// handoffScenario stands in for a robot that talks for secs and then asks
+// for a human, as a real script does: Goto(switchboard-handoff,s,1).
+func handoffScenario(secs string) []App {
+	return apps("NoOp", "Scenario ${EXTEN} asking for a human", "Answer", "", "Wait", secs, "Goto", "switchboard-handoff,s,1")
+}
+
 // DefaultDialplan is DefaultDialplanFor the Stasis app "switchboard".
 func DefaultDialplan() Dialplan { return DefaultDialplanFor("switchboard") }
 
@@ -76,6 +82,11 @@ func DefaultDialplanFor(app string) Dialplan {
 		"twin24-robot": {Any: robotScenario()},
 		"udesk-ivr":    {Any: robotScenario()},
 		"default":      {Any: robotScenario()},
+		// robot-handoff is a scenario that talks 3 s and asks for a human.
+		"robot-handoff": {Any: handoffScenario("3")},
+		// switchboard-handoff returns a call a script asks a human for to
+		// the app: Stasis(<app>,handoff) (see testenv/compose/extensions.conf).
+		"switchboard-handoff": {Extensions: map[string][]App{"s": apps("NoOp", "Hand-off to "+app, "Stasis", app+",handoff", "Hangup", "")}},
 		// endpoints are the phones behind PJSIP/<ext> and PJSIP/<number>@<trunk>
 		// dial strings: by default they ring 2 s and answer; program one
 		// with SetEndpoint("endpoints", <ext or number>, …).
@@ -101,6 +112,10 @@ type Behaviour struct {
 	// HangupAfter is how long it talks after answering before it hangs up
 	// (0: it stays until the other side hangs up).
 	HangupAfter time.Duration
+	// HandoffAfter, when set, makes an answering endpoint a robot script
+	// that talks this long and then asks for a human: it goes to
+	// switchboard-handoff,s,1 (Stasis(<app>,handoff)) instead of hanging up.
+	HandoffAfter time.Duration
 }
 
 // Result is what an emulated endpoint does when called.
@@ -121,7 +136,10 @@ const (
 func (b Behaviour) apps(exten string) ([]App, error) {
 	secs := func(d time.Duration) string { return fmt.Sprintf("%g", d.Seconds()) }
 	talk := apps("Wait", "3600")
-	if b.HangupAfter > 0 {
+	switch {
+	case b.HandoffAfter > 0:
+		talk = apps("Wait", secs(b.HandoffAfter), "Goto", "switchboard-handoff,s,1")
+	case b.HangupAfter > 0:
 		talk = apps("Wait", secs(b.HangupAfter), "Hangup", "")
 	}
 	out := apps("NoOp", "Endpoint "+exten)

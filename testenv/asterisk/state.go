@@ -432,8 +432,26 @@ func (st *state) step(c *channel) {
 		st.enterStasis(c, parts[0], parts[1:], true)
 	case "queue":
 		st.queueApp(c, data)
+	case "goto":
+		st.gotoApp(c, data)
 	default:
 		next()
+	}
+}
+
+// gotoApp jumps to [[context,]exten,]priority, like app Goto.
+func (st *state) gotoApp(c *channel, data string) {
+	parts := strings.Split(data, ",")
+	ctx, exten := c.ctx, c.exten
+	switch len(parts) {
+	case 2:
+		exten = parts[0]
+	case 3:
+		ctx, exten = parts[0], parts[1]
+	}
+	prio, err := strconv.Atoi(parts[len(parts)-1])
+	if err != nil || prio < 1 || !st.startProgram(c, ctx, exten, prio) {
+		st.dialplanHangup(c, 16)
 	}
 }
 

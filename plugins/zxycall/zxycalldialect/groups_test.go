@@ -12,7 +12,6 @@ import (
 	"github.com/switchboard-cc/switchboard/internal/service/servicetest"
 	"github.com/switchboard-cc/switchboard/pkg/acd"
 	"github.com/switchboard-cc/switchboard/pkg/dialer"
-	"github.com/switchboard-cc/switchboard/pkg/telephony"
 	"github.com/switchboard-cc/switchboard/plugins/zxycall/zxycalldialect"
 	"github.com/switchboard-cc/switchboard/testenv/asterisk"
 )
@@ -254,15 +253,16 @@ func (tn tenant) timeGroup() string {
 
 // A script's request for a human takes the call to the task's agent group:
 // the real service at 50× emulator speed dials the customer, runs the
-// call in the group's script (default,<script group>,1), and the dialer's
-// ScriptTransfer (which nothing in the service raises from a call yet)
-// hands it to the group's queue, where it waits for an agent.
+// call in the group's script (default,<script group>,1), the script asks for
+// a human after 20 s (Goto(switchboard-handoff,s,1), back to the Stasis app
+// with "handoff"), and the dialer hands the call to the group's queue,
+// where it waits for an agent.
 func TestAgentGroupTransfer(t *testing.T) {
 	r := servicetest.WithPlugin(t, "zxycall", servicetest.Speed(50))
 	a := newTenant(t, r, 1)
 	emu := r.Emulator()
-	long := asterisk.Behaviour{Result: asterisk.ResultAnswer, HangupAfter: time.Hour}
-	if err := emu.SetEndpoint("default", strconv.Itoa(a.script), long); err != nil {
+	robot := asterisk.Behaviour{Result: asterisk.ResultAnswer, HandoffAfter: 20 * time.Second}
+	if err := emu.SetEndpoint("default", strconv.Itoa(a.script), robot); err != nil {
 		t.Fatal(err)
 	}
 	if err := emu.SetEndpoint("customers", "+8613223004567", asterisk.Behaviour{Result: asterisk.ResultAnswer, RingFor: time.Second, HangupAfter: time.Hour}); err != nil {
@@ -301,15 +301,15 @@ func TestAgentGroupTransfer(t *testing.T) {
 			time.Sleep(50 * time.Millisecond)
 		}
 	}
-	if err := r.Dialer().Do(r.Ctx, dialer.ScriptTransfer{Call: telephony.CallID(call)}); err != nil {
-		t.Fatal(err)
-	}
 	for {
 		_, members, err := r.Queues().Status(r.Ctx, a.id, int64(ag.ID))
 		if err != nil {
 			t.Fatal(err)
 		}
 		if len(members) == 1 {
+			if members[0].Caller != call {
+				t.Fatalf("the agent group's queue holds %+v, want call %s", members, call)
+			}
 			break
 		}
 		if len(members) > 1 || time.Now().After(deadline) {
