@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"time"
+	"unicode/utf8"
 )
 
 // StateKey names one plugin state entry: a dialect plugin's entry for one
@@ -109,6 +110,76 @@ func (db *DB) AddState(ctx context.Context, k StateKey, delta int64, expires, no
 		return 0, fmt.Errorf("store: add state %s: %w", k, err)
 	}
 	return n, nil
+}
+
+// StateRow is one live plugin state entry (ListState).
+type StateRow struct {
+	Name    string `bun:"name"`
+	Value   []byte `bun:"value"`
+	Counter int64  `bun:"counter"`
+}
+
+// ListState returns up to limit of the live entries of plugin and account
+// whose names start with prefix and sort after after ("" for from the
+// first), by name in byte order. It is a range on the primary key
+// (plugin, account, name): the prefix is bounds, never a LIKE pattern.
+func (db *DB) ListState(ctx context.Context, plugin, account, prefix, after string, limit int, now time.Time) ([]StateRow, error) {
+	name := "name"
+	if db.dialect == Postgres {
+		name = `name COLLATE "C"` // byte order whatever the database's collation
+	}
+	q := `SELECT name, value, counter FROM plugin_state WHERE plugin = ? AND account = ? AND (expires_ms = 0 OR expires_ms > ?)`
+	args := []any{plugin, account, now.UnixMilli()}
+	if after < prefix {
+		q += ` AND ` + name + ` >= ?`
+		args = append(args, prefix)
+	} else {
+		q += ` AND ` + name + ` > ?`
+		args = append(args, after)
+	}
+	if end, ok := prefixEnd(prefix); ok {
+		q += ` AND ` + name + ` < ?`
+		args = append(args, end)
+	}
+	q += ` ORDER BY ` + name + ` LIMIT ?`
+	args = append(args, limit)
+	var rows []StateRow
+	if err := db.NewRaw(q, args...).Scan(ctx, &rows); err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("store: list state %s/%s/%s*: %w", plugin, account, prefix, err)
+	}
+	for i := range rows {
+		rows[i].Value = nonNil(rows[i].Value)
+	}
+	return rows, nil
+}
+
+// prefixEnd is the least string above every string that starts with
+// prefix (ok false: there is none). A UTF-8 prefix gets a UTF-8 bound (its
+// last code point raised; code point order is byte order), as PostgreSQL
+// takes no other text.
+func prefixEnd(prefix string) (string, bool) {
+	if utf8.ValidString(prefix) {
+		rs := []rune(prefix)
+		for i := len(rs) - 1; i >= 0; i-- {
+			r := rs[i] + 1
+			if r == 0xd800 {
+				r = 0xe000 // past the surrogates, which UTF-8 cannot hold
+			}
+			if r <= utf8.MaxRune {
+				rs[i] = r
+				return string(rs[:i+1]), true
+			}
+		}
+		return "", false
+	}
+	b := []byte(prefix)
+	for i := len(b) - 1; i >= 0; i-- {
+		if b[i] < 0xff {
+			b[i]++
+			return string(b[:i+1]), true
+		}
+	}
+	return "", false
 }
 
 // SweepState deletes the entries expired by now and returns how many.

@@ -116,3 +116,28 @@ func (s *Service) SweepState(ctx context.Context) (int64, error) {
 	}
 	return n, nil
 }
+
+// ListState pages through live plugin state entries by key (see
+// dialect.Host); a page token is the last key of the page before.
+func (h *Host) ListState(ctx context.Context, account, prefix, pageToken string, limit int) (dialect.StatePage, error) {
+	if _, err := h.account(ctx, account); err != nil {
+		return dialect.StatePage{}, err
+	}
+	n, err := dialect.CheckStateList(prefix, pageToken, limit)
+	if err != nil {
+		return dialect.StatePage{}, fmt.Errorf("ListState: %w", err)
+	}
+	rows, err := h.svc.cfg.DB.ListState(ctx, h.plugin, account, prefix, pageToken, n+1, h.svc.cfg.Now())
+	if err != nil {
+		return dialect.StatePage{}, translate(err)
+	}
+	var p dialect.StatePage
+	for i, r := range rows {
+		if i == n {
+			p.NextToken = rows[i-1].Name
+			break
+		}
+		p.Entries = append(p.Entries, dialect.StateEntry{Key: r.Name, Value: r.Value, Count: r.Counter})
+	}
+	return p, nil
+}

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"iter"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/switchboard-cc/switchboard/pkg/acd"
@@ -139,13 +141,53 @@ type Host interface {
 	// and expires ttl from now; an existing entry keeps its expiry, so a
 	// key per window (client + hour) counts a fixed window.
 	AddState(ctx context.Context, account, key string, delta int64, ttl time.Duration) (int64, error)
+	// ListState pages through the account's live entries whose keys start
+	// with prefix ("" for all), ordered by key (bytewise). pageToken is ""
+	// for the first page, else a page's NextToken (empty on the last page).
+	// limit is 1 to MaxStateList entries a page, 0 for DefaultStateList; a
+	// larger one is MaxStateList, a negative one a *FieldError on "limit",
+	// a prefix longer than MaxStateKey one on "prefix".
+	ListState(ctx context.Context, account, prefix, pageToken string, limit int) (StatePage, error)
+}
+
+// StateEntry is one live plugin state entry (see Host.ListState).
+type StateEntry struct {
+	Key   string
+	Value []byte
+	Count int64
+}
+
+// StatePage is one page of ListState; NextToken is empty on the last page.
+type StatePage struct {
+	Entries   []StateEntry
+	NextToken string
 }
 
 // Limits of plugin state entries (see Host.PutState).
 const (
 	MaxStateKey   = 256
 	MaxStateValue = 64 << 10
+	// DefaultStateList and MaxStateList size a ListState page.
+	DefaultStateList = 100
+	MaxStateList     = 1000
 )
+
+// CheckStateList checks a ListState call's prefix, page token and limit as
+// every host does, and returns the page size to use. A page token is the
+// last key of the page before, so it starts with prefix.
+func CheckStateList(prefix, pageToken string, limit int) (int, error) {
+	switch {
+	case len(prefix) > MaxStateKey:
+		return 0, &FieldError{Field: "prefix", Reason: fmt.Sprintf("must be at most %d bytes", MaxStateKey)}
+	case pageToken != "" && (len(pageToken) > MaxStateKey || !strings.HasPrefix(pageToken, prefix)):
+		return 0, &FieldError{Field: "page_token", Value: pageToken, Reason: "is not a page token of this listing"}
+	case limit < 0:
+		return 0, &FieldError{Field: "limit", Value: strconv.Itoa(limit), Reason: "must not be negative"}
+	case limit == 0:
+		return DefaultStateList, nil
+	}
+	return min(limit, MaxStateList), nil
+}
 
 // CheckState checks a state call's key, value and ttl as every host does,
 // returning a *FieldError naming the first bad one.

@@ -378,6 +378,28 @@ func (c *HostGRPCClient) AddState(ctx context.Context, account, key string, delt
 	return m.GetCount(), nil
 }
 
+// ListState calls the host's ListState.
+func (c *HostGRPCClient) ListState(ctx context.Context, account, prefix, pageToken string, limit int) (StatePage, error) {
+	m, err := c.client.ListState(ctx, &pb.ListStateRequest{Account: account, Prefix: prefix, PageToken: pageToken,
+		Limit: int32(min(max(limit, -1), 1<<30))})
+	if err != nil {
+		return StatePage{}, fromStatus(err)
+	}
+	out := StatePage{NextToken: m.GetNextPageToken(), Entries: make([]StateEntry, 0, len(m.GetEntries()))}
+	for _, e := range m.GetEntries() {
+		out.Entries = append(out.Entries, StateEntry{Key: e.GetKey(), Value: nonNilBytes(e.GetValue()), Count: e.GetCount()})
+	}
+	return out, nil
+}
+
+// nonNilBytes is b, or empty for nil: an entry's value is never nil.
+func nonNilBytes(b []byte) []byte {
+	if b == nil {
+		return []byte{}
+	}
+	return b
+}
+
 // HostGRPCServer serves a Host implementation to plugins.
 type HostGRPCServer struct {
 	pb.UnimplementedHostServer
@@ -722,4 +744,17 @@ func (s *HostGRPCServer) AddState(ctx context.Context, m *pb.AddStateRequest) (*
 		return nil, toStatus(err)
 	}
 	return &pb.StateCount{Count: n}, nil
+}
+
+// ListState serves Impl.ListState.
+func (s *HostGRPCServer) ListState(ctx context.Context, m *pb.ListStateRequest) (*pb.StateList, error) {
+	p, err := s.Impl.ListState(ctx, m.GetAccount(), m.GetPrefix(), m.GetPageToken(), int(m.GetLimit()))
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	out := &pb.StateList{NextPageToken: p.NextToken, Entries: make([]*pb.StateEntry, 0, len(p.Entries))}
+	for _, e := range p.Entries {
+		out.Entries = append(out.Entries, &pb.StateEntry{Key: e.Key, Value: e.Value, Count: e.Count})
+	}
+	return out, nil
 }

@@ -184,6 +184,10 @@ func (h *recHost) DeleteState(_ context.Context, a, k string) error {
 func (h *recHost) AddState(_ context.Context, a, k string, d int64, ttl time.Duration) (int64, error) {
 	return d + 40, h.rec("AddState", a, k, d, ttl)
 }
+func (h *recHost) ListState(_ context.Context, a, p, tok string, n int) (dialect.StatePage, error) {
+	return dialect.StatePage{Entries: []dialect.StateEntry{{Key: p + "1", Value: []byte("v"), Count: 3}, {Key: p + "2", Value: []byte{}}}, NextToken: p + "2"},
+		h.rec("ListState", a, p, tok, n)
+}
 func (h *recHost) DeleteSubscription(_ context.Context, a, id string) error {
 	return h.rec("DeleteSubscription", a, id)
 }
@@ -349,6 +353,10 @@ func TestHostAPIRoundTrip(t *testing.T) {
 	must(err)
 	eq(t, "AddState", n, int64(38))
 	eq(t, "AddState args", rec.calls["AddState"], []any{"acc1", "c", int64(-2), time.Hour})
+	sp, err := h.ListState(ctx, "acc1", "sg:", "sg:0", 7)
+	must(err)
+	eq(t, "ListState", sp, dialect.StatePage{Entries: []dialect.StateEntry{{Key: "sg:1", Value: []byte("v"), Count: 3}, {Key: "sg:2", Value: []byte{}}}, NextToken: "sg:2"})
+	eq(t, "ListState args", rec.calls["ListState"], []any{"acc1", "sg:", "sg:0", 7})
 
 	cq := dialect.CallQuery{Campaign: "cmp1", Contact: "k1", Queue: "q1", Agent: "a1", From: t0, To: t0.Add(time.Hour), Page: dialect.Page{Size: 10, Token: "t"}}
 	calls, err := h.CallHistory(ctx, "acc1", cq)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/switchboard-cc/switchboard/pkg/dialect"
@@ -106,4 +107,36 @@ func (h *Host) AddState(ctx context.Context, account, key string, delta int64, t
 	e.count += delta
 	h.state[k] = e
 	return e.count, nil
+}
+
+// ListState pages through the live entries whose keys start with prefix,
+// by key.
+func (h *Host) ListState(ctx context.Context, account, prefix, pageToken string, limit int) (dialect.StatePage, error) {
+	if err := h.before(ctx, "ListState", account); err != nil {
+		return dialect.StatePage{}, err
+	}
+	n, err := dialect.CheckStateList(prefix, pageToken, limit)
+	if err != nil {
+		return dialect.StatePage{}, fmt.Errorf("ListState: %w", err)
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	now := h.cfg.Now()
+	var keys []string
+	for k, e := range h.state {
+		if k[0] == account && strings.HasPrefix(k[1], prefix) && k[1] > pageToken && e.live(now) {
+			keys = append(keys, k[1])
+		}
+	}
+	slices.Sort(keys)
+	var p dialect.StatePage
+	for i, key := range keys {
+		if i == n {
+			p.NextToken = keys[i-1]
+			break
+		}
+		e := h.state[[2]string{account, key}]
+		p.Entries = append(p.Entries, dialect.StateEntry{Key: key, Value: append([]byte{}, e.value...), Count: e.count})
+	}
+	return p, nil
 }

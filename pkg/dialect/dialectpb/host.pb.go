@@ -3671,6 +3671,188 @@ func (x *StateCount) GetCount() int64 {
 	return 0
 }
 
+type ListStateRequest struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Account string                 `protobuf:"bytes,1,opt,name=account,proto3" json:"account,omitempty"`
+	Prefix  string                 `protobuf:"bytes,2,opt,name=prefix,proto3" json:"prefix,omitempty"`
+	// page_token: empty for the first page, else a page's next_page_token.
+	PageToken string `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	// limit: 0 for the host's default page size.
+	Limit         int32 `protobuf:"varint,4,opt,name=limit,proto3" json:"limit,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListStateRequest) Reset() {
+	*x = ListStateRequest{}
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[50]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListStateRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListStateRequest) ProtoMessage() {}
+
+func (x *ListStateRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[50]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListStateRequest.ProtoReflect.Descriptor instead.
+func (*ListStateRequest) Descriptor() ([]byte, []int) {
+	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{50}
+}
+
+func (x *ListStateRequest) GetAccount() string {
+	if x != nil {
+		return x.Account
+	}
+	return ""
+}
+
+func (x *ListStateRequest) GetPrefix() string {
+	if x != nil {
+		return x.Prefix
+	}
+	return ""
+}
+
+func (x *ListStateRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+func (x *ListStateRequest) GetLimit() int32 {
+	if x != nil {
+		return x.Limit
+	}
+	return 0
+}
+
+type StateEntry struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Key           string                 `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
+	Value         []byte                 `protobuf:"bytes,2,opt,name=value,proto3" json:"value,omitempty"`
+	Count         int64                  `protobuf:"varint,3,opt,name=count,proto3" json:"count,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StateEntry) Reset() {
+	*x = StateEntry{}
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[51]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StateEntry) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StateEntry) ProtoMessage() {}
+
+func (x *StateEntry) ProtoReflect() protoreflect.Message {
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[51]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StateEntry.ProtoReflect.Descriptor instead.
+func (*StateEntry) Descriptor() ([]byte, []int) {
+	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{51}
+}
+
+func (x *StateEntry) GetKey() string {
+	if x != nil {
+		return x.Key
+	}
+	return ""
+}
+
+func (x *StateEntry) GetValue() []byte {
+	if x != nil {
+		return x.Value
+	}
+	return nil
+}
+
+func (x *StateEntry) GetCount() int64 {
+	if x != nil {
+		return x.Count
+	}
+	return 0
+}
+
+type StateList struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Entries       []*StateEntry          `protobuf:"bytes,1,rep,name=entries,proto3" json:"entries,omitempty"`
+	NextPageToken string                 `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StateList) Reset() {
+	*x = StateList{}
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[52]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StateList) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StateList) ProtoMessage() {}
+
+func (x *StateList) ProtoReflect() protoreflect.Message {
+	mi := &file_switchboard_dialect_v1_host_proto_msgTypes[52]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StateList.ProtoReflect.Descriptor instead.
+func (*StateList) Descriptor() ([]byte, []int) {
+	return file_switchboard_dialect_v1_host_proto_rawDescGZIP(), []int{52}
+}
+
+func (x *StateList) GetEntries() []*StateEntry {
+	if x != nil {
+		return x.Entries
+	}
+	return nil
+}
+
+func (x *StateList) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
 var File_switchboard_dialect_v1_host_proto protoreflect.FileDescriptor
 
 const file_switchboard_dialect_v1_host_proto_rawDesc = "" +
@@ -4004,7 +4186,21 @@ const file_switchboard_dialect_v1_host_proto_rawDesc = "" +
 	"\x03ttl\x18\x04 \x01(\v2\x19.google.protobuf.DurationR\x03ttl\"\"\n" +
 	"\n" +
 	"StateCount\x12\x14\n" +
-	"\x05count\x18\x01 \x01(\x03R\x05count2\xb4\x18\n" +
+	"\x05count\x18\x01 \x01(\x03R\x05count\"y\n" +
+	"\x10ListStateRequest\x12\x18\n" +
+	"\aaccount\x18\x01 \x01(\tR\aaccount\x12\x16\n" +
+	"\x06prefix\x18\x02 \x01(\tR\x06prefix\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x03 \x01(\tR\tpageToken\x12\x14\n" +
+	"\x05limit\x18\x04 \x01(\x05R\x05limit\"J\n" +
+	"\n" +
+	"StateEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\fR\x05value\x12\x14\n" +
+	"\x05count\x18\x03 \x01(\x03R\x05count\"q\n" +
+	"\tStateList\x12<\n" +
+	"\aentries\x18\x01 \x03(\v2\".switchboard.dialect.v1.StateEntryR\aentries\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken2\x8e\x19\n" +
 	"\x04Host\x12\\\n" +
 	"\fAuthenticate\x12+.switchboard.dialect.v1.AuthenticateRequest\x1a\x1f.switchboard.dialect.v1.Account\x12V\n" +
 	"\n" +
@@ -4045,7 +4241,8 @@ const file_switchboard_dialect_v1_host_proto_rawDesc = "" +
 	"\bPutState\x12'.switchboard.dialect.v1.PutStateRequest\x1a%.switchboard.dialect.v1.PutStateReply\x12P\n" +
 	"\bGetState\x12 .switchboard.dialect.v1.StateKey\x1a\".switchboard.dialect.v1.StateValue\x12N\n" +
 	"\vDeleteState\x12 .switchboard.dialect.v1.StateKey\x1a\x1d.switchboard.dialect.v1.Empty\x12W\n" +
-	"\bAddState\x12'.switchboard.dialect.v1.AddStateRequest\x1a\".switchboard.dialect.v1.StateCountB=Z;github.com/switchboard-cc/switchboard/pkg/dialect/dialectpbb\x06proto3"
+	"\bAddState\x12'.switchboard.dialect.v1.AddStateRequest\x1a\".switchboard.dialect.v1.StateCount\x12X\n" +
+	"\tListState\x12(.switchboard.dialect.v1.ListStateRequest\x1a!.switchboard.dialect.v1.StateListB=Z;github.com/switchboard-cc/switchboard/pkg/dialect/dialectpbb\x06proto3"
 
 var (
 	file_switchboard_dialect_v1_host_proto_rawDescOnce sync.Once
@@ -4059,7 +4256,7 @@ func file_switchboard_dialect_v1_host_proto_rawDescGZIP() []byte {
 	return file_switchboard_dialect_v1_host_proto_rawDescData
 }
 
-var file_switchboard_dialect_v1_host_proto_msgTypes = make([]protoimpl.MessageInfo, 59)
+var file_switchboard_dialect_v1_host_proto_msgTypes = make([]protoimpl.MessageInfo, 62)
 var file_switchboard_dialect_v1_host_proto_goTypes = []any{
 	(*Empty)(nil),                  // 0: switchboard.dialect.v1.Empty
 	(*AuthenticateRequest)(nil),    // 1: switchboard.dialect.v1.AuthenticateRequest
@@ -4111,49 +4308,52 @@ var file_switchboard_dialect_v1_host_proto_goTypes = []any{
 	(*StateValue)(nil),             // 47: switchboard.dialect.v1.StateValue
 	(*AddStateRequest)(nil),        // 48: switchboard.dialect.v1.AddStateRequest
 	(*StateCount)(nil),             // 49: switchboard.dialect.v1.StateCount
-	nil,                            // 50: switchboard.dialect.v1.AuthenticateRequest.ParamsEntry
-	nil,                            // 51: switchboard.dialect.v1.Account.AttrsEntry
-	nil,                            // 52: switchboard.dialect.v1.ListRequest.FilterEntry
-	nil,                            // 53: switchboard.dialect.v1.Queue.AttrsEntry
-	nil,                            // 54: switchboard.dialect.v1.Contact.CustomEntry
-	nil,                            // 55: switchboard.dialect.v1.Contact.VariablesEntry
-	nil,                            // 56: switchboard.dialect.v1.Contact.AttrsEntry
-	nil,                            // 57: switchboard.dialect.v1.Subscription.AttrsEntry
-	nil,                            // 58: switchboard.dialect.v1.CallRecord.AttrsEntry
-	(*durationpb.Duration)(nil),    // 59: google.protobuf.Duration
-	(*timestamppb.Timestamp)(nil),  // 60: google.protobuf.Timestamp
+	(*ListStateRequest)(nil),       // 50: switchboard.dialect.v1.ListStateRequest
+	(*StateEntry)(nil),             // 51: switchboard.dialect.v1.StateEntry
+	(*StateList)(nil),              // 52: switchboard.dialect.v1.StateList
+	nil,                            // 53: switchboard.dialect.v1.AuthenticateRequest.ParamsEntry
+	nil,                            // 54: switchboard.dialect.v1.Account.AttrsEntry
+	nil,                            // 55: switchboard.dialect.v1.ListRequest.FilterEntry
+	nil,                            // 56: switchboard.dialect.v1.Queue.AttrsEntry
+	nil,                            // 57: switchboard.dialect.v1.Contact.CustomEntry
+	nil,                            // 58: switchboard.dialect.v1.Contact.VariablesEntry
+	nil,                            // 59: switchboard.dialect.v1.Contact.AttrsEntry
+	nil,                            // 60: switchboard.dialect.v1.Subscription.AttrsEntry
+	nil,                            // 61: switchboard.dialect.v1.CallRecord.AttrsEntry
+	(*durationpb.Duration)(nil),    // 62: google.protobuf.Duration
+	(*timestamppb.Timestamp)(nil),  // 63: google.protobuf.Timestamp
 }
 var file_switchboard_dialect_v1_host_proto_depIdxs = []int32{
-	50, // 0: switchboard.dialect.v1.AuthenticateRequest.params:type_name -> switchboard.dialect.v1.AuthenticateRequest.ParamsEntry
-	59, // 1: switchboard.dialect.v1.IssueTokenRequest.ttl:type_name -> google.protobuf.Duration
-	60, // 2: switchboard.dialect.v1.Token.expires_at:type_name -> google.protobuf.Timestamp
-	51, // 3: switchboard.dialect.v1.Account.attrs:type_name -> switchboard.dialect.v1.Account.AttrsEntry
-	52, // 4: switchboard.dialect.v1.ListRequest.filter:type_name -> switchboard.dialect.v1.ListRequest.FilterEntry
-	59, // 5: switchboard.dialect.v1.Queue.ring_progressively_delay:type_name -> google.protobuf.Duration
-	59, // 6: switchboard.dialect.v1.Queue.tier_rule_wait_second:type_name -> google.protobuf.Duration
-	59, // 7: switchboard.dialect.v1.Queue.max_wait_time:type_name -> google.protobuf.Duration
-	59, // 8: switchboard.dialect.v1.Queue.max_wait_time_with_no_agent:type_name -> google.protobuf.Duration
-	59, // 9: switchboard.dialect.v1.Queue.max_wait_time_with_no_agent_time_reached:type_name -> google.protobuf.Duration
-	59, // 10: switchboard.dialect.v1.Queue.discard_abandoned_after:type_name -> google.protobuf.Duration
-	59, // 11: switchboard.dialect.v1.Queue.announce_frequency:type_name -> google.protobuf.Duration
-	53, // 12: switchboard.dialect.v1.Queue.attrs:type_name -> switchboard.dialect.v1.Queue.AttrsEntry
+	53, // 0: switchboard.dialect.v1.AuthenticateRequest.params:type_name -> switchboard.dialect.v1.AuthenticateRequest.ParamsEntry
+	62, // 1: switchboard.dialect.v1.IssueTokenRequest.ttl:type_name -> google.protobuf.Duration
+	63, // 2: switchboard.dialect.v1.Token.expires_at:type_name -> google.protobuf.Timestamp
+	54, // 3: switchboard.dialect.v1.Account.attrs:type_name -> switchboard.dialect.v1.Account.AttrsEntry
+	55, // 4: switchboard.dialect.v1.ListRequest.filter:type_name -> switchboard.dialect.v1.ListRequest.FilterEntry
+	62, // 5: switchboard.dialect.v1.Queue.ring_progressively_delay:type_name -> google.protobuf.Duration
+	62, // 6: switchboard.dialect.v1.Queue.tier_rule_wait_second:type_name -> google.protobuf.Duration
+	62, // 7: switchboard.dialect.v1.Queue.max_wait_time:type_name -> google.protobuf.Duration
+	62, // 8: switchboard.dialect.v1.Queue.max_wait_time_with_no_agent:type_name -> google.protobuf.Duration
+	62, // 9: switchboard.dialect.v1.Queue.max_wait_time_with_no_agent_time_reached:type_name -> google.protobuf.Duration
+	62, // 10: switchboard.dialect.v1.Queue.discard_abandoned_after:type_name -> google.protobuf.Duration
+	62, // 11: switchboard.dialect.v1.Queue.announce_frequency:type_name -> google.protobuf.Duration
+	56, // 12: switchboard.dialect.v1.Queue.attrs:type_name -> switchboard.dialect.v1.Queue.AttrsEntry
 	7,  // 13: switchboard.dialect.v1.PutQueueRequest.queue:type_name -> switchboard.dialect.v1.Queue
 	7,  // 14: switchboard.dialect.v1.QueueList.queues:type_name -> switchboard.dialect.v1.Queue
 	10, // 15: switchboard.dialect.v1.QueueStatusReply.stats:type_name -> switchboard.dialect.v1.QueueStats
-	60, // 16: switchboard.dialect.v1.Member.joined:type_name -> google.protobuf.Timestamp
-	59, // 17: switchboard.dialect.v1.Member.wait_time:type_name -> google.protobuf.Duration
+	63, // 16: switchboard.dialect.v1.Member.joined:type_name -> google.protobuf.Timestamp
+	62, // 17: switchboard.dialect.v1.Member.wait_time:type_name -> google.protobuf.Duration
 	12, // 18: switchboard.dialect.v1.MemberList.members:type_name -> switchboard.dialect.v1.Member
-	59, // 19: switchboard.dialect.v1.Agent.call_timeout:type_name -> google.protobuf.Duration
-	59, // 20: switchboard.dialect.v1.Agent.busy_delay_time:type_name -> google.protobuf.Duration
-	59, // 21: switchboard.dialect.v1.Agent.no_answer_delay_time:type_name -> google.protobuf.Duration
-	59, // 22: switchboard.dialect.v1.Agent.reject_delay_time:type_name -> google.protobuf.Duration
-	59, // 23: switchboard.dialect.v1.Agent.wrap_up_time:type_name -> google.protobuf.Duration
+	62, // 19: switchboard.dialect.v1.Agent.call_timeout:type_name -> google.protobuf.Duration
+	62, // 20: switchboard.dialect.v1.Agent.busy_delay_time:type_name -> google.protobuf.Duration
+	62, // 21: switchboard.dialect.v1.Agent.no_answer_delay_time:type_name -> google.protobuf.Duration
+	62, // 22: switchboard.dialect.v1.Agent.reject_delay_time:type_name -> google.protobuf.Duration
+	62, // 23: switchboard.dialect.v1.Agent.wrap_up_time:type_name -> google.protobuf.Duration
 	16, // 24: switchboard.dialect.v1.AgentInfo.config:type_name -> switchboard.dialect.v1.Agent
-	60, // 25: switchboard.dialect.v1.AgentInfo.status_since:type_name -> google.protobuf.Timestamp
-	60, // 26: switchboard.dialect.v1.AgentInfo.state_since:type_name -> google.protobuf.Timestamp
-	60, // 27: switchboard.dialect.v1.AgentInfo.ready_at:type_name -> google.protobuf.Timestamp
-	59, // 28: switchboard.dialect.v1.AgentInfo.talk_time:type_name -> google.protobuf.Duration
-	60, // 29: switchboard.dialect.v1.AgentInfo.last_bridge_end:type_name -> google.protobuf.Timestamp
+	63, // 25: switchboard.dialect.v1.AgentInfo.status_since:type_name -> google.protobuf.Timestamp
+	63, // 26: switchboard.dialect.v1.AgentInfo.state_since:type_name -> google.protobuf.Timestamp
+	63, // 27: switchboard.dialect.v1.AgentInfo.ready_at:type_name -> google.protobuf.Timestamp
+	62, // 28: switchboard.dialect.v1.AgentInfo.talk_time:type_name -> google.protobuf.Duration
+	63, // 29: switchboard.dialect.v1.AgentInfo.last_bridge_end:type_name -> google.protobuf.Timestamp
 	17, // 30: switchboard.dialect.v1.AgentInfo.queues:type_name -> switchboard.dialect.v1.Tier
 	16, // 31: switchboard.dialect.v1.PutAgentRequest.agent:type_name -> switchboard.dialect.v1.Agent
 	18, // 32: switchboard.dialect.v1.AgentList.agents:type_name -> switchboard.dialect.v1.AgentInfo
@@ -4161,102 +4361,105 @@ var file_switchboard_dialect_v1_host_proto_depIdxs = []int32{
 	17, // 34: switchboard.dialect.v1.TierList.tiers:type_name -> switchboard.dialect.v1.Tier
 	26, // 35: switchboard.dialect.v1.PutObjectRequest.object:type_name -> switchboard.dialect.v1.Object
 	26, // 36: switchboard.dialect.v1.ObjectList.objects:type_name -> switchboard.dialect.v1.Object
-	54, // 37: switchboard.dialect.v1.Contact.custom:type_name -> switchboard.dialect.v1.Contact.CustomEntry
-	55, // 38: switchboard.dialect.v1.Contact.variables:type_name -> switchboard.dialect.v1.Contact.VariablesEntry
-	60, // 39: switchboard.dialect.v1.Contact.not_before:type_name -> google.protobuf.Timestamp
-	59, // 40: switchboard.dialect.v1.Contact.retry_pause:type_name -> google.protobuf.Duration
-	56, // 41: switchboard.dialect.v1.Contact.attrs:type_name -> switchboard.dialect.v1.Contact.AttrsEntry
+	57, // 37: switchboard.dialect.v1.Contact.custom:type_name -> switchboard.dialect.v1.Contact.CustomEntry
+	58, // 38: switchboard.dialect.v1.Contact.variables:type_name -> switchboard.dialect.v1.Contact.VariablesEntry
+	63, // 39: switchboard.dialect.v1.Contact.not_before:type_name -> google.protobuf.Timestamp
+	62, // 40: switchboard.dialect.v1.Contact.retry_pause:type_name -> google.protobuf.Duration
+	59, // 41: switchboard.dialect.v1.Contact.attrs:type_name -> switchboard.dialect.v1.Contact.AttrsEntry
 	31, // 42: switchboard.dialect.v1.ImportContactsChunk.contacts:type_name -> switchboard.dialect.v1.Contact
 	33, // 43: switchboard.dialect.v1.ImportResult.rejected:type_name -> switchboard.dialect.v1.Rejection
 	31, // 44: switchboard.dialect.v1.ContactList.contacts:type_name -> switchboard.dialect.v1.Contact
-	60, // 45: switchboard.dialect.v1.RedialContactRequest.at:type_name -> google.protobuf.Timestamp
-	57, // 46: switchboard.dialect.v1.Subscription.attrs:type_name -> switchboard.dialect.v1.Subscription.AttrsEntry
+	63, // 45: switchboard.dialect.v1.RedialContactRequest.at:type_name -> google.protobuf.Timestamp
+	60, // 46: switchboard.dialect.v1.Subscription.attrs:type_name -> switchboard.dialect.v1.Subscription.AttrsEntry
 	38, // 47: switchboard.dialect.v1.PutSubscriptionRequest.subscription:type_name -> switchboard.dialect.v1.Subscription
 	38, // 48: switchboard.dialect.v1.SubscriptionList.subscriptions:type_name -> switchboard.dialect.v1.Subscription
-	60, // 49: switchboard.dialect.v1.CallHistoryRequest.from:type_name -> google.protobuf.Timestamp
-	60, // 50: switchboard.dialect.v1.CallHistoryRequest.to:type_name -> google.protobuf.Timestamp
-	60, // 51: switchboard.dialect.v1.CallRecord.started:type_name -> google.protobuf.Timestamp
-	60, // 52: switchboard.dialect.v1.CallRecord.answered:type_name -> google.protobuf.Timestamp
-	60, // 53: switchboard.dialect.v1.CallRecord.ended:type_name -> google.protobuf.Timestamp
-	58, // 54: switchboard.dialect.v1.CallRecord.attrs:type_name -> switchboard.dialect.v1.CallRecord.AttrsEntry
+	63, // 49: switchboard.dialect.v1.CallHistoryRequest.from:type_name -> google.protobuf.Timestamp
+	63, // 50: switchboard.dialect.v1.CallHistoryRequest.to:type_name -> google.protobuf.Timestamp
+	63, // 51: switchboard.dialect.v1.CallRecord.started:type_name -> google.protobuf.Timestamp
+	63, // 52: switchboard.dialect.v1.CallRecord.answered:type_name -> google.protobuf.Timestamp
+	63, // 53: switchboard.dialect.v1.CallRecord.ended:type_name -> google.protobuf.Timestamp
+	61, // 54: switchboard.dialect.v1.CallRecord.attrs:type_name -> switchboard.dialect.v1.CallRecord.AttrsEntry
 	42, // 55: switchboard.dialect.v1.CallList.calls:type_name -> switchboard.dialect.v1.CallRecord
-	59, // 56: switchboard.dialect.v1.PutStateRequest.ttl:type_name -> google.protobuf.Duration
-	59, // 57: switchboard.dialect.v1.AddStateRequest.ttl:type_name -> google.protobuf.Duration
-	1,  // 58: switchboard.dialect.v1.Host.Authenticate:input_type -> switchboard.dialect.v1.AuthenticateRequest
-	2,  // 59: switchboard.dialect.v1.Host.IssueToken:input_type -> switchboard.dialect.v1.IssueTokenRequest
-	8,  // 60: switchboard.dialect.v1.Host.PutQueue:input_type -> switchboard.dialect.v1.PutQueueRequest
-	5,  // 61: switchboard.dialect.v1.Host.GetQueue:input_type -> switchboard.dialect.v1.ByIDRequest
-	6,  // 62: switchboard.dialect.v1.Host.ListQueues:input_type -> switchboard.dialect.v1.ListRequest
-	5,  // 63: switchboard.dialect.v1.Host.DeleteQueue:input_type -> switchboard.dialect.v1.ByIDRequest
-	5,  // 64: switchboard.dialect.v1.Host.QueueStatus:input_type -> switchboard.dialect.v1.ByIDRequest
-	5,  // 65: switchboard.dialect.v1.Host.QueueMembers:input_type -> switchboard.dialect.v1.ByIDRequest
-	14, // 66: switchboard.dialect.v1.Host.HangupCall:input_type -> switchboard.dialect.v1.HangupCallRequest
-	15, // 67: switchboard.dialect.v1.Host.TransferCall:input_type -> switchboard.dialect.v1.TransferCallRequest
-	19, // 68: switchboard.dialect.v1.Host.PutAgent:input_type -> switchboard.dialect.v1.PutAgentRequest
-	5,  // 69: switchboard.dialect.v1.Host.GetAgent:input_type -> switchboard.dialect.v1.ByIDRequest
-	6,  // 70: switchboard.dialect.v1.Host.ListAgents:input_type -> switchboard.dialect.v1.ListRequest
-	21, // 71: switchboard.dialect.v1.Host.DeleteAgent:input_type -> switchboard.dialect.v1.DeleteAgentRequest
-	22, // 72: switchboard.dialect.v1.Host.SetAgentStatus:input_type -> switchboard.dialect.v1.SetAgentStatusRequest
-	23, // 73: switchboard.dialect.v1.Host.PutTier:input_type -> switchboard.dialect.v1.PutTierRequest
-	24, // 74: switchboard.dialect.v1.Host.DeleteTier:input_type -> switchboard.dialect.v1.DeleteTierRequest
-	5,  // 75: switchboard.dialect.v1.Host.ListTiers:input_type -> switchboard.dialect.v1.ByIDRequest
-	27, // 76: switchboard.dialect.v1.Host.PutObject:input_type -> switchboard.dialect.v1.PutObjectRequest
-	28, // 77: switchboard.dialect.v1.Host.GetObject:input_type -> switchboard.dialect.v1.ObjectRef
-	6,  // 78: switchboard.dialect.v1.Host.ListObjects:input_type -> switchboard.dialect.v1.ListRequest
-	28, // 79: switchboard.dialect.v1.Host.DeleteObject:input_type -> switchboard.dialect.v1.ObjectRef
-	30, // 80: switchboard.dialect.v1.Host.CampaignAction:input_type -> switchboard.dialect.v1.CampaignActionRequest
-	32, // 81: switchboard.dialect.v1.Host.ImportContacts:input_type -> switchboard.dialect.v1.ImportContactsChunk
-	6,  // 82: switchboard.dialect.v1.Host.ListContacts:input_type -> switchboard.dialect.v1.ListRequest
-	36, // 83: switchboard.dialect.v1.Host.RedialContact:input_type -> switchboard.dialect.v1.RedialContactRequest
-	37, // 84: switchboard.dialect.v1.Host.CancelContact:input_type -> switchboard.dialect.v1.CancelContactRequest
-	39, // 85: switchboard.dialect.v1.Host.PutSubscription:input_type -> switchboard.dialect.v1.PutSubscriptionRequest
-	6,  // 86: switchboard.dialect.v1.Host.ListSubscriptions:input_type -> switchboard.dialect.v1.ListRequest
-	5,  // 87: switchboard.dialect.v1.Host.DeleteSubscription:input_type -> switchboard.dialect.v1.ByIDRequest
-	41, // 88: switchboard.dialect.v1.Host.CallHistory:input_type -> switchboard.dialect.v1.CallHistoryRequest
-	45, // 89: switchboard.dialect.v1.Host.PutState:input_type -> switchboard.dialect.v1.PutStateRequest
-	44, // 90: switchboard.dialect.v1.Host.GetState:input_type -> switchboard.dialect.v1.StateKey
-	44, // 91: switchboard.dialect.v1.Host.DeleteState:input_type -> switchboard.dialect.v1.StateKey
-	48, // 92: switchboard.dialect.v1.Host.AddState:input_type -> switchboard.dialect.v1.AddStateRequest
-	4,  // 93: switchboard.dialect.v1.Host.Authenticate:output_type -> switchboard.dialect.v1.Account
-	3,  // 94: switchboard.dialect.v1.Host.IssueToken:output_type -> switchboard.dialect.v1.Token
-	7,  // 95: switchboard.dialect.v1.Host.PutQueue:output_type -> switchboard.dialect.v1.Queue
-	7,  // 96: switchboard.dialect.v1.Host.GetQueue:output_type -> switchboard.dialect.v1.Queue
-	9,  // 97: switchboard.dialect.v1.Host.ListQueues:output_type -> switchboard.dialect.v1.QueueList
-	0,  // 98: switchboard.dialect.v1.Host.DeleteQueue:output_type -> switchboard.dialect.v1.Empty
-	11, // 99: switchboard.dialect.v1.Host.QueueStatus:output_type -> switchboard.dialect.v1.QueueStatusReply
-	13, // 100: switchboard.dialect.v1.Host.QueueMembers:output_type -> switchboard.dialect.v1.MemberList
-	0,  // 101: switchboard.dialect.v1.Host.HangupCall:output_type -> switchboard.dialect.v1.Empty
-	0,  // 102: switchboard.dialect.v1.Host.TransferCall:output_type -> switchboard.dialect.v1.Empty
-	16, // 103: switchboard.dialect.v1.Host.PutAgent:output_type -> switchboard.dialect.v1.Agent
-	18, // 104: switchboard.dialect.v1.Host.GetAgent:output_type -> switchboard.dialect.v1.AgentInfo
-	20, // 105: switchboard.dialect.v1.Host.ListAgents:output_type -> switchboard.dialect.v1.AgentList
-	0,  // 106: switchboard.dialect.v1.Host.DeleteAgent:output_type -> switchboard.dialect.v1.Empty
-	0,  // 107: switchboard.dialect.v1.Host.SetAgentStatus:output_type -> switchboard.dialect.v1.Empty
-	0,  // 108: switchboard.dialect.v1.Host.PutTier:output_type -> switchboard.dialect.v1.Empty
-	0,  // 109: switchboard.dialect.v1.Host.DeleteTier:output_type -> switchboard.dialect.v1.Empty
-	25, // 110: switchboard.dialect.v1.Host.ListTiers:output_type -> switchboard.dialect.v1.TierList
-	26, // 111: switchboard.dialect.v1.Host.PutObject:output_type -> switchboard.dialect.v1.Object
-	26, // 112: switchboard.dialect.v1.Host.GetObject:output_type -> switchboard.dialect.v1.Object
-	29, // 113: switchboard.dialect.v1.Host.ListObjects:output_type -> switchboard.dialect.v1.ObjectList
-	0,  // 114: switchboard.dialect.v1.Host.DeleteObject:output_type -> switchboard.dialect.v1.Empty
-	26, // 115: switchboard.dialect.v1.Host.CampaignAction:output_type -> switchboard.dialect.v1.Object
-	34, // 116: switchboard.dialect.v1.Host.ImportContacts:output_type -> switchboard.dialect.v1.ImportResult
-	35, // 117: switchboard.dialect.v1.Host.ListContacts:output_type -> switchboard.dialect.v1.ContactList
-	0,  // 118: switchboard.dialect.v1.Host.RedialContact:output_type -> switchboard.dialect.v1.Empty
-	0,  // 119: switchboard.dialect.v1.Host.CancelContact:output_type -> switchboard.dialect.v1.Empty
-	38, // 120: switchboard.dialect.v1.Host.PutSubscription:output_type -> switchboard.dialect.v1.Subscription
-	40, // 121: switchboard.dialect.v1.Host.ListSubscriptions:output_type -> switchboard.dialect.v1.SubscriptionList
-	0,  // 122: switchboard.dialect.v1.Host.DeleteSubscription:output_type -> switchboard.dialect.v1.Empty
-	43, // 123: switchboard.dialect.v1.Host.CallHistory:output_type -> switchboard.dialect.v1.CallList
-	46, // 124: switchboard.dialect.v1.Host.PutState:output_type -> switchboard.dialect.v1.PutStateReply
-	47, // 125: switchboard.dialect.v1.Host.GetState:output_type -> switchboard.dialect.v1.StateValue
-	0,  // 126: switchboard.dialect.v1.Host.DeleteState:output_type -> switchboard.dialect.v1.Empty
-	49, // 127: switchboard.dialect.v1.Host.AddState:output_type -> switchboard.dialect.v1.StateCount
-	93, // [93:128] is the sub-list for method output_type
-	58, // [58:93] is the sub-list for method input_type
-	58, // [58:58] is the sub-list for extension type_name
-	58, // [58:58] is the sub-list for extension extendee
-	0,  // [0:58] is the sub-list for field type_name
+	62, // 56: switchboard.dialect.v1.PutStateRequest.ttl:type_name -> google.protobuf.Duration
+	62, // 57: switchboard.dialect.v1.AddStateRequest.ttl:type_name -> google.protobuf.Duration
+	51, // 58: switchboard.dialect.v1.StateList.entries:type_name -> switchboard.dialect.v1.StateEntry
+	1,  // 59: switchboard.dialect.v1.Host.Authenticate:input_type -> switchboard.dialect.v1.AuthenticateRequest
+	2,  // 60: switchboard.dialect.v1.Host.IssueToken:input_type -> switchboard.dialect.v1.IssueTokenRequest
+	8,  // 61: switchboard.dialect.v1.Host.PutQueue:input_type -> switchboard.dialect.v1.PutQueueRequest
+	5,  // 62: switchboard.dialect.v1.Host.GetQueue:input_type -> switchboard.dialect.v1.ByIDRequest
+	6,  // 63: switchboard.dialect.v1.Host.ListQueues:input_type -> switchboard.dialect.v1.ListRequest
+	5,  // 64: switchboard.dialect.v1.Host.DeleteQueue:input_type -> switchboard.dialect.v1.ByIDRequest
+	5,  // 65: switchboard.dialect.v1.Host.QueueStatus:input_type -> switchboard.dialect.v1.ByIDRequest
+	5,  // 66: switchboard.dialect.v1.Host.QueueMembers:input_type -> switchboard.dialect.v1.ByIDRequest
+	14, // 67: switchboard.dialect.v1.Host.HangupCall:input_type -> switchboard.dialect.v1.HangupCallRequest
+	15, // 68: switchboard.dialect.v1.Host.TransferCall:input_type -> switchboard.dialect.v1.TransferCallRequest
+	19, // 69: switchboard.dialect.v1.Host.PutAgent:input_type -> switchboard.dialect.v1.PutAgentRequest
+	5,  // 70: switchboard.dialect.v1.Host.GetAgent:input_type -> switchboard.dialect.v1.ByIDRequest
+	6,  // 71: switchboard.dialect.v1.Host.ListAgents:input_type -> switchboard.dialect.v1.ListRequest
+	21, // 72: switchboard.dialect.v1.Host.DeleteAgent:input_type -> switchboard.dialect.v1.DeleteAgentRequest
+	22, // 73: switchboard.dialect.v1.Host.SetAgentStatus:input_type -> switchboard.dialect.v1.SetAgentStatusRequest
+	23, // 74: switchboard.dialect.v1.Host.PutTier:input_type -> switchboard.dialect.v1.PutTierRequest
+	24, // 75: switchboard.dialect.v1.Host.DeleteTier:input_type -> switchboard.dialect.v1.DeleteTierRequest
+	5,  // 76: switchboard.dialect.v1.Host.ListTiers:input_type -> switchboard.dialect.v1.ByIDRequest
+	27, // 77: switchboard.dialect.v1.Host.PutObject:input_type -> switchboard.dialect.v1.PutObjectRequest
+	28, // 78: switchboard.dialect.v1.Host.GetObject:input_type -> switchboard.dialect.v1.ObjectRef
+	6,  // 79: switchboard.dialect.v1.Host.ListObjects:input_type -> switchboard.dialect.v1.ListRequest
+	28, // 80: switchboard.dialect.v1.Host.DeleteObject:input_type -> switchboard.dialect.v1.ObjectRef
+	30, // 81: switchboard.dialect.v1.Host.CampaignAction:input_type -> switchboard.dialect.v1.CampaignActionRequest
+	32, // 82: switchboard.dialect.v1.Host.ImportContacts:input_type -> switchboard.dialect.v1.ImportContactsChunk
+	6,  // 83: switchboard.dialect.v1.Host.ListContacts:input_type -> switchboard.dialect.v1.ListRequest
+	36, // 84: switchboard.dialect.v1.Host.RedialContact:input_type -> switchboard.dialect.v1.RedialContactRequest
+	37, // 85: switchboard.dialect.v1.Host.CancelContact:input_type -> switchboard.dialect.v1.CancelContactRequest
+	39, // 86: switchboard.dialect.v1.Host.PutSubscription:input_type -> switchboard.dialect.v1.PutSubscriptionRequest
+	6,  // 87: switchboard.dialect.v1.Host.ListSubscriptions:input_type -> switchboard.dialect.v1.ListRequest
+	5,  // 88: switchboard.dialect.v1.Host.DeleteSubscription:input_type -> switchboard.dialect.v1.ByIDRequest
+	41, // 89: switchboard.dialect.v1.Host.CallHistory:input_type -> switchboard.dialect.v1.CallHistoryRequest
+	45, // 90: switchboard.dialect.v1.Host.PutState:input_type -> switchboard.dialect.v1.PutStateRequest
+	44, // 91: switchboard.dialect.v1.Host.GetState:input_type -> switchboard.dialect.v1.StateKey
+	44, // 92: switchboard.dialect.v1.Host.DeleteState:input_type -> switchboard.dialect.v1.StateKey
+	48, // 93: switchboard.dialect.v1.Host.AddState:input_type -> switchboard.dialect.v1.AddStateRequest
+	50, // 94: switchboard.dialect.v1.Host.ListState:input_type -> switchboard.dialect.v1.ListStateRequest
+	4,  // 95: switchboard.dialect.v1.Host.Authenticate:output_type -> switchboard.dialect.v1.Account
+	3,  // 96: switchboard.dialect.v1.Host.IssueToken:output_type -> switchboard.dialect.v1.Token
+	7,  // 97: switchboard.dialect.v1.Host.PutQueue:output_type -> switchboard.dialect.v1.Queue
+	7,  // 98: switchboard.dialect.v1.Host.GetQueue:output_type -> switchboard.dialect.v1.Queue
+	9,  // 99: switchboard.dialect.v1.Host.ListQueues:output_type -> switchboard.dialect.v1.QueueList
+	0,  // 100: switchboard.dialect.v1.Host.DeleteQueue:output_type -> switchboard.dialect.v1.Empty
+	11, // 101: switchboard.dialect.v1.Host.QueueStatus:output_type -> switchboard.dialect.v1.QueueStatusReply
+	13, // 102: switchboard.dialect.v1.Host.QueueMembers:output_type -> switchboard.dialect.v1.MemberList
+	0,  // 103: switchboard.dialect.v1.Host.HangupCall:output_type -> switchboard.dialect.v1.Empty
+	0,  // 104: switchboard.dialect.v1.Host.TransferCall:output_type -> switchboard.dialect.v1.Empty
+	16, // 105: switchboard.dialect.v1.Host.PutAgent:output_type -> switchboard.dialect.v1.Agent
+	18, // 106: switchboard.dialect.v1.Host.GetAgent:output_type -> switchboard.dialect.v1.AgentInfo
+	20, // 107: switchboard.dialect.v1.Host.ListAgents:output_type -> switchboard.dialect.v1.AgentList
+	0,  // 108: switchboard.dialect.v1.Host.DeleteAgent:output_type -> switchboard.dialect.v1.Empty
+	0,  // 109: switchboard.dialect.v1.Host.SetAgentStatus:output_type -> switchboard.dialect.v1.Empty
+	0,  // 110: switchboard.dialect.v1.Host.PutTier:output_type -> switchboard.dialect.v1.Empty
+	0,  // 111: switchboard.dialect.v1.Host.DeleteTier:output_type -> switchboard.dialect.v1.Empty
+	25, // 112: switchboard.dialect.v1.Host.ListTiers:output_type -> switchboard.dialect.v1.TierList
+	26, // 113: switchboard.dialect.v1.Host.PutObject:output_type -> switchboard.dialect.v1.Object
+	26, // 114: switchboard.dialect.v1.Host.GetObject:output_type -> switchboard.dialect.v1.Object
+	29, // 115: switchboard.dialect.v1.Host.ListObjects:output_type -> switchboard.dialect.v1.ObjectList
+	0,  // 116: switchboard.dialect.v1.Host.DeleteObject:output_type -> switchboard.dialect.v1.Empty
+	26, // 117: switchboard.dialect.v1.Host.CampaignAction:output_type -> switchboard.dialect.v1.Object
+	34, // 118: switchboard.dialect.v1.Host.ImportContacts:output_type -> switchboard.dialect.v1.ImportResult
+	35, // 119: switchboard.dialect.v1.Host.ListContacts:output_type -> switchboard.dialect.v1.ContactList
+	0,  // 120: switchboard.dialect.v1.Host.RedialContact:output_type -> switchboard.dialect.v1.Empty
+	0,  // 121: switchboard.dialect.v1.Host.CancelContact:output_type -> switchboard.dialect.v1.Empty
+	38, // 122: switchboard.dialect.v1.Host.PutSubscription:output_type -> switchboard.dialect.v1.Subscription
+	40, // 123: switchboard.dialect.v1.Host.ListSubscriptions:output_type -> switchboard.dialect.v1.SubscriptionList
+	0,  // 124: switchboard.dialect.v1.Host.DeleteSubscription:output_type -> switchboard.dialect.v1.Empty
+	43, // 125: switchboard.dialect.v1.Host.CallHistory:output_type -> switchboard.dialect.v1.CallList
+	46, // 126: switchboard.dialect.v1.Host.PutState:output_type -> switchboard.dialect.v1.PutStateReply
+	47, // 127: switchboard.dialect.v1.Host.GetState:output_type -> switchboard.dialect.v1.StateValue
+	0,  // 128: switchboard.dialect.v1.Host.DeleteState:output_type -> switchboard.dialect.v1.Empty
+	49, // 129: switchboard.dialect.v1.Host.AddState:output_type -> switchboard.dialect.v1.StateCount
+	52, // 130: switchboard.dialect.v1.Host.ListState:output_type -> switchboard.dialect.v1.StateList
+	95, // [95:131] is the sub-list for method output_type
+	59, // [59:95] is the sub-list for method input_type
+	59, // [59:59] is the sub-list for extension type_name
+	59, // [59:59] is the sub-list for extension extendee
+	0,  // [0:59] is the sub-list for field type_name
 }
 
 func init() { file_switchboard_dialect_v1_host_proto_init() }
@@ -4270,7 +4473,7 @@ func file_switchboard_dialect_v1_host_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_switchboard_dialect_v1_host_proto_rawDesc), len(file_switchboard_dialect_v1_host_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   59,
+			NumMessages:   62,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -61,6 +61,7 @@ const (
 	Host_GetState_FullMethodName           = "/switchboard.dialect.v1.Host/GetState"
 	Host_DeleteState_FullMethodName        = "/switchboard.dialect.v1.Host/DeleteState"
 	Host_AddState_FullMethodName           = "/switchboard.dialect.v1.Host/AddState"
+	Host_ListState_FullMethodName          = "/switchboard.dialect.v1.Host/ListState"
 )
 
 // HostClient is the client API for Host service.
@@ -134,6 +135,9 @@ type HostClient interface {
 	DeleteState(ctx context.Context, in *StateKey, opts ...grpc.CallOption) (*Empty, error)
 	// AddState adds delta to an entry's count atomically and returns it.
 	AddState(ctx context.Context, in *AddStateRequest, opts ...grpc.CallOption) (*StateCount, error)
+	// ListState pages through the live entries whose keys start with prefix,
+	// ordered by key. INVALID_ARGUMENT names prefix, page_token or limit.
+	ListState(ctx context.Context, in *ListStateRequest, opts ...grpc.CallOption) (*StateList, error)
 }
 
 type hostClient struct {
@@ -497,6 +501,16 @@ func (c *hostClient) AddState(ctx context.Context, in *AddStateRequest, opts ...
 	return out, nil
 }
 
+func (c *hostClient) ListState(ctx context.Context, in *ListStateRequest, opts ...grpc.CallOption) (*StateList, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(StateList)
+	err := c.cc.Invoke(ctx, Host_ListState_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // HostServer is the server API for Host service.
 // All implementations must embed UnimplementedHostServer
 // for forward compatibility.
@@ -568,6 +582,9 @@ type HostServer interface {
 	DeleteState(context.Context, *StateKey) (*Empty, error)
 	// AddState adds delta to an entry's count atomically and returns it.
 	AddState(context.Context, *AddStateRequest) (*StateCount, error)
+	// ListState pages through the live entries whose keys start with prefix,
+	// ordered by key. INVALID_ARGUMENT names prefix, page_token or limit.
+	ListState(context.Context, *ListStateRequest) (*StateList, error)
 	mustEmbedUnimplementedHostServer()
 }
 
@@ -682,6 +699,9 @@ func (UnimplementedHostServer) DeleteState(context.Context, *StateKey) (*Empty, 
 }
 func (UnimplementedHostServer) AddState(context.Context, *AddStateRequest) (*StateCount, error) {
 	return nil, status.Error(codes.Unimplemented, "method AddState not implemented")
+}
+func (UnimplementedHostServer) ListState(context.Context, *ListStateRequest) (*StateList, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListState not implemented")
 }
 func (UnimplementedHostServer) mustEmbedUnimplementedHostServer() {}
 func (UnimplementedHostServer) testEmbeddedByValue()              {}
@@ -1323,6 +1343,24 @@ func _Host_AddState_Handler(srv interface{}, ctx context.Context, dec func(inter
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Host_ListState_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListStateRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(HostServer).ListState(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Host_ListState_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(HostServer).ListState(ctx, req.(*ListStateRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Host_ServiceDesc is the grpc.ServiceDesc for Host service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -1465,6 +1503,10 @@ var Host_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "AddState",
 			Handler:    _Host_AddState_Handler,
+		},
+		{
+			MethodName: "ListState",
+			Handler:    _Host_ListState_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{

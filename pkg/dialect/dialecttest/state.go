@@ -6,6 +6,7 @@ package dialecttest
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -24,8 +25,9 @@ type StateEnv struct {
 }
 
 // TestState checks the plugin state calls (PutState, PutStateIfAbsent,
-// GetState, DeleteState, AddState): values, counts, expiry, atomicity
-// under concurrent callers, account scoping and bad input.
+// GetState, DeleteState, AddState, ListState): values, counts, expiry,
+// atomicity under concurrent callers, listing by prefix in byte order and
+// in pages, account scoping and bad input.
 func TestState(t *testing.T, env StateEnv) {
 	ctx := context.Background()
 	h, a, b := env.Host, env.Account, env.Other
@@ -192,6 +194,101 @@ func TestState(t *testing.T, env StateEnv) {
 		}
 	})
 
+	t.Run("list", func(t *testing.T) {
+		for _, k := range []string{"list:a", "list:B", "list:z", "list:é", "list:%_", "lisT", "list;x", "list"} {
+			if err := h.PutState(ctx, a, k, []byte("v-"+k), 0); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := h.AddState(ctx, a, "list:b", 5, 0); err != nil {
+			t.Fatal(err)
+		}
+		if err := h.PutState(ctx, a, "list:tmp", []byte("brief"), time.Minute); err != nil {
+			t.Fatal(err)
+		}
+		if err := h.PutState(ctx, b, "list:other", []byte("b's"), 0); err != nil {
+			t.Fatal(err)
+		}
+		// byte order: '%' < 'B' < 'a' < 'b' < 't' < 'z' < 0xc3 ('é')
+		all := []string{"list:%_", "list:B", "list:a", "list:b", "list:tmp", "list:z", "list:é"}
+		p, err := h.ListState(ctx, a, "list:", "", 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := stateKeys(p); !slices.Equal(got, all) || p.NextToken != "" {
+			t.Fatalf("list = %q next %q, want %q and no next page", got, p.NextToken, all)
+		}
+		for _, e := range p.Entries {
+			want := "v-" + e.Key
+			switch e.Key {
+			case "list:b":
+				want = ""
+				if e.Count != 5 {
+					t.Errorf("list:b count = %d, want 5", e.Count)
+				}
+			case "list:tmp":
+				want = "brief"
+			}
+			if string(e.Value) != want {
+				t.Errorf("%s value = %q, want %q", e.Key, e.Value, want)
+			}
+		}
+
+		var paged []string
+		token, pages := "", 0
+		for {
+			p, err := h.ListState(ctx, a, "list:", token, 3)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(p.Entries) > 3 {
+				t.Fatalf("page of %d entries, limit 3", len(p.Entries))
+			}
+			paged = append(paged, stateKeys(p)...)
+			pages++
+			if token = p.NextToken; token == "" || pages > 5 {
+				break
+			}
+		}
+		if !slices.Equal(paged, all) || pages != 3 {
+			t.Fatalf("in pages of 3: %q over %d pages, want %q over 3", paged, pages, all)
+		}
+
+		for _, c := range []struct {
+			prefix string
+			want   []string
+		}{
+			{"list:%", []string{"list:%_"}}, // no wildcards: % and _ are themselves
+			{"list:_", nil},
+			{"list:é", []string{"list:é"}},
+			{"list:b", []string{"list:b"}},
+			{"nothing:", nil},
+		} {
+			p, err := h.ListState(ctx, a, c.prefix, "", 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := stateKeys(p); !slices.Equal(got, c.want) {
+				t.Errorf("prefix %q = %q, want %q", c.prefix, got, c.want)
+			}
+		}
+		if p, err := h.ListState(ctx, a, "", "", 0); err != nil || !slices.IsSorted(stateKeys(p)) || !slices.Contains(stateKeys(p), "lisT") {
+			t.Errorf("no prefix = %q, %v; want every key, sorted", stateKeys(p), err)
+		}
+		if p, err := h.ListState(ctx, b, "list:", "", 0); err != nil || !slices.Equal(stateKeys(p), []string{"list:other"}) {
+			t.Errorf("other account = %q, %v; want its own entry only", stateKeys(p), err)
+		}
+
+		env.Advance(time.Minute + time.Second)
+		if err := h.DeleteState(ctx, a, "list:a"); err != nil {
+			t.Fatal(err)
+		}
+		want := []string{"list:%_", "list:B", "list:b", "list:z", "list:é"}
+		if p, err := h.ListState(ctx, a, "list:", "", 0); err != nil || !slices.Equal(stateKeys(p), want) {
+			t.Errorf("after expiry and delete = %q, %v; want %q", stateKeys(p), err, want)
+		}
+	})
+
 	t.Run("bad input", func(t *testing.T) {
 		long := strings.Repeat("k", dialect.MaxStateKey+1)
 		big := make([]byte, dialect.MaxStateValue+1)
@@ -206,6 +303,10 @@ func TestState(t *testing.T, env StateEnv) {
 			{"negative ttl", "ttl", func() error { _, err := h.PutStateIfAbsent(ctx, a, "k", nil, -time.Second); return err }},
 			{"negative ttl add", "ttl", func() error { _, err := h.AddState(ctx, a, "k", 1, -time.Second); return err }},
 			{"no account", "account", func() error { return h.PutState(ctx, "", "k", nil, 0) }},
+			{"negative limit", "limit", func() error { _, err := h.ListState(ctx, a, "k", "", -1); return err }},
+			{"long prefix", "prefix", func() error { _, err := h.ListState(ctx, a, long, "", 0); return err }},
+			{"foreign token", "page_token", func() error { _, err := h.ListState(ctx, a, "list:", "other:1", 0); return err }},
+			{"no account list", "account", func() error { _, err := h.ListState(ctx, "", "k", "", 0); return err }},
 		} {
 			var fe *dialect.FieldError
 			if err := c.call(); !errors.As(err, &fe) || fe.Field != c.field {
@@ -216,4 +317,13 @@ func TestState(t *testing.T, env StateEnv) {
 			t.Errorf("a refused put stored something: %v", err)
 		}
 	})
+}
+
+// stateKeys lists a page's keys in order.
+func stateKeys(p dialect.StatePage) []string {
+	var out []string
+	for _, e := range p.Entries {
+		out = append(out, e.Key)
+	}
+	return out
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
 	"strconv"
@@ -15,11 +16,11 @@ import (
 
 // Agent groups (客服组, customer_service) are the account's host queues: a
 // task's customer_service_id is the queue a call goes to when the script
-// asks for a human (Campaign.Queue, Destination.Transfer "queue"). What the
-// queue cannot carry (name, transfer line, status, stamps) is a record of
-// kind customer_service naming the queue. A queue without a record (made
-// through another dialect or the host) is listed with name and
-// caller_line_id null, so it is not usable until a PUT gives it a line.
+// asks for a human (Campaign.Queue, Destination.Transfer "queue"). The
+// group's own fields (name, transfer line, status, stamps) are the queue's
+// Attrs (attrGroup*). A queue without them (made through the host) is
+// listed with name and caller_line_id null, so it is not usable until a
+// PUT gives it a line.
 
 const agentGroupNotYours = "is not one of your agent groups (customer_service)"
 
@@ -65,10 +66,60 @@ func DecodeAgentGroup(body []byte) (AgentGroupInput, *dialect.FieldError) {
 	return in, nil
 }
 
-// agentGroup is a queue with its record (nil: none).
+// Keys of an agent group's fields in its queue's Attrs; a queue with
+// attrGroupStatus is one zxycall made or changed.
+const (
+	attrGroupName    = "name"
+	attrGroupLine    = "caller_line_id"
+	attrGroupStatus  = "status"
+	attrGroupCreated = "created_at"
+	attrGroupUpdated = "updated_at"
+)
+
+// groupFields are an agent group's own fields.
+type groupFields struct {
+	Name string
+	// CallerLineID is the transfer line ("" for null).
+	CallerLineID string
+	// Status is 0 (disabled) or 1 (usable).
+	Status int
+	// CreatedAt and UpdatedAt are stamps in datetimeLayout, Asia/Shanghai.
+	CreatedAt, UpdatedAt string
+}
+
+// agentGroup is a queue with its fields (nil: none).
 type agentGroup struct {
 	queue string
-	rec   *record
+	rec   *groupFields
+}
+
+// agentGroupOf reads a queue's agent group fields.
+func agentGroupOf(q acd.QueueConfig) agentGroup {
+	g := agentGroup{queue: q.ID}
+	status, ok := q.Attrs[attrGroupStatus]
+	if !ok {
+		return g
+	}
+	n, _ := strconv.Atoi(status)
+	g.rec = &groupFields{Name: q.Attrs[attrGroupName], CallerLineID: q.Attrs[attrGroupLine], Status: n,
+		CreatedAt: q.Attrs[attrGroupCreated], UpdatedAt: q.Attrs[attrGroupUpdated]}
+	return g
+}
+
+// store writes f into q's Attrs (a copy: q's map may be shared).
+func (f groupFields) store(q *acd.QueueConfig) {
+	attrs := maps.Clone(q.Attrs)
+	if attrs == nil {
+		attrs = make(map[string]string, 5)
+	}
+	attrs[attrGroupName], attrs[attrGroupStatus] = f.Name, strconv.Itoa(f.Status)
+	attrs[attrGroupCreated], attrs[attrGroupUpdated] = f.CreatedAt, f.UpdatedAt
+	if f.CallerLineID == "" {
+		delete(attrs, attrGroupLine)
+	} else {
+		attrs[attrGroupLine] = f.CallerLineID
+	}
+	q.Attrs = attrs
 }
 
 func (g agentGroup) usable() bool {
@@ -93,33 +144,10 @@ func optional(s string) *string {
 	return &s
 }
 
-// agentRecords indexes the account's agent group records by queue: the
-// oldest record of a queue is its own, any other a leftover.
-func agentRecords(ctx context.Context, host dialect.Host, account string) (map[string]record, []record, error) {
-	recs, err := allRecords(ctx, host, account, recAgentGroup)
-	if err != nil {
-		return nil, nil, err
-	}
-	own := map[string]record{}
-	var extra []record
-	for _, rec := range recs { // by id: the oldest first
-		if _, seen := own[rec.Queue]; seen {
-			extra = append(extra, rec)
-			continue
-		}
-		own[rec.Queue] = rec
-	}
-	return own, extra, nil
-}
-
 // agentGroups lists the account's agent groups: its queues with numeric
 // ids, by id.
 func agentGroups(ctx context.Context, host dialect.Host, account string) ([]agentGroup, error) {
 	qs, err := host.ListQueues(ctx, account)
-	if err != nil {
-		return nil, err
-	}
-	recs, _, err := agentRecords(ctx, host, account)
 	if err != nil {
 		return nil, err
 	}
@@ -128,37 +156,25 @@ func agentGroups(ctx context.Context, host dialect.Host, account string) ([]agen
 		if _, err := strconv.Atoi(q.ID); err != nil {
 			continue
 		}
-		g := agentGroup{queue: q.ID}
-		if rec, ok := recs[q.ID]; ok {
-			g.rec = &rec
-		}
-		out = append(out, g)
+		out = append(out, agentGroupOf(q))
 	}
 	slices.SortFunc(out, func(a, b agentGroup) int { return compareIDs(a.queue, b.queue) })
 	return out, nil
 }
 
-// getAgentGroup reads one agent group; a queue the account does not have
-// is ErrNotFound.
-func getAgentGroup(ctx context.Context, host dialect.Host, account, id string) (agentGroup, error) {
+// getAgentGroup reads one agent group and its queue; a queue the account
+// does not have is ErrNotFound.
+func getAgentGroup(ctx context.Context, host dialect.Host, account, id string) (agentGroup, acd.QueueConfig, error) {
 	q, err := host.GetQueue(ctx, account, id)
 	if err != nil {
-		return agentGroup{}, err
+		return agentGroup{}, q, err
 	}
-	recs, _, err := agentRecords(ctx, host, account)
-	if err != nil {
-		return agentGroup{}, err
-	}
-	g := agentGroup{queue: q.ID}
-	if rec, ok := recs[q.ID]; ok {
-		g.rec = &rec
-	}
-	return g, nil
+	return agentGroupOf(q), q, nil
 }
 
 // usableAgentGroup checks a task's customer_service_id.
 func usableAgentGroup(ctx context.Context, host dialect.Host, account, id string) (*dialect.FieldError, error) {
-	g, err := getAgentGroup(ctx, host, account, id)
+	g, _, err := getAgentGroup(ctx, host, account, id)
 	var fe *dialect.FieldError
 	switch {
 	case errors.Is(err, dialect.ErrNotFound) || errors.As(err, &fe):
@@ -191,7 +207,7 @@ func (d *Dialect) listAgentGroups(w http.ResponseWriter, r *http.Request) {
 
 func (d *Dialect) getAgentGroup(w http.ResponseWriter, r *http.Request) {
 	ctx, host, acct := r.Context(), dialect.HostFrom(r.Context()), reqAccount(r)
-	g, err := getAgentGroup(ctx, host, acct.ID, r.PathValue("id"))
+	g, _, err := getAgentGroup(ctx, host, acct.ID, r.PathValue("id"))
 	if err != nil {
 		failErr(w, err)
 		return
@@ -206,9 +222,10 @@ func (d *Dialect) putAgentGroup(w http.ResponseWriter, r *http.Request) {
 	ctx, host, acct := r.Context(), dialect.HostFrom(r.Context()), reqAccount(r)
 	id := r.PathValue("id")
 	var g agentGroup
+	q := acd.NewQueueConfig("")
 	if id != "" {
 		var err error
-		if g, err = getAgentGroup(ctx, host, acct.ID, id); err != nil {
+		if g, q, err = getAgentGroup(ctx, host, acct.ID, id); err != nil {
 			failErr(w, err)
 			return
 		}
@@ -233,76 +250,33 @@ func (d *Dialect) putAgentGroup(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	now := d.stamp(d.now())
-	rec := record{Kind: recAgentGroup, Name: in.Name, CallerLineID: in.CallerLineID, Status: in.Status, CreatedAt: now, UpdatedAt: now}
-	if id == "" {
-		q, err := host.PutQueue(ctx, acct.ID, acd.NewQueueConfig(""))
-		if err != nil {
-			failErr(w, fmt.Errorf("create the queue: %w", err))
-			return
-		}
-		rec.Queue = q.ID
-		stored, err := putRecord(ctx, host, acct.ID, rec)
-		if err != nil {
-			failErr(w, withUndo(ctx, err, func(ctx context.Context) error { return host.DeleteQueue(ctx, acct.ID, q.ID) }))
-			return
-		}
-		ok(w, agentGroup{queue: q.ID, rec: &stored}.entity(acct))
-		return
+	f := groupFields{Name: in.Name, CallerLineID: in.CallerLineID, Status: in.Status, CreatedAt: now, UpdatedAt: now}
+	if g.rec != nil && g.rec.CreatedAt != "" {
+		f.CreatedAt = g.rec.CreatedAt
 	}
-	rec.Queue = g.queue
-	if g.rec != nil {
-		rec.ID, rec.CreatedAt = g.rec.ID, g.rec.CreatedAt
-	}
-	stored, err := putRecord(ctx, host, acct.ID, rec)
+	f.store(&q)
+	stored, err := host.PutQueue(ctx, acct.ID, q)
 	if err != nil {
-		failErr(w, err)
+		failErr(w, fmt.Errorf("store the agent group's queue: %w", err))
 		return
 	}
-	ok(w, agentGroup{queue: g.queue, rec: &stored}.entity(acct))
+	ok(w, agentGroupOf(stored).entity(acct))
 }
 
-// deleteAgentGroup deletes an agent group no task names: its queue, then
-// its records.
+// deleteAgentGroup deletes an agent group no task names: its queue.
 func (d *Dialect) deleteAgentGroup(w http.ResponseWriter, r *http.Request) {
 	ctx, host, acct := r.Context(), dialect.HostFrom(r.Context()), reqAccount(r)
 	id := r.PathValue("id")
-	g, err := getAgentGroup(ctx, host, acct.ID, id)
+	g, _, err := getAgentGroup(ctx, host, acct.ID, id)
 	if err != nil {
 		failErr(w, err)
 		return
 	}
-	tasks, err := allTasks(ctx, host, acct.ID)
-	if err != nil {
-		failErr(w, err)
-		return
-	}
-	var users []string
-	for _, t := range tasks {
-		if t.Spec.Attrs[attrCustomer] == g.queue {
-			users = append(users, t.ID)
-		}
-	}
-	if len(users) > 0 {
-		fail(w, CodeState, fmt.Sprintf("状态不允许: in use by tasks %s (change them first)", strings.Join(users, ", ")))
+	if refuseInUse(ctx, w, host, acct.ID, attrCustomer, g.queue) {
 		return
 	}
 	if err := host.DeleteQueue(ctx, acct.ID, g.queue); err != nil {
 		failErr(w, err)
-		return
-	}
-	recs, err := allRecords(ctx, host, acct.ID, recAgentGroup)
-	if err == nil {
-		for _, rec := range recs {
-			if rec.Queue == g.queue {
-				if err = host.DeleteObject(ctx, acct.ID, dialect.KindRedialPolicy, rec.ID); err != nil && !errors.Is(err, dialect.ErrNotFound) {
-					break
-				}
-				err = nil
-			}
-		}
-	}
-	if err != nil {
-		fail(w, CodeInternal, "内部错误: the agent group's queue is deleted, its record not: "+err.Error())
 		return
 	}
 	success(w, nil)

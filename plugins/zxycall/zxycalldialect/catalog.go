@@ -55,11 +55,8 @@ func timeGroupOf(o dialect.Object) (dialer.TimeGroup, error) {
 	return g, nil
 }
 
-// recycleRuleOf reads a rule; an object carrying a record is errNotRule.
+// recycleRuleOf reads a rule.
 func recycleRuleOf(o dialect.Object) (RedialSpec, error) {
-	if isRecord(o) {
-		return RedialSpec{}, errNotRule
-	}
 	var r RedialSpec
 	if err := json.Unmarshal(o.Spec, &r); err != nil {
 		return r, fmt.Errorf("redial policy %s spec: %w", o.ID, err)
@@ -90,22 +87,24 @@ func lookup[T any](ctx context.Context, host dialect.Host, account string, kind 
 // seedKind says which objects seeded lists and when two are the same default.
 type seedKind struct {
 	kind dialect.Kind
-	// keep selects the objects of kind that are listed; nil: all.
-	keep func(dialect.Object) bool
 	// key is what two copies of one default share (its name).
 	key func(dialect.Object) (string, error)
 }
 
 func (k seedKind) list(ctx context.Context, host dialect.Host, account string) ([]dialect.Object, error) {
-	objs, err := allObjects(ctx, host, account, k.kind, func(o dialect.Object) (dialect.Object, error) { return o, nil })
-	if err != nil || k.keep == nil {
-		return objs, err
-	}
-	return slices.DeleteFunc(objs, func(o dialect.Object) bool { return !k.keep(o) }), nil
+	return allObjects(ctx, host, account, k.kind, func(o dialect.Object) (dialect.Object, error) { return o, nil })
 }
 
 // nameKey is the key of objects whose spec has a name.
-func nameKey(o dialect.Object) (string, error) { return carrierName(o) }
+func nameKey(o dialect.Object) (string, error) {
+	var n struct {
+		Name string `json:"name"`
+	}
+	if err := json.Unmarshal(o.Spec, &n); err != nil {
+		return "", fmt.Errorf("%s %s spec: %w", o.Kind, o.ID, err)
+	}
+	return n.Name, nil
+}
 
 // compareIDs orders the host's decimal ids numerically.
 func compareIDs(a, b string) int {
@@ -193,8 +192,12 @@ func recycleRules(ctx context.Context, host dialect.Host, account string) ([]Red
 	for i, r := range defaultRecycleRules {
 		defaults[i] = r
 	}
-	k := seedKind{kind: dialect.KindRedialPolicy, keep: func(o dialect.Object) bool { return !isRecord(o) }, key: nameKey}
-	return seeded(ctx, host, account, k, defaults, recycleRuleOf)
+	return seeded(ctx, host, account, seedKind{kind: dialect.KindRedialPolicy, key: nameKey}, defaults, recycleRuleOf)
+}
+
+// allRules lists the account's redial rules by id.
+func allRules(ctx context.Context, host dialect.Host, account string) ([]RedialSpec, error) {
+	return allObjects(ctx, host, account, dialect.KindRedialPolicy, recycleRuleOf)
 }
 
 // defaultRule is the account's default rule (is_default): its oldest, the

@@ -1,6 +1,7 @@
 package zxycalldialect_test
 
 import (
+	"fmt"
 	"regexp"
 	"strconv"
 	"strings"
@@ -8,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/switchboard-cc/switchboard/adapters/store"
 	"github.com/switchboard-cc/switchboard/internal/accounts"
 	"github.com/switchboard-cc/switchboard/internal/service/servicetest"
 	"github.com/switchboard-cc/switchboard/pkg/acd"
@@ -49,8 +51,8 @@ func TestAgentAndScriptGroups(t *testing.T) {
 	}
 	var crules struct{ Data []zxycalldialect.RecycleRule }
 	c.ok("GET", "/v1/auto_recycle_rule", "", &crules)
-	if len(crules.Data) != 2 {
-		t.Errorf("the rules list shows records: %+v", crules.Data)
+	if len(crules.Data) != 2 || crules.Data[0].ID != 1 {
+		t.Errorf("the rules list beside the default script group: %+v, want the two default rules from id 1", crules.Data)
 	}
 
 	// Script groups: create, read, list.
@@ -72,6 +74,12 @@ func TestAgentAndScriptGroups(t *testing.T) {
 	agID := strconv.Itoa(ag.ID)
 	if q, err := r.DB().Queue(r.Ctx, a.id, int64(ag.ID)); err != nil || q.Tenant != a.id {
 		t.Fatalf("agent group %d has no queue of the account: %+v %v", ag.ID, q, err)
+	} else if at := q.Config.Attrs; at["name"] != "组2" || at["caller_line_id"] != a.line || at["status"] != "1" || at["created_at"] == "" {
+		t.Errorf("agent group %d's fields in its queue's attrs: %v", ag.ID, at)
+	}
+	// The script group is the plugin's state of the account, keyed by id.
+	if v, err := r.DB().GetState(r.Ctx, store.StateKey{Plugin: "zxycall", Account: a.id, Name: fmt.Sprintf("outbound_group/%019d", sg.ID)}, time.Now()); err != nil || !strings.Contains(string(v), `"name":"催收话术"`) {
+		t.Errorf("script group %s in the plugin state: %s, %v", sgID, v, err)
 	}
 	ids[`"id":`+agID+`,`] = `"id":"<agent group>",`
 	ids[`"caller_line_id":"`+a.line+`"`] = `"caller_line_id":"<line>"`
@@ -163,7 +171,6 @@ func TestAgentAndScriptGroups(t *testing.T) {
 		{"a script group changed as a rule", "PUT", "/v1/auto_recycle_rule/" + sgID, `{"name":"x"}`, zxycalldialect.CodeNotFound, ""},
 		{"a script group deleted as a rule", "DELETE", "/v1/auto_recycle_rule/" + sgID, "", zxycalldialect.CodeNotFound, ""},
 		{"a rule read as a script group", "GET", "/v1/outbound_group/" + strconv.Itoa(a.noRedial()), "", zxycalldialect.CodeNotFound, ""},
-		{"a rule named like a record", "POST", "/v1/auto_recycle_rule", `{"name":"zxycall.record:{}"}`, zxycalldialect.CodeBadParam, "name"},
 		{"script group without name", "POST", "/v1/outbound_group", `{"debug":true}`, zxycalldialect.CodeBadParam, "name"},
 		{"script group debug not a bool", "POST", "/v1/outbound_group", `{"name":"x","debug":"yes"}`, zxycalldialect.CodeBadParam, "debug"},
 		{"script group link_word_group_id 0", "POST", "/v1/outbound_group", `{"name":"x","link_word_group_id":0}`, zxycalldialect.CodeBadParam, "link_word_group_id"},

@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/switchboard-cc/switchboard/pkg/dialect"
@@ -70,9 +69,6 @@ func DecodeRecycleRule(body []byte) (RedialSpec, *dialect.FieldError) {
 	}
 	if r.Name, fe = decodeName(m); fe != nil {
 		return r, fe
-	}
-	if strings.HasPrefix(r.Name, recordPrefix) {
-		return r, &dialect.FieldError{Field: "name", Value: truncate(r.Name), Reason: "must not start with " + recordPrefix + " (kept for records)"}
 	}
 	remark, fe := decodeString("remark", m["remark"])
 	if fe != nil {

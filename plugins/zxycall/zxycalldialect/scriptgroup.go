@@ -2,6 +2,7 @@ package zxycalldialect
 
 import (
 	"context"
+	"fmt"
 	"maps"
 	"net/http"
 	"strconv"
@@ -10,8 +11,8 @@ import (
 	"github.com/switchboard-cc/switchboard/pkg/dialer"
 )
 
-// Script groups (话术分组, outbound_group) are records of kind
-// outbound_group; a group's id is its record's host id. A task's
+// Script groups (话术分组, outbound_group) are kept in the host's plugin
+// state (scriptstore.go), with ids of their own. A task's
 // destination_extension names one, and its calls run the dialplan target
 // default,<id>,1 (the seed's destination_context "default"); a group's
 // debug is the channel variable ZXYCALL_DEBUG=1 on the task's calls. An
@@ -89,31 +90,46 @@ func decodeBool(field string, b []byte) (*bool, *dialect.FieldError) {
 	return &v, nil
 }
 
-func isScriptGroup(o dialect.Object) bool {
-	_, err := recordOf(recScriptGroup)(o)
-	return err == nil
-}
-
-func scriptGroupKey(o dialect.Object) (string, error) {
-	rec, err := recordOf(recScriptGroup)(o)
-	return rec.Name, err
-}
-
 // scriptGroups lists the account's script groups, first giving an account
-// that has none the default.
-func (d *Dialect) scriptGroups(ctx context.Context, host dialect.Host, account string) ([]record, error) {
+// that has none the default. Of the defaults concurrent first listers give,
+// each lister keeps only the one with the least id.
+func (d *Dialect) scriptGroups(ctx context.Context, host dialect.Host, account string) ([]scriptGroup, error) {
+	gs, err := allScripts(ctx, host, account)
+	if err != nil || len(gs) > 0 {
+		return gs, err
+	}
 	now := d.stamp(d.now())
-	def := carrier(record{Kind: recScriptGroup, Name: defaultScriptGroup, CreatedAt: now, UpdatedAt: now}).Spec
-	k := seedKind{kind: dialect.KindRedialPolicy, keep: isScriptGroup, key: scriptGroupKey}
-	return seeded(ctx, host, account, k, []any{def}, recordOf(recScriptGroup))
+	if _, err := putScript(ctx, host, account, scriptGroup{Name: defaultScriptGroup, CreatedAt: now, UpdatedAt: now, Seeded: true}); err != nil {
+		return nil, fmt.Errorf("create the default script group: %w", err)
+	}
+	if gs, err = allScripts(ctx, host, account); err != nil {
+		return nil, err
+	}
+	first := ""
+	for _, g := range gs {
+		if g.Seeded && first == "" {
+			first = g.ID
+		}
+	}
+	out := gs[:0]
+	for _, g := range gs {
+		if g.Seeded && g.ID != first {
+			if err := deleteScript(ctx, host, account, g.ID); err != nil {
+				return nil, fmt.Errorf("drop a second default script group: %w", err)
+			}
+			continue
+		}
+		out = append(out, g)
+	}
+	return out, nil
 }
 
-// oldest is the id of the oldest record ("" for none): the default group.
-func oldest(recs []record) string {
+// oldest is the id of the oldest group ("" for none): the default group.
+func oldest(gs []scriptGroup) string {
 	id := ""
-	for _, r := range recs {
-		if id == "" || compareIDs(r.ID, id) < 0 {
-			id = r.ID
+	for _, g := range gs {
+		if id == "" || compareIDs(g.ID, id) < 0 {
+			id = g.ID
 		}
 	}
 	return id
@@ -121,18 +137,18 @@ func oldest(recs []record) string {
 
 // scripts is the account's script groups by id, with the default's id.
 type scripts struct {
-	groups map[string]record
+	groups map[string]scriptGroup
 	def    string
 }
 
 // scriptsOf reads the account's script groups for rendering tasks; on an
 // error the tasks show only their groups' ids.
 func scriptsOf(ctx context.Context, host dialect.Host, account string) scripts {
-	recs, err := allRecords(ctx, host, account, recScriptGroup)
+	recs, err := allScripts(ctx, host, account)
 	if err != nil {
 		return scripts{}
 	}
-	s := scripts{groups: make(map[string]record, len(recs)), def: oldest(recs)}
+	s := scripts{groups: make(map[string]scriptGroup, len(recs)), def: oldest(recs)}
 	for _, r := range recs {
 		s.groups[r.ID] = r
 	}
@@ -148,14 +164,14 @@ func (s scripts) group(acct dialect.Account, id int) Group {
 	return scriptGroupEntity(acct, rec, s.def)
 }
 
-func scriptGroupEntity(acct dialect.Account, rec record, def string) Group {
+func scriptGroupEntity(acct dialect.Account, rec scriptGroup, def string) Group {
 	id, _ := strconv.Atoi(rec.ID)
 	return Group{ID: id, Name: &rec.Name, UserID: acct.ID, Debug: rec.Debug, CreatedAt: optional(rec.CreatedAt),
 		UpdatedAt: optional(rec.UpdatedAt), LinkWordGroupID: rec.LinkWordGroupID, TagSceneID: rec.TagSceneID, Default: rec.ID == def}
 }
 
 // applyScript points c at script group g: its dialplan target and debug.
-func applyScript(c *dialer.Campaign, g record) {
+func applyScript(c *dialer.Campaign, g scriptGroup) {
 	c.Destination.Kind = dialer.DestDialplan
 	c.Destination.Dialplan.Context, c.Destination.Dialplan.Extension, c.Destination.Dialplan.Priority = scriptContext, g.ID, 1
 	c.Variables = maps.Clone(c.Variables)
@@ -191,7 +207,7 @@ func (d *Dialect) listScriptGroups(w http.ResponseWriter, r *http.Request) {
 
 func (d *Dialect) getScriptGroup(w http.ResponseWriter, r *http.Request) {
 	ctx, host, acct := r.Context(), dialect.HostFrom(r.Context()), reqAccount(r)
-	g, err := getRecord(ctx, host, acct.ID, recScriptGroup, r.PathValue("id"))
+	g, err := getScript(ctx, host, acct.ID, r.PathValue("id"))
 	if err != nil {
 		failErr(w, err)
 		return
@@ -205,10 +221,10 @@ func (d *Dialect) getScriptGroup(w http.ResponseWriter, r *http.Request) {
 func (d *Dialect) putScriptGroup(w http.ResponseWriter, r *http.Request) {
 	ctx, host, acct := r.Context(), dialect.HostFrom(r.Context()), reqAccount(r)
 	id := r.PathValue("id")
-	var prev record
+	var prev scriptGroup
 	if id != "" {
 		var err error
-		if prev, err = getRecord(ctx, host, acct.ID, recScriptGroup, id); err != nil {
+		if prev, err = getScript(ctx, host, acct.ID, id); err != nil {
 			failErr(w, err)
 			return
 		}
@@ -223,7 +239,7 @@ func (d *Dialect) putScriptGroup(w http.ResponseWriter, r *http.Request) {
 		failErr(w, fe)
 		return
 	}
-	recs, err := allRecords(ctx, host, acct.ID, recScriptGroup)
+	recs, err := allScripts(ctx, host, acct.ID)
 	if err != nil {
 		failErr(w, err)
 		return
@@ -236,12 +252,12 @@ func (d *Dialect) putScriptGroup(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := d.stamp(d.now())
-	rec := record{ID: id, Kind: recScriptGroup, Name: in.Name, Debug: in.Debug, LinkWordGroupID: in.LinkWordGroupID,
+	rec := scriptGroup{ID: id, Name: in.Name, Debug: in.Debug, LinkWordGroupID: in.LinkWordGroupID,
 		TagSceneID: in.TagSceneID, CreatedAt: now, UpdatedAt: now}
 	if id != "" && prev.CreatedAt != "" {
-		rec.CreatedAt = prev.CreatedAt
+		rec.CreatedAt, rec.Seeded = prev.CreatedAt, prev.Seeded
 	}
-	stored, err := putRecord(ctx, host, acct.ID, rec)
+	stored, err := putScript(ctx, host, acct.ID, rec)
 	if err != nil {
 		failErr(w, err)
 		return
@@ -259,9 +275,20 @@ func (d *Dialect) putScriptGroup(w http.ResponseWriter, r *http.Request) {
 	ok(w, scriptGroupEntity(acct, stored, def))
 }
 
+// deleteScriptGroup deletes a script group no task names.
 func (d *Dialect) deleteScriptGroup(w http.ResponseWriter, r *http.Request) {
-	d.deleteObject(w, r, dialect.KindRedialPolicy, attrScript, func(o dialect.Object) error {
-		_, err := recordOf(recScriptGroup)(o)
-		return err
-	})
+	ctx, host, acct := r.Context(), dialect.HostFrom(r.Context()), reqAccount(r)
+	id := r.PathValue("id")
+	if _, err := getScript(ctx, host, acct.ID, id); err != nil {
+		failErr(w, err)
+		return
+	}
+	if refuseInUse(ctx, w, host, acct.ID, attrScript, id) {
+		return
+	}
+	if err := deleteScript(ctx, host, acct.ID, id); err != nil {
+		failErr(w, err)
+		return
+	}
+	success(w, nil)
 }

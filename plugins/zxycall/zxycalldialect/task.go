@@ -129,9 +129,9 @@ func (d *Dialect) campaign(ctx context.Context, host dialect.Host, acct dialect.
 	} else if err != nil {
 		return dialer.Campaign{}, nil, err
 	}
-	script, err := lookup(ctx, host, acct.ID, dialect.KindRedialPolicy, strconv.Itoa(*in.DestinationExtension), "destination_extension", scriptGroupNotYours, recordOf(recScriptGroup))
-	if errors.As(err, &fe) {
-		return dialer.Campaign{}, fe, nil
+	script, err := getScript(ctx, host, acct.ID, strconv.Itoa(*in.DestinationExtension))
+	if errors.Is(err, dialect.ErrNotFound) {
+		return dialer.Campaign{}, &dialect.FieldError{Field: "destination_extension", Value: strconv.Itoa(*in.DestinationExtension), Reason: scriptGroupNotYours}, nil
 	} else if err != nil {
 		return dialer.Campaign{}, nil, err
 	}

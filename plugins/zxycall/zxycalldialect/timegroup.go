@@ -359,10 +359,23 @@ func (d *Dialect) deleteObject(w http.ResponseWriter, r *http.Request, kind dial
 		failErr(w, err)
 		return
 	}
-	tasks, err := allTasks(ctx, host, acct.ID)
-	if err != nil {
+	if refuseInUse(ctx, w, host, acct.ID, attr, id) {
+		return
+	}
+	if err := host.DeleteObject(ctx, acct.ID, kind, id); err != nil {
 		failErr(w, err)
 		return
+	}
+	success(w, nil)
+}
+
+// refuseInUse answers (and reports true) when a task's attr names id: the
+// object it names cannot be deleted, or when the tasks cannot be read.
+func refuseInUse(ctx context.Context, w http.ResponseWriter, host dialect.Host, account, attr, id string) bool {
+	tasks, err := allTasks(ctx, host, account)
+	if err != nil {
+		failErr(w, err)
+		return true
 	}
 	var users []string
 	for _, t := range tasks {
@@ -372,13 +385,9 @@ func (d *Dialect) deleteObject(w http.ResponseWriter, r *http.Request, kind dial
 	}
 	if len(users) > 0 {
 		fail(w, CodeState, fmt.Sprintf("状态不允许: in use by tasks %s (change them first)", strings.Join(users, ", ")))
-		return
+		return true
 	}
-	if err := host.DeleteObject(ctx, acct.ID, kind, id); err != nil {
-		failErr(w, err)
-		return
-	}
-	success(w, nil)
+	return false
 }
 
 // recopy copies a changed time group or rule into every task whose attr
