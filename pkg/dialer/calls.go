@@ -323,9 +323,10 @@ func (d *Dialer) attemptDone(now time.Time, c *call, o telephony.Outcome, reason
 			Attrs: map[string]string{"until": cp.asrUntil.UTC().Format(time.RFC3339)}})
 	}
 
-	// An unanswered number moves on to the contact's next number in the same try.
+	// An unanswered number moves on to the contact's next number in the
+	// same try, but for the one number a recalled contact was brought back for.
 	unanswered := c.answered.IsZero()
-	if unanswered && cs.numIdx+1 < len(cs.c.Numbers) && cp.state != StateStopped {
+	if unanswered && !cs.recalled && cs.numIdx+1 < len(cs.c.Numbers) && cp.state != StateStopped {
 		cs.numIdx++
 		cp.cont.push(cs)
 		return

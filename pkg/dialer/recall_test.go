@@ -33,6 +33,9 @@ func TestRecallNumberAndOnce(t *testing.T) {
 			ct.Progress = &dialer.Progress{Tries: 2}
 			h.must(dialer.Recall{Campaign: "c", Number: second, At: due, Contact: &ct})
 		}, want{scheduled: map[string]string{dialer.AttrNumber: second, dialer.AttrOnce: "true", "try": "3"}, dialled: []string{second}, try: "3", finished: true}},
+		{"recall of a finished contact's first number: that number only", func(h *harness, ct dialer.Contact) {
+			h.must(dialer.Recall{Campaign: "c", Number: first, At: due, Contact: &ct})
+		}, want{scheduled: map[string]string{dialer.AttrNumber: first, dialer.AttrOnce: "true", "try": "1"}, dialled: []string{first}, try: "1", finished: true}},
 		{"restored: second number, one try", func(h *harness, ct dialer.Contact) {
 			ct.Progress = &dialer.Progress{Tries: 2, Due: due, Number: second, Once: true}
 			h.must(dialer.AddContacts{Campaign: "c", Contacts: []dialer.Contact{ct}, Exhausted: true})
