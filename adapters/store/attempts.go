@@ -142,7 +142,8 @@ func recordDialerEvent(ctx context.Context, tx bun.Tx, ev event.Event) error {
 		if _, err = tx.NewInsert().Model(&a).Exec(ctx); err != nil || leg == "b" {
 			return err
 		}
-		_, err = contact().Set("tries = ?", try).Set("in_try = TRUE").Set("status = ?", dialer.ContactExecuted).Set("next_due = NULL").Exec(ctx)
+		_, err = contact().Set("tries = ?", try).Set("in_try = TRUE").Set("status = ?", dialer.ContactExecuted).Set("next_due = NULL").
+			Set("next_number = ''").Exec(ctx)
 	case event.AttemptAnswered:
 		_, err = tx.NewUpdate().Model((*Attempt)(nil)).Set("answered_at = ?", at).Where("id = ? AND answered_at IS NULL", ev.Call).Exec(ctx)
 	case event.AttemptConnected:
@@ -182,9 +183,11 @@ func recordDialerEvent(ctx context.Context, tx bun.Tx, ev event.Event) error {
 			return merr
 		}
 		_, err = contact().Set("redials = ?", string(redials)).Set("follow_ons = ?", c.FollowOns).Set("in_try = FALSE").
-			Set("status = ?", dialer.ContactDelayed).Set("next_due = ?", due.UTC()).Exec(ctx)
+			Set("status = ?", dialer.ContactDelayed).Set("next_due = ?", due.UTC()).
+			Set("next_number = ?", ev.Attrs[dialer.AttrNumber]).Set("next_once = ?", ev.Attrs[dialer.AttrOnce] == "true").Exec(ctx)
 	case event.ContactFinished:
-		_, err = contact().Set("status = ?", dialer.ContactFinished).Set("outcome = ?", ev.Outcome).Set("in_try = FALSE").Set("next_due = NULL").Exec(ctx)
+		_, err = contact().Set("status = ?", dialer.ContactFinished).Set("outcome = ?", ev.Outcome).Set("in_try = FALSE").Set("next_due = NULL").
+			Set("next_number = ''").Set("next_once = FALSE").Exec(ctx)
 	}
 	return err
 }

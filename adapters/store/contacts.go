@@ -39,6 +39,11 @@ type Contact struct {
 	// InTry: a try was started and has not ended.
 	InTry   bool      `bun:"in_try,notnull"`
 	NextDue time.Time `bun:"next_due,nullzero"`
+	// NextNumber is the number (E.164) the next try starts with when a
+	// recall asked for one; NextOnce: that try is the contact's last (it
+	// was brought back from done for it).
+	NextNumber string `bun:"next_number,notnull"`
+	NextOnce   bool   `bun:"next_once,notnull"`
 	// Outcome is the final outcome once finished.
 	Outcome   string    `bun:"outcome,notnull"`
 	CreatedAt time.Time `bun:"created_at,notnull"`
@@ -276,8 +281,9 @@ func (s ContactSource) NextContacts(ctx context.Context, campaign, cursor string
 	for i, r := range rows {
 		c := r.Data
 		c.Progress = nil
-		if r.Tries > 0 || r.InTry || r.FollowOns > 0 || !r.NextDue.IsZero() {
-			c.Progress = &dialer.Progress{Tries: r.Tries, Redials: r.Redials, FollowOns: r.FollowOns, Due: r.NextDue, Interrupted: r.InTry}
+		if r.Tries > 0 || r.InTry || r.FollowOns > 0 || !r.NextDue.IsZero() || r.NextOnce {
+			c.Progress = &dialer.Progress{Tries: r.Tries, Redials: r.Redials, FollowOns: r.FollowOns, Due: r.NextDue, Interrupted: r.InTry,
+				Number: r.NextNumber, Once: r.NextOnce}
 		}
 		out[i] = c
 		cursor = strconv.FormatInt(r.Seq, 10)

@@ -134,3 +134,85 @@ func TestRedialScheduleIsStored(t *testing.T) {
 		}
 	})
 }
+
+// The number a recall asks for and the one try of a contact brought back
+// from done are stored with its due time and given back as its Progress; a
+// started try uses up the number (an interrupted one keeps the one-try
+// mark), and the contact's finish or a later schedule of the redial policy
+// clears both.
+func TestRedialNumberAndOnceRoundTrip(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+		c := redialCampaign(t, db, now)
+		camp := store.ACDID(c.ID)
+		const first, second = "+79210000001", "+79210000002"
+		if _, _, err := db.InsertContacts(ctx, c.ID, []dialer.Contact{multiNumberContact(t, "k", first, second)}, now); err != nil {
+			t.Fatal(err)
+		}
+		due := now.Add(90 * time.Minute).Add(250 * time.Millisecond)
+		record := func(typ event.Type, f func(*event.Event)) {
+			t.Helper()
+			e := event.Event{Type: typ, At: now, Tenant: "t1", Campaign: camp, Contact: "k"}
+			f(&e)
+			if err := db.RecordDialerEvents(ctx, now, []event.Event{e}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		progress := func() *dialer.Progress {
+			t.Helper()
+			cs, _, err := store.ContactSource{DB: db}.NextContacts(ctx, camp, "", 10)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(cs) == 0 {
+				return nil
+			}
+			if len(cs) != 1 || cs[0].ID != "k" || cs[0].Progress == nil {
+				t.Fatalf("restored %+v", cs)
+			}
+			return cs[0].Progress
+		}
+		started := func(call, try string) {
+			record(event.AttemptStarted, func(e *event.Event) {
+				e.Call, e.Attempt, e.Attrs = call, call, map[string]string{"number": second, "try": try}
+			})
+		}
+		// Two tries, finished; a recall of its second number brings it back for one try.
+		started("x-1", "1")
+		started("x-2", "2")
+		record(event.ContactFinished, func(e *event.Event) { e.Outcome, e.Reason = "busy", "failed" })
+		record(event.ContactScheduled, func(e *event.Event) {
+			e.Reason, e.Attrs = "recall", map[string]string{"at": due.Format(time.RFC3339Nano), dialer.AttrNumber: second, dialer.AttrOnce: "true", "try": "3"}
+		})
+		if p := progress(); p == nil || p.Number != second || !p.Once || !p.Due.Equal(due) || p.Tries != 2 || p.Interrupted {
+			t.Fatalf("after the recall: %+v; want number %s, once, due %v, 2 tries", p, second, due)
+		}
+		// Its try starts and the service stops: the one-try mark stays, the number is used.
+		started("x-3", "3")
+		if p := progress(); p == nil || p.Number != "" || !p.Once || !p.Interrupted || p.Tries != 3 {
+			t.Fatalf("during the recalled try: %+v; want no number, once, interrupted, 3 tries", p)
+		}
+		record(event.ContactFinished, func(e *event.Event) { e.Outcome, e.Reason = "failed", "failed" })
+		if p := progress(); p != nil {
+			t.Fatalf("finished contact restored with %+v", p)
+		}
+		row, err := db.ContactRow(ctx, c.ID, "k")
+		if err != nil || row.NextOnce || row.NextNumber != "" || row.Tries != 3 {
+			t.Fatalf("finished row: %+v %v", row, err)
+		}
+		// A recall of a contact still in its round (no once), then the policy's redial.
+		record(event.ContactScheduled, func(e *event.Event) {
+			e.Reason, e.Attrs = "recall", map[string]string{"at": due.Format(time.RFC3339Nano), dialer.AttrNumber: second}
+		})
+		if p := progress(); p == nil || p.Number != second || p.Once {
+			t.Fatalf("after a recall in the round: %+v; want number %s, not once", p, second)
+		}
+		record(event.ContactScheduled, func(e *event.Event) {
+			e.Reason, e.Outcome, e.Attrs = "redial", "busy", map[string]string{"at": due.Format(time.RFC3339Nano), dialer.AttrNumber: first}
+		})
+		if p := progress(); p == nil || p.Number != first || p.Once || p.Redials["busy"] != 1 {
+			t.Fatalf("after the policy's redial: %+v; want number %s, not once, one busy redial", p, first)
+		}
+	})
+}

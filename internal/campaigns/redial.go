@@ -27,7 +27,9 @@ type Redial struct {
 // the dialer's Recall at r.At, or its FollowOn when r.At is zero.
 //
 // A finished contact is handed back to the dialer for that one try (a
-// finished campaign runs again for it). A contact the dialer holds has
+// finished campaign runs again for it), counted on from its earlier tries;
+// the number and that it is the contact's only try are stored with the due
+// time, so a restart dials that number once and finishes the contact again. A contact the dialer holds has
 // its next try moved (or, when queued for a try or on one, gets this one
 // after it). A contact still waiting in the store to be loaded
 // (a stopped campaign's, or beyond what a running one has fetched) gets
@@ -50,7 +52,8 @@ func (s *Service) Redial(ctx context.Context, tenant string, id int64, r Redial)
 	var reload *dialer.Contact
 	if row.Status == dialer.ContactFinished {
 		ct := row.Data
-		ct.Progress = nil
+		// Its tries so far: the one more is counted on from them.
+		ct.Progress = &dialer.Progress{Tries: row.Tries}
 		reload = &ct
 	}
 	err = s.cfg.Engine.Do(ctx, redialCommand(c.Config.ID, number, r.At, reload))

@@ -12,7 +12,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/switchboard-cc/switchboard/adapters/bus/webhook"
-	"github.com/switchboard-cc/switchboard/internal/hostapi"
 	"github.com/switchboard-cc/switchboard/internal/pluginhost"
 	"github.com/switchboard-cc/switchboard/internal/server"
 	"github.com/switchboard-cc/switchboard/pkg/dialect"
@@ -46,23 +45,13 @@ func (s *Service) newPlugins(reg prometheus.Registerer, mounts map[string]http.H
 	if !fi.IsDir() {
 		return fmt.Errorf("plugins: --plugins-dir %s is not a directory", dir)
 	}
-	hosts, err := hostapi.New(hostapi.Config{DB: s.db, Queues: s.queues, Campaigns: s.dialer.campaigns, Webhooks: s.sender,
-		Logger: s.log.With("component", "hostapi")})
-	if err != nil {
-		return err
-	}
 	metrics, err := pluginhost.NewPrometheusMetrics(reg)
 	if err != nil {
 		return err
 	}
 	s.plugins, err = pluginhost.New(pluginhost.Config{
-		Dir: dir,
-		HostFor: func(name string) (dialect.Host, error) {
-			if accounts, ok := pluginAccounts[name]; ok {
-				return hosts.ForPlugin(name, accounts), nil
-			}
-			return hosts.For(name), nil
-		},
+		Dir:        dir,
+		HostFor:    func(name string) (dialect.Host, error) { return s.HostAPI(name), nil },
 		Env:        s.cfg.PluginEnv,
 		GOMAXPROCS: pluginProcs(s.cfg.PluginGOMAXPROCS),
 		Logger:     s.log.With("component", "plugins"),

@@ -28,10 +28,12 @@ import (
 	"github.com/switchboard-cc/switchboard/internal/adminapi"
 	"github.com/switchboard-cc/switchboard/internal/config"
 	"github.com/switchboard-cc/switchboard/internal/dashboard"
+	"github.com/switchboard-cc/switchboard/internal/hostapi"
 	"github.com/switchboard-cc/switchboard/internal/pluginhost"
 	"github.com/switchboard-cc/switchboard/internal/queues"
 	"github.com/switchboard-cc/switchboard/internal/server"
 	"github.com/switchboard-cc/switchboard/pkg/acd"
+	"github.com/switchboard-cc/switchboard/pkg/dialect"
 	"github.com/switchboard-cc/switchboard/testenv/asterisk"
 )
 
@@ -73,6 +75,7 @@ type Service struct {
 	http     *server.Server
 	dialer   dialerParts
 	plugins  *pluginhost.Manager // nil without a plugin directory
+	hosts    *hostapi.Service
 }
 
 // New opens and connects everything; Run starts it. On error everything
@@ -196,6 +199,10 @@ func New(ctx context.Context, cfg config.Config, opts Options) (s *Service, err 
 	if err := s.newAMI(&checks); err != nil {
 		return nil, err
 	}
+	if s.hosts, err = hostapi.New(hostapi.Config{DB: s.db, Queues: s.queues, Campaigns: s.dialer.campaigns, Webhooks: s.sender,
+		Logger: s.log.With("component", "hostapi")}); err != nil {
+		return nil, err
+	}
 	if err := s.newPlugins(reg, mounts, &checks); err != nil {
 		return nil, err
 	}
@@ -241,6 +248,15 @@ func (s *Service) Engine() *acd.Engine { return s.engine }
 
 // Queues manages the tenants' queues, agents and tiers.
 func (s *Service) Queues() *queues.Service { return s.queues }
+
+// HostAPI is the host API the dialect plugin of that name is served (its
+// dialect's accounts).
+func (s *Service) HostAPI(name string) dialect.Host {
+	if accounts, ok := pluginAccounts[name]; ok {
+		return s.hosts.ForPlugin(name, accounts)
+	}
+	return s.hosts.For(name)
+}
 
 // Emulator is the built-in Asterisk emulator, nil against a real Asterisk.
 func (s *Service) Emulator() *asterisk.Server { return s.emulator }

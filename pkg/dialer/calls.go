@@ -347,9 +347,10 @@ func (d *Dialer) attemptDone(now time.Time, c *call, o telephony.Outcome, reason
 			Attrs: map[string]string{"until": cp.asrUntil.UTC().Format(time.RFC3339)}})
 	}
 
-	// An unanswered number moves on to the contact's next number in the same try.
+	// An unanswered number moves on to the contact's next number in the
+	// same try, but for the one number a recalled contact was brought back for.
 	unanswered := c.answered.IsZero()
-	if unanswered && cs.numIdx+1 < len(cs.c.Numbers) && cp.state != StateStopped {
+	if unanswered && !cs.recalled && cs.numIdx+1 < len(cs.c.Numbers) && cp.state != StateStopped {
 		cs.numIdx++
 		cp.cont.push(cs)
 		return
@@ -362,6 +363,7 @@ func (d *Dialer) attemptDone(now time.Time, c *call, o telephony.Outcome, reason
 		// A recall arrived while this try was under way.
 		at := cs.recallAt
 		cs.recallAt = time.Time{}
+		cs.numIdx = cs.recallIdx
 		d.delay(now, cp, cs, at, ContactDelayed, "recall", o)
 		return
 	}
@@ -391,7 +393,7 @@ func (d *Dialer) delay(now time.Time, cp *campaign, cs *contactState, at time.Ti
 	cs.inDelay = true
 	cp.delayed.add(cs)
 	d.emit(event.Event{Type: event.ContactScheduled, At: now, Tenant: cp.cfg.Tenant, Campaign: cp.cfg.ID, Contact: cs.c.ID, Reason: reason, Outcome: string(o),
-		Attrs: map[string]string{"at": at.UTC().Format(time.RFC3339Nano), "try": strconv.Itoa(cs.tries + 1)}})
+		Attrs: scheduledAttrs(cs, at)})
 }
 
 func (d *Dialer) finishContact(now time.Time, cp *campaign, cs *contactState, o telephony.Outcome) {

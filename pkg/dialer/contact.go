@@ -60,6 +60,12 @@ type Progress struct {
 	FollowOns int
 	// Due is when the next try may start (a scheduled redial); zero: now.
 	Due time.Time
+	// Number is the number (E.164) the next try starts with, when a recall
+	// asked for one of the contact's numbers; empty: its first.
+	Number string
+	// Once says the next try is the contact's only one: it had finished
+	// and a recall brought it back for that try.
+	Once bool
 	// Interrupted says a try was under way when the service stopped: it
 	// counts as a try that ended failed, and the redial rules decide what
 	// follows.

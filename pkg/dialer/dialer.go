@@ -404,8 +404,19 @@ func (d *Dialer) restoreProgress(now time.Time, cp *campaign, cs *contactState, 
 		cp.stats.Executed++
 	}
 	due := p.Due
+	if p.Once {
+		cs.recalled = true
+	}
+	if i := slices.IndexFunc(cs.c.Numbers, func(n Number) bool { return n.E164 == p.Number }); i >= 0 && !p.Interrupted {
+		cs.numIdx = i
+	}
 	if p.Interrupted {
 		o := telephony.OutcomeFailed
+		if p.Once {
+			// The one try of a recalled contact was cut short.
+			d.finishContact(now, cp, cs, o)
+			return true
+		}
 		dec := cp.cfg.Redial.decide(o, contactTries{tries: cs.tries, byOutcome: cs.byOutcome, followOns: cs.followOns,
 			maxTries: cs.c.MaxTries, retryPause: cs.c.RetryPause})
 		switch {
@@ -475,14 +486,22 @@ func (d *Dialer) recall(now time.Time, campaignID, number string, at time.Time, 
 		}
 		cs = d.newContactState(cp, *ct)
 		cs.recalled = true
+		if ct.Progress != nil {
+			cs.tries = ct.Progress.Tries // the try is counted on from the earlier ones
+		}
 		cp.stats.Done-- // it is counted again when it finishes
 	}
-	if i := slices.IndexFunc(cs.c.Numbers, func(n Number) bool { return n.E164 == number }); i >= 0 && !cs.inTry {
-		cs.numIdx = i
+	i := max(slices.IndexFunc(cs.c.Numbers, func(n Number) bool { return n.E164 == number }), 0)
+	if cs.inTry {
+		// On a call: the extra try is used when this one ends.
+		cs.recallAt, cs.recallIdx = at, i
+		return nil
 	}
-	if cs.inTry || cs.queued {
-		// Already on its way: the extra try is used when this one ends.
-		cs.recallAt = at
+	cs.numIdx = i
+	if cs.queued {
+		// Queued for a try, which now starts with the number: the extra
+		// try is used when it ends.
+		cs.recallAt, cs.recallIdx = at, i
 		return nil
 	}
 	if cs.inDelay {
@@ -492,7 +511,7 @@ func (d *Dialer) recall(now time.Time, campaignID, number string, at time.Time, 
 	cs.status = ContactDelayed
 	cp.delayed.add(cs)
 	cs.inDelay = true
-	d.emit(event.Event{Type: event.ContactScheduled, At: now, Tenant: cp.cfg.Tenant, Campaign: cp.cfg.ID, Contact: cs.c.ID, Reason: map[bool]string{true: "follow_on", false: "recall"}[followOn], Attrs: map[string]string{"at": at.UTC().Format(time.RFC3339), "number": number}})
+	d.emit(event.Event{Type: event.ContactScheduled, At: now, Tenant: cp.cfg.Tenant, Campaign: cp.cfg.ID, Contact: cs.c.ID, Reason: map[bool]string{true: "follow_on", false: "recall"}[followOn], Attrs: scheduledAttrs(cs, at)})
 	if cp.state == StateFinished {
 		d.setState(now, cp, StateRunning, "system")
 	}

@@ -112,6 +112,27 @@ func ParseIntervalList(s string) ([]time.Duration, error) {
 	return out, nil
 }
 
+// Attributes of a contact.scheduled event that storage keeps with the due
+// time and gives back in Progress after a restart.
+const (
+	// AttrNumber is the number (E.164) the scheduled try starts with.
+	AttrNumber = "number"
+	// AttrOnce is "true" when the scheduled try is the contact's only one
+	// (a recall of a finished contact).
+	AttrOnce = "once"
+)
+
+// scheduledAttrs are the attributes of a contact.scheduled event for cs's
+// next try at at.
+func scheduledAttrs(cs *contactState, at time.Time) map[string]string {
+	a := map[string]string{"at": at.UTC().Format(time.RFC3339Nano), "try": strconv.Itoa(cs.tries + 1),
+		AttrNumber: cs.c.Numbers[cs.numIdx].E164}
+	if cs.recalled {
+		a[AttrOnce] = "true"
+	}
+	return a
+}
+
 // redialDecision is what to do after a try ended with outcome o.
 type redialDecision struct {
 	again    bool

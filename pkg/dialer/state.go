@@ -73,8 +73,9 @@ type contactState struct {
 	attempts  int
 	byOutcome map[telephony.Outcome]int
 	followOns int
-	recalled  bool
-	recallAt  time.Time
+	recalled  bool      // brought back from done: this try is its only one
+	recallAt  time.Time // a recall asked for during a try
+	recallIdx int       // the number recallAt dials
 }
 
 // call is one live call leg.

@@ -27,6 +27,7 @@ func All() *migrate.Migrations {
 	registerSubscriptionContact(m)
 	registerContactDedupe(m)
 	registerPluginState(m)
+	registerContactRedial(m)
 	return m
 }
 
