@@ -41,7 +41,7 @@ const (
 	AttemptAnswered      Type = "attempt.answered"  // the callee answered
 	AttemptConnected     Type = "attempt.connected" // the answered call reached its destination (agent, IVR, B leg)
 	AttemptFinished      Type = "attempt.finished"  // the attempt ended with Outcome
-	ContactScheduled     Type = "contact.scheduled" // a redial was scheduled (Attrs["at"])
+	ContactScheduled     Type = "contact.scheduled" // a redial was scheduled (Attrs["at"], "number", "once")
 	ContactFinished      Type = "contact.finished"  // no more attempts for this contact
 	CampaignChanged      Type = "campaign.changed"  // a campaign was reconfigured
 	CampaignDelayed      Type = "campaign.delayed"  // dialling paused for a while (Reason: delayed_asr; Attrs["until"])
