@@ -124,10 +124,7 @@ type StateRow struct {
 // first), by name in byte order. It is a range on the primary key
 // (plugin, account, name): the prefix is bounds, never a LIKE pattern.
 func (db *DB) ListState(ctx context.Context, plugin, account, prefix, after string, limit int, now time.Time) ([]StateRow, error) {
-	name := "name"
-	if db.dialect == Postgres {
-		name = `name COLLATE "C"` // byte order whatever the database's collation
-	}
+	const name = "name" // byte-ordered on both databases (migration 000008)
 	q := `SELECT name, value, counter FROM plugin_state WHERE plugin = ? AND account = ? AND (expires_ms = 0 OR expires_ms > ?)`
 	args := []any{plugin, account, now.UnixMilli()}
 	if after < prefix {

@@ -32,8 +32,9 @@ func All() *migrate.Migrations {
 }
 
 // execAll runs statements in one transaction, expanding the dialect
-// placeholders {{serial}} (auto-increment primary key), {{bytes}}, {{json}}
-// and {{time}}.
+// placeholders {{serial}} (auto-increment primary key), {{bytes}}, {{json}},
+// {{time}} and {{bytetext}} (text compared and indexed byte by byte, as
+// SQLite does by default, whatever PostgreSQL's database collation).
 func execAll(ctx context.Context, db *bun.DB, stmts ...string) error {
 	pg := db.Dialect().Name() == dialect.PG
 	r := strings.NewReplacer(
@@ -41,6 +42,7 @@ func execAll(ctx context.Context, db *bun.DB, stmts ...string) error {
 		"{{bytes}}", pick(pg, "BYTEA", "BLOB"),
 		"{{json}}", pick(pg, "JSONB", "TEXT"),
 		"{{time}}", pick(pg, "TIMESTAMPTZ", "TIMESTAMP"),
+		"{{bytetext}}", pick(pg, `TEXT COLLATE "C"`, "TEXT"),
 	)
 	return db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		for _, s := range stmts {
