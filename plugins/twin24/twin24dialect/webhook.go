@@ -58,7 +58,11 @@ type Webhook struct {
 	// records (recordCall) and the call was recorded; absent otherwise.
 	// Its last path segment is the recording's name.
 	Recording string `json:"recording,omitempty"`
-	Timestamp string `json:"timestamp"`
+	// SecondExec is the action taken when the robot asked for a transfer
+	// (the autoCall's secondExec): "ch", the call went to secondExecData's
+	// channel, or "hangup"; absent when the robot did not ask.
+	SecondExec string `json:"secondExec,omitempty"`
+	Timestamp  string `json:"timestamp"`
 }
 
 // RenderEvent renders attempt.finished as a callResult and a campaign's
@@ -66,7 +70,8 @@ type Webhook struct {
 // campaign (or of the whole account) that take the event: Events empty, or
 // naming the event type, the payload's event name, or "*". It reads the
 // attrs pkg/dialer puts on attempt.finished: number (E.164), try (the
-// contact's try, from 1) and talk_seconds (only when answered).
+// contact's try, from 1), talk_seconds (only when answered) and transfer
+// (only when the robot asked for one).
 func (*Dialect) RenderEvent(_ context.Context, ev event.Event, sub dialect.Subscription) ([]dialect.Webhook, error) {
 	if sub.Campaign != "" && sub.Campaign != ev.Campaign {
 		return nil, nil
@@ -80,6 +85,7 @@ func (*Dialect) RenderEvent(_ context.Context, ev event.Event, sub dialect.Subsc
 		d, _ := strconv.Atoi(ev.Attrs["talk_seconds"])
 		w.Duration = &d
 		w.Recording = recordingOf(ev)
+		w.SecondExec = secondExecOf(ev.Attrs["transfer"])
 	case ev.Type == event.CampaignStateChanged && ev.To == string(dialer.StateFinished):
 		w.Event = EventFinished
 	default:
@@ -107,4 +113,14 @@ func recordingOf(ev event.Event) string {
 		return link
 	}
 	return name
+}
+
+// secondExecOf names the dialer's transfer attr as secondExec does: a
+// channel transfer is "ch"; hangup (and queue, which no autoCall asks
+// for) keep the dialer's name.
+func secondExecOf(transfer string) string {
+	if transfer == "channel" {
+		return "ch"
+	}
+	return transfer
 }

@@ -24,6 +24,11 @@ func TestRenderEvent(t *testing.T) {
 	recorded := event.Event{Type: event.AttemptFinished, At: at, Tenant: "acc", Campaign: "7", Contact: "c3", Call: "o1-7-3",
 		Outcome: "answered", Attempt: "o1-7-3", Attrs: map[string]string{"number": "+79215650646", "try": "1", "talk_seconds": "37",
 			"recording": "o1-7-3", "recording_url": "https://cc.example.com/api/recordings/o1-7-3"}}
+	// Robots that asked for a transfer: secondExec ch and hangup.
+	handedOff := event.Event{Type: event.AttemptFinished, At: at, Tenant: "acc", Campaign: "7", Contact: "c4", Call: "o1-7-4",
+		Outcome: "answered", Attempt: "o1-7-4", Attrs: map[string]string{"number": "+79215650647", "try": "1", "talk_seconds": "63", "transfer": "channel"}}
+	hungUp := event.Event{Type: event.AttemptFinished, At: at, Tenant: "acc", Campaign: "7", Contact: "c5", Call: "o1-7-5",
+		Outcome: "answered", Attempt: "o1-7-5", Attrs: map[string]string{"number": "+79215650648", "try": "1", "talk_seconds": "12", "transfer": "hangup"}}
 	finished := event.Event{Type: event.CampaignStateChanged, At: at, Tenant: "acc", Campaign: "7", From: "running", To: "finished"}
 	sub := dialect.Subscription{URL: "https://webhook.site/x", Campaign: "7", Format: "twin24"}
 
@@ -42,6 +47,13 @@ func TestRenderEvent(t *testing.T) {
 		t.Fatalf("recorded call result: %+v %v", ws, err)
 	}
 	golden(t, "webhook_call_result_recorded.json", indent(t, string(ws[0].Body)))
+	for name, ev := range map[string]event.Event{"webhook_call_result_second_exec_ch.json": handedOff, "webhook_call_result_second_exec_hangup.json": hungUp} {
+		ws, err = d.RenderEvent(ctx, ev, sub)
+		if err != nil || len(ws) != 1 {
+			t.Fatalf("%s: %+v %v", name, ws, err)
+		}
+		golden(t, name, indent(t, string(ws[0].Body)))
+	}
 	ws, err = d.RenderEvent(ctx, finished, sub)
 	if err != nil || len(ws) != 1 {
 		t.Fatalf("finished: %+v %v", ws, err)

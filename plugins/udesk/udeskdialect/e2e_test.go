@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -101,9 +102,16 @@ func (r *receiver) distinct(t *testing.T, n int, within time.Duration) []map[str
 // task (task_type 4) with numbers and opens it; it returns the task's id.
 func (c *company) simpleIVR(callback string, numbers ...string) float64 {
 	c.t.Helper()
+	return c.simpleIVRTo(callback, 7, numbers...)
+}
+
+// simpleIVRTo is simpleIVR with the task's user_group_id (its script,
+// udesk-ivr,<group>,1).
+func (c *company) simpleIVRTo(callback string, group int, numbers ...string) float64 {
+	c.t.Helper()
 	c.ok("POST", "/open_api_v1/cc_ad_tasks/results_callback", `{"callback_url":"`+callback+`"}`)
 	var created struct{ ID float64 }
-	if err := json.Unmarshal([]byte(c.ok("POST", "/open_api_v1/cc_ad_tasks", `{"name":"IVR","task_type":4,"user_group_id":7}`)), &created); err != nil {
+	if err := json.Unmarshal([]byte(c.ok("POST", "/open_api_v1/cc_ad_tasks", `{"name":"IVR","task_type":4,"user_group_id":`+strconv.Itoa(group)+`}`)), &created); err != nil {
 		c.t.Fatal(err)
 	}
 	id, _ := json.Marshal(created.ID)
@@ -224,5 +232,30 @@ func resultsEndToEnd(t *testing.T, r *servicetest.Running) {
 		if n == 0 {
 			t.Errorf("no deliveries stored for %s", c.co.id)
 		}
+	}
+}
+
+// A simple IVR task's script asks for a human (Goto(switchboard-handoff,s,1)
+// after 4 s); the task has no agents, so the dialer hangs up, and the
+// result pushed is agent_missed for an answered customer.
+func handoffEndToEnd(t *testing.T, r *servicetest.Running) {
+	if err := r.Emulator().SetEndpoint("udesk-ivr", "8", asterisk.Behaviour{Result: asterisk.ResultAnswer, HandoffAfter: 4 * time.Second}); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Emulator().SetEndpoint("customers", "+8613223004570", asterisk.Behaviour{Result: asterisk.ResultAnswer, RingFor: time.Second, HangupAfter: time.Minute}); err != nil {
+		t.Fatal(err)
+	}
+	crm := newReceiver(t)
+	c := newCompany(t, r, accounts.Request{})
+	task := c.simpleIVRTo(crm.srv.URL+"/results", 8, "13223004570")
+	res := crm.results(t, 1, 20*time.Second)
+	m := res["13223004570"]
+	if len(res) != 1 || m == nil || m["id"] != task || m["call_result"] != "agent_missed" || m["customer_answer"] != true {
+		t.Fatalf("result of the hand-off: %v", res)
+	}
+	// The dialer hangs up at the hand-off, 4 s into the script: well
+	// before the customer's minute.
+	if d, _ := m["talk_duration"].(float64); d < 3 || d > 30 {
+		t.Errorf("talk_duration %v, want about 4", m["talk_duration"])
 	}
 }

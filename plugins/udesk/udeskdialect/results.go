@@ -65,10 +65,18 @@ type Result struct {
 // took it ("no agent": the dialer played the abandon message), else
 // customer_breakout (the customer hung up waiting). Machine answers count
 // as customer_missed (udesk tasks do not turn on machine detection).
-func callResult(o telephony.Outcome, reason string) *string {
+// An answered call whose script asked for a human (attr transfer) that no
+// agent took (no transfer_agent: nobody answered, the customer gave up
+// waiting, or the task has no agents and the dialer hung up) is
+// agent_missed; the two cannot be told apart from the event.
+func callResult(o telephony.Outcome, reason string, attrs map[string]string) *string {
 	r := ""
 	switch o {
 	case telephony.OutcomeAnswered, telephony.OutcomeNotEffective:
+		if missedHandoff(attrs) {
+			r = ResultAgentMissed
+			return &r
+		}
 		return nil
 	case telephony.OutcomeNoAnswer, telephony.OutcomeRejected, telephony.OutcomeMachine:
 		r = ResultCustomerMissed
@@ -85,6 +93,19 @@ func callResult(o telephony.Outcome, reason string) *string {
 	return &r
 }
 
+// missedHandoff reports whether a script's hand-off reached no agent: one
+// to the queue that no agent took, or one the task hung up for want of a
+// queue. A transfer to a channel left the task's agents out of it.
+func missedHandoff(attrs map[string]string) bool {
+	switch attrs["transfer"] {
+	case "queue":
+		return attrs["transfer_agent"] == ""
+	case "hangup":
+		return true
+	}
+	return false
+}
+
 // RenderEvent renders each attempt.finished of the company's tasks as a
 // Result POSTed to its results callback; every other event, and every
 // subscription that is not a results callback, gets nothing.
@@ -97,7 +118,7 @@ func (d *Dialect) RenderEvent(_ context.Context, ev event.Event, sub dialect.Sub
 	_, answered := ev.Attrs["talk_seconds"]
 	o := telephony.Outcome(ev.Outcome)
 	r := Result{ID: idValue(ev.Campaign), Cellphone: ev.Contact, Called: asImported(ev.Contact, ev.Attrs["number"], sub.Attrs[attrRegion]),
-		CallResult: callResult(o, ev.Reason), CustomerAnswer: answered && o != telephony.OutcomeMachine,
+		CallResult: callResult(o, ev.Reason, ev.Attrs), CustomerAnswer: answered && o != telephony.OutcomeMachine,
 		TalkDuration: talk, CallID: ev.Call, EndedAt: ev.At.In(china).Format(detailsTime)}
 	body, err := json.Marshal(r)
 	if err != nil {

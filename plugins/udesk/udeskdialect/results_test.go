@@ -45,6 +45,12 @@ func TestRenderResults(t *testing.T) {
 		{"result_answered.json", finished("13223004567", "+8613223004567", "answered", "", map[string]string{"talk_seconds": "42"})},
 		{"result_agent_missed.json", finished("13223004567", "+8613223004567", "abandoned", "no agent", map[string]string{"talk_seconds": "9"})},
 		{"result_customer_breakout.json", finished("13223004567", "+8613223004567", "abandoned", "hung up waiting for an agent", map[string]string{"talk_seconds": "3"})},
+		// A script's hand-off (task_type 4): taken by an agent, taken by
+		// nobody, hung up for want of a queue; a transfer to a channel.
+		{"result_handoff_agent.json", finished("13223004567", "+8613223004567", "answered", "", map[string]string{"talk_seconds": "80", "transfer": "queue", "transfer_agent": "31"})},
+		{"result_handoff_no_agent.json", finished("13223004567", "+8613223004567", "answered", "", map[string]string{"talk_seconds": "50", "transfer": "queue"})},
+		{"result_handoff_hangup.json", finished("13223004567", "+8613223004567", "answered", "", map[string]string{"talk_seconds": "20", "transfer": "hangup"})},
+		{"result_handoff_channel.json", finished("13223004567", "+8613223004567", "answered", "", map[string]string{"talk_seconds": "65", "transfer": "channel"})},
 		// The second number of a two-number entry, given back as imported.
 		{"result_second_number.json", finished("13223004568, 13223004569", "+8613223004569", "busy", "cause 17", nil)},
 	}

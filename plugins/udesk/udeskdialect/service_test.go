@@ -25,6 +25,7 @@ func TestService(t *testing.T) {
 	t.Run("seed examples", func(t *testing.T) { seedExamples(t, r) })
 	t.Run("walk-through", func(t *testing.T) { walkThrough(t, r) })
 	t.Run("results pushed end to end", func(t *testing.T) { resultsEndToEnd(t, r) })
+	t.Run("a script's hand-off pushed", func(t *testing.T) { handoffEndToEnd(t, r) })
 }
 
 // company is a provisioned udesk tenant talking to the service over real

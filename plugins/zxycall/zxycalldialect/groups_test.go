@@ -326,3 +326,58 @@ func TestAgentGroupTransfer(t *testing.T) {
 	}
 	a.ok("GET", "/v1/task/stop/"+task.UUID, "", nil)
 }
+
+// A task's call_notify_url shows a script's hand-off to its agent group:
+// the robot asks for a human after 20 s, the group's one logged-in agent
+// takes the call, and the notification names the transfer and the agent.
+func TestCallNotifyHandoff(t *testing.T) {
+	r := servicetest.WithPlugin(t, "zxycall", servicetest.Speed(50))
+	a := newTenant(t, r, 1)
+	emu := r.Emulator()
+	robot := asterisk.Behaviour{Result: asterisk.ResultAnswer, HandoffAfter: 20 * time.Second}
+	if err := emu.SetEndpoint("default", strconv.Itoa(a.script), robot); err != nil {
+		t.Fatal(err)
+	}
+	if err := emu.SetEndpoint("customers", "+8613223004567", asterisk.Behaviour{Result: asterisk.ResultAnswer, RingFor: time.Second, HangupAfter: time.Minute}); err != nil {
+		t.Fatal(err)
+	}
+	if err := emu.SetEndpoint("agents", "2001", asterisk.Behaviour{Result: asterisk.ResultAnswer, RingFor: time.Second, HangupAfter: time.Hour}); err != nil {
+		t.Fatal(err)
+	}
+	var g zxycalldialect.TimeGroup
+	a.ok("POST", "/v1/time_group", `{"name":"远","ranges":[`+farWindow(t)+`]}`, &g)
+	var ag zxycalldialect.MetaCustomerService
+	a.ok("POST", "/v1/customer_service", `{"name":"人工","caller_line_id":"`+a.line+`"}`, &ag)
+	cfg := acd.NewAgentConfig("new", acd.LocalAgent)
+	cfg.Extension = "2001"
+	agent, err := r.Queues().CreateAgent(r.Ctx, a.id, cfg, acd.Available, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Queues().SetTier(r.Ctx, a.id, store.Tier{QueueID: int64(ag.ID), AgentID: agent.ID, Level: 1, Position: 1}); err != nil {
+		t.Fatal(err)
+	}
+	rec := newReceiver(t)
+	var task zxycalldialect.Entity
+	a.ok("POST", "/v1/task", strings.Replace(a.taskBody("转人工", rec.URL+"/notify", 1, g.UUID, a.noRedial()), `"maximumcall"`,
+		`"customer_service_id":`+strconv.Itoa(ag.ID)+`,"maximumcall"`, 1), &task)
+	a.ok("POST", "/v1/task/import_task_customer/"+task.UUID, `[{"number":"13223004567"}]`, nil)
+	a.ok("GET", "/v1/task/start/"+task.UUID, "", nil)
+
+	got := rec.wait(1, time.Now().Add(20*time.Second))
+	if len(got) != 1 {
+		t.Fatalf("%d notifications, want 1: %+v", len(got), got)
+	}
+	n := got[0].body
+	if n.TaskUUID != task.UUID || n.Number != "13223004567" || n.Outcome != "answered" || n.HangupCause != nil ||
+		n.Transfer == nil || *n.Transfer != "queue" || n.Agent == nil || *n.Agent != store.ACDID(agent.ID) {
+		t.Errorf("notification %s, want the call transferred to the group's queue and taken by agent %d", got[0].raw, agent.ID)
+	}
+	// The customer hangs up a minute after answering, 20 s of it with the robot.
+	if n.Duration < 55 || n.Duration > 70 {
+		t.Errorf("duration %d, want about 60: %s", n.Duration, got[0].raw)
+	}
+	if !decidedFields(got[0].raw) {
+		t.Errorf("body %s has other fields than the decided eight", got[0].raw)
+	}
+}

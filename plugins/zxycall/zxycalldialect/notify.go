@@ -50,11 +50,21 @@ type CallNotify struct {
 	// account's key and secret, HTTP Basic); null when there is none.
 	// Its last path segment is the recording's name.
 	Recording *string `json:"recording"`
+	// Transfer is where the call went when its script asked for a human
+	// (ends with Goto(switchboard-handoff,s,1)): "queue" (the task's agent
+	// group), "channel" or "hangup" (the task has no agent group); null when
+	// the script never asked.
+	Transfer *string `json:"transfer"`
+	// Agent is the agent who took a call handed to the agent group; null
+	// when none did (nobody answered, the customer gave up waiting, or there
+	// was no hand-off).
+	Agent *string `json:"agent"`
 }
 
 // callNotify reads an attempt.finished event as the dialer emits it
 // (pkg/dialer attemptDone): Outcome, Reason "cause N" for unanswered calls,
-// Attrs number (E.164), try and, once answered, talk_seconds.
+// Attrs number (E.164), try and, once answered, talk_seconds; after a
+// script's hand-off, transfer and, once an agent took it, transfer_agent.
 func callNotify(ev event.Event) CallNotify {
 	n := CallNotify{TaskUUID: ev.Campaign, Number: ev.Contact, Outcome: ev.Outcome}
 	if n.Number == "" {
@@ -74,6 +84,12 @@ func callNotify(ev event.Event) CallNotify {
 			link = name
 		}
 		n.Recording = &link
+	}
+	if tr := ev.Attrs["transfer"]; tr != "" {
+		n.Transfer = &tr
+		if a := ev.Attrs["transfer_agent"]; a != "" {
+			n.Agent = &a
+		}
 	}
 	return n
 }

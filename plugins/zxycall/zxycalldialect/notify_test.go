@@ -47,6 +47,11 @@ func TestRenderCallNotify(t *testing.T) {
 			"recording_url": "https://cc.example.com/api/recordings/call-1"})},
 		{"notify_recorded_no_link.json", finished("not_effective", "talk shorter than 5s", map[string]string{"talk_seconds": "3", "recording": "call-1"})},
 		{"notify_interrupted.json", finished("failed", "interrupted by a restart", nil)},
+		// A script's hand-off to the task's agent group: taken by agent 1001,
+		// taken by nobody, and a task without an agent group (hung up).
+		{"notify_transfer_agent.json", finished("answered", "", map[string]string{"talk_seconds": "95", "transfer": "queue", "transfer_agent": "1001"})},
+		{"notify_transfer_no_agent.json", finished("answered", "", map[string]string{"talk_seconds": "48", "transfer": "queue"})},
+		{"notify_transfer_hangup.json", finished("answered", "", map[string]string{"talk_seconds": "21", "transfer": "hangup"})},
 	} {
 		ws, err := d.RenderEvent(context.Background(), c.ev, sub)
 		if err != nil || len(ws) != 1 {
