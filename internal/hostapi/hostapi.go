@@ -182,7 +182,7 @@ func translate(err error) error {
 	for _, m := range []struct{ from, to error }{
 		{store.ErrNotFound, dialect.ErrNotFound}, {store.ErrDuplicate, dialect.ErrConflict},
 		{dialer.ErrUnknownCampaign, dialect.ErrNotFound}, {dialer.ErrUnknownTrunk, dialect.ErrNotFound},
-		{dialer.ErrUnknownContact, dialect.ErrNotFound}, {dialer.ErrDuplicate, dialect.ErrConflict},
+		{dialer.ErrUnknownContact, dialect.ErrNotFound}, {dialer.ErrUnknownCall, dialect.ErrNotFound}, {dialer.ErrDuplicate, dialect.ErrConflict},
 		{dialer.ErrState, dialect.ErrFailedPrecondition}, {dialer.ErrEngineStopped, dialect.ErrUnavailable},
 	} {
 		if errors.Is(err, m.from) && !errors.Is(err, m.to) {

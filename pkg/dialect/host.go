@@ -46,15 +46,24 @@ type Host interface {
 	// HangupCall hangs up a call in one of the account's queues (call is
 	// the member's Caller as QueueMembers gives it), waiting or connected:
 	// a connected call's agent is hung up too and wraps up. The call leaves
-	// its queue with reason "removed". A call that is in none of the
-	// account's queues (gone, never there, another account's) is
-	// ErrNotFound.
+	// its queue with reason "removed". A call in none of the account's
+	// queues may be a live leg of one of its campaigns' attempts (call is
+	// the attempt.started call id: a callback's A leg, which is the
+	// attempt id, or its B leg), ringing or talking: it is hung up with
+	// the attempt's other leg, and the attempt finishes with reason
+	// "hung_up_by_api". A call found in neither (gone, never there,
+	// another account's) is ErrNotFound.
 	HangupCall(ctx context.Context, account, call string) error
 	// TransferCall moves a call in one of the account's queues to
 	// destination (see CheckDestination), waiting or connected: a connected
 	// call leaves its agent, who wraps up. The call leaves its queue with
 	// reason "transferred". A bad destination is a *FieldError on
-	// "destination"; a call in none of the account's queues is ErrNotFound.
+	// "destination". A campaign's live call, found as HangupCall finds it,
+	// must be answered (a ringing one, or one in machine detection, is
+	// ErrFailedPrecondition): it continues in the dialplan at destination,
+	// the attempt's other leg is hung up, and the attempt finishes with
+	// reason "transferred_by_api" when the call ends. A call found in
+	// neither is ErrNotFound.
 	TransferCall(ctx context.Context, account, call, destination string) error
 
 	// PutAgent creates or replaces an agent and returns it as stored, with

@@ -293,6 +293,9 @@ func (d *Dialer) endCall(now time.Time, c *call, e telephony.Event) {
 		d.decide(Hangup{Call: c.partner.id, Cause: telephony.CauseNormalClearing})
 	}
 	o, reason := outcomeOf(c, e, now)
+	if c.apiReason != "" {
+		reason = c.apiReason
+	}
 	if c.talk != nil {
 		cp.pred.talk.ended(c.talk, now)
 	}

@@ -117,6 +117,36 @@ type RecordingFailed struct {
 	Name string
 }
 
+// HangupCall hangs up a tenant's live campaign call (either leg of a
+// callback), ringing or connected, on request (the host API). The attempt
+// finishes when the PBX reports the hangup, with the outcome its course
+// gives and reason ReasonHungUpByAPI. Another tenant's call, or one that is
+// not live, is ErrUnknownCall.
+type HangupCall struct {
+	Tenant string
+	Call   telephony.CallID
+}
+
+// TransferCall sends a tenant's answered campaign call on to To in the
+// dialplan (ContinueDialplan); a callback's other leg is hung up. The
+// attempt finishes when the transferred call hangs up, with reason
+// ReasonTransferredByAPI. A call still ringing, in machine detection, in
+// a queue or playing the abandon message wraps ErrState; another tenant's
+// call is ErrUnknownCall.
+type TransferCall struct {
+	Tenant string
+	Call   telephony.CallID
+	To     telephony.DialplanTarget
+}
+
+// Reasons an attempt.finished carries after call control.
+const (
+	ReasonHungUpByAPI      = "hung_up_by_api"
+	ReasonTransferredByAPI = "transferred_by_api"
+)
+
+func (HangupCall) isCommand()      {}
+func (TransferCall) isCommand()    {}
 func (RecordingFailed) isCommand() {}
 func (ScriptTransfer) isCommand()  {}
 func (PutTrunk) isCommand()        {}

@@ -245,6 +245,10 @@ func (d *Dialer) apply(now time.Time, cmd Command) error {
 		return d.scriptTransfer(now, c.Call)
 	case RecordingFailed:
 		d.recordingFailed(c)
+	case HangupCall:
+		return d.hangupCall(now, c)
+	case TransferCall:
+		return d.transferByAPI(now, c)
 	case Recall:
 		return d.recall(now, c.Campaign, c.Number, c.At, c.Contact, false)
 	case FollowOn:

@@ -26,4 +26,5 @@ var (
 	ErrDuplicate       = errors.New("already exists")
 	ErrUnknownContact  = errors.New("unknown contact")
 	ErrState           = errors.New("not allowed in this campaign state")
+	ErrUnknownCall     = errors.New("unknown call")
 )

@@ -114,6 +114,9 @@ type call struct {
 	// (Destination.Transfer), transferAgent the agent who took it.
 	transfer      string
 	transferAgent string
+	// apiReason overrides the attempt's reason after call control
+	// (ReasonHungUpByAPI, ReasonTransferredByAPI).
+	apiReason string
 }
 
 func newCampaign(c Campaign, now time.Time) *campaign {

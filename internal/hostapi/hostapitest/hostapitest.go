@@ -48,6 +48,9 @@ type Env struct {
 	// ACD is the running ACD engine: tests put callers in queues with
 	// acd.Join (no PBX side carries its decisions out; Decisions lists them).
 	ACD *acd.Engine
+	// PBX is the dialer's fake PBX: PBX.Advance delivers the events of its
+	// calls (a hang-up the dialer asked for, say) to the dialer.
+	PBX *telephonytest.PBX
 
 	mu        sync.Mutex
 	decisions []acd.Decision
@@ -103,6 +106,6 @@ func New(t testing.TB, cfg Config) *Env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	env.Service, env.ACD = svc, acdEngine
+	env.Service, env.ACD, env.PBX = svc, acdEngine, pbx
 	return env
 }
