@@ -230,17 +230,12 @@ func (d *Dialect) putAgentGroup(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	body, err := readBody(r)
-	if err != nil {
-		badParam(w, "body", err.Error())
-		return
-	}
-	in, fe := DecodeAgentGroup(body)
-	if fe != nil {
-		failErr(w, fe)
+	in, valid := decodeRequest(w, r, DecodeAgentGroup)
+	if !valid {
 		return
 	}
 	if in.CallerLineID != "" {
+		var fe *dialect.FieldError
 		if _, err := getLine(ctx, host, acct.ID, in.CallerLineID); errors.Is(err, dialect.ErrNotFound) || errors.As(err, &fe) {
 			failErr(w, &dialect.FieldError{Field: "caller_line_id", Value: truncate(in.CallerLineID), Reason: "is not one of your caller lines (caller_line_list)"})
 			return

@@ -181,14 +181,8 @@ func (d *Dialect) putLine(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	body, err := readBody(r)
-	if err != nil {
-		badParam(w, "body", err.Error())
-		return
-	}
-	l, fe := DecodeLine(body)
-	if fe != nil {
-		failErr(w, fe)
+	l, valid := decodeRequest(w, r, DecodeLine)
+	if !valid {
 		return
 	}
 	l.ID = id

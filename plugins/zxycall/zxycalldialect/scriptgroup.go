@@ -229,14 +229,8 @@ func (d *Dialect) putScriptGroup(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	body, err := readBody(r)
-	if err != nil {
-		badParam(w, "body", err.Error())
-		return
-	}
-	in, fe := DecodeScriptGroup(body)
-	if fe != nil {
-		failErr(w, fe)
+	in, valid := decodeRequest(w, r, DecodeScriptGroup)
+	if !valid {
 		return
 	}
 	recs, err := allScripts(ctx, host, acct.ID)

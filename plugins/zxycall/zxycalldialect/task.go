@@ -216,14 +216,8 @@ func (d *Dialect) putTask(w http.ResponseWriter, r *http.Request, id string) {
 		}
 		prev = &t
 	}
-	body, err := readBody(r)
-	if err != nil {
-		badParam(w, "body", err.Error())
-		return
-	}
-	in, fe := DecodeTask(body)
-	if fe != nil {
-		failErr(w, fe)
+	in, valid := decodeRequest(w, r, DecodeTask)
+	if !valid {
 		return
 	}
 	c, fe, err := d.campaign(ctx, host, acct, in, prev)
@@ -315,6 +309,23 @@ func readBody(r *http.Request) ([]byte, error) {
 			return b, nil
 		}
 	}
+}
+
+// decodeRequest reads the request's body and decodes it, answering the
+// vendor's error (naming the field) when either fails.
+func decodeRequest[T any](w http.ResponseWriter, r *http.Request, decode func([]byte) (T, *dialect.FieldError)) (T, bool) {
+	body, err := readBody(r)
+	if err != nil {
+		badParam(w, "body", err.Error())
+		var zero T
+		return zero, false
+	}
+	v, fe := decode(body)
+	if fe != nil {
+		failErr(w, fe)
+		return v, false
+	}
+	return v, true
 }
 
 func getTask(ctx context.Context, host dialect.Host, account, id string) (task, error) {

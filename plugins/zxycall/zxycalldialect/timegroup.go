@@ -316,14 +316,8 @@ func putObject[T any](d *Dialect, w http.ResponseWriter, r *http.Request, k cata
 			return v, false
 		}
 	}
-	body, err := readBody(r)
-	if err != nil {
-		badParam(w, "body", err.Error())
-		return v, false
-	}
-	v, fe := k.decode(body)
-	if fe != nil {
-		failErr(w, fe)
+	v, valid := decodeRequest(w, r, k.decode)
+	if !valid {
 		return v, false
 	}
 	k.setID(&v, id)
