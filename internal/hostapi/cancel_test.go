@@ -20,20 +20,7 @@ func TestCancelContact(t *testing.T) {
 	a, _ := f.account(t, "ringme")
 	b, _ := f.account(t, "ringme")
 	h := f.svc.For("ringme")
-	cmp, err := h.PutObject(ctx, a.ID, dialect.Object{Kind: dialect.KindCampaign, Spec: ivrCampaign("")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := h.ImportContacts(ctx, a.ID, cmp.ID, func(yield func(dialect.Contact, error) bool) {
-		for _, c := range []dialect.Contact{{ID: "k1", Numbers: []string{"89215650644"}}, {ID: "k2", Numbers: []string{"89215650645"}}} {
-			if !yield(c, nil) {
-				return
-			}
-		}
-	})
-	if err != nil || res.Accepted != 2 {
-		t.Fatalf("import %+v %v", res, err)
-	}
+	cmp := campaign(t, h, a.ID, dialect.Contact{ID: "k1", Numbers: []string{"89215650644"}}, dialect.Contact{ID: "k2", Numbers: []string{"89215650645"}})
 	at0 := f.clock.Now()
 	if err := f.db.RecordDialerEvents(ctx, at0, []event.Event{
 		{Type: event.ContactFinished, At: at0, Tenant: a.ID, Campaign: cmp.ID, Contact: "k1", Outcome: "busy", Reason: "failed"},

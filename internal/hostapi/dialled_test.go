@@ -23,16 +23,7 @@ func TestCallControlDialled(t *testing.T) {
 	a, _ := f.account(t, "ringme")
 	b, _ := f.account(t, "ringme")
 	h := f.svc.For("ringme")
-	cmp, err := h.PutObject(ctx, a.ID, dialect.Object{Kind: dialect.KindCampaign, Spec: ivrCampaign("")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := h.ImportContacts(ctx, a.ID, cmp.ID, func(yield func(dialect.Contact, error) bool) {
-		yield(dialect.Contact{ID: "k1", Numbers: []string{"89215650644"}}, nil)
-	})
-	if err != nil || res.Accepted != 1 {
-		t.Fatalf("import %+v %v", res, err)
-	}
+	cmp := campaign(t, h, a.ID, dialect.Contact{ID: "k1", Numbers: []string{"89215650644"}})
 	if _, err := h.CampaignAction(ctx, a.ID, cmp.ID, dialect.CampaignStart); err != nil {
 		t.Fatal(err)
 	}

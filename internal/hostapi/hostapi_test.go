@@ -67,6 +67,28 @@ func (f *fixture) account(t *testing.T, dialectName string) (store.Account, acco
 	return a, creds
 }
 
+// campaign creates an ivr campaign of account through h and imports
+// contacts into it, all of which must be accepted.
+func campaign(t *testing.T, h dialect.Host, account string, contacts ...dialect.Contact) dialect.Object {
+	t.Helper()
+	ctx := context.Background()
+	cmp, err := h.PutObject(ctx, account, dialect.Object{Kind: dialect.KindCampaign, Spec: ivrCampaign("")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := h.ImportContacts(ctx, account, cmp.ID, func(yield func(dialect.Contact, error) bool) {
+		for _, c := range contacts {
+			if !yield(c, nil) {
+				return
+			}
+		}
+	})
+	if err != nil || res.Accepted != len(contacts) {
+		t.Fatalf("import %+v %v", res, err)
+	}
+	return cmp
+}
+
 func isNotFound(t *testing.T, what string, err error) {
 	t.Helper()
 	if !errors.Is(err, dialect.ErrNotFound) {

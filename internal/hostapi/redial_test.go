@@ -24,23 +24,8 @@ func TestRedialContact(t *testing.T) {
 	a, _ := f.account(t, "udesk")
 	b, _ := f.account(t, "udesk")
 	h := f.svc.For("udesk")
-	cmp, err := h.PutObject(ctx, a.ID, dialect.Object{Kind: dialect.KindCampaign, Spec: ivrCampaign("")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := h.ImportContacts(ctx, a.ID, cmp.ID, func(yield func(dialect.Contact, error) bool) {
-		for _, c := range []dialect.Contact{
-			{ID: "k1", Numbers: []string{"89215650644"}},
-			{ID: "k2", Numbers: []string{"+79215650645", "+79215650646"}},
-		} {
-			if !yield(c, nil) {
-				return
-			}
-		}
-	})
-	if err != nil || res.Accepted != 2 {
-		t.Fatalf("import %+v %v", res, err)
-	}
+	cmp := campaign(t, h, a.ID, dialect.Contact{ID: "k1", Numbers: []string{"89215650644"}},
+		dialect.Contact{ID: "k2", Numbers: []string{"+79215650645", "+79215650646"}})
 	// k1 was dialled once, busy, and is finished (as the dialer records it).
 	at0 := f.clock.Now()
 	if err := f.db.RecordDialerEvents(ctx, at0, []event.Event{
